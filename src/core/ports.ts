@@ -1,0 +1,69 @@
+// The interfaces the core needs from the outside world. Platforms (Fastly, Node) and the
+// management-API client implement them; tests implement them with hand-written fakes.
+
+/** Wall-clock time, injected so tests can move it. */
+export interface Clock {
+  /** Milliseconds since the Unix epoch. */
+  now(): number;
+}
+
+/** Cryptographically secure randomness, injected so tests can make it deterministic. */
+export interface Random {
+  /** `n` random bytes. */
+  bytes(n: number): Uint8Array;
+}
+
+/** Read access to one edge Config Store (e.g. `jwks_store`). Eventually consistent. */
+export interface EdgeConfig {
+  /** The item's value, or null when absent. */
+  get(key: string): Promise<string | null>;
+}
+
+/** Read access to one edge Secret Store (e.g. `signing_keys`). At most 5 reads per request. */
+export interface EdgeSecrets {
+  /** The secret's plaintext as UTF-8 text, or null when absent. */
+  get(name: string): Promise<string | null>;
+}
+
+/** One operation of a config-store bulk update, as Fastly's bulk PATCH takes it. */
+export type ConfigItemOp =
+  | { op: 'create' | 'update' | 'upsert'; key: string; value: string }
+  | { op: 'delete'; key: string };
+
+/**
+ * Authoritative reads and writes of one deployment's key stores through the Fastly management
+ * API (consistent, unlike the edge stores). Errors are `TskError`s with an `upstream_*` code.
+ */
+export interface KeyStoreApi {
+  /** Every item of the deployment's config store (`jwks_store`), key → value. */
+  readConfigItems(): Promise<Map<string, string>>;
+  /** Applies the operations in one bulk request, in order. */
+  patchConfigItems(ops: readonly ConfigItemOp[]): Promise<void>;
+  /** Creates a secret; fails with code `secret_exists` if the name is taken. `value` is the plaintext. */
+  createSecret(name: string, value: string): Promise<void>;
+  /** Deletes a secret; resolves false when it did not exist. */
+  deleteSecret(name: string): Promise<boolean>;
+  /** Names of every secret in the deployment's signing-key secret store. */
+  listSecretNames(): Promise<string[]>;
+}
+
+/** A KV entry with its generation, the handle for compare-and-set. */
+export interface VersionedValue {
+  value: string;
+  generation: number;
+}
+
+/**
+ * Compare-and-set access to a KV store through the management API (the edge cannot see
+ * generations). Used for the per-deployment mutation lease.
+ */
+export interface LeaseStoreApi {
+  /** The entry and its generation, or null when absent. */
+  get(key: string): Promise<VersionedValue | null>;
+  /** Writes only if absent; the new generation, or null when the key already exists. */
+  add(key: string, value: string): Promise<number | null>;
+  /** Writes only if the generation still matches; the new generation, or null on mismatch. */
+  replace(key: string, value: string, generation: number): Promise<number | null>;
+  /** Deletes only if the generation still matches; false on mismatch or absence. */
+  remove(key: string, generation: number): Promise<boolean>;
+}

@@ -1,0 +1,42 @@
+// What the app needs from the platform it runs on. `src/platform/fastly` and
+// `src/platform/node` each build one of these and hand it, with the request, to `handle`.
+import type { Clock, EdgeConfig, EdgeSecrets, Random } from '../core/ports.js';
+import type { Settings } from '../core/settings.js';
+
+/** One structured log line's fields. Never put secret material in them. */
+export type LogFields = Record<string, unknown>;
+
+/** Where the app writes operational log lines (one JSON object a line). */
+export interface Logger {
+  /** Writes one line at the given level. */
+  log(level: 'info' | 'warn' | 'error', event: string, fields?: LogFields): void;
+}
+
+/** Sends one request to the Fastly management API (through the `fastly_api` backend on Fastly). */
+export type ManagementFetch = (request: Request) => Promise<Response>;
+
+/** Everything platform-specific the app uses. */
+export interface Services {
+  readonly settings: Settings;
+  readonly clock: Clock;
+  readonly random: Random;
+  /** An edge Config Store by its edge name (`jwks_store`). */
+  configStore(name: string): EdgeConfig;
+  /** An edge Secret Store by its edge name (`signing_keys`, `admin_tokens`, `api-keys`). */
+  secretStore(name: string): EdgeSecrets;
+  /** Reaches the management API; the app adds `Fastly-Key` itself. */
+  readonly managementFetch: ManagementFetch;
+  readonly logger: Logger;
+}
+
+/** Edge names of the stores, fixed by Trusted Server compatibility. */
+export const STORE_NAMES = {
+  jwks: 'jwks_store',
+  signingKeys: 'signing_keys',
+  apiKeys: 'api-keys',
+  adminTokens: 'admin_tokens',
+  locks: 'keyring_locks',
+} as const;
+
+/** Key of the Fastly API token inside the `api-keys` secret store. */
+export const API_KEY_SECRET = 'api_key';
