@@ -19,7 +19,10 @@ export default tseslint.config(
   {
     rules: {
       '@typescript-eslint/consistent-type-imports': 'error',
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_', ignoreRestSiblings: true },
+      ],
     },
   },
   {
@@ -71,7 +74,12 @@ export default tseslint.config(
     rules: {
       'no-restricted-imports': [
         'error',
-        { patterns: [nodeBuiltins, upward(['node', 'local-api', 'cli'], 'Edge code stays Node-free.')] },
+        {
+          patterns: [
+            nodeBuiltins,
+            upward(['node', 'local-api', 'cli'], 'Edge code stays Node-free.'),
+          ],
+        },
       ],
     },
   },

@@ -42,9 +42,13 @@ export function parseSettings(raw: unknown): Settings {
   if (!result.success) {
     const issue = result.error.issues[0];
     const where = issue && issue.path.length > 0 ? issue.path.join('.') : 'settings';
-    throw new TskError('not_configured', `trusted-server.toml: ${where}: ${issue?.message ?? 'invalid'}`, {
-      details: { issues: result.error.issues },
-    });
+    throw new TskError(
+      'not_configured',
+      `trusted-server.toml: ${where}: ${issue?.message ?? 'invalid'}`,
+      {
+        details: { issues: result.error.issues },
+      },
+    );
   }
   return result.data;
 }

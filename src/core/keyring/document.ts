@@ -1,0 +1,127 @@
+// The keyring document: the `keyring` config item that records every key set of a deployment,
+// its state and the time of each transition. Validated on every read; bounded by Fastly's
+// 8,000-character config item limit before every write.
+import * as z from 'zod/mini';
+import { TskError } from '../errors.js';
+import { PublicJwkSchema, type PublicJwk } from '../keys/jwk.js';
+
+/** The states of DESIGN.md's lifecycle table (removed key sets leave the document). */
+export const KEYSET_STATES = ['PREPARED', 'ACTIVE', 'TAINTED', 'DEACTIVATED'] as const;
+/** One key set's lifecycle state. */
+export type KeysetState = (typeof KEYSET_STATES)[number];
+
+/** States whose JWK partners see (in `active-kids` and the JWKS). */
+export const PUBLISHED_STATES: ReadonlySet<KeysetState> = new Set([
+  'PREPARED',
+  'ACTIVE',
+  'TAINTED',
+]);
+
+/** Fastly's limit on a config item's value. */
+export const MAX_KEYRING_CHARS = 8000;
+
+const timestamp = z.iso.datetime();
+
+const KeysetSchema = z.object({
+  id: z.string(),
+  state: z.enum(KEYSET_STATES),
+  jwk: PublicJwkSchema,
+  issued_at: timestamp,
+  expires_at: timestamp,
+  activated_at: z.optional(timestamp),
+  tainted_at: z.optional(timestamp),
+  deactivated_at: z.optional(timestamp),
+});
+
+const KeyringSchema = z.object({
+  schema: z.literal(1),
+  deployment: z.string(),
+  version: z.number().check(z.int(), z.nonnegative()),
+  updated_at: timestamp,
+  keysets: z.array(KeysetSchema),
+});
+
+/** One key set (one Ed25519 key; its id is its kid). */
+export interface Keyset {
+  id: string;
+  state: KeysetState;
+  jwk: PublicJwk;
+  issued_at: string;
+  expires_at: string;
+  activated_at?: string;
+  tainted_at?: string;
+  deactivated_at?: string;
+}
+
+/** The whole document. */
+export interface Keyring {
+  schema: 1;
+  deployment: string;
+  version: number;
+  updated_at: string;
+  keysets: Keyset[];
+}
+
+/** Parses and validates the stored document; `keyring_corrupt` names the first bad field. */
+export function parseKeyring(text: string): Keyring {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    throw new TskError('keyring_corrupt', 'the keyring config item is not valid JSON');
+  }
+  const result = KeyringSchema.safeParse(json);
+  if (!result.success) {
+    const issue = result.error.issues[0];
+    const where = issue ? issue.path.join('.') || '(root)' : '(root)';
+    throw new TskError(
+      'keyring_corrupt',
+      `the keyring config item is invalid at ${where}: ${issue?.message ?? ''}`,
+    );
+  }
+  const keyring = result.data as Keyring;
+  assertInvariants(keyring);
+  return keyring;
+}
+
+/** Serializes for the `keyring` item; `keyring_too_large` before Fastly would refuse it. */
+export function serializeKeyring(keyring: Keyring): string {
+  const text = JSON.stringify(keyring);
+  if (text.length > MAX_KEYRING_CHARS) {
+    throw new TskError(
+      'keyring_too_large',
+      `the keyring would be ${text.length} characters, over Fastly's ${MAX_KEYRING_CHARS}-character config item limit; remove retired key sets first`,
+      { details: { keyring_chars: text.length, keysets: keyring.keysets.length } },
+    );
+  }
+  return text;
+}
+
+/** The ACTIVE key set, if any. */
+export function activeKeyset(keyring: Pick<Keyring, 'keysets'>): Keyset | undefined {
+  return keyring.keysets.find((k) => k.state === 'ACTIVE');
+}
+
+/** Key sets partners see, in document order. */
+export function publishedKeysets(keyring: Pick<Keyring, 'keysets'>): Keyset[] {
+  return keyring.keysets.filter((k) => PUBLISHED_STATES.has(k.state));
+}
+
+/** An empty keyring for a deployment that has no keys yet. */
+export function emptyKeyring(deployment: string, nowIso: string): Keyring {
+  return { schema: 1, deployment, version: 0, updated_at: nowIso, keysets: [] };
+}
+
+function assertInvariants(keyring: Keyring): void {
+  const ids = new Set<string>();
+  for (const k of keyring.keysets) {
+    if (ids.has(k.id))
+      throw new TskError('keyring_corrupt', `the keyring lists key set "${k.id}" twice`);
+    if (k.jwk.kid !== k.id)
+      throw new TskError('keyring_corrupt', `key set "${k.id}" carries the JWK of "${k.jwk.kid}"`);
+    ids.add(k.id);
+  }
+  if (keyring.keysets.filter((k) => k.state === 'ACTIVE').length > 1) {
+    throw new TskError('keyring_corrupt', 'the keyring has more than one ACTIVE key set');
+  }
+}

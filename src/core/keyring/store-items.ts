@@ -1,0 +1,140 @@
+// The keyring as config items: what a keyring implies for `jwks_store` (Trusted Server's
+// `current-kid`, `active-kids` and per-kid JWKs, plus `keyring`), how a store is read back into a
+// keyring, including adoption of stores written only by Trusted Server's tools, and the ordered
+// bulk operations that move a store from one keyring to the next.
+import { formatActiveKids, parseActiveKids } from '../keys/active-kids.js';
+import { parseJwkItem } from '../keys/jwk.js';
+import { RESERVED_ITEM_KEYS } from '../keys/kid.js';
+import type { ConfigItemOp } from '../ports.js';
+import {
+  activeKeyset,
+  emptyKeyring,
+  parseKeyring,
+  publishedKeysets,
+  serializeKeyring,
+  type Keyring,
+  type Keyset,
+} from './document.js';
+
+/** Config item keys with fixed meaning. */
+export const ITEM_KEYS = {
+  currentKid: 'current-kid',
+  activeKids: 'active-kids',
+  keyring: 'keyring',
+} as const;
+
+const DAY_MS = 86_400_000;
+
+/** Facts needed to adopt a store that has no keyring yet. */
+export interface AdoptionContext {
+  deployment: string;
+  nowMs: number;
+  keyLifetimeDays: number;
+}
+
+/** A keyring read from config items, and how it was obtained. */
+export interface LoadedKeyring {
+  keyring: Keyring;
+  /** True when no `keyring` item existed and the document was built from Trusted Server's items. */
+  adopted: boolean;
+  /** Kids listed in `active-kids` or `current-kid` that had no valid JWK and were left out. */
+  skipped: string[];
+}
+
+/**
+ * Reads the keyring from a deployment's config items. Without a `keyring` item the store is
+ * adopted: `current-kid` becomes ACTIVE, the other `active-kids` PREPARED, and any other item
+ * holding a JWK for its own key DEACTIVATED (Trusted Server's deactivate keeps JWK and key).
+ */
+export function loadKeyring(
+  items: ReadonlyMap<string, string>,
+  ctx: AdoptionContext,
+): LoadedKeyring {
+  const stored = items.get(ITEM_KEYS.keyring);
+  if (stored !== undefined) return { keyring: parseKeyring(stored), adopted: false, skipped: [] };
+
+  const now = new Date(ctx.nowMs).toISOString();
+  const expires = new Date(ctx.nowMs + ctx.keyLifetimeDays * DAY_MS).toISOString();
+  const current = items.get(ITEM_KEYS.currentKid)?.trim() || null;
+  const active = parseActiveKids(items.get(ITEM_KEYS.activeKids) ?? null);
+  const listed = current && !active.includes(current) ? [...active, current] : active;
+  const keyring = emptyKeyring(ctx.deployment, now);
+  const skipped: string[] = [];
+
+  const adopt = (id: string, published: boolean): void => {
+    if (keyring.keysets.some((k) => k.id === id)) return;
+    const text = items.get(id);
+    const jwk = text === undefined ? null : parseJwkItem(text, id);
+    if (!jwk) {
+      if (published) skipped.push(id);
+      return;
+    }
+    const state = !published ? 'DEACTIVATED' : id === current ? 'ACTIVE' : 'PREPARED';
+    const keyset: Keyset = { id, state, jwk, issued_at: now, expires_at: expires };
+    if (state === 'ACTIVE') keyset.activated_at = now;
+    if (state === 'DEACTIVATED') keyset.deactivated_at = now;
+    keyring.keysets.push(keyset);
+  };
+  for (const id of listed) adopt(id, true);
+  for (const key of items.keys()) if (!RESERVED_ITEM_KEYS.has(key)) adopt(key, false);
+  return { keyring, adopted: true, skipped };
+}
+
+/** The config items a keyring implies, `keyring` included. */
+export function derivedItems(keyring: Keyring): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const k of keyring.keysets) out.set(k.id, JSON.stringify(k.jwk));
+  out.set(ITEM_KEYS.activeKids, formatActiveKids(publishedKeysets(keyring).map((k) => k.id)));
+  const active = activeKeyset(keyring);
+  if (active) out.set(ITEM_KEYS.currentKid, active.id);
+  out.set(ITEM_KEYS.keyring, serializeKeyring(keyring));
+  return out;
+}
+
+/**
+ * The bulk operations that take `current` items to `next`'s. Order matters if Fastly applies a
+ * bulk request partially: JWKs first, then `active-kids`, `current-kid`, `keyring`, and deletions
+ * of dropped JWKs last, so every prefix publishes no kid without its JWK.
+ */
+export function itemOpsFor(
+  current: ReadonlyMap<string, string>,
+  previous: Keyring,
+  next: Keyring,
+): ConfigItemOp[] {
+  const wanted = derivedItems(next);
+  const ops: ConfigItemOp[] = [];
+  const upsert = (key: string): void => {
+    const value = wanted.get(key);
+    if (value !== undefined && current.get(key) !== value) ops.push({ op: 'upsert', key, value });
+  };
+  for (const k of next.keysets) upsert(k.id);
+  upsert(ITEM_KEYS.activeKids);
+  upsert(ITEM_KEYS.currentKid);
+  upsert(ITEM_KEYS.keyring);
+  if (!wanted.has(ITEM_KEYS.currentKid) && current.has(ITEM_KEYS.currentKid)) {
+    ops.push({ op: 'delete', key: ITEM_KEYS.currentKid });
+  }
+  const kept = new Set(next.keysets.map((k) => k.id));
+  for (const k of previous.keysets) {
+    if (!kept.has(k.id) && current.has(k.id)) ops.push({ op: 'delete', key: k.id });
+  }
+  return ops;
+}
+
+/**
+ * Operations that put back, for every key `ops` touched, the value it had in `original`; in
+ * reverse order, so a kid is unpublished before its JWK goes.
+ */
+export function revertOps(
+  ops: readonly ConfigItemOp[],
+  original: ReadonlyMap<string, string>,
+  now: ReadonlyMap<string, string>,
+): ConfigItemOp[] {
+  const out: ConfigItemOp[] = [];
+  for (const { key } of [...ops].reverse()) {
+    const before = original.get(key);
+    if (before === now.get(key)) continue;
+    out.push(before === undefined ? { op: 'delete', key } : { op: 'upsert', key, value: before });
+  }
+  return out;
+}

@@ -1,0 +1,75 @@
+// Per-request wiring: the request id, the authenticated caller, and the management-API side of a
+// deployment (built only for mutations, so the hot path never reads the API token).
+import { TskError } from '../core/errors.js';
+import type { Principal } from '../core/auth/admin-token.js';
+import { KeyringEngine } from '../core/keyring/engine.js';
+import { KeyRotationManager } from '../core/keyring/rotation-manager.js';
+import { FastlyApi, keyStoreApi } from '../fastly-api/index.js';
+import { API_KEY_SECRET, STORE_NAMES, type Services } from './services.js';
+
+/** What a route handler gets. */
+export interface RequestContext {
+  readonly request: Request;
+  readonly url: URL;
+  readonly services: Services;
+  readonly requestId: string;
+  /** Path parameters of the matched route. */
+  readonly params: Readonly<Record<string, string>>;
+  /** The caller, on admin routes. */
+  principal?: Principal;
+  /** Members a handler wants echoed in a Trusted Server–shaped failure (e.g. the kid it was given). */
+  failure: Record<string, unknown>;
+}
+
+/** The stores and API access of one deployment. */
+export interface Deployment {
+  name: string;
+  engine: KeyringEngine;
+  manager: KeyRotationManager;
+}
+
+/** A fresh request id (Fastly's own if present, else random). */
+export function requestIdFor(request: Request, services: Services): string {
+  const given = request.headers.get('x-request-id');
+  if (given && /^[A-Za-z0-9._-]{1,64}$/.test(given)) return given;
+  return Array.from(services.random.bytes(8), (b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+/**
+ * Opens a deployment for mutation: reads the Fastly API token from the `api-keys` secret store
+ * (per request, never cached in module state) and builds the engine over the management API.
+ */
+export async function openDeployment(ctx: RequestContext, name = 'default'): Promise<Deployment> {
+  const { services } = ctx;
+  if (name !== 'default') {
+    throw new TskError(
+      'deployment_not_found',
+      `deployment "${name}" is not declared in trusted-server.toml`,
+    );
+  }
+  const token = (await services.secretStore(STORE_NAMES.apiKeys).get(API_KEY_SECRET))?.trim();
+  if (!token) {
+    throw new TskError(
+      'not_configured',
+      `the Fastly API token is missing: store it as "${API_KEY_SECRET}" in the "${STORE_NAMES.apiKeys}" secret store`,
+    );
+  }
+  const { fastly_api: apiSettings, request_signing: signing } = services.settings;
+  const api = new FastlyApi({
+    endpoint: apiSettings.endpoint,
+    token,
+    fetch: services.managementFetch,
+    timeoutMs: apiSettings.timeout_ms,
+  });
+  const engine = new KeyringEngine({
+    api: keyStoreApi(api, {
+      configStoreId: signing.config_store_id,
+      secretStoreId: signing.secret_store_id,
+    }),
+    clock: services.clock,
+    random: services.random,
+    deployment: name,
+    keyLifetimeDays: signing.key_lifetime_days,
+  });
+  return { name, engine, manager: new KeyRotationManager(engine) };
+}

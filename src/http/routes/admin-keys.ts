@@ -1,0 +1,115 @@
+// Trusted Server's admin routes, with their exact JSON shapes: rotate, deactivate (optionally
+// deleting), and sign (a v1.1 payload signed with the ACTIVE key, to test partners' verifiers).
+import * as z from 'zod/mini';
+import { publicKeyOf } from '../../core/crypto/ed25519.js';
+import { toBase64Url } from '../../core/crypto/base64.js';
+import { TskError } from '../../core/errors.js';
+import { activeEdgeKeyset, readEdgeKeyring } from '../../core/keyring/edge-view.js';
+import { decodeSeed } from '../../core/keys/seed-encoding.js';
+import { assertKidFormat } from '../../core/keys/kid.js';
+import { buildPayloadV11, signPayload } from '../../core/signing/request-signing.js';
+import { readJson } from '../body.js';
+import { openDeployment, type RequestContext } from '../context.js';
+import { parseIfMatch } from '../if-match.js';
+import { ADMIN_HEADERS, json } from '../responses.js';
+import { STORE_NAMES } from '../services.js';
+
+const RotateRequest = z.object({ kid: z.optional(z.string()) });
+const DeactivateRequest = z.object({ kid: z.string(), delete: z._default(z.boolean(), false) });
+const SignRequest = z.object({ id: z.string().check(z.minLength(1), z.maxLength(256)) });
+
+/** `POST /admin/keys/rotate` `{}` or `{"kid"}`. */
+export async function rotateKey(ctx: RequestContext): Promise<Response> {
+  const body = parse(
+    RotateRequest,
+    (await readJson(ctx.request)) ?? {},
+    '{} or {"kid": "<new kid>"}',
+  );
+  const { manager } = await openDeployment(ctx);
+  const result = await manager.rotateKey(body.kid, parseIfMatch(ctx.request));
+  return json(
+    {
+      success: true,
+      message: 'Key rotated successfully',
+      new_kid: result.newKid,
+      previous_kid: result.previousKid,
+      active_kids: result.activeKids,
+      jwk: result.jwk,
+    },
+    200,
+    ADMIN_HEADERS,
+  );
+}
+
+/** `POST /admin/keys/deactivate` `{"kid","delete"}`. */
+export async function deactivateKey(ctx: RequestContext): Promise<Response> {
+  const body = parse(
+    DeactivateRequest,
+    await readJson(ctx.request),
+    '{"kid": "<kid>", "delete": false}',
+  );
+  ctx.failure['deactivated_kid'] = body.kid;
+  if (body.delete) ctx.failure['message'] = 'Key deletion failed';
+  assertKidFormat(body.kid);
+  const { manager } = await openDeployment(ctx);
+  const ifMatch = parseIfMatch(ctx.request);
+  const result = body.delete
+    ? await manager.deleteKey(body.kid, ifMatch)
+    : await manager.deactivateKey(body.kid, ifMatch);
+  return json(
+    {
+      success: true,
+      message: body.delete ? 'Key deleted successfully' : 'Key deactivated successfully',
+      deactivated_kid: body.kid,
+      deleted: body.delete,
+      remaining_active_kids: result.remainingActiveKids,
+    },
+    200,
+    ADMIN_HEADERS,
+  );
+}
+
+/** `POST /admin/keys/sign` `{"id"}`: signs Trusted Server's v1.1 payload, nothing else. */
+export async function signTestPayload(ctx: RequestContext): Promise<Response> {
+  const body = parse(SignRequest, await readJson(ctx.request), '{"id": "<request id>"}');
+  const { services } = ctx;
+  const active = activeEdgeKeyset(await readEdgeKeyring(services.configStore(STORE_NAMES.jwks)));
+  const stored = await services.secretStore(STORE_NAMES.signingKeys).get(active.id);
+  if (stored === null) {
+    throw new TskError(
+      'keyring_corrupt',
+      `the private key of the ACTIVE key set "${active.id}" is missing from the secret store`,
+    );
+  }
+  const seed = decodeSeed(stored, active.id);
+  // A key that does not match its published JWK would sign what nobody can verify: refuse.
+  if (toBase64Url(await publicKeyOf(seed)) !== active.jwk.x) {
+    throw new TskError(
+      'keyring_corrupt',
+      `the private key of "${active.id}" does not match its published JWK`,
+    );
+  }
+  const payload = buildPayloadV11({
+    kid: active.id,
+    host: services.settings.publisher.domain,
+    id: body.id,
+    ts: services.clock.now(),
+  });
+  return json(
+    { payload, signature: await signPayload(seed, payload), kid: active.id },
+    200,
+    ADMIN_HEADERS,
+  );
+}
+
+function parse<T>(schema: z.ZodMiniType<T>, value: unknown, expected: string): T {
+  if (value === undefined)
+    throw new TskError('invalid_request', `a JSON body is required: ${expected}`);
+  const result = schema.safeParse(value);
+  if (!result.success) {
+    const issue = result.error.issues[0];
+    const field = issue?.path.join('.') || 'body';
+    throw new TskError('invalid_request', `invalid request body at ${field}: expected ${expected}`);
+  }
+  return result.data;
+}

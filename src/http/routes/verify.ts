@@ -1,0 +1,53 @@
+// `POST /verify-signature`: Trusted Server's contract ({payload, signature, kid} →
+// {verified, kid, message[, error]}), plus the key's state; only published keys verify.
+import * as z from 'zod/mini';
+import { fromEitherBase64, utf8 } from '../../core/crypto/base64.js';
+import { SIGNATURE_BYTES, verify } from '../../core/crypto/ed25519.js';
+import { TskError } from '../../core/errors.js';
+import { PUBLISHED_STATES } from '../../core/keyring/document.js';
+import { readEdgeKeyring } from '../../core/keyring/edge-view.js';
+import { jwkPublicKey } from '../../core/keys/jwk.js';
+import { assertKidFormat } from '../../core/keys/kid.js';
+import { readJson } from '../body.js';
+import type { RequestContext } from '../context.js';
+import { CORS_HEADERS, json } from '../responses.js';
+import { STORE_NAMES } from '../services.js';
+
+const VerifyRequest = z.object({ payload: z.string(), signature: z.string(), kid: z.string() });
+
+/** The handler. */
+export async function verifySignature(ctx: RequestContext): Promise<Response> {
+  const parsed = VerifyRequest.safeParse(await readJson(ctx.request));
+  if (!parsed.success) {
+    const field = parsed.error.issues[0]?.path.join('.') || 'body';
+    throw new TskError(
+      'invalid_request',
+      `expected {"payload","signature","kid"} as strings; bad field: ${field}`,
+    );
+  }
+  const { payload, signature, kid } = parsed.data;
+  ctx.failure['kid'] = kid;
+  assertKidFormat(kid);
+  const view = await readEdgeKeyring(ctx.services.configStore(STORE_NAMES.jwks));
+  const keyset = view.keysets.find((k) => k.id === kid);
+  if (!keyset) throw new TskError('keyset_not_found', `unknown kid "${kid}"`);
+  if (!PUBLISHED_STATES.has(keyset.state)) {
+    return verifyAnswer(kid, false, keyset.state, 'Key is deactivated');
+  }
+  const sig = fromEitherBase64(signature);
+  if (!sig || sig.length !== SIGNATURE_BYTES) {
+    throw new TskError(
+      'invalid_request',
+      'signature must be 64 bytes in base64url (or padded standard base64)',
+    );
+  }
+  const ok = await verify(jwkPublicKey(keyset.jwk), sig, utf8(payload));
+  return verifyAnswer(kid, ok, keyset.state, ok ? undefined : 'Invalid signature');
+}
+
+function verifyAnswer(kid: string, verified: boolean, state: string, error?: string): Response {
+  const body = verified
+    ? { verified, kid, message: 'Signature verified successfully', state }
+    : { verified, kid, message: 'Signature verification failed', error, state };
+  return json(body, 200, CORS_HEADERS);
+}

@@ -1,0 +1,37 @@
+// The store invariants of DESIGN.md, checked on a FakeKeyStore after any sequence of events.
+import { expect } from 'vitest';
+import { parseActiveKids } from '../../src/core/keys/active-kids.js';
+import { parseKeyring } from '../../src/core/keyring/document.js';
+import type { FakeKeyStore } from './fake-key-store.js';
+
+/**
+ * Every published kid has its JWK and private key; `current-kid` is published; the keyring and
+ * Trusted Server's items agree; and no private key exists that the keyring does not list
+ * (except those named in `allowedOrphans`, which the failing call reported).
+ */
+export function expectConsistent(store: FakeKeyStore, allowedOrphans: string[] = []): void {
+  const published = parseActiveKids(store.items.get('active-kids') ?? null);
+  for (const kid of published) {
+    expect(store.items.has(kid), `JWK of published ${kid}`).toBe(true);
+    expect(store.secrets.has(kid), `private key of published ${kid}`).toBe(true);
+  }
+  const current = store.items.get('current-kid');
+  if (current !== undefined) expect(published).toContain(current);
+  const text = store.items.get('keyring');
+  if (text === undefined) return;
+  const keyring = parseKeyring(text);
+  expect(keyring.keysets.filter((k) => k.state !== 'DEACTIVATED').map((k) => k.id)).toEqual(
+    published,
+  );
+  expect(keyring.keysets.find((k) => k.state === 'ACTIVE')?.id).toBe(current);
+  const listed = new Set(keyring.keysets.map((k) => k.id));
+  for (const name of store.secrets.keys()) {
+    if (!allowedOrphans.includes(name))
+      expect(listed.has(name), `secret ${name} is listed`).toBe(true);
+  }
+}
+
+/** A snapshot of the whole fake, for "nothing changed" assertions. */
+export function snapshot(store: FakeKeyStore): string {
+  return JSON.stringify({ items: [...store.items].sort(), secrets: [...store.secrets].sort() });
+}
