@@ -1,6 +1,18 @@
+import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
+/** A hand-written fake of one `fastly:*` module, for the Fastly entry's tests. */
+const fastlyFake = (name: string) =>
+  fileURLToPath(new URL(`./test/platform-fastly/fakes/fastly-${name}.ts`, import.meta.url));
+
 export default defineConfig({
+  resolve: {
+    // `fastly:*` modules exist only inside the Compute runtime; under Node the entry gets fakes.
+    alias: [
+      { find: /^fastly:config-store$/, replacement: fastlyFake('config-store') },
+      { find: /^fastly:secret-store$/, replacement: fastlyFake('secret-store') },
+    ],
+  },
   test: {
     include: ['test/**/*.test.ts'],
     testTimeout: 20_000,

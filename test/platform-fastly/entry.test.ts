@@ -1,0 +1,45 @@
+// The Fastly entry with the real app, against faked `fastly:*` modules and runtime globals.
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { configStoreCalls } from './fakes/fastly-config-store.js';
+import { secretStoreCalls } from './fakes/fastly-secret-store.js';
+import { DEV_JWK, dispatch, installRuntime, runtime } from './fakes/runtime.js';
+
+// What importing the entry touched. Top-level code runs at build time under Wizer, where stores,
+// the clock and randomness do not exist (or would be frozen into the snapshot).
+let atImport: { configOpened: number; secretOpened: number; now: number; random: number };
+
+beforeAll(async () => {
+  installRuntime();
+  const now = vi.spyOn(Date, 'now');
+  const random = vi.spyOn(crypto, 'getRandomValues');
+  await import('../../src/platform/fastly/index.js');
+  atImport = {
+    configOpened: configStoreCalls.opened + configStoreCalls.gets,
+    secretOpened: secretStoreCalls.opened + secretStoreCalls.gets,
+    now: now.mock.calls.length,
+    random: random.mock.calls.length,
+  };
+  now.mockRestore();
+  random.mockRestore();
+});
+
+afterAll(() => {
+  vi.unstubAllGlobals();
+});
+
+describe('Fastly entry', () => {
+  it('registers one fetch listener and touches no store, clock or randomness at import', () => {
+    expect(runtime.listeners.map((l) => l.type)).toEqual(['fetch']);
+    expect(atImport).toEqual({ configOpened: 0, secretOpened: 0, now: 0, random: 0 });
+  });
+
+  // Needs the app's discovery route (src/http): served from jwks_store's active-kids and JWKs.
+  it('serves the discovery document from the jwks_store config store', async () => {
+    const res = await dispatch(new Request('https://keys.example/.well-known/trusted-server.json'));
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as Record<string, unknown>;
+    // Extra top-level members (keyring version, tainted kids) are allowed by the design.
+    expect(body['version']).toBe('1.0');
+    expect(body['jwks']).toEqual({ keys: [JSON.parse(DEV_JWK)] });
+  });
+});
