@@ -1,0 +1,112 @@
+// The local edge as one object: the local Fastly API, provisioned and seeded, and the app on Node
+// in front of it. `npm start` runs it; the end-to-end tests start it on free ports.
+import { randomBytes } from 'node:crypto';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { toBase64Url } from '../../core/crypto/base64.js';
+import type { Settings } from '../../core/settings.js';
+import { FastlyApi } from '../../fastly-api/index.js';
+import type { Logger } from '../../http/services.js';
+import { startLocalApi, type LocalApi } from '../../local-api/index.js';
+import { startEdgeServer } from './edge-server.js';
+import { readLocalSeed } from './fastly-toml.js';
+import { installAdminToken, installApiToken, provisionStores, type ProvisionedStores } from './provision.js';
+import { jsonLogger, localServices } from './services.js';
+import { loadSettingsFile } from './settings-file.js';
+
+/** Where and how to run. */
+export interface LocalEdgeOptions {
+  stateDir: string;
+  host?: string;
+  edgePort?: number;
+  apiPort?: number;
+  settingsPath?: string;
+  fastlyTomlPath?: string;
+  logger?: Logger;
+}
+
+/** A running local edge. */
+export interface LocalEdge {
+  edgeUrl: string;
+  apiUrl: string;
+  /** `<id>.<secret>` of the local operator token. */
+  adminToken: string;
+  adminTokenFile: string;
+  apiTokenFile: string;
+  api: LocalApi;
+  stores: ProvisionedStores;
+  settings: Settings;
+  close(): Promise<void>;
+}
+
+/** Id of the operator token `npm start` creates. */
+export const LOCAL_ADMIN_TOKEN_ID = 'local-admin';
+
+/** Starts the local Fastly API and the edge; provisions and seeds stores on first start. */
+export async function startLocalEdge(options: LocalEdgeOptions): Promise<LocalEdge> {
+  const host = options.host ?? '127.0.0.1';
+  const settings = await loadSettingsFile(options.settingsPath ?? 'trusted-server.toml');
+  const seed = await readLocalSeed(options.fastlyTomlPath ?? 'fastly.toml');
+  await mkdir(options.stateDir, { recursive: true, mode: 0o700 });
+  const api = await startLocalApi({ stateDir: options.stateDir, host, port: options.apiPort ?? 7677 });
+  try {
+    const client = new FastlyApi({ endpoint: api.url, token: api.token, fetch: (r) => fetch(r), timeoutMs: 10_000 });
+    const stores = await provisionStores(client, seed);
+    await installApiToken(client, stores, api.token);
+    const adminTokenFile = join(options.stateDir, 'admin-token');
+    const adminToken = await ensureAdminTokenFile(adminTokenFile);
+    const [id, secret] = splitToken(adminToken);
+    await installAdminToken(client, stores, { id, secret, role: 'operator' });
+
+    // Same settings file as the Fastly build, pointed at the local stores and API.
+    const local: Settings = {
+      ...settings,
+      request_signing: {
+        ...settings.request_signing,
+        config_store_id: stores.jwksStoreId,
+        secret_store_id: stores.signingKeysStoreId,
+        lock_store_id: stores.locksStoreId,
+      },
+      fastly_api: { ...settings.fastly_api, endpoint: api.url },
+    };
+    const logger = options.logger ?? jsonLogger();
+    const edge = await startEdgeServer(localServices(local, api.state, logger), host, options.edgePort ?? 7676);
+    return {
+      edgeUrl: edge.url,
+      apiUrl: api.url,
+      adminToken,
+      adminTokenFile,
+      apiTokenFile: join(options.stateDir, 'fastly-api-token'),
+      api,
+      stores,
+      settings: local,
+      close: async () => {
+        await edge.close();
+        await api.close();
+      },
+    };
+  } catch (err) {
+    await api.close();
+    throw err;
+  }
+}
+
+/** Reads the local admin token, creating it (mode 0600) on first start. */
+async function ensureAdminTokenFile(path: string): Promise<string> {
+  try {
+    const text = (await readFile(path, 'utf8')).trim();
+    splitToken(text);
+    return text;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
+  const token = `${LOCAL_ADMIN_TOKEN_ID}.${toBase64Url(new Uint8Array(randomBytes(32)))}`;
+  await writeFile(path, `${token}\n`, { mode: 0o600, flag: 'wx' });
+  return token;
+}
+
+function splitToken(token: string): [string, string] {
+  const dot = token.indexOf('.');
+  if (dot <= 0) throw new Error('the admin-token file does not hold an <id>.<secret> token; delete it to get a new one');
+  return [token.slice(0, dot), token.slice(dot + 1)];
+}

@@ -1,0 +1,67 @@
+// `npm start`: the local edge on 127.0.0.1:7676 and the local Fastly API on 127.0.0.1:7677.
+import { isAbsolute, join, relative } from 'node:path';
+import { startLocalEdge } from './local-edge.js';
+
+const port = (name: string, fallback: number): number => {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) {
+    console.error(`${name} must be a port number (0-65535), not ${JSON.stringify(raw)}`);
+    process.exit(2);
+  }
+  return n;
+};
+
+async function main(): Promise<void> {
+  const stateDir = process.env['TSK_STATE_DIR'] || '.fastly-local';
+  const edge = await startLocalEdge({
+    stateDir,
+    edgePort: port('TSK_EDGE_PORT', 7676),
+    apiPort: port('TSK_API_PORT', 7677),
+  });
+  // Show paths as the user can type them: relative under the working directory, else absolute.
+  const shown = (path: string): string => {
+    const rel = relative(process.cwd(), path);
+    return rel.startsWith('..') || isAbsolute(rel) ? path : rel;
+  };
+  const tokenFile = shown(edge.adminTokenFile);
+  const created = edge.stores.created.length > 0 ? `\n  created and seeded: ${edge.stores.created.join(', ')}` : '';
+  process.stdout.write(
+    [
+      'trusted-server-keys: local edge running',
+      `  edge (the app):        ${edge.edgeUrl}`,
+      `  local Fastly API:      ${edge.apiUrl}   (token in ${shown(edge.apiTokenFile)})`,
+      `  admin token (operator) in ${tokenFile}${created}`,
+      '',
+      'Try:',
+      `  curl -s ${edge.edgeUrl}/.well-known/trusted-server.json`,
+      `  curl -s -X POST ${edge.edgeUrl}/admin/keys/rotate -H "Authorization: Bearer $(cat ${tokenFile})" -H 'Content-Type: application/json' -d '{}'`,
+      '',
+      `Ctrl-C stops it; state stays in ${shown(join(stateDir, '.'))}/.`,
+      '',
+    ].join('\n'),
+  );
+  let stopping = false;
+  const stop = (signal: string): void => {
+    if (stopping) return;
+    stopping = true;
+    process.stdout.write(`\n${signal}: stopping\n`);
+    edge.close().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        console.error(err);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
+}
+
+main().catch((err: unknown) => {
+  const message = err instanceof Error ? err.message : String(err);
+  console.error(`trusted-server-keys: could not start: ${message}`);
+  if (/EADDRINUSE/.test(message)) console.error('  a port is taken: set TSK_EDGE_PORT / TSK_API_PORT to free ones');
+  process.exit(1);
+});

@@ -1,0 +1,40 @@
+// The `Services` of the local edge: edge reads served straight from the local Fastly API's state
+// (so a rotation is visible to the next request), writes through its HTTP API like on Fastly.
+import { randomBytes } from 'node:crypto';
+import type { Settings } from '../../core/settings.js';
+import type { Logger, Services } from '../../http/services.js';
+import type { LocalApiState } from '../../local-api/index.js';
+
+/** Services over a running local API. `settings` must already point at the local stores. */
+export function localServices(settings: Settings, state: LocalApiState, logger: Logger): Services {
+  const decoder = new TextDecoder();
+  return {
+    settings,
+    clock: { now: () => Date.now() },
+    random: { bytes: (n) => new Uint8Array(randomBytes(n)) },
+    configStore: (name) => ({
+      async get(key) {
+        const store = state.findConfigStore(name);
+        return store ? state.configItem(store.id, key) : null;
+      },
+    }),
+    secretStore: (name) => ({
+      async get(key) {
+        const store = state.findSecretStore(name);
+        const bytes = store ? state.secretPlaintext(store.id, key) : null;
+        return bytes ? decoder.decode(bytes) : null;
+      },
+    }),
+    managementFetch: (request) => fetch(request),
+    logger,
+  };
+}
+
+/** JSON lines on a stream (stdout by default). */
+export function jsonLogger(write: (line: string) => void = (line) => process.stdout.write(line)): Logger {
+  return {
+    log(level, event, fields) {
+      write(`${JSON.stringify({ time: new Date().toISOString(), level, event, ...fields })}\n`);
+    },
+  };
+}
