@@ -1,0 +1,123 @@
+// The management-API client the rest of the service holds: one object per token and endpoint,
+// its methods the operations of config-stores.ts, secret-stores.ts and kv-stores.ts.
+import type { ConfigItemOp } from '../core/ports.js';
+import * as config from './config-stores.js';
+import type { ConfigItem, StoreRef } from './config-stores.js';
+import { Transport } from './http.js';
+import type { FastlyApiOptions } from './http.js';
+import * as kv from './kv-stores.js';
+import type { KvEntry, KvPutOptions } from './kv-stores.js';
+import * as secrets from './secret-stores.js';
+import type { PutSecretMode, PutSecretResult, SecretMeta } from './secret-stores.js';
+
+/**
+ * The Fastly management API (config stores, secret stores, KV stores) over an injected fetch.
+ * Every failure is a TskError (`upstream_failed`, `upstream_timeout`, `upstream_rate_limited`,
+ * `secret_exists`, `invalid_request`); nothing is retried.
+ */
+export class FastlyApi {
+  readonly #t: Transport;
+
+  constructor(options: FastlyApiOptions) {
+    this.#t = new Transport(options);
+  }
+
+  /** Creates a config store. */
+  createConfigStore(name: string): Promise<StoreRef> {
+    return config.createConfigStore(this.#t, name);
+  }
+
+  /** Every config store, or only the one with `name`. */
+  listConfigStores(name?: string): Promise<StoreRef[]> {
+    return config.listConfigStores(this.#t, name);
+  }
+
+  /** Every item of a config store. */
+  listConfigItems(storeId: string): Promise<ConfigItem[]> {
+    return config.listConfigItems(this.#t, storeId);
+  }
+
+  /** One item's value, or null when absent. */
+  getConfigItem(storeId: string, key: string): Promise<string | null> {
+    return config.getConfigItem(this.#t, storeId, key);
+  }
+
+  /** Creates or replaces one item. */
+  upsertConfigItem(storeId: string, key: string, value: string): Promise<void> {
+    return config.upsertConfigItem(this.#t, storeId, key, value);
+  }
+
+  /** Deletes one item; false when it did not exist. */
+  deleteConfigItem(storeId: string, key: string): Promise<boolean> {
+    return config.deleteConfigItem(this.#t, storeId, key);
+  }
+
+  /** Applies up to 1,000 operations in one request, in order. */
+  bulkUpdateConfigItems(storeId: string, ops: readonly ConfigItemOp[]): Promise<void> {
+    return config.bulkUpdateConfigItems(this.#t, storeId, ops);
+  }
+
+  /** Creates a secret store. */
+  createSecretStore(name: string): Promise<StoreRef> {
+    return secrets.createSecretStore(this.#t, name);
+  }
+
+  /** Every secret store, or only those named `name`. */
+  listSecretStores(name?: string): Promise<StoreRef[]> {
+    return secrets.listSecretStores(this.#t, name);
+  }
+
+  /** Writes a secret (`create` fails with `secret_exists` when the name is taken). */
+  putSecret(
+    storeId: string,
+    name: string,
+    plaintext: string | Uint8Array,
+    mode: PutSecretMode,
+  ): Promise<PutSecretResult> {
+    return secrets.putSecret(this.#t, storeId, name, plaintext, mode);
+  }
+
+  /** Deletes a secret; false when it did not exist. */
+  deleteSecret(storeId: string, name: string): Promise<boolean> {
+    return secrets.deleteSecret(this.#t, storeId, name);
+  }
+
+  /** Every secret's metadata (names and digests; values are never readable). */
+  listSecrets(storeId: string): Promise<SecretMeta[]> {
+    return secrets.listSecrets(this.#t, storeId);
+  }
+
+  /** Creates a KV store. */
+  createKvStore(name: string): Promise<StoreRef> {
+    return kv.createKvStore(this.#t, name);
+  }
+
+  /** Every KV store. */
+  listKvStores(): Promise<StoreRef[]> {
+    return kv.listKvStores(this.#t);
+  }
+
+  /** A KV entry with its generation, or null when absent. */
+  kvGet(storeId: string, key: string): Promise<KvEntry | null> {
+    return kv.kvGet(this.#t, storeId, key);
+  }
+
+  /** Writes a KV entry; the new generation, or null when a precondition failed. */
+  kvPut(
+    storeId: string,
+    key: string,
+    value: string,
+    options?: KvPutOptions,
+  ): Promise<number | null> {
+    return kv.kvPut(this.#t, storeId, key, value, options);
+  }
+
+  /** Deletes a KV entry; false when absent or the generation did not match. */
+  kvDelete(
+    storeId: string,
+    key: string,
+    options?: { ifGenerationMatch?: number },
+  ): Promise<boolean> {
+    return kv.kvDelete(this.#t, storeId, key, options);
+  }
+}
