@@ -1,0 +1,160 @@
+// Bad input, bad credentials and a failing or slow Fastly API, through real HTTP on the local
+// edge: each gets its status and message, and the stores are left as they were.
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { installAdminToken } from '../../src/platform/node/provision.js';
+import { startTestEdge, type TestEdge } from '../support/local-edge.js';
+
+const DEV_KID = 'ts-2025-10-A';
+const DEV_SEED = 'NVnTYrw5xoyTJDOwoUWoPJO3A6UCCXOJJUzgGTxxx7k=';
+
+let edge: TestEdge;
+let seen: string[];
+beforeEach(async () => {
+  edge = await startTestEdge({ configure: (s) => ({ ...s, fastly_api: { ...s.fastly_api, timeout_ms: 400 } }) });
+  seen = [];
+});
+afterEach(async () => {
+  // No response and no log line may ever carry a secret.
+  const secrets = [edge.adminToken.split('.')[1] ?? 'x', edge.api.token, DEV_SEED];
+  for (const text of [...seen, ...edge.logs]) for (const secret of secrets) expect(text).not.toContain(secret);
+  await edge.stop();
+});
+
+async function call(path: string, init?: Parameters<TestEdge['call']>[1]): Promise<{ status: number; headers: Headers; json: Record<string, unknown> }> {
+  const res = await edge.call(path, init);
+  const text = await res.text();
+  seen.push(text, JSON.stringify([...res.headers]));
+  return { status: res.status, headers: res.headers, json: text ? (JSON.parse(text) as Record<string, unknown>) : {} };
+}
+
+/** Config items and secret names of the signing stores, for "nothing changed" checks. */
+async function storeState(): Promise<string> {
+  const items = await edge.client.listConfigItems(edge.stores.jwksStoreId);
+  const secrets = await edge.client.listSecrets(edge.stores.signingKeysStoreId);
+  return JSON.stringify({ items: items.map((i) => [i.key, i.value]).sort(), secrets: secrets.map((s) => s.name).sort() });
+}
+
+describe('admin authentication', () => {
+  it('asks for credentials with 401 and WWW-Authenticate when none or malformed ones are sent', async () => {
+    for (const auth of [false, 'no-dot-here', 'a.short', `${edge.adminToken}x`, 'local-admin.' + 'A'.repeat(43)] as const) {
+      const res = await call('/admin/keys/rotate', { auth, json: {} });
+      expect(res.status, String(auth)).toBe(401);
+      expect(res.headers.get('www-authenticate')).toMatch(/^Bearer .*Basic/);
+      expect(res.json).toMatchObject({ success: false, code: 'unauthorized' });
+    }
+  });
+
+  it('accepts Basic with the same id and secret', async () => {
+    const [id, secret] = edge.adminToken.split('.');
+    const basic = Buffer.from(`${id}:${secret}`).toString('base64');
+    const res = await edge.call('/admin/keys/rotate', { auth: false, headers: { authorization: `Basic ${basic}` }, json: {} });
+    expect(res.status).toBe(200);
+  });
+
+  it('gives a viewer token 403 on operator routes', async () => {
+    await installAdminToken(edge.client, edge.stores, { id: 'viewer1', secret: 'v'.repeat(32), role: 'viewer' });
+    const res = await call('/admin/keys/rotate', { auth: `viewer1.${'v'.repeat(32)}`, json: {} });
+    expect(res.status).toBe(403);
+    expect(res.json['code']).toBe('forbidden');
+  });
+});
+
+describe('request shape', () => {
+  it('refuses bodies over 4096 bytes with 413, declared or streamed', async () => {
+    const big = JSON.stringify({ kid: 'a'.repeat(5000) });
+    expect((await call('/admin/keys/rotate', { method: 'POST', body: big, headers: { 'content-type': 'application/json' } })).status).toBe(413);
+    const stream = new ReadableStream<Uint8Array>({
+      start(c) {
+        for (let i = 0; i < 10; i++) c.enqueue(new Uint8Array(1000).fill(32));
+        c.close();
+      },
+    });
+    const res = await edge.call('/verify-signature', { auth: false, method: 'POST', body: stream, duplex: 'half', headers: { 'content-type': 'application/json' } } as RequestInit);
+    expect(res.status).toBe(413);
+  });
+
+  it('refuses invalid JSON with 400 and a non-JSON content type with 415', async () => {
+    const bad = await call('/admin/keys/rotate', { method: 'POST', body: '{"kid":', headers: { 'content-type': 'application/json' } });
+    expect(bad.status).toBe(400);
+    expect(bad.json['error']).toBe('invalid JSON request body');
+    const form = await call('/admin/keys/rotate', { method: 'POST', body: 'kid=x', headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+    expect(form.status).toBe(415);
+  });
+
+  it('answers wrong methods with 405 and Allow, unknown paths with 404', async () => {
+    const wrong = await call('/admin/keys/rotate', { method: 'GET' });
+    expect(wrong.status).toBe(405);
+    expect(wrong.headers.get('allow')).toBe('POST');
+    for (const path of ['/admin/keys/rotate/', '/ADMIN/keys/rotate', '/admin/keys', '/nope']) {
+      expect((await call(path, { json: {} })).status, path).toBe(404);
+    }
+    expect((await call('/admin%2fkeys%2frotate', { json: {} })).status).toBe(400);
+  });
+});
+
+describe('a failing or slow Fastly API', () => {
+  it('answers 502 when the bulk config update fails, and leaves no key behind', async () => {
+    const before = await storeState();
+    edge.api.state.injectFault({ method: 'PATCH', path: /\/items$/, status: 503 });
+    const res = await call('/admin/keys/rotate', { json: {} });
+    expect(res.status).toBe(502);
+    expect(res.json).toMatchObject({ success: false, code: 'upstream_failed' });
+    expect(String(res.json['error'])).toMatch(/Nothing was changed/);
+    expect(await storeState()).toBe(before);
+  });
+
+  it('answers 502 when creating the private key fails, having written nothing', async () => {
+    const before = await storeState();
+    edge.api.state.injectFault({ method: 'POST', path: /\/secrets$/, status: 500 });
+    expect((await call('/admin/keys/rotate', { json: {} })).status).toBe(502);
+    expect(await storeState()).toBe(before);
+  });
+
+  it('answers 504 when the Fastly API is slower than the bound, and leaves the stores consistent', async () => {
+    const before = await storeState();
+    edge.api.state.injectFault({ method: 'GET', path: /\/items$/, delayMs: 1500 });
+    const res = await call('/admin/keys/rotate', { json: {} });
+    expect(res.status).toBe(504);
+    expect(res.json['code']).toBe('upstream_timeout');
+    expect(await storeState()).toBe(before);
+  });
+
+  it('answers 503 when Fastly rate-limits, passing Retry-After on', async () => {
+    edge.api.state.injectFault({ path: /\/items$/, status: 429 });
+    const res = await call('/admin/keys/rotate', { json: {} });
+    expect(res.status).toBe(503);
+    expect(res.json['code']).toBe('upstream_rate_limited');
+  });
+
+  it('answers 503 not_configured when the Fastly API token is missing, and 502 when Fastly rejects it', async () => {
+    await edge.client.putSecret(edge.stores.apiKeysStoreId, 'api_key', 'not-the-token', 'upsert');
+    const rejected = await call('/admin/keys/rotate', { json: {} });
+    expect(rejected.status).toBe(502);
+    expect(String(rejected.json['error'])).toMatch(/rejected the API token/);
+    await edge.client.deleteSecret(edge.stores.apiKeysStoreId, 'api_key');
+    const missing = await call('/admin/keys/rotate', { json: {} });
+    expect(missing.status).toBe(503);
+    expect(missing.json['code']).toBe('not_configured');
+  });
+
+  it('keeps serving the JWKS from the edge stores while the Fastly API is down', async () => {
+    edge.api.state.injectFault({ path: /.*/, status: 503, times: Infinity });
+    const res = await call('/.well-known/jwks.json', { auth: false });
+    expect(res.status).toBe(200);
+    expect((res.json['keys'] as unknown[]).length).toBe(1);
+  });
+});
+
+describe('restarts', () => {
+  it('keeps keys and the admin token across a restart', async () => {
+    const rotated = await call('/admin/keys/rotate', { json: {} });
+    const token = edge.adminToken;
+    const dir = edge.stateDir;
+    await edge.stop(true);
+    edge = await startTestEdge({ stateDir: dir });
+    expect(edge.adminToken).toBe(token);
+    const jwks = await call('/.well-known/jwks.json', { auth: false });
+    expect((jwks.json['keys'] as Array<{ kid: string }>).map((k) => k.kid)).toEqual([DEV_KID, rotated.json['new_kid']]);
+    expect(edge.stores.created).toEqual([]);
+  });
+});

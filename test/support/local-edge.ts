@@ -1,0 +1,56 @@
+// Starts a real local edge (local Fastly API + the app on Node) on free loopback ports, in a
+// fresh state directory, for end-to-end tests.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Settings } from '../../src/core/settings.js';
+import { FastlyApi } from '../../src/fastly-api/index.js';
+import { startLocalEdge, type LocalEdge } from '../../src/platform/node/local-edge.js';
+
+/** A running edge plus helpers. */
+export interface TestEdge extends LocalEdge {
+  stateDir: string;
+  /** A management-API client on the local API, for inspecting and arranging stores. */
+  client: FastlyApi;
+  /** Every line the app logged. */
+  logs: string[];
+  /** fetch against the edge, with the admin token unless `auth: false`. */
+  call(path: string, init?: RequestInit & { auth?: boolean | string; json?: unknown }): Promise<Response>;
+  /** Stops the edge and deletes its state unless `keepState`. */
+  stop(keepState?: boolean): Promise<void>;
+}
+
+/** Starts an edge; pass `stateDir` to restart on existing state. */
+export async function startTestEdge(options: { stateDir?: string; configure?: (s: Settings) => Settings } = {}): Promise<TestEdge> {
+  const stateDir = options.stateDir ?? (await mkdtemp(join(tmpdir(), 'tsk-e2e-')));
+  const lines: string[] = [];
+  const edge = await startLocalEdge({
+    stateDir,
+    edgePort: 0,
+    apiPort: 0,
+    logger: { log: (level, event, fields) => void lines.push(JSON.stringify({ level, event, ...fields })) },
+    ...(options.configure ? { configure: options.configure } : {}),
+  });
+  const client = new FastlyApi({ endpoint: edge.apiUrl, token: edge.api.token, fetch: (r) => fetch(r), timeoutMs: 5000 });
+  return {
+    ...edge,
+    stateDir,
+    client,
+    logs: lines,
+    call(path, init = {}) {
+      const { auth = true, json, ...rest } = init;
+      const headers = new Headers(rest.headers);
+      if (auth !== false) headers.set('authorization', `Bearer ${typeof auth === 'string' ? auth : edge.adminToken}`);
+      if (json !== undefined) headers.set('content-type', 'application/json');
+      return fetch(`${edge.edgeUrl}${path}`, {
+        ...rest,
+        headers,
+        ...(json !== undefined ? { body: JSON.stringify(json), method: rest.method ?? 'POST' } : {}),
+      });
+    },
+    async stop(keepState = false) {
+      await edge.close();
+      if (!keepState) await rm(stateDir, { recursive: true, force: true });
+    },
+  };
+}
