@@ -23,6 +23,8 @@ export interface LocalEdgeOptions {
   settingsPath?: string;
   fastlyTomlPath?: string;
   logger?: Logger;
+  /** Adjusts the settings after they are pointed at the local stores (tests shorten timeouts). */
+  configure?: (settings: Settings) => Settings;
 }
 
 /** A running local edge. */
@@ -59,7 +61,7 @@ export async function startLocalEdge(options: LocalEdgeOptions): Promise<LocalEd
     await installAdminToken(client, stores, { id, secret, role: 'operator' });
 
     // Same settings file as the Fastly build, pointed at the local stores and API.
-    const local: Settings = {
+    const pointed: Settings = {
       ...settings,
       request_signing: {
         ...settings.request_signing,
@@ -69,6 +71,7 @@ export async function startLocalEdge(options: LocalEdgeOptions): Promise<LocalEd
       },
       fastly_api: { ...settings.fastly_api, endpoint: api.url },
     };
+    const local = options.configure ? options.configure(pointed) : pointed;
     const logger = options.logger ?? jsonLogger();
     const edge = await startEdgeServer(localServices(local, api.state, logger), host, options.edgePort ?? 7676);
     return {
