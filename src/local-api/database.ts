@@ -1,0 +1,95 @@
+// The state and its file. Every mutation runs on a copy of the state, is written to disk, and only
+// then replaces the live state; all of it synchronously, so no other request can interleave with a
+// read-modify-write, a failed validation or a failed write leaves nothing half-applied, and an
+// answered write is on disk (write temp file, fsync, rename, fsync directory).
+import {
+  closeSync,
+  fsyncSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeSync,
+} from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { basename, dirname, join } from 'node:path';
+import type { StateData } from './model.js';
+import { emptyState } from './model.js';
+import { parseState, serializeState } from './state-file.js';
+
+/** Name of the state file inside the state directory. */
+export const STATE_FILE = 'local-api-state.json';
+
+/** Reads the state file; a missing file is an empty state, a corrupt one an Error naming it. */
+export function loadState(file: string): StateData {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return emptyState();
+    throw new Error(`Cannot read local Fastly API state file ${file}: ${(err as Error).message}`);
+  }
+  return parseState(text, file);
+}
+
+/** Replaces `file` with `text` atomically and durably (mode 0600). */
+export function writeFileAtomic(file: string, text: string): void {
+  const dir = dirname(file);
+  const temp = join(dir, `.${basename(file)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
+  try {
+    const fd = openSync(temp, 'wx', 0o600);
+    try {
+      writeSync(fd, text);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(temp, file);
+  } catch (err) {
+    rmSync(temp, { force: true });
+    throw err;
+  }
+  syncDirectory(dir);
+}
+
+/** Makes the rename itself durable; some platforms cannot fsync a directory, which is harmless. */
+function syncDirectory(dir: string): void {
+  let fd: number | undefined;
+  try {
+    fd = openSync(dir, 'r');
+    fsyncSync(fd);
+  } catch {
+    // Not supported here (e.g. Windows); the rename is still atomic.
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
+
+/** The live state plus its file; the only way to change the state is `mutate`. */
+export class Database {
+  #state: StateData;
+  readonly #file: string;
+
+  constructor(file: string, state: StateData) {
+    this.#file = file;
+    this.#state = state;
+  }
+
+  /** The current state, for reads. Do not modify it; use `mutate`. */
+  get state(): Readonly<StateData> {
+    return this.#state;
+  }
+
+  /**
+   * Runs `change` on a copy of the state, persists the copy and makes it live. If `change` throws
+   * (an ApiError for a refused request) or the write fails, the live state is untouched.
+   * Synchronous on purpose: see the file comment.
+   */
+  mutate<T>(change: (draft: StateData) => T): T {
+    const draft = structuredClone(this.#state);
+    const result = change(draft);
+    writeFileAtomic(this.#file, serializeState(draft));
+    this.#state = draft;
+    return result;
+  }
+}

@@ -1,0 +1,115 @@
+// The in-memory state of the local API and the identifiers and timestamps it hands out, formatted
+// as Fastly formats them (seen in go-fastly's recorded responses, fastly/fixtures/).
+import { randomBytes } from 'node:crypto';
+
+/** One config store item. */
+export interface ConfigItem {
+  value: string;
+  createdAt: string;
+  updatedAt: string;
+}
+
+/** A config store and its items (key → item). */
+export interface ConfigStore {
+  id: string;
+  name: string;
+  createdAt: string;
+  updatedAt: string;
+  items: Map<string, ConfigItem>;
+}
+
+/** One secret: its plaintext (never served by the API) and opaque digest. */
+export interface Secret {
+  plaintext: Uint8Array;
+  digest: string;
+  createdAt: string;
+}
+
+/** A secret store; `digestKey` keys the digests so they reveal nothing about values. */
+export interface SecretStore {
+  id: string;
+  name: string;
+  createdAt: string;
+  digestKey: Uint8Array;
+  secrets: Map<string, Secret>;
+}
+
+/** One KV entry with its generation marker (the handle for `if-generation-match`). */
+export interface KvEntry {
+  value: Uint8Array;
+  metadata: string;
+  generation: number;
+}
+
+/** A KV store and its entries (key → entry). */
+export interface KvStore {
+  id: string;
+  name: string;
+  createdAt: string;
+  updatedAt: string;
+  keys: Map<string, KvEntry>;
+}
+
+/** Everything the local API knows; stores are kept in creation order. */
+export interface StateData {
+  configStores: Map<string, ConfigStore>;
+  secretStores: Map<string, SecretStore>;
+  kvStores: Map<string, KvStore>;
+  /** The last KV generation handed out; generations only ever grow. */
+  kvGeneration: number;
+}
+
+/** A state with no stores. */
+export function emptyState(): StateData {
+  return { configStores: new Map(), secretStores: new Map(), kvStores: new Map(), kvGeneration: 0 };
+}
+
+const BASE62 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
+const BASE36 = 'abcdefghijklmnopqrstuvwxyz0123456789';
+
+function randomId(alphabet: string, length: number): string {
+  // Rejection sampling keeps every character equally likely.
+  const limit = 256 - (256 % alphabet.length);
+  let out = '';
+  while (out.length < length) {
+    for (const byte of randomBytes(length * 2)) {
+      if (byte < limit && out.length < length) out += alphabet[byte % alphabet.length];
+    }
+  }
+  return out;
+}
+
+/** A config or secret store id: 22 mixed-case alphanumerics, like `pS86koqiZWkt6VJgvNuUe3`. */
+export function storeId(): string {
+  return randomId(BASE62, 22);
+}
+
+/** A KV store id: 22 lower-case alphanumerics, like `iaa48y0oxw13s12xpfdkk9`. */
+export function kvStoreId(): string {
+  return randomId(BASE36, 22);
+}
+
+/** Config and secret store timestamps: ISO 8601 to the second, `2023-03-01T22:12:20Z`. */
+export function isoSeconds(now = new Date()): string {
+  return now.toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
+/** KV store timestamps, which Fastly now writes as `2025-06-23 19:40:58` (no T, no zone). */
+export function kvTimestamp(now = new Date()): string {
+  return isoSeconds(now).replace('T', ' ').replace('Z', '');
+}
+
+/**
+ * The next KV generation. Fastly's look like microsecond clock readings (1750707676353461);
+ * this follows the clock too but never repeats or goes back, and stays below 2^53.
+ */
+export function nextGeneration(state: StateData): number {
+  const next = Math.max(state.kvGeneration + 1, Date.now() * 1000);
+  state.kvGeneration = next;
+  return next;
+}
+
+/** Orders strings as UTF-8 bytes, the order Fastly's KV listing uses. */
+export function compareUtf8(a: string, b: string): number {
+  return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
+}

@@ -1,0 +1,24 @@
+// Every route of the local API, in matching order: literal segments (`client-key`) come before
+// the `{id}` parameter they would otherwise match.
+import type { ClientKeys } from './client-keys.js';
+import { clientKeyRoutes } from './client-keys.js';
+import { configItemRoutes } from './config-items.js';
+import { configStoreRoutes } from './config-stores.js';
+import { kvKeyRoutes } from './kv-keys.js';
+import { kvStoreRoutes } from './kv-stores.js';
+import { Router } from './router.js';
+import { secretStoreRoutes } from './secret-stores.js';
+import { secretRoutes } from './secrets.js';
+
+/** The router for the whole API; `clientKeys` backs client-side encryption of secrets. */
+export function createRouter(clientKeys: ClientKeys): Router {
+  return new Router([
+    ...configStoreRoutes,
+    ...configItemRoutes,
+    ...clientKeyRoutes(clientKeys),
+    ...secretStoreRoutes,
+    ...secretRoutes(clientKeys),
+    ...kvStoreRoutes,
+    ...kvKeyRoutes,
+  ]);
+}

@@ -1,0 +1,175 @@
+// The HTTP server: reads the body (≤ 1 MiB, else 413), checks `Fastly-Key` (401 with Fastly's
+// own message), applies injected faults, routes, and answers JSON errors `{"msg","detail"?}`.
+import { mkdirSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { MAX_BODY_BYTES } from './body.js';
+import { createClientKeys } from './client-keys.js';
+import { Database, STATE_FILE, loadState } from './database.js';
+import { ApiError, errorBody } from './errors.js';
+import { FaultRegistry } from './faults.js';
+import { WriteBudget } from './rate-limit.js';
+import type { Reply, Router } from './router.js';
+import { MethodNotAllowed } from './router.js';
+import { createRouter } from './routes.js';
+import { createStateView } from './state-view.js';
+import { TOKEN_FILE, loadOrCreateToken, tokenMatches } from './token.js';
+import type { LocalApi, LocalApiOptions, RequestLogEntry } from './types.js';
+
+/** Fastly's answer to a missing or wrong token (seen in fastly/fastly-js#14). */
+const UNAUTHORIZED = new ApiError(401, 'Provided credentials are missing or invalid');
+
+interface Answer {
+  status: number;
+  headers: Record<string, string>;
+  body: Uint8Array | string;
+}
+
+/** Reads the whole body; past the limit it keeps draining (so the client sees the 413). */
+function readBody(req: IncomingMessage): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= MAX_BODY_BYTES) chunks.push(chunk);
+    });
+    req.on('end', () => {
+      if (size <= MAX_BODY_BYTES) resolve(Buffer.concat(chunks));
+      else reject(new ApiError(413, 'Request body too large', `limit is ${MAX_BODY_BYTES} bytes`));
+    });
+    req.on('error', reject);
+  });
+}
+
+function fromReply(reply: Reply): Answer {
+  if (reply.json !== undefined) {
+    const headers = { 'content-type': 'application/json', ...reply.headers };
+    return { status: reply.status, headers, body: JSON.stringify(reply.json) };
+  }
+  return { status: reply.status, headers: { ...reply.headers }, body: reply.raw ?? '' };
+}
+
+function fromError(err: unknown): Answer {
+  const error =
+    err instanceof ApiError
+      ? err
+      : new ApiError(
+          500,
+          'Internal Server Error',
+          err instanceof Error ? err.message : String(err),
+        );
+  const headers: Record<string, string> = error.emptyBody
+    ? {}
+    : { 'content-type': 'application/json' };
+  if (error instanceof MethodNotAllowed) headers['allow'] = error.allow.join(', ');
+  return { status: error.status, headers, body: errorBody(error) };
+}
+
+interface Pipeline {
+  token: string;
+  db: Database;
+  router: Router;
+  faults: FaultRegistry;
+  budget: WriteBudget;
+}
+
+async function answer(
+  p: Pipeline,
+  req: IncomingMessage,
+  method: string,
+  url: string,
+): Promise<Answer> {
+  const [rawPath = '/', rawQuery = ''] = url.split(/\?(.*)/s);
+  try {
+    const body = await readBody(req);
+    const key = req.headers['fastly-key'];
+    if (!tokenMatches(p.token, Array.isArray(key) ? key[0] : key)) throw UNAUTHORIZED;
+    const fault = p.faults.take(method, rawPath);
+    if (fault !== undefined && fault.delayMs > 0) await sleep(fault.delayMs);
+    if (fault?.failure !== undefined) {
+      const { status, body: text } = fault.failure;
+      const headers = { 'content-type': 'application/json' };
+      // A 429 carries the headers that tell a client when it may write again, as Fastly's do.
+      if (status === 429) Object.assign(headers, p.budget.exhausted());
+      return { status, headers, body: text };
+    }
+    // From here on nothing awaits: the handler's read-modify-write of the state is atomic.
+    const { handler, params } = p.router.resolve(method, rawPath);
+    const query = new URLSearchParams(rawQuery);
+    const reply = handler({ method, params, query, headers: req.headers, body, db: p.db });
+    const result = fromReply(reply);
+    if (method !== 'GET') Object.assign(result.headers, p.budget.spend());
+    return result;
+  } catch (err) {
+    return fromError(err);
+  }
+}
+
+function send(res: ServerResponse, a: Answer): void {
+  const headers: Record<string, string | number> = { 'cache-control': 'no-store', ...a.headers };
+  if (a.status !== 204 && a.status !== 304) headers['content-length'] = Buffer.byteLength(a.body);
+  res.writeHead(a.status, headers);
+  res.end(a.status === 204 ? undefined : a.body);
+}
+
+/** Starts the local Fastly management API; resolves once it is listening. */
+export async function startLocalApi(options: LocalApiOptions): Promise<LocalApi> {
+  const host = options.host ?? '127.0.0.1';
+  mkdirSync(options.stateDir, { recursive: true, mode: 0o700 });
+  const token = loadOrCreateToken(join(options.stateDir, TOKEN_FILE));
+  const stateFile = join(options.stateDir, STATE_FILE);
+  const db = new Database(stateFile, loadState(stateFile));
+  const faults = new FaultRegistry();
+  const requestLog: RequestLogEntry[] = [];
+  const pipeline: Pipeline = {
+    token,
+    db,
+    router: createRouter(createClientKeys()),
+    faults,
+    budget: new WriteBudget(),
+  };
+
+  const server = createServer((req, res) => {
+    const method = (req.method ?? 'GET').toUpperCase();
+    const url = req.url ?? '/';
+    void answer(pipeline, req, method, url).then((a) => {
+      requestLog.push({ method, path: url.split('?')[0] ?? url, status: a.status });
+      send(res, a);
+    });
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    const fail = (err: Error): void =>
+      reject(
+        new Error(
+          `Local Fastly API cannot listen on ${host}:${options.port ?? 7677}: ${err.message}`,
+        ),
+      );
+    server.once('error', fail);
+    server.listen(options.port ?? 7677, host, () => {
+      server.off('error', fail);
+      resolve();
+    });
+  });
+  const address = server.address();
+  const port = typeof address === 'object' && address !== null ? address.port : options.port;
+  const urlHost = host.includes(':') ? `[${host}]` : host;
+
+  let closing: Promise<void> | undefined;
+  return {
+    url: `http://${urlHost}:${port}`,
+    token,
+    state: createStateView(db, faults, requestLog),
+    close() {
+      // Every answered write is already on disk (see database.ts), so closing only stops serving.
+      closing ??= new Promise<void>((resolve, reject) => {
+        server.close((err) => (err === undefined ? resolve() : reject(err)));
+        server.closeAllConnections();
+      });
+      return closing;
+    },
+  };
+}

@@ -1,0 +1,202 @@
+// The state file `<stateDir>/local-api-state.json`: how the in-memory state is written (binary
+// values as base64) and read back. A file that does not parse is an error naming the file: the
+// local keys live there, so silently starting empty would look like data loss.
+import type {
+  ConfigItem,
+  ConfigStore,
+  KvEntry,
+  KvStore,
+  Secret,
+  SecretStore,
+  StateData,
+} from './model.js';
+import { emptyState } from './model.js';
+
+const FORMAT = 'local-fastly-api-state';
+const VERSION = 1;
+
+type Json = Record<string, unknown>;
+
+/** The state as the JSON text stored on disk. */
+export function serializeState(state: StateData): string {
+  const b64 = (bytes: Uint8Array): string => Buffer.from(bytes).toString('base64');
+  const doc = {
+    format: FORMAT,
+    version: VERSION,
+    kvGeneration: state.kvGeneration,
+    configStores: [...state.configStores.values()].map((s) => ({
+      id: s.id,
+      name: s.name,
+      created_at: s.createdAt,
+      updated_at: s.updatedAt,
+      items: [...s.items].map(([key, i]) => ({
+        key,
+        value: i.value,
+        created_at: i.createdAt,
+        updated_at: i.updatedAt,
+      })),
+    })),
+    secretStores: [...state.secretStores.values()].map((s) => ({
+      id: s.id,
+      name: s.name,
+      created_at: s.createdAt,
+      digest_key: b64(s.digestKey),
+      secrets: [...s.secrets].map(([name, x]) => ({
+        name,
+        secret: b64(x.plaintext),
+        digest: x.digest,
+        created_at: x.createdAt,
+      })),
+    })),
+    kvStores: [...state.kvStores.values()].map((s) => ({
+      id: s.id,
+      name: s.name,
+      created_at: s.createdAt,
+      updated_at: s.updatedAt,
+      keys: [...s.keys].map(([key, e]) => ({
+        key,
+        value: b64(e.value),
+        metadata: e.metadata,
+        generation: e.generation,
+      })),
+    })),
+  };
+  return JSON.stringify(doc, null, 2) + '\n';
+}
+
+/** Thrown while reading a state document; `path` says where in it (e.g. `configStores[0].id`). */
+class ShapeError extends Error {}
+
+function record(value: unknown, path: string): Json {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new ShapeError(`${path} is not an object`);
+  }
+  return value as Json;
+}
+
+function array(obj: Json, key: string, path: string): unknown[] {
+  const value = obj[key];
+  if (!Array.isArray(value)) throw new ShapeError(`${path}.${key} is not an array`);
+  return value;
+}
+
+function str(obj: Json, key: string, path: string): string {
+  const value = obj[key];
+  if (typeof value !== 'string') throw new ShapeError(`${path}.${key} is not a string`);
+  return value;
+}
+
+function int(obj: Json, key: string, path: string): number {
+  const value = obj[key];
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) {
+    throw new ShapeError(`${path}.${key} is not a non-negative integer`);
+  }
+  return value;
+}
+
+function bytes(obj: Json, key: string, path: string): Uint8Array {
+  const text = str(obj, key, path);
+  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(text) || text.length % 4 !== 0) {
+    throw new ShapeError(`${path}.${key} is not base64`);
+  }
+  return new Uint8Array(Buffer.from(text, 'base64'));
+}
+
+/** Adds `value` under `key`, refusing duplicates (they would silently shadow each other). */
+function put<V>(map: Map<string, V>, key: string, value: V, path: string): void {
+  if (map.has(key)) throw new ShapeError(`${path} repeats ${JSON.stringify(key)}`);
+  map.set(key, value);
+}
+
+function readConfigStore(raw: unknown, path: string): ConfigStore {
+  const o = record(raw, path);
+  const items = new Map<string, ConfigItem>();
+  array(o, 'items', path).forEach((rawItem, i) => {
+    const p = `${path}.items[${i}]`;
+    const it = record(rawItem, p);
+    const item = { value: str(it, 'value', p), createdAt: str(it, 'created_at', p) };
+    put(items, str(it, 'key', p), { ...item, updatedAt: str(it, 'updated_at', p) }, p);
+  });
+  const [id, name] = [str(o, 'id', path), str(o, 'name', path)];
+  return {
+    id,
+    name,
+    createdAt: str(o, 'created_at', path),
+    updatedAt: str(o, 'updated_at', path),
+    items,
+  };
+}
+
+function readSecretStore(raw: unknown, path: string): SecretStore {
+  const o = record(raw, path);
+  const secrets = new Map<string, Secret>();
+  array(o, 'secrets', path).forEach((rawSecret, i) => {
+    const p = `${path}.secrets[${i}]`;
+    const s = record(rawSecret, p);
+    const secret = { plaintext: bytes(s, 'secret', p), digest: str(s, 'digest', p) };
+    put(secrets, str(s, 'name', p), { ...secret, createdAt: str(s, 'created_at', p) }, p);
+  });
+  return {
+    id: str(o, 'id', path),
+    name: str(o, 'name', path),
+    createdAt: str(o, 'created_at', path),
+    digestKey: bytes(o, 'digest_key', path),
+    secrets,
+  };
+}
+
+function readKvStore(raw: unknown, path: string): KvStore {
+  const o = record(raw, path);
+  const keys = new Map<string, KvEntry>();
+  array(o, 'keys', path).forEach((rawEntry, i) => {
+    const p = `${path}.keys[${i}]`;
+    const e = record(rawEntry, p);
+    const entry = { value: bytes(e, 'value', p), metadata: str(e, 'metadata', p) };
+    put(keys, str(e, 'key', p), { ...entry, generation: int(e, 'generation', p) }, p);
+  });
+  const [id, name] = [str(o, 'id', path), str(o, 'name', path)];
+  return {
+    id,
+    name,
+    createdAt: str(o, 'created_at', path),
+    updatedAt: str(o, 'updated_at', path),
+    keys,
+  };
+}
+
+/** Parses a state file's text; throws an Error naming `file` and the fault if it is corrupt. */
+export function parseState(text: string, file: string): StateData {
+  try {
+    let raw: unknown;
+    try {
+      raw = JSON.parse(text);
+    } catch (err) {
+      throw new ShapeError(`it is not valid JSON (${(err as Error).message})`);
+    }
+    const doc = record(raw, 'the document');
+    if (doc['format'] !== FORMAT || doc['version'] !== VERSION) {
+      throw new ShapeError(`it is not a version ${VERSION} ${FORMAT} document`);
+    }
+    const state = emptyState();
+    state.kvGeneration = int(doc, 'kvGeneration', 'the document');
+    array(doc, 'configStores', 'the document').forEach((s, i) => {
+      const store = readConfigStore(s, `configStores[${i}]`);
+      put(state.configStores, store.id, store, `configStores[${i}]`);
+    });
+    array(doc, 'secretStores', 'the document').forEach((s, i) => {
+      const store = readSecretStore(s, `secretStores[${i}]`);
+      put(state.secretStores, store.id, store, `secretStores[${i}]`);
+    });
+    array(doc, 'kvStores', 'the document').forEach((s, i) => {
+      const store = readKvStore(s, `kvStores[${i}]`);
+      put(state.kvStores, store.id, store, `kvStores[${i}]`);
+    });
+    return state;
+  } catch (err) {
+    if (!(err instanceof ShapeError)) throw err;
+    throw new Error(
+      `Local Fastly API state file ${file} is corrupt: ${err.message}. ` +
+        'It was left untouched; repair it, or move it away to start with empty stores.',
+    );
+  }
+}
