@@ -4,6 +4,19 @@ import * as z from 'zod/mini';
 import { TskError } from './errors.js';
 
 const storeId = z.string().check(z.minLength(1), z.maxLength(64));
+// Edge names of linked stores: Fastly's rules (a letter, then letters, digits, `_`, `-`, space).
+const storeName = z.string().check(z.regex(/^[A-Za-z][A-Za-z0-9_ -]{0,254}$/));
+const lifetimeDays = z.number().check(z.int(), z.positive(), z.lte(3650));
+
+const DeploymentSchema = z.object({
+  /** Edge name of the deployment's Config Store (like `jwks_store`). */
+  config_store: storeName,
+  config_store_id: storeId,
+  /** Edge name of the deployment's signing-key Secret Store (like `signing_keys`). */
+  secret_store: storeName,
+  secret_store_id: storeId,
+  key_lifetime_days: z.optional(lifetimeDays),
+});
 
 const SettingsSchema = z.object({
   publisher: z.object({
@@ -11,6 +24,8 @@ const SettingsSchema = z.object({
     domain: z.string().check(z.minLength(1), z.maxLength(253)),
   }),
   request_signing: z.object({
+    /** Accepted for compatibility with Trusted Server's settings; this service always signs. */
+    enabled: z.optional(z.boolean()),
     /** Management-API id of the Config Store the edge reads as `jwks_store`. */
     config_store_id: storeId,
     /** Management-API id of the Secret Store the edge reads as `signing_keys`. */
@@ -18,8 +33,22 @@ const SettingsSchema = z.object({
     /** Management-API id of the KV Store holding mutation leases (`keyring_locks`). */
     lock_store_id: z.optional(storeId),
     /** Days from a key's creation to its `expires_at`. */
-    key_lifetime_days: z._default(z.number().check(z.int(), z.positive(), z.lte(3650)), 90),
+    key_lifetime_days: z._default(lifetimeDays, 90),
   }),
+  /**
+   * Deployments besides `default` (which is [request_signing]), each with its own stores. They
+   * share the lock store; their key documents are served only through the admin API.
+   */
+  deployments: z._default(
+    z.record(
+      z.string().check(
+        z.regex(/^[a-z][a-z0-9_-]{0,63}$/),
+        z.refine((n) => n !== 'default', 'default is [request_signing]'),
+      ),
+      DeploymentSchema,
+    ),
+    {},
+  ),
   fastly_api: z._default(
     z.object({
       /** Base URL of the management API. */

@@ -6,6 +6,7 @@ import { requestIdFor, type RequestContext } from './context.js';
 import { asTskError, STATUS_OF } from './errors.js';
 import { deactivateKey, rotateKey, signTestPayload } from './routes/admin-keys.js';
 import { discoveryDocument, jwksDocument } from './routes/discovery.js';
+import { listKeysets, prepareKeyset, removeKeyset, transitionKeyset } from './routes/keysets.js';
 import { verifySignature } from './routes/verify.js';
 import {
   ADMIN_HEADERS,
@@ -53,7 +54,28 @@ export const ROUTES: readonly Route[] = [
       errors: 'sign',
     },
   ]),
+  {
+    pattern: '/admin/deployments/:deployment/keysets',
+    methods: { GET: listKeysets, POST: prepareKeyset },
+    role: 'viewer',
+    errors: 'problem',
+  },
+  {
+    pattern: '/admin/deployments/:deployment/keysets/:id',
+    methods: { DELETE: removeKeyset },
+    role: 'operator',
+    errors: 'problem',
+  },
+  {
+    pattern: '/admin/deployments/:deployment/keysets/:id/:action',
+    methods: { POST: transitionKeyset },
+    role: 'operator',
+    errors: 'problem',
+  },
 ];
+
+/** Methods that change state need the operator role even on routes viewers may read. */
+const MUTATING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
 const WWW_AUTHENTICATE =
   'Bearer realm="trusted-server-keys", Basic realm="trusted-server-keys", charset="UTF-8"';
@@ -91,7 +113,7 @@ export async function handle(request: Request, services: Services): Promise<Resp
         );
       const stored = await services.secretStore(STORE_NAMES.adminTokens).get(credential.id);
       ctx.principal = await authenticate(credential, stored);
-      authorize(ctx.principal, route.role);
+      authorize(ctx.principal, MUTATING.has(request.method) ? 'operator' : route.role);
     }
     return await handler(ctx);
   } catch (err) {

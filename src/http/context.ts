@@ -2,9 +2,11 @@
 // deployment (built only for mutations, so the hot path never reads the API token).
 import { TskError } from '../core/errors.js';
 import type { Principal } from '../core/auth/admin-token.js';
+import { resolveDeployment } from '../core/deployments.js';
 import { KeyringEngine } from '../core/keyring/engine.js';
+import { KvLease } from '../core/keyring/lease.js';
 import { KeyRotationManager } from '../core/keyring/rotation-manager.js';
-import { FastlyApi, keyStoreApi } from '../fastly-api/index.js';
+import { FastlyApi, keyStoreApi, leaseStoreApi } from '../fastly-api/index.js';
 import { API_KEY_SECRET, STORE_NAMES, type Services } from './services.js';
 
 /** What a route handler gets. */
@@ -36,17 +38,13 @@ export function requestIdFor(request: Request, services: Services): string {
 }
 
 /**
- * Opens a deployment for mutation: reads the Fastly API token from the `api-keys` secret store
- * (per request, never cached in module state) and builds the engine over the management API.
+ * Opens a deployment: reads the Fastly API token from the `api-keys` secret store (per request,
+ * never cached in module state) and builds the engine over the management API, guarded by the
+ * deployment's lease in the `keyring_locks` KV store.
  */
 export async function openDeployment(ctx: RequestContext, name = 'default'): Promise<Deployment> {
   const { services } = ctx;
-  if (name !== 'default') {
-    throw new TskError(
-      'deployment_not_found',
-      `deployment "${name}" is not declared in trusted-server.toml`,
-    );
-  }
+  const deployment = resolveDeployment(services.settings, name);
   const token = (await services.secretStore(STORE_NAMES.apiKeys).get(API_KEY_SECRET))?.trim();
   if (!token) {
     throw new TskError(
@@ -61,15 +59,35 @@ export async function openDeployment(ctx: RequestContext, name = 'default'): Pro
     fetch: services.managementFetch,
     timeoutMs: apiSettings.timeout_ms,
   });
+  const lockStoreId = signing.lock_store_id;
+  const guard = lockStoreId
+    ? new KvLease(leaseStoreApi(api, lockStoreId), services.clock, {
+        holder: ctx.principal?.tokenId ?? 'anonymous',
+        requestId: ctx.requestId,
+      })
+    : undefined;
   const engine = new KeyringEngine({
     api: keyStoreApi(api, {
-      configStoreId: signing.config_store_id,
-      secretStoreId: signing.secret_store_id,
+      configStoreId: deployment.configStoreId,
+      secretStoreId: deployment.secretStoreId,
     }),
     clock: services.clock,
     random: services.random,
-    deployment: name,
-    keyLifetimeDays: signing.key_lifetime_days,
+    deployment: deployment.name,
+    keyLifetimeDays: deployment.keyLifetimeDays,
+    callTimeoutMs: apiSettings.timeout_ms,
+    ...(guard ? { guard } : {}),
   });
-  return { name, engine, manager: new KeyRotationManager(engine) };
+  return { name: deployment.name, engine, manager: new KeyRotationManager(engine) };
+}
+
+/** Like `openDeployment`, for mutations: refuses when no lock store is configured. */
+export async function openForMutation(ctx: RequestContext, name = 'default'): Promise<Deployment> {
+  if (!ctx.services.settings.request_signing.lock_store_id) {
+    throw new TskError(
+      'not_configured',
+      'request_signing.lock_store_id is not set: create the keyring_locks KV store, link it, and put its id in trusted-server.toml',
+    );
+  }
+  return openDeployment(ctx, name);
 }

@@ -29,14 +29,7 @@ export interface Services {
   readonly logger: Logger;
 }
 
-/** Edge names of the stores, fixed by Trusted Server compatibility. */
-export const STORE_NAMES = {
-  jwks: 'jwks_store',
-  signingKeys: 'signing_keys',
-  apiKeys: 'api-keys',
-  adminTokens: 'admin_tokens',
-  locks: 'keyring_locks',
-} as const;
+export { STORE_NAMES } from '../core/deployments.js';
 
 /** Key of the Fastly API token inside the `api-keys` secret store. */
 export const API_KEY_SECRET = 'api_key';

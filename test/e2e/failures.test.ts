@@ -10,33 +10,52 @@ const DEV_SEED = 'NVnTYrw5xoyTJDOwoUWoPJO3A6UCCXOJJUzgGTxxx7k=';
 let edge: TestEdge;
 let seen: string[];
 beforeEach(async () => {
-  edge = await startTestEdge({ configure: (s) => ({ ...s, fastly_api: { ...s.fastly_api, timeout_ms: 400 } }) });
+  edge = await startTestEdge({
+    configure: (s) => ({ ...s, fastly_api: { ...s.fastly_api, timeout_ms: 400 } }),
+  });
   seen = [];
 });
 afterEach(async () => {
   // No response and no log line may ever carry a secret.
   const secrets = [edge.adminToken.split('.')[1] ?? 'x', edge.api.token, DEV_SEED];
-  for (const text of [...seen, ...edge.logs]) for (const secret of secrets) expect(text).not.toContain(secret);
+  for (const text of [...seen, ...edge.logs])
+    for (const secret of secrets) expect(text).not.toContain(secret);
   await edge.stop();
 });
 
-async function call(path: string, init?: Parameters<TestEdge['call']>[1]): Promise<{ status: number; headers: Headers; json: Record<string, unknown> }> {
+async function call(
+  path: string,
+  init?: Parameters<TestEdge['call']>[1],
+): Promise<{ status: number; headers: Headers; json: Record<string, unknown> }> {
   const res = await edge.call(path, init);
   const text = await res.text();
   seen.push(text, JSON.stringify([...res.headers]));
-  return { status: res.status, headers: res.headers, json: text ? (JSON.parse(text) as Record<string, unknown>) : {} };
+  return {
+    status: res.status,
+    headers: res.headers,
+    json: text ? (JSON.parse(text) as Record<string, unknown>) : {},
+  };
 }
 
 /** Config items and secret names of the signing stores, for "nothing changed" checks. */
 async function storeState(): Promise<string> {
   const items = await edge.client.listConfigItems(edge.stores.jwksStoreId);
   const secrets = await edge.client.listSecrets(edge.stores.signingKeysStoreId);
-  return JSON.stringify({ items: items.map((i) => [i.key, i.value]).sort(), secrets: secrets.map((s) => s.name).sort() });
+  return JSON.stringify({
+    items: items.map((i) => [i.key, i.value]).sort(),
+    secrets: secrets.map((s) => s.name).sort(),
+  });
 }
 
 describe('admin authentication', () => {
   it('asks for credentials with 401 and WWW-Authenticate when none or malformed ones are sent', async () => {
-    for (const auth of [false, 'no-dot-here', 'a.short', `${edge.adminToken}x`, 'local-admin.' + 'A'.repeat(43)] as const) {
+    for (const auth of [
+      false,
+      'no-dot-here',
+      'a.short',
+      `${edge.adminToken}x`,
+      'local-admin.' + 'A'.repeat(43),
+    ] as const) {
       const res = await call('/admin/keys/rotate', { auth, json: {} });
       expect(res.status, String(auth)).toBe(401);
       expect(res.headers.get('www-authenticate')).toMatch(/^Bearer .*Basic/);
@@ -47,12 +66,20 @@ describe('admin authentication', () => {
   it('accepts Basic with the same id and secret', async () => {
     const [id, secret] = edge.adminToken.split('.');
     const basic = Buffer.from(`${id}:${secret}`).toString('base64');
-    const res = await edge.call('/admin/keys/rotate', { auth: false, headers: { authorization: `Basic ${basic}` }, json: {} });
+    const res = await edge.call('/admin/keys/rotate', {
+      auth: false,
+      headers: { authorization: `Basic ${basic}` },
+      json: {},
+    });
     expect(res.status).toBe(200);
   });
 
   it('gives a viewer token 403 on operator routes', async () => {
-    await installAdminToken(edge.client, edge.stores, { id: 'viewer1', secret: 'v'.repeat(32), role: 'viewer' });
+    await installAdminToken(edge.client, edge.stores, {
+      id: 'viewer1',
+      secret: 'v'.repeat(32),
+      role: 'viewer',
+    });
     const res = await call('/admin/keys/rotate', { auth: `viewer1.${'v'.repeat(32)}`, json: {} });
     expect(res.status).toBe(403);
     expect(res.json['code']).toBe('forbidden');
@@ -62,22 +89,44 @@ describe('admin authentication', () => {
 describe('request shape', () => {
   it('refuses bodies over 4096 bytes with 413, declared or streamed', async () => {
     const big = JSON.stringify({ kid: 'a'.repeat(5000) });
-    expect((await call('/admin/keys/rotate', { method: 'POST', body: big, headers: { 'content-type': 'application/json' } })).status).toBe(413);
+    expect(
+      (
+        await call('/admin/keys/rotate', {
+          method: 'POST',
+          body: big,
+          headers: { 'content-type': 'application/json' },
+        })
+      ).status,
+    ).toBe(413);
     const stream = new ReadableStream<Uint8Array>({
       start(c) {
         for (let i = 0; i < 10; i++) c.enqueue(new Uint8Array(1000).fill(32));
         c.close();
       },
     });
-    const res = await edge.call('/verify-signature', { auth: false, method: 'POST', body: stream, duplex: 'half', headers: { 'content-type': 'application/json' } } as RequestInit);
+    const res = await edge.call('/verify-signature', {
+      auth: false,
+      method: 'POST',
+      body: stream,
+      duplex: 'half',
+      headers: { 'content-type': 'application/json' },
+    } as RequestInit);
     expect(res.status).toBe(413);
   });
 
   it('refuses invalid JSON with 400 and a non-JSON content type with 415', async () => {
-    const bad = await call('/admin/keys/rotate', { method: 'POST', body: '{"kid":', headers: { 'content-type': 'application/json' } });
+    const bad = await call('/admin/keys/rotate', {
+      method: 'POST',
+      body: '{"kid":',
+      headers: { 'content-type': 'application/json' },
+    });
     expect(bad.status).toBe(400);
     expect(bad.json['error']).toBe('invalid JSON request body');
-    const form = await call('/admin/keys/rotate', { method: 'POST', body: 'kid=x', headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+    const form = await call('/admin/keys/rotate', {
+      method: 'POST',
+      body: 'kid=x',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    });
     expect(form.status).toBe(415);
   });
 
@@ -154,7 +203,10 @@ describe('restarts', () => {
     edge = await startTestEdge({ stateDir: dir });
     expect(edge.adminToken).toBe(token);
     const jwks = await call('/.well-known/jwks.json', { auth: false });
-    expect((jwks.json['keys'] as Array<{ kid: string }>).map((k) => k.kid)).toEqual([DEV_KID, rotated.json['new_kid']]);
+    expect((jwks.json['keys'] as Array<{ kid: string }>).map((k) => k.kid)).toEqual([
+      DEV_KID,
+      rotated.json['new_kid'],
+    ]);
     expect(edge.stores.created).toEqual([]);
   });
 });

@@ -4,7 +4,13 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startTestEdge, type TestEdge } from '../support/local-edge.js';
 
 const DEV_KID = 'ts-2025-10-A';
-const DEV_JWK = { kty: 'OKP', crv: 'Ed25519', x: 'UVTi04QLrIuB7jXpVfHjUTVN5aIdcbPNr50umTtN8pw', alg: 'EdDSA', kid: DEV_KID };
+const DEV_JWK = {
+  kty: 'OKP',
+  crv: 'Ed25519',
+  x: 'UVTi04QLrIuB7jXpVfHjUTVN5aIdcbPNr50umTtN8pw',
+  alg: 'EdDSA',
+  kid: DEV_KID,
+};
 
 let edge: TestEdge;
 beforeEach(async () => {
@@ -33,7 +39,10 @@ describe('discovery and JWKS', () => {
     expect(await res.json()).toEqual({ keys: [DEV_JWK] });
     const etag = res.headers.get('etag');
     expect(etag).toMatch(/^"/);
-    const again = await edge.call('/.well-known/jwks.json', { auth: false, headers: { 'if-none-match': etag ?? '' } });
+    const again = await edge.call('/.well-known/jwks.json', {
+      auth: false,
+      headers: { 'if-none-match': etag ?? '' },
+    });
     expect(again.status).toBe(304);
     const head = await edge.call('/.well-known/jwks.json', { auth: false, method: 'HEAD' });
     expect(head.status).toBe(200);
@@ -54,8 +63,19 @@ describe('POST /admin/keys/rotate', () => {
     expect(res.status).toBe(200);
     expect(res.headers.get('cache-control')).toBe('no-store');
     const out = await body(res);
-    expect(Object.keys(out)).toEqual(['success', 'message', 'new_kid', 'previous_kid', 'active_kids', 'jwk']);
-    expect(out).toMatchObject({ success: true, message: 'Key rotated successfully', previous_kid: DEV_KID });
+    expect(Object.keys(out)).toEqual([
+      'success',
+      'message',
+      'new_kid',
+      'previous_kid',
+      'active_kids',
+      'jwk',
+    ]);
+    expect(out).toMatchObject({
+      success: true,
+      message: 'Key rotated successfully',
+      previous_kid: DEV_KID,
+    });
     expect(out['new_kid']).toMatch(/^ts-\d{4}-\d{2}-\d{2}$/);
     expect(out['active_kids']).toEqual([DEV_KID, out['new_kid']]);
     const jwks = await (await edge.call('/.well-known/jwks.json', { auth: false })).json();
@@ -71,7 +91,11 @@ describe('POST /admin/keys/rotate', () => {
     expect(await body(chosen)).toMatchObject({ new_kid: 'partner-test.1' });
     const dup = await edge.call('/admin/keys/rotate', { json: { kid: 'partner-test.1' } });
     expect(dup.status).toBe(409);
-    expect(await body(dup)).toMatchObject({ success: false, message: 'Key rotation failed', code: 'kid_exists' });
+    expect(await body(dup)).toMatchObject({
+      success: false,
+      message: 'Key rotation failed',
+      code: 'kid_exists',
+    });
     for (const kid of ['Upper', 'a,b', 'x'.repeat(129), 'keyring', 7]) {
       const bad = await edge.call('/admin/keys/rotate', { json: { kid } });
       expect(bad.status, JSON.stringify(kid)).toBe(400);
@@ -95,10 +119,16 @@ describe('POST /admin/keys/deactivate', () => {
       deleted: false,
       remaining_active_kids: [rotated['new_kid']],
     });
-    const jwks = (await (await edge.call('/.well-known/jwks.json', { auth: false })).json()) as { keys: { kid: string }[] };
+    const jwks = (await (await edge.call('/.well-known/jwks.json', { auth: false })).json()) as {
+      keys: { kid: string }[];
+    };
     expect(jwks.keys.map((k) => k.kid)).toEqual([rotated['new_kid']]);
     const del = await edge.call('/admin/keys/deactivate', { json: { kid: DEV_KID, delete: true } });
-    expect(await body(del)).toMatchObject({ success: true, message: 'Key deleted successfully', deleted: true });
+    expect(await body(del)).toMatchObject({
+      success: true,
+      message: 'Key deleted successfully',
+      deleted: true,
+    });
     const secrets = await edge.client.listSecrets(edge.stores.signingKeysStoreId);
     expect(secrets.map((s) => s.name)).toEqual([rotated['new_kid']]);
     expect(await edge.client.getConfigItem(edge.stores.jwksStoreId, DEV_KID)).toBeNull();
@@ -114,17 +144,25 @@ describe('POST /admin/keys/deactivate', () => {
       error: 'cannot deactivate active key set',
     });
     const del = await edge.call('/admin/keys/deactivate', { json: { kid: DEV_KID, delete: true } });
-    expect(await body(del)).toMatchObject({ message: 'Key deletion failed', error: 'cannot remove active key set' });
+    expect(await body(del)).toMatchObject({
+      message: 'Key deletion failed',
+      error: 'cannot remove active key set',
+    });
     expect((await edge.call('/admin/keys/deactivate', { json: { kid: 'nope' } })).status).toBe(404);
     expect((await edge.call('/admin/keys/deactivate', { json: {} })).status).toBe(400);
-    expect((await edge.call('/admin/keys/deactivate', { json: { kid: DEV_KID, delete: 'yes' } })).status).toBe(400);
+    expect(
+      (await edge.call('/admin/keys/deactivate', { json: { kid: DEV_KID, delete: 'yes' } })).status,
+    ).toBe(400);
   });
 
   it('refuses to leave no published key', async () => {
     await edge.client.deleteConfigItem(edge.stores.jwksStoreId, 'current-kid');
     const res = await edge.call('/admin/keys/deactivate', { json: { kid: DEV_KID } });
     expect(res.status).toBe(409);
-    expect(await body(res)).toMatchObject({ error: 'Cannot deactivate the last active key', code: 'last_active_key' });
+    expect(await body(res)).toMatchObject({
+      error: 'Cannot deactivate the last active key',
+      code: 'last_active_key',
+    });
   });
 });
 
@@ -134,21 +172,51 @@ describe('sign and verify', () => {
     const signed = await body(await edge.call('/admin/keys/sign', { json: { id: 'req-42' } }));
     const payload = JSON.parse(String(signed['payload'])) as Record<string, unknown>;
     expect(Object.keys(payload)).toEqual(['version', 'kid', 'host', 'scheme', 'id', 'ts']);
-    expect(payload).toMatchObject({ version: '1.1', kid: signed['kid'], host: 'publisher.example', scheme: 'https', id: 'req-42' });
+    expect(payload).toMatchObject({
+      version: '1.1',
+      kid: signed['kid'],
+      host: 'publisher.example',
+      scheme: 'https',
+      id: 'req-42',
+    });
     expect(signed['signature']).toMatch(/^[A-Za-z0-9_-]{86}$/);
 
-    const verified = await edge.call('/verify-signature', { auth: false, json: { payload: signed['payload'], signature: signed['signature'], kid: signed['kid'] } });
-    expect(await body(verified)).toEqual({ verified: true, kid: signed['kid'], message: 'Signature verified successfully', state: 'ACTIVE' });
+    const verified = await edge.call('/verify-signature', {
+      auth: false,
+      json: { payload: signed['payload'], signature: signed['signature'], kid: signed['kid'] },
+    });
+    expect(await body(verified)).toEqual({
+      verified: true,
+      kid: signed['kid'],
+      message: 'Signature verified successfully',
+      state: 'ACTIVE',
+    });
 
-    const jwks = (await (await edge.call('/.well-known/jwks.json', { auth: false })).json()) as { keys: Array<{ kid: string }> };
+    const jwks = (await (await edge.call('/.well-known/jwks.json', { auth: false })).json()) as {
+      keys: Array<{ kid: string }>;
+    };
     const jwk = jwks.keys.find((k) => k.kid === signed['kid']);
     const key = createPublicKey({ key: jwk as never, format: 'jwk' });
-    expect(nodeVerify(null, Buffer.from(String(signed['payload'])), key, Buffer.from(String(signed['signature']), 'base64url'))).toBe(true);
+    expect(
+      nodeVerify(
+        null,
+        Buffer.from(String(signed['payload'])),
+        key,
+        Buffer.from(String(signed['signature']), 'base64url'),
+      ),
+    ).toBe(true);
   });
 
   it('reports a tampered payload as not verified, and a malformed request as 400', async () => {
     const signed = await body(await edge.call('/admin/keys/sign', { json: { id: 'r' } }));
-    const tampered = await edge.call('/verify-signature', { auth: false, json: { payload: `${signed['payload']} `, signature: signed['signature'], kid: signed['kid'] } });
+    const tampered = await edge.call('/verify-signature', {
+      auth: false,
+      json: {
+        payload: `${signed['payload']} `,
+        signature: signed['signature'],
+        kid: signed['kid'],
+      },
+    });
     expect(tampered.status).toBe(200);
     expect(await body(tampered)).toEqual({
       verified: false,
@@ -158,18 +226,49 @@ describe('sign and verify', () => {
       state: 'ACTIVE',
     });
     const padded = Buffer.from(String(signed['signature']), 'base64url').toString('base64');
-    const std = await edge.call('/verify-signature', { auth: false, json: { payload: signed['payload'], signature: padded, kid: signed['kid'] } });
+    const std = await edge.call('/verify-signature', {
+      auth: false,
+      json: { payload: signed['payload'], signature: padded, kid: signed['kid'] },
+    });
     expect((await body(std))['verified']).toBe(true);
-    expect((await edge.call('/verify-signature', { auth: false, json: { payload: 'p', signature: 'AAAA', kid: DEV_KID } })).status).toBe(400);
-    expect((await edge.call('/verify-signature', { auth: false, json: { payload: 'p', signature: padded, kid: 'unknown' } })).status).toBe(404);
-    expect((await edge.call('/verify-signature', { auth: false, json: { payload: 1, signature: padded, kid: DEV_KID } })).status).toBe(400);
+    expect(
+      (
+        await edge.call('/verify-signature', {
+          auth: false,
+          json: { payload: 'p', signature: 'AAAA', kid: DEV_KID },
+        })
+      ).status,
+    ).toBe(400);
+    expect(
+      (
+        await edge.call('/verify-signature', {
+          auth: false,
+          json: { payload: 'p', signature: padded, kid: 'unknown' },
+        })
+      ).status,
+    ).toBe(404);
+    expect(
+      (
+        await edge.call('/verify-signature', {
+          auth: false,
+          json: { payload: 1, signature: padded, kid: DEV_KID },
+        })
+      ).status,
+    ).toBe(400);
   });
 
   it('refuses signatures by a deactivated key', async () => {
     const signed = await body(await edge.call('/admin/keys/sign', { json: { id: 'r' } }));
     await edge.call('/admin/keys/rotate', { json: {} });
     await edge.call('/admin/keys/deactivate', { json: { kid: DEV_KID } });
-    const res = await edge.call('/verify-signature', { auth: false, json: { payload: signed['payload'], signature: signed['signature'], kid: DEV_KID } });
-    expect(await body(res)).toMatchObject({ verified: false, error: 'Key is deactivated', state: 'DEACTIVATED' });
+    const res = await edge.call('/verify-signature', {
+      auth: false,
+      json: { payload: signed['payload'], signature: signed['signature'], kid: DEV_KID },
+    });
+    expect(await body(res)).toMatchObject({
+      verified: false,
+      error: 'Key is deactivated',
+      state: 'DEACTIVATED',
+    });
   });
 });

@@ -1,6 +1,7 @@
 // The entry hands each request to `handle` with Fastly-backed Services; the app is replaced by a
 // recorder here so this holds whatever the app does.
 import { beforeAll, describe, expect, it, vi } from 'vitest';
+import { parseSettings } from '../../src/core/settings.js';
 import type { Services } from '../../src/http/services.js';
 import { configStoreCalls } from './fakes/fastly-config-store.js';
 import {
@@ -39,7 +40,7 @@ describe('Fastly entry delegation', () => {
     await dispatch(new Request('https://keys.example/'));
     const services = calls.at(-1)?.services;
     if (!services) throw new Error('handle was not called');
-    expect(services.settings).toEqual(DEV_SETTINGS);
+    expect(services.settings).toEqual(parseSettings(DEV_SETTINGS));
     expect(configStoreCalls.opened).toBe(0); // stores open on first read, not per request
     expect(await services.configStore('jwks_store').get('current-kid')).toBe(DEV_KID);
     expect(await services.configStore('jwks_store').get('keyring')).toBeNull();

@@ -15,23 +15,35 @@ export interface TestEdge extends LocalEdge {
   /** Every line the app logged. */
   logs: string[];
   /** fetch against the edge, with the admin token unless `auth: false`. */
-  call(path: string, init?: RequestInit & { auth?: boolean | string; json?: unknown }): Promise<Response>;
+  call(
+    path: string,
+    init?: RequestInit & { auth?: boolean | string; json?: unknown },
+  ): Promise<Response>;
   /** Stops the edge and deletes its state unless `keepState`. */
   stop(keepState?: boolean): Promise<void>;
 }
 
 /** Starts an edge; pass `stateDir` to restart on existing state. */
-export async function startTestEdge(options: { stateDir?: string; configure?: (s: Settings) => Settings } = {}): Promise<TestEdge> {
+export async function startTestEdge(
+  options: { stateDir?: string; configure?: (s: Settings) => Settings } = {},
+): Promise<TestEdge> {
   const stateDir = options.stateDir ?? (await mkdtemp(join(tmpdir(), 'tsk-e2e-')));
   const lines: string[] = [];
   const edge = await startLocalEdge({
     stateDir,
     edgePort: 0,
     apiPort: 0,
-    logger: { log: (level, event, fields) => void lines.push(JSON.stringify({ level, event, ...fields })) },
+    logger: {
+      log: (level, event, fields) => void lines.push(JSON.stringify({ level, event, ...fields })),
+    },
     ...(options.configure ? { configure: options.configure } : {}),
   });
-  const client = new FastlyApi({ endpoint: edge.apiUrl, token: edge.api.token, fetch: (r) => fetch(r), timeoutMs: 5000 });
+  const client = new FastlyApi({
+    endpoint: edge.apiUrl,
+    token: edge.api.token,
+    fetch: (r) => fetch(r),
+    timeoutMs: 5000,
+  });
   return {
     ...edge,
     stateDir,
@@ -40,12 +52,15 @@ export async function startTestEdge(options: { stateDir?: string; configure?: (s
     call(path, init = {}) {
       const { auth = true, json, ...rest } = init;
       const headers = new Headers(rest.headers);
-      if (auth !== false) headers.set('authorization', `Bearer ${typeof auth === 'string' ? auth : edge.adminToken}`);
+      if (auth !== false)
+        headers.set('authorization', `Bearer ${typeof auth === 'string' ? auth : edge.adminToken}`);
       if (json !== undefined) headers.set('content-type', 'application/json');
       return fetch(`${edge.edgeUrl}${path}`, {
         ...rest,
         headers,
-        ...(json !== undefined ? { body: JSON.stringify(json), method: rest.method ?? 'POST' } : {}),
+        ...(json !== undefined
+          ? { body: JSON.stringify(json), method: rest.method ?? 'POST' }
+          : {}),
       });
     },
     async stop(keepState = false) {

@@ -19,10 +19,16 @@ import { findKeyset, transition, type Operation } from './transitions.js';
 
 const DAY_MS = 86_400_000;
 
+/** A held lease: its deadline and how to give it back. */
+export interface Lease {
+  expiresAtMs: number;
+  release(): Promise<void>;
+}
+
 /** Serializes mutations of one deployment (the KV lease); absent, the engine does not lock. */
 export interface MutationGuard {
   /** Takes the deployment's lease for `operation` or throws `operation_in_progress`. */
-  acquire(deployment: string, operation: Operation): Promise<() => Promise<void>>;
+  acquire(deployment: string, operation: Operation): Promise<Lease>;
 }
 
 /** What the engine needs. */
@@ -33,6 +39,8 @@ export interface EngineDeps {
   deployment: string;
   keyLifetimeDays: number;
   guard?: MutationGuard;
+  /** Bound of one management-API call: no write starts unless it can finish inside the lease. */
+  callTimeoutMs?: number;
 }
 
 /** One request to change the keyring. */
@@ -56,6 +64,8 @@ export interface MutationResult {
   before: Keyring;
   after: Keyring;
   adopted: boolean;
+  /** Things that went wrong after the commit and need no action now (e.g. a lease not released). */
+  warnings: string[];
 }
 
 /** A commit in flight, as recovery needs it. */
@@ -86,15 +96,39 @@ export class KeyringEngine {
   async mutate(request: MutationRequest): Promise<MutationResult> {
     if (request.id !== undefined) assertKidFormat(request.id);
     if (request.kid !== undefined) assertNewKid(request.kid);
-    const release = await this.deps.guard?.acquire(this.deps.deployment, request.operation);
+    const lease = await this.deps.guard?.acquire(this.deps.deployment, request.operation);
+    let result: MutationResult | undefined;
     try {
-      return await this.commit(request);
+      result = await this.commit(request, lease);
+      return result;
     } finally {
-      await release?.();
+      try {
+        await lease?.release();
+      } catch {
+        // The commit stands; the lease lapses at its bound. Say so, but do not fail the operation.
+        result?.warnings.push(
+          'the deployment lease could not be released; it expires within 120 s',
+        );
+      }
     }
   }
 
-  private async commit(request: MutationRequest): Promise<MutationResult> {
+  /** Refuses to start a write that might still run when the lease's bound has passed. */
+  private checkDeadline(lease: Lease | undefined): void {
+    if (!lease) return;
+    const budget = this.deps.callTimeoutMs ?? 15_000;
+    if (this.deps.clock.now() + budget > lease.expiresAtMs) {
+      throw new TskError(
+        'upstream_timeout',
+        'the operation ran out of its 120 s bound before committing; nothing was changed',
+      );
+    }
+  }
+
+  private async commit(
+    request: MutationRequest,
+    lease: Lease | undefined,
+  ): Promise<MutationResult> {
     const { api, clock } = this.deps;
     const { keyring: before, items, adopted } = await this.read();
     if (request.ifMatch !== undefined && request.ifMatch !== before.version) {
@@ -120,6 +154,7 @@ export class KeyringEngine {
     after.version = before.version + 1;
     const ops = itemOpsFor(items, before, after);
 
+    this.checkDeadline(lease);
     if (created) {
       try {
         await api.createSecret(id, created.secret);
@@ -136,6 +171,7 @@ export class KeyringEngine {
       }
     }
     try {
+      this.checkDeadline(lease);
       await api.patchConfigItems(ops);
     } catch (err) {
       await this.recover(err, {
@@ -148,7 +184,7 @@ export class KeyringEngine {
     }
     if (removed) await this.deleteRemovedSecret(removed.id, after);
     const keyset = removed ?? findKeyset(after, id);
-    return { operation: request.operation, keyset, before, after, adopted };
+    return { operation: request.operation, keyset, before, after, adopted, warnings: [] };
   }
 
   private async createdKeyset(
@@ -285,6 +321,7 @@ export class KeyringEngine {
       after: keyring,
       adopted,
       deletedOrphanSecret: id,
+      warnings: [],
     };
   }
 

@@ -9,7 +9,7 @@ import { decodeSeed } from '../../core/keys/seed-encoding.js';
 import { assertKidFormat } from '../../core/keys/kid.js';
 import { buildPayloadV11, signPayload } from '../../core/signing/request-signing.js';
 import { readJson } from '../body.js';
-import { openDeployment, type RequestContext } from '../context.js';
+import { openForMutation, type RequestContext } from '../context.js';
 import { parseIfMatch } from '../if-match.js';
 import { ADMIN_HEADERS, json } from '../responses.js';
 import { STORE_NAMES } from '../services.js';
@@ -25,7 +25,7 @@ export async function rotateKey(ctx: RequestContext): Promise<Response> {
     (await readJson(ctx.request)) ?? {},
     '{} or {"kid": "<new kid>"}',
   );
-  const { manager } = await openDeployment(ctx);
+  const { manager } = await openForMutation(ctx);
   const result = await manager.rotateKey(body.kid, parseIfMatch(ctx.request));
   return json(
     {
@@ -51,7 +51,7 @@ export async function deactivateKey(ctx: RequestContext): Promise<Response> {
   ctx.failure['deactivated_kid'] = body.kid;
   if (body.delete) ctx.failure['message'] = 'Key deletion failed';
   assertKidFormat(body.kid);
-  const { manager } = await openDeployment(ctx);
+  const { manager } = await openForMutation(ctx);
   const ifMatch = parseIfMatch(ctx.request);
   const result = body.delete
     ? await manager.deleteKey(body.kid, ifMatch)

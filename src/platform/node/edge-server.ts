@@ -13,7 +13,11 @@ export interface EdgeServer {
 }
 
 /** Starts serving the app with `services` on host:port (0 = any free port). */
-export async function startEdgeServer(services: Services, host: string, port: number): Promise<EdgeServer> {
+export async function startEdgeServer(
+  services: Services,
+  host: string,
+  port: number,
+): Promise<EdgeServer> {
   const server = createServer((req, res) => {
     void serve(req, res, services);
   });
@@ -35,7 +39,8 @@ async function serve(req: IncomingMessage, res: ServerResponse, services: Servic
     res.statusCode = response.status;
     response.headers.forEach((value, key) => res.setHeader(key, value));
     if (response.body) {
-      for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) res.write(chunk);
+      for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>)
+        res.write(chunk);
     }
     res.end();
   } catch {

@@ -14,18 +14,28 @@ export interface LocalSeed {
 }
 
 type Table = Record<string, unknown>;
-const isTable = (v: unknown): v is Table => typeof v === 'object' && v !== null && !Array.isArray(v);
+const isTable = (v: unknown): v is Table =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** Parses fastly.toml's local stores; a malformed file or entry is an error naming it. */
-export async function readLocalSeed(path: string, env: NodeJS.ProcessEnv = process.env): Promise<LocalSeed> {
+export async function readLocalSeed(
+  path: string,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<LocalSeed> {
   const base = dirname(path);
   const doc = parse(await readFile(path, 'utf8'));
   const local = isTable(doc['local_server']) ? doc['local_server'] : {};
-  const seed: LocalSeed = { configStores: new Map(), secretStores: new Map(), kvStores: [], skipped: [] };
+  const seed: LocalSeed = {
+    configStores: new Map(),
+    secretStores: new Map(),
+    kvStores: [],
+    skipped: [],
+  };
 
   const configStores = isTable(local['config_stores']) ? local['config_stores'] : {};
   for (const [name, spec] of Object.entries(configStores)) {
-    if (!isTable(spec)) throw new Error(`${path}: local_server.config_stores.${name} must be a table`);
+    if (!isTable(spec))
+      throw new Error(`${path}: local_server.config_stores.${name} must be a table`);
     seed.configStores.set(name, await configContents(spec, name, base, path));
   }
 
@@ -33,18 +43,22 @@ export async function readLocalSeed(path: string, env: NodeJS.ProcessEnv = proce
   for (const [name, spec] of Object.entries(secretStores)) {
     const entries = new Map<string, string>();
     if (isTable(spec) && spec['format'] === 'json' && typeof spec['file'] === 'string') {
-      for (const [k, v] of Object.entries(await jsonMap(resolve(base, spec['file']), path))) entries.set(k, v);
+      for (const [k, v] of Object.entries(await jsonMap(resolve(base, spec['file']), path)))
+        entries.set(k, v);
     } else if (Array.isArray(spec)) {
       for (const entry of spec) {
         if (!isTable(entry) || typeof entry['key'] !== 'string') {
           throw new Error(`${path}: every local_server.secret_stores.${name} entry needs a key`);
         }
         const value = await secretValue(entry, base, env);
-        if (value === null) seed.skipped.push(`${name}/${entry['key']} (env ${String(entry['env'])} is not set)`);
+        if (value === null)
+          seed.skipped.push(`${name}/${entry['key']} (env ${String(entry['env'])} is not set)`);
         else entries.set(entry['key'], value);
       }
     } else {
-      throw new Error(`${path}: local_server.secret_stores.${name} must be an array of entries or {file, format}`);
+      throw new Error(
+        `${path}: local_server.secret_stores.${name} must be an array of entries or {file, format}`,
+      );
     }
     seed.secretStores.set(name, entries);
   }
@@ -54,21 +68,32 @@ export async function readLocalSeed(path: string, env: NodeJS.ProcessEnv = proce
   return seed;
 }
 
-async function configContents(spec: Table, name: string, base: string, path: string): Promise<Map<string, string>> {
+async function configContents(
+  spec: Table,
+  name: string,
+  base: string,
+  path: string,
+): Promise<Map<string, string>> {
   if (spec['format'] === 'json' && typeof spec['file'] === 'string') {
     return new Map(Object.entries(await jsonMap(resolve(base, spec['file']), path)));
   }
   const contents = spec['contents'];
-  if (!isTable(contents)) throw new Error(`${path}: local_server.config_stores.${name} needs contents or a json file`);
+  if (!isTable(contents))
+    throw new Error(`${path}: local_server.config_stores.${name} needs contents or a json file`);
   const out = new Map<string, string>();
   for (const [k, v] of Object.entries(contents)) {
-    if (typeof v !== 'string') throw new Error(`${path}: config item ${name}.${k} must be a string`);
+    if (typeof v !== 'string')
+      throw new Error(`${path}: config item ${name}.${k} must be a string`);
     out.set(k, v);
   }
   return out;
 }
 
-async function secretValue(entry: Table, base: string, env: NodeJS.ProcessEnv): Promise<string | null> {
+async function secretValue(
+  entry: Table,
+  base: string,
+  env: NodeJS.ProcessEnv,
+): Promise<string | null> {
   if (typeof entry['data'] === 'string') return entry['data'];
   if (typeof entry['file'] === 'string') return readFile(resolve(base, entry['file']), 'utf8');
   if (typeof entry['env'] === 'string') return env[entry['env']] ?? null;

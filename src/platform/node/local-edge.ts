@@ -10,7 +10,12 @@ import type { Logger } from '../../http/services.js';
 import { startLocalApi, type LocalApi } from '../../local-api/index.js';
 import { startEdgeServer } from './edge-server.js';
 import { readLocalSeed } from './fastly-toml.js';
-import { installAdminToken, installApiToken, provisionStores, type ProvisionedStores } from './provision.js';
+import {
+  installAdminToken,
+  installApiToken,
+  provisionStores,
+  type ProvisionedStores,
+} from './provision.js';
 import { jsonLogger, localServices } from './services.js';
 import { loadSettingsFile } from './settings-file.js';
 
@@ -50,10 +55,23 @@ export async function startLocalEdge(options: LocalEdgeOptions): Promise<LocalEd
   const settings = await loadSettingsFile(options.settingsPath ?? 'trusted-server.toml');
   const seed = await readLocalSeed(options.fastlyTomlPath ?? 'fastly.toml');
   await mkdir(options.stateDir, { recursive: true, mode: 0o700 });
-  const api = await startLocalApi({ stateDir: options.stateDir, host, port: options.apiPort ?? 7677 });
+  const api = await startLocalApi({
+    stateDir: options.stateDir,
+    host,
+    port: options.apiPort ?? 7677,
+  });
   try {
-    const client = new FastlyApi({ endpoint: api.url, token: api.token, fetch: (r) => fetch(r), timeoutMs: 10_000 });
-    const stores = await provisionStores(client, seed);
+    const client = new FastlyApi({
+      endpoint: api.url,
+      token: api.token,
+      fetch: (r) => fetch(r),
+      timeoutMs: 10_000,
+    });
+    const declared = Object.values(settings.deployments);
+    const stores = await provisionStores(client, seed, {
+      configStores: declared.map((d) => d.config_store),
+      secretStores: declared.map((d) => d.secret_store),
+    });
     await installApiToken(client, stores, api.token);
     const adminTokenFile = join(options.stateDir, 'admin-token');
     const adminToken = await ensureAdminTokenFile(adminTokenFile);
@@ -70,10 +88,24 @@ export async function startLocalEdge(options: LocalEdgeOptions): Promise<LocalEd
         lock_store_id: stores.locksStoreId,
       },
       fastly_api: { ...settings.fastly_api, endpoint: api.url },
+      deployments: Object.fromEntries(
+        Object.entries(settings.deployments).map(([name, d]) => [
+          name,
+          {
+            ...d,
+            config_store_id: stores.configIds.get(d.config_store) ?? d.config_store_id,
+            secret_store_id: stores.secretIds.get(d.secret_store) ?? d.secret_store_id,
+          },
+        ]),
+      ),
     };
     const local = options.configure ? options.configure(pointed) : pointed;
     const logger = options.logger ?? jsonLogger();
-    const edge = await startEdgeServer(localServices(local, api.state, logger), host, options.edgePort ?? 7676);
+    const edge = await startEdgeServer(
+      localServices(local, api.state, logger),
+      host,
+      options.edgePort ?? 7676,
+    );
     return {
       edgeUrl: edge.url,
       apiUrl: api.url,
@@ -110,6 +142,9 @@ async function ensureAdminTokenFile(path: string): Promise<string> {
 
 function splitToken(token: string): [string, string] {
   const dot = token.indexOf('.');
-  if (dot <= 0) throw new Error('the admin-token file does not hold an <id>.<secret> token; delete it to get a new one');
+  if (dot <= 0)
+    throw new Error(
+      'the admin-token file does not hold an <id>.<secret> token; delete it to get a new one',
+    );
   return [token.slice(0, dot), token.slice(dot + 1)];
 }

@@ -26,7 +26,10 @@ async function main(): Promise<void> {
     return rel.startsWith('..') || isAbsolute(rel) ? path : rel;
   };
   const tokenFile = shown(edge.adminTokenFile);
-  const created = edge.stores.created.length > 0 ? `\n  created and seeded: ${edge.stores.created.join(', ')}` : '';
+  const created =
+    edge.stores.created.length > 0
+      ? `\n  created and seeded: ${edge.stores.created.join(', ')}`
+      : '';
   process.stdout.write(
     [
       'trusted-server-keys: local edge running',
@@ -62,6 +65,7 @@ async function main(): Promise<void> {
 main().catch((err: unknown) => {
   const message = err instanceof Error ? err.message : String(err);
   console.error(`trusted-server-keys: could not start: ${message}`);
-  if (/EADDRINUSE/.test(message)) console.error('  a port is taken: set TSK_EDGE_PORT / TSK_API_PORT to free ones');
+  if (/EADDRINUSE/.test(message))
+    console.error('  a port is taken: set TSK_EDGE_PORT / TSK_API_PORT to free ones');
   process.exit(1);
 });

@@ -13,17 +13,31 @@ export interface ProvisionedStores {
   apiKeysStoreId: string;
   adminTokensStoreId: string;
   locksStoreId: string;
+  /** Ids of every config and secret store, by edge name. */
+  configIds: ReadonlyMap<string, string>;
+  secretIds: ReadonlyMap<string, string>;
   /** Stores created (and seeded) by this call. */
   created: string[];
 }
 
 /** Makes sure every store exists; only stores created now are seeded, so state is never overwritten. */
-export async function provisionStores(api: FastlyApi, seed: LocalSeed): Promise<ProvisionedStores> {
+export async function provisionStores(
+  api: FastlyApi,
+  seed: LocalSeed,
+  extra: { configStores: string[]; secretStores: string[] } = {
+    configStores: [],
+    secretStores: [],
+  },
+): Promise<ProvisionedStores> {
   const created: string[] = [];
   const configIds = new Map<string, string>();
   const secretIds = new Map<string, string>();
 
-  const configNames = new Set([STORE_NAMES.jwks, ...seed.configStores.keys()]);
+  const configNames = new Set([
+    STORE_NAMES.jwks,
+    ...seed.configStores.keys(),
+    ...extra.configStores,
+  ]);
   for (const name of configNames) {
     const [existing] = await api.listConfigStores(name);
     if (existing) {
@@ -35,11 +49,20 @@ export async function provisionStores(api: FastlyApi, seed: LocalSeed): Promise<
     created.push(`config store ${name}`);
     const items = [...(seed.configStores.get(name) ?? [])];
     if (items.length > 0) {
-      await api.bulkUpdateConfigItems(store.id, items.map(([key, value]) => ({ op: 'create' as const, key, value })));
+      await api.bulkUpdateConfigItems(
+        store.id,
+        items.map(([key, value]) => ({ op: 'create' as const, key, value })),
+      );
     }
   }
 
-  const secretNames = new Set([STORE_NAMES.signingKeys, STORE_NAMES.apiKeys, STORE_NAMES.adminTokens, ...seed.secretStores.keys()]);
+  const secretNames = new Set([
+    STORE_NAMES.signingKeys,
+    STORE_NAMES.apiKeys,
+    STORE_NAMES.adminTokens,
+    ...seed.secretStores.keys(),
+    ...extra.secretStores,
+  ]);
   for (const name of secretNames) {
     const existing = (await api.listSecretStores(name)).find((s) => s.name === name);
     if (existing) {
@@ -74,12 +97,18 @@ export async function provisionStores(api: FastlyApi, seed: LocalSeed): Promise<
     apiKeysStoreId: need(secretIds, STORE_NAMES.apiKeys),
     adminTokensStoreId: need(secretIds, STORE_NAMES.adminTokens),
     locksStoreId: locks.id,
+    configIds,
+    secretIds,
     created,
   };
 }
 
 /** Installs the token the edge sends to the (local) management API as `api-keys/api_key`. */
-export async function installApiToken(api: FastlyApi, stores: ProvisionedStores, token: string): Promise<void> {
+export async function installApiToken(
+  api: FastlyApi,
+  stores: ProvisionedStores,
+  token: string,
+): Promise<void> {
   await api.putSecret(stores.apiKeysStoreId, API_KEY_SECRET, token, 'upsert');
 }
 
@@ -89,5 +118,10 @@ export async function installAdminToken(
   stores: ProvisionedStores,
   token: { id: string; secret: string; role: 'viewer' | 'operator' },
 ): Promise<void> {
-  await api.putSecret(stores.adminTokensStoreId, token.id, await tokenRecord(token.secret, token.role), 'upsert');
+  await api.putSecret(
+    stores.adminTokensStoreId,
+    token.id,
+    await tokenRecord(token.secret, token.role),
+    'upsert',
+  );
 }

@@ -31,7 +31,9 @@ export function localServices(settings: Settings, state: LocalApiState, logger: 
 }
 
 /** JSON lines on a stream (stdout by default). */
-export function jsonLogger(write: (line: string) => void = (line) => process.stdout.write(line)): Logger {
+export function jsonLogger(
+  write: (line: string) => void = (line) => process.stdout.write(line),
+): Logger {
   return {
     log(level, event, fields) {
       write(`${JSON.stringify({ time: new Date().toISOString(), level, event, ...fields })}\n`);

@@ -1,0 +1,102 @@
+// The per-deployment mutation lease: one KV entry per deployment in `keyring_locks`, taken with an
+// add-only write and released with `if-generation-match`, through the management API (the edge
+// cannot compare-and-set). A second operation fails at once; it never waits.
+import * as z from 'zod/mini';
+import { TskError } from '../errors.js';
+import type { Clock, LeaseStoreApi } from '../ports.js';
+import type { MutationGuard } from './engine.js';
+import type { Operation } from './transitions.js';
+
+/** How long an operation may hold a lease; an older lease is presumed abandoned. */
+export const OPERATION_BOUND_MS = 120_000;
+
+const LeaseSchema = z.object({
+  operation: z.string(),
+  holder: z.string(),
+  request_id: z.string(),
+  started_at: z.iso.datetime(),
+  expires_at: z.iso.datetime(),
+});
+
+/** What a lease records about its holder (all safe to show: no secrets). */
+export type LeaseRecord = z.infer<typeof LeaseSchema>;
+
+/** Who is asking, for the lease record and for the refusal others get. */
+export interface LeaseHolder {
+  /** The admin token id, or another actor name. */
+  holder: string;
+  requestId: string;
+}
+
+/** A held lease: when its bound runs out, and how to give it back. */
+export interface HeldLease {
+  expiresAtMs: number;
+  release(): Promise<void>;
+}
+
+/** Takes and releases deployment leases in a KV store. */
+export class KvLease implements MutationGuard {
+  constructor(
+    private readonly store: LeaseStoreApi,
+    private readonly clock: Clock,
+    private readonly who: LeaseHolder,
+    private readonly boundMs = OPERATION_BOUND_MS,
+  ) {}
+
+  /** Takes the lease or throws `operation_in_progress` naming the holder; breaks one past its bound. */
+  async acquire(deployment: string, operation: Operation): Promise<HeldLease> {
+    const now = this.clock.now();
+    const record: LeaseRecord = {
+      operation,
+      holder: this.who.holder,
+      request_id: this.who.requestId,
+      started_at: new Date(now).toISOString(),
+      expires_at: new Date(now + this.boundMs).toISOString(),
+    };
+    const value = JSON.stringify(record);
+    let generation = await this.store.add(deployment, value);
+    if (generation === null) {
+      const current = await this.store.get(deployment);
+      if (current === null) {
+        // Released between our add and our read: one more add, and no more.
+        generation = await this.store.add(deployment, value);
+      } else {
+        const held = parseLease(current.value);
+        if (held && Date.parse(held.expires_at) > now) throw inProgress(deployment, held);
+        // Past its bound (or unreadable): take it over only if nobody else did first.
+        generation = await this.store.replace(deployment, value, current.generation);
+      }
+      if (generation === null) {
+        const winner = await this.store.get(deployment);
+        throw inProgress(deployment, winner ? parseLease(winner.value) : null);
+      }
+    }
+    const taken = generation;
+    return {
+      expiresAtMs: now + this.boundMs,
+      release: async () => {
+        await this.store.remove(deployment, taken);
+      },
+    };
+  }
+}
+
+function parseLease(text: string): LeaseRecord | null {
+  try {
+    const parsed = LeaseSchema.safeParse(JSON.parse(text));
+    return parsed.success ? parsed.data : null;
+  } catch {
+    return null;
+  }
+}
+
+function inProgress(deployment: string, held: LeaseRecord | null): TskError {
+  const who = held
+    ? `${held.operation} by ${held.holder} since ${held.started_at}`
+    : 'another operation';
+  return new TskError(
+    'operation_in_progress',
+    `deployment "${deployment}" is being changed (${who}); list the key sets and try again when it is done`,
+    { details: held ? { lease: held } : {} },
+  );
+}

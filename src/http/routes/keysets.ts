@@ -1,0 +1,88 @@
+// The keyset lifecycle API (SPIRL's `keyset list|prepare|activate|taint|remove`, plus
+// deactivate and restore): every answer carries the whole keyring and its version.
+import * as z from 'zod/mini';
+import { TskError } from '../../core/errors.js';
+import type { Keyring } from '../../core/keyring/document.js';
+import type { MutationResult } from '../../core/keyring/engine.js';
+import type { KeysetOperation } from '../../core/keyring/transitions.js';
+import { readJson } from '../body.js';
+import { openDeployment, openForMutation, type RequestContext } from '../context.js';
+import { parseIfMatch } from '../if-match.js';
+import { ADMIN_HEADERS, json } from '../responses.js';
+
+const PrepareRequest = z.object({ kid: z.optional(z.string()) });
+const ACTIONS: ReadonlySet<string> = new Set(['activate', 'taint', 'deactivate', 'restore']);
+
+/** `GET /admin/deployments/{d}/keysets`: the authoritative keyring. */
+export async function listKeysets(ctx: RequestContext): Promise<Response> {
+  const { engine } = await openDeployment(ctx, param(ctx, 'deployment'));
+  const { keyring, adopted } = await engine.read();
+  return keyringResponse(keyring, 200, adopted ? { 'x-keyring-adopted': 'true' } : {});
+}
+
+/** `POST /admin/deployments/{d}/keysets` `{}` or `{"kid"}`: prepare a key set (published, not signing). */
+export async function prepareKeyset(ctx: RequestContext): Promise<Response> {
+  const parsed = PrepareRequest.safeParse((await readJson(ctx.request)) ?? {});
+  if (!parsed.success) throw new TskError('invalid_request', 'expected {} or {"kid": "<new kid>"}');
+  const { engine } = await openForMutation(ctx, param(ctx, 'deployment'));
+  const result = await engine.mutate({
+    operation: 'prepare',
+    ...(parsed.data.kid !== undefined ? { kid: parsed.data.kid } : {}),
+    ...ifMatch(ctx),
+  });
+  return mutationResponse(result, 201);
+}
+
+/** `POST /admin/deployments/{d}/keysets/{id}/{activate|taint|deactivate|restore}`. */
+export async function transitionKeyset(ctx: RequestContext): Promise<Response> {
+  const action = param(ctx, 'action');
+  if (!ACTIONS.has(action))
+    throw new TskError(
+      'not_found',
+      `unknown key set operation "${action}"; use activate, taint, deactivate or restore`,
+    );
+  // The body is optional and carries nothing; still bounded and typed like every JSON route.
+  await readJson(ctx.request);
+  return mutate(ctx, action as KeysetOperation);
+}
+
+/** `DELETE /admin/deployments/{d}/keysets/{id}`: remove for good (JWK and private key). */
+export async function removeKeyset(ctx: RequestContext): Promise<Response> {
+  return mutate(ctx, 'remove');
+}
+
+async function mutate(ctx: RequestContext, operation: KeysetOperation): Promise<Response> {
+  const { engine } = await openForMutation(ctx, param(ctx, 'deployment'));
+  const result = await engine.mutate({ operation, id: param(ctx, 'id'), ...ifMatch(ctx) });
+  return mutationResponse(result, 200);
+}
+
+function mutationResponse(result: MutationResult, status: number): Response {
+  const body = {
+    operation: result.operation,
+    keyset: result.keyset ?? null,
+    ...(result.deletedOrphanSecret ? { deleted_orphan_secret: result.deletedOrphanSecret } : {}),
+    ...(result.warnings.length > 0 ? { warnings: result.warnings } : {}),
+    keyring: result.after,
+  };
+  return json(body, status, { ...ADMIN_HEADERS, etag: `"${result.after.version}"` });
+}
+
+function keyringResponse(
+  keyring: Keyring,
+  status: number,
+  headers: Record<string, string>,
+): Response {
+  return json(keyring, status, { ...ADMIN_HEADERS, etag: `"${keyring.version}"`, ...headers });
+}
+
+function ifMatch(ctx: RequestContext): { ifMatch?: number } {
+  const v = parseIfMatch(ctx.request);
+  return v === undefined ? {} : { ifMatch: v };
+}
+
+function param(ctx: RequestContext, name: string): string {
+  const value = ctx.params[name];
+  if (value === undefined) throw new Error(`route has no :${name}`);
+  return value;
+}
