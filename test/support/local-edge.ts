@@ -25,7 +25,7 @@ export interface TestEdge extends LocalEdge {
 
 /** Starts an edge; pass `stateDir` to restart on existing state. */
 export async function startTestEdge(
-  options: { stateDir?: string; configure?: (s: Settings) => Settings } = {},
+  options: { stateDir?: string; settingsPath?: string; configure?: (s: Settings) => Settings } = {},
 ): Promise<TestEdge> {
   const stateDir = options.stateDir ?? (await mkdtemp(join(tmpdir(), 'tsk-e2e-')));
   const lines: string[] = [];
@@ -37,6 +37,7 @@ export async function startTestEdge(
       log: (level, event, fields) => void lines.push(JSON.stringify({ level, event, ...fields })),
     },
     ...(options.configure ? { configure: options.configure } : {}),
+    ...(options.settingsPath ? { settingsPath: options.settingsPath } : {}),
   });
   const client = new FastlyApi({
     endpoint: edge.apiUrl,

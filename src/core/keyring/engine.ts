@@ -146,11 +146,18 @@ export class KeyringEngine {
       return this.removeOrphanSecret(id, before, adopted);
     }
     const removed = request.operation === 'remove' ? findKeyset(before, id) : undefined;
-    const after = transition(before, request.operation, {
-      id,
-      nowIso,
-      ...(created ? { created: created.keyset } : {}),
-    });
+    let after: Keyring;
+    try {
+      after = transition(before, request.operation, {
+        id,
+        nowIso,
+        ...(created ? { created: created.keyset } : {}),
+      });
+    } catch (err) {
+      // A refusal shows the keyring it was judged against, so the caller can see why.
+      if (!(err instanceof TskError)) throw err;
+      throw new TskError(err.code, err.message, { details: { ...err.details, keyring: before } });
+    }
     after.version = before.version + 1;
     const ops = itemOpsFor(items, before, after);
 
