@@ -8,7 +8,9 @@
 // machines. This script writes those entries (version taken from the installed sibling build), so
 // `npm ci` works here and everywhere. Run it after any `npm install` that changes the lockfile:
 //   npm install <pkg> && node scripts/complete-lockfile.mjs
+import console from 'node:console';
 import { readFileSync, writeFileSync } from 'node:fs';
+import { URL } from 'node:url';
 
 const LOCK = new URL('../package-lock.json', import.meta.url);
 const OS = [
