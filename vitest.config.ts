@@ -11,6 +11,8 @@ export default defineConfig({
     alias: [
       { find: /^fastly:config-store$/, replacement: fastlyFake('config-store') },
       { find: /^fastly:secret-store$/, replacement: fastlyFake('secret-store') },
+      { find: /^fastly:edge-rate-limiter$/, replacement: fastlyFake('edge-rate-limiter') },
+      { find: /^fastly:logger$/, replacement: fastlyFake('logger') },
     ],
   },
   test: {

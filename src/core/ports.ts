@@ -67,3 +67,44 @@ export interface LeaseStoreApi {
   /** Deletes only if the generation still matches; false on mismatch or absence. */
   remove(key: string, generation: number): Promise<boolean>;
 }
+
+/** Counters the admin rate limiting uses. */
+export type RateCounterName = 'admin_requests' | 'auth_failures';
+
+/**
+ * Per-client counting and a penalty box (Fastly's Edge Rate Limiter at the edge, an in-memory
+ * equivalent locally). Counts are approximate on Fastly; limits are set with that in mind.
+ */
+export interface RateLimiter {
+  /** Adds one to `key` in `counter`; resolves to its count over the last 60 s, this one included. */
+  increment(counter: RateCounterName, key: string): Promise<number>;
+  /** Seconds `key` still has to wait in the penalty box, or 0 when it is not in it. */
+  penaltySeconds(key: string): Promise<number>;
+  /** Puts `key` in the penalty box for `minutes` (1–60). */
+  penalize(key: string, minutes: number): Promise<void>;
+}
+
+/** One admin request, as the audit trail records it. Never holds secret material. */
+export interface AuditRecord {
+  time: string;
+  request_id: string;
+  actor: string;
+  client_ip: string;
+  method: string;
+  route: string | null;
+  path: string;
+  deployment: string | null;
+  keyset: string | null;
+  operation: string | null;
+  outcome: 'allowed' | 'refused' | 'failed';
+  status: number;
+  error_code: string | null;
+  keyring_version_before: number | null;
+  keyring_version_after: number | null;
+}
+
+/** Where audit lines go (a Fastly log endpoint; a local file). */
+export interface AuditSink {
+  /** Writes one record as one JSON line. */
+  write(record: AuditRecord): Promise<void>;
+}

@@ -49,6 +49,27 @@ const SettingsSchema = z.object({
     ),
     {},
   ),
+  admin: z._default(
+    z.object({
+      /** Admin requests a client (IP) or a token may make per minute. */
+      requests_per_minute: z._default(z.number().check(z.int(), z.positive(), z.lte(100_000)), 60),
+      /** Failed authentications per minute from one IP before it goes in the penalty box. */
+      auth_failures_per_minute: z._default(
+        z.number().check(z.int(), z.positive(), z.lte(1000)),
+        10,
+      ),
+      /** How long the penalty box holds a client (Fastly allows 1–60). */
+      penalty_minutes: z._default(z.number().check(z.int(), z.gte(1), z.lte(60)), 15),
+      /** Name of the Fastly log endpoint that receives the audit trail. */
+      audit_log_endpoint: z._default(z.string().check(z.minLength(1), z.maxLength(255)), 'audit'),
+    }),
+    {
+      requests_per_minute: 60,
+      auth_failures_per_minute: 10,
+      penalty_minutes: 15,
+      audit_log_endpoint: 'audit',
+    },
+  ),
   fastly_api: z._default(
     z.object({
       /** Base URL of the management API. */

@@ -7,7 +7,8 @@ import { KeyringEngine } from '../core/keyring/engine.js';
 import { KvLease } from '../core/keyring/lease.js';
 import { KeyRotationManager } from '../core/keyring/rotation-manager.js';
 import { FastlyApi, keyStoreApi, leaseStoreApi } from '../fastly-api/index.js';
-import { API_KEY_SECRET, STORE_NAMES, type Services } from './services.js';
+import type { AuditFacts } from './audit.js';
+import { API_KEY_SECRET, STORE_NAMES, type ClientInfo, type Services } from './services.js';
 
 /** What a route handler gets. */
 export interface RequestContext {
@@ -21,6 +22,10 @@ export interface RequestContext {
   principal?: Principal;
   /** Members a handler wants echoed in a Trusted Server–shaped failure (e.g. the kid it was given). */
   failure: Record<string, unknown>;
+  /** The client, as the platform saw it. */
+  readonly client: ClientInfo;
+  /** Facts for the audit record, filled in as the request is handled. */
+  audit: AuditFacts;
 }
 
 /** The stores and API access of one deployment. */

@@ -1,6 +1,13 @@
 // What the app needs from the platform it runs on. `src/platform/fastly` and
 // `src/platform/node` each build one of these and hand it, with the request, to `handle`.
-import type { Clock, EdgeConfig, EdgeSecrets, Random } from '../core/ports.js';
+import type {
+  AuditSink,
+  Clock,
+  EdgeConfig,
+  EdgeSecrets,
+  Random,
+  RateLimiter,
+} from '../core/ports.js';
 import type { Settings } from '../core/settings.js';
 
 /** One structured log line's fields. Never put secret material in them. */
@@ -27,6 +34,16 @@ export interface Services {
   /** Reaches the management API; the app adds `Fastly-Key` itself. */
   readonly managementFetch: ManagementFetch;
   readonly logger: Logger;
+  /** Admin rate limiting and the penalty box. */
+  readonly rateLimiter: RateLimiter;
+  /** The audit trail of admin requests. */
+  readonly audit: AuditSink;
+}
+
+/** What the platform knows of the client beyond the request itself. */
+export interface ClientInfo {
+  /** The client's IP address as the platform saw it (Fastly: `event.client.address`). */
+  ip: string;
 }
 
 export { STORE_NAMES } from '../core/deployments.js';

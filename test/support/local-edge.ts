@@ -33,6 +33,7 @@ export async function startTestEdge(
     stateDir,
     edgePort: 0,
     apiPort: 0,
+    echoAudit: false,
     logger: {
       log: (level, event, fields) => void lines.push(JSON.stringify({ level, event, ...fields })),
     },

@@ -8,6 +8,7 @@ import { activeEdgeKeyset, readEdgeKeyring } from '../../core/keyring/edge-view.
 import { decodeSeed } from '../../core/keys/seed-encoding.js';
 import { assertKidFormat } from '../../core/keys/kid.js';
 import { buildPayloadV11, signPayload } from '../../core/signing/request-signing.js';
+import { auditVersions } from '../audit.js';
 import { readJson } from '../body.js';
 import { openForMutation, type RequestContext } from '../context.js';
 import { parseIfMatch } from '../if-match.js';
@@ -25,8 +26,11 @@ export async function rotateKey(ctx: RequestContext): Promise<Response> {
     (await readJson(ctx.request)) ?? {},
     '{} or {"kid": "<new kid>"}',
   );
+  Object.assign(ctx.audit, { deployment: 'default', operation: 'rotate', keyset: body.kid });
   const { manager } = await openForMutation(ctx);
   const result = await manager.rotateKey(body.kid, parseIfMatch(ctx.request));
+  auditVersions(ctx, result.result);
+  ctx.audit.keyset = result.newKid;
   return json(
     {
       success: true,
@@ -49,6 +53,11 @@ export async function deactivateKey(ctx: RequestContext): Promise<Response> {
     '{"kid": "<kid>", "delete": false}',
   );
   ctx.failure['deactivated_kid'] = body.kid;
+  Object.assign(ctx.audit, {
+    deployment: 'default',
+    operation: body.delete ? 'remove' : 'deactivate',
+    keyset: body.kid,
+  });
   if (body.delete) ctx.failure['message'] = 'Key deletion failed';
   assertKidFormat(body.kid);
   const { manager } = await openForMutation(ctx);
@@ -56,6 +65,7 @@ export async function deactivateKey(ctx: RequestContext): Promise<Response> {
   const result = body.delete
     ? await manager.deleteKey(body.kid, ifMatch)
     : await manager.deactivateKey(body.kid, ifMatch);
+  auditVersions(ctx, result.result);
   return json(
     {
       success: true,
@@ -74,6 +84,7 @@ export async function signTestPayload(ctx: RequestContext): Promise<Response> {
   const body = parse(SignRequest, await readJson(ctx.request), '{"id": "<request id>"}');
   const { services } = ctx;
   const active = activeEdgeKeyset(await readEdgeKeyring(services.configStore(STORE_NAMES.jwks)));
+  Object.assign(ctx.audit, { deployment: 'default', operation: 'sign', keyset: active.id });
   const stored = await services.secretStore(STORE_NAMES.signingKeys).get(active.id);
   if (stored === null) {
     throw new TskError(

@@ -8,6 +8,7 @@ import type { KeysetOperation } from '../../core/keyring/transitions.js';
 import { readJson } from '../body.js';
 import { openDeployment, openForMutation, type RequestContext } from '../context.js';
 import { parseIfMatch } from '../if-match.js';
+import { auditVersions } from '../audit.js';
 import { ADMIN_HEADERS, json } from '../responses.js';
 
 const PrepareRequest = z.object({ kid: z.optional(z.string()) });
@@ -15,8 +16,10 @@ const ACTIONS: ReadonlySet<string> = new Set(['activate', 'taint', 'deactivate',
 
 /** `GET /admin/deployments/{d}/keysets`: the authoritative keyring. */
 export async function listKeysets(ctx: RequestContext): Promise<Response> {
+  Object.assign(ctx.audit, { deployment: param(ctx, 'deployment'), operation: 'list' });
   const { engine } = await openDeployment(ctx, param(ctx, 'deployment'));
   const { keyring, adopted } = await engine.read();
+  ctx.audit.versionAfter = keyring.version;
   return keyringResponse(keyring, 200, adopted ? { 'x-keyring-adopted': 'true' } : {});
 }
 
@@ -24,13 +27,15 @@ export async function listKeysets(ctx: RequestContext): Promise<Response> {
 export async function prepareKeyset(ctx: RequestContext): Promise<Response> {
   const parsed = PrepareRequest.safeParse((await readJson(ctx.request)) ?? {});
   if (!parsed.success) throw new TskError('invalid_request', 'expected {} or {"kid": "<new kid>"}');
+  Object.assign(ctx.audit, { deployment: param(ctx, 'deployment'), operation: 'prepare' });
+  if (parsed.data.kid !== undefined) ctx.audit.keyset = parsed.data.kid;
   const { engine } = await openForMutation(ctx, param(ctx, 'deployment'));
   const result = await engine.mutate({
     operation: 'prepare',
     ...(parsed.data.kid !== undefined ? { kid: parsed.data.kid } : {}),
     ...ifMatch(ctx),
   });
-  return mutationResponse(result, 201);
+  return mutationResponse(ctx, result, 201);
 }
 
 /** `POST /admin/deployments/{d}/keysets/{id}/{activate|taint|deactivate|restore}`. */
@@ -52,12 +57,19 @@ export async function removeKeyset(ctx: RequestContext): Promise<Response> {
 }
 
 async function mutate(ctx: RequestContext, operation: KeysetOperation): Promise<Response> {
+  Object.assign(ctx.audit, {
+    deployment: param(ctx, 'deployment'),
+    operation,
+    keyset: param(ctx, 'id'),
+  });
   const { engine } = await openForMutation(ctx, param(ctx, 'deployment'));
   const result = await engine.mutate({ operation, id: param(ctx, 'id'), ...ifMatch(ctx) });
-  return mutationResponse(result, 200);
+  return mutationResponse(ctx, result, 200);
 }
 
-function mutationResponse(result: MutationResult, status: number): Response {
+function mutationResponse(ctx: RequestContext, result: MutationResult, status: number): Response {
+  auditVersions(ctx, result);
+  if (result.keyset) ctx.audit.keyset = result.keyset.id;
   const body = {
     operation: result.operation,
     keyset: result.keyset ?? null,

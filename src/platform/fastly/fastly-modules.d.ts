@@ -6,3 +6,5 @@
 /* eslint-disable @typescript-eslint/triple-slash-reference */
 /// <reference path="../../../node_modules/@fastly/js-compute/types/config-store.d.ts" />
 /// <reference path="../../../node_modules/@fastly/js-compute/types/secret-store.d.ts" />
+/// <reference path="../../../node_modules/@fastly/js-compute/types/edge-rate-limiter.d.ts" />
+/// <reference path="../../../node_modules/@fastly/js-compute/types/logger.d.ts" />

@@ -6,6 +6,7 @@ import { embeddedSettings } from './settings.js';
 /** The part of Fastly's FetchEvent the entry uses (the global types of @fastly/js-compute). */
 interface FetchEvent {
   readonly request: Request;
+  readonly client: { readonly address: string };
   respondWith(response: Response | PromiseLike<Response>): void;
 }
 
@@ -17,5 +18,5 @@ declare function addEventListener(type: 'fetch', listener: (event: FetchEvent) =
 const settings = embeddedSettings();
 
 addEventListener('fetch', (event) => {
-  event.respondWith(handle(event.request, fastlyServices(settings)));
+  event.respondWith(handle(event.request, fastlyServices(settings), { ip: event.client.address }));
 });

@@ -3,6 +3,7 @@
 import type { Settings } from '../../core/settings.js';
 import type { LogFields, Logger, Services } from '../../http/services.js';
 import { configStore, secretStore } from './stores.js';
+import { edgeRateLimiter, logEndpointAuditSink } from './admin-security.js';
 
 /** Fastly's `fetch` takes the named backend in its init; the DOM typing has no such option. */
 type BackendFetch = (request: Request, init: { backend: string }) => Promise<Response>;
@@ -37,5 +38,7 @@ export function fastlyServices(settings: Settings): Services {
     secretStore,
     managementFetch: (request) => (fetch as BackendFetch)(request, { backend }),
     logger: stdoutLogger(clock.now),
+    rateLimiter: edgeRateLimiter(settings.admin.penalty_minutes),
+    audit: logEndpointAuditSink(settings.admin.audit_log_endpoint),
   };
 }

@@ -35,7 +35,9 @@ export async function startEdgeServer(
 
 async function serve(req: IncomingMessage, res: ServerResponse, services: Services): Promise<void> {
   try {
-    const response = await handle(toRequest(req), services);
+    const response = await handle(toRequest(req), services, {
+      ip: req.socket.remoteAddress ?? 'unknown',
+    });
     res.statusCode = response.status;
     response.headers.forEach((value, key) => res.setHeader(key, value));
     if (response.body) {

@@ -8,6 +8,7 @@ import type { Settings } from '../../core/settings.js';
 import { FastlyApi } from '../../fastly-api/index.js';
 import type { Logger } from '../../http/services.js';
 import { startLocalApi, type LocalApi } from '../../local-api/index.js';
+import { fileAuditSink } from './audit-file.js';
 import { startEdgeServer } from './edge-server.js';
 import { readLocalSeed } from './fastly-toml.js';
 import {
@@ -28,6 +29,8 @@ export interface LocalEdgeOptions {
   settingsPath?: string;
   fastlyTomlPath?: string;
   logger?: Logger;
+  /** Echo audit lines on stdout as well as in the audit file; default true. */
+  echoAudit?: boolean;
   /** Adjusts the settings after they are pointed at the local stores (tests shorten timeouts). */
   configure?: (settings: Settings) => Settings;
 }
@@ -40,6 +43,8 @@ export interface LocalEdge {
   adminToken: string;
   adminTokenFile: string;
   apiTokenFile: string;
+  /** The local audit trail (one JSON line per admin request). */
+  auditFile: string;
   api: LocalApi;
   stores: ProvisionedStores;
   settings: Settings;
@@ -101,8 +106,11 @@ export async function startLocalEdge(options: LocalEdgeOptions): Promise<LocalEd
     };
     const local = options.configure ? options.configure(pointed) : pointed;
     const logger = options.logger ?? jsonLogger();
+    const auditFile = join(options.stateDir, 'audit.log');
+    const echo =
+      options.echoAudit === false ? undefined : (line: string) => void process.stdout.write(line);
     const edge = await startEdgeServer(
-      localServices(local, api.state, logger),
+      localServices(local, api.state, logger, fileAuditSink(auditFile, echo)),
       host,
       options.edgePort ?? 7676,
     );
@@ -112,6 +120,7 @@ export async function startLocalEdge(options: LocalEdgeOptions): Promise<LocalEd
       adminToken,
       adminTokenFile,
       apiTokenFile: join(options.stateDir, 'fastly-api-token'),
+      auditFile,
       api,
       stores,
       settings: local,

@@ -1,16 +1,27 @@
 // The `Services` of the local edge: edge reads served straight from the local Fastly API's state
 // (so a rotation is visible to the next request), writes through its HTTP API like on Fastly.
 import { randomBytes } from 'node:crypto';
+import type { AuditSink } from '../../core/ports.js';
+import { MemoryRateLimiter } from '../../core/rate-limit/memory-rate-limiter.js';
 import type { Settings } from '../../core/settings.js';
 import type { Logger, Services } from '../../http/services.js';
 import type { LocalApiState } from '../../local-api/index.js';
 
 /** Services over a running local API. `settings` must already point at the local stores. */
-export function localServices(settings: Settings, state: LocalApiState, logger: Logger): Services {
+export function localServices(
+  settings: Settings,
+  state: LocalApiState,
+  logger: Logger,
+  audit: AuditSink,
+): Services {
   const decoder = new TextDecoder();
+  const clock = { now: () => Date.now() };
   return {
     settings,
-    clock: { now: () => Date.now() },
+    clock,
+    // One limiter for the life of the process, as Fastly's counters outlive a request.
+    rateLimiter: new MemoryRateLimiter(clock),
+    audit,
     random: { bytes: (n) => new Uint8Array(randomBytes(n)) },
     configStore: (name) => ({
       async get(key) {

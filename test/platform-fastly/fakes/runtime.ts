@@ -7,6 +7,7 @@ import { secretStoreCalls, secretStores } from './fastly-secret-store.js';
 /** What the entry's listener receives, as Fastly's FetchEvent. */
 export interface FakeFetchEvent {
   readonly request: Request;
+  readonly client: { readonly address: string };
   respondWith(response: Response | PromiseLike<Response>): void;
 }
 
@@ -69,12 +70,13 @@ export function resetCounters(): void {
 }
 
 /** Runs one request through the registered fetch listener, as the runtime would. */
-export async function dispatch(request: Request): Promise<Response> {
+export async function dispatch(request: Request, clientAddress = '192.0.2.10'): Promise<Response> {
   const registered = runtime.listeners.filter((l) => l.type === 'fetch');
   if (registered.length !== 1) throw new Error(`${registered.length} fetch listeners registered`);
   let answer: Promise<Response> | undefined;
   registered[0]?.listener({
     request,
+    client: { address: clientAddress },
     respondWith(response) {
       answer = Promise.resolve(response);
     },

@@ -1,0 +1,68 @@
+// The audit trail: one record per admin request, allowed or refused, built from what the
+// request and its handler reported. Only ids, names and versions: never a secret.
+import type { AuditRecord } from '../core/ports.js';
+import type { TskError } from '../core/errors.js';
+import type { MutationResult } from '../core/keyring/engine.js';
+import type { RequestContext } from './context.js';
+
+/** What a handler reports for the audit record while it works. */
+export interface AuditFacts {
+  actor?: string;
+  route?: string;
+  deployment?: string;
+  keyset?: string;
+  operation?: string;
+  versionBefore?: number;
+  versionAfter?: number;
+}
+
+/** True for paths in the admin area, whatever their case (so tricks are audited too). */
+export function isAdminPath(path: string): boolean {
+  const lower = path.toLowerCase();
+  return (
+    lower.startsWith('/admin') || lower.startsWith('/_ts/admin') || lower.startsWith('/_ts%2fadmin')
+  );
+}
+
+/** Builds the record for a finished admin request. */
+export function auditRecord(
+  ctx: Pick<RequestContext, 'request' | 'requestId' | 'client' | 'services' | 'audit'>,
+  status: number,
+  error: TskError | undefined,
+): AuditRecord {
+  const facts = ctx.audit;
+  const url = new URL(ctx.request.url);
+  const before = facts.versionBefore ?? keyringVersion(error);
+  return {
+    time: new Date(ctx.services.clock.now()).toISOString(),
+    request_id: ctx.requestId,
+    actor: facts.actor ?? 'anonymous',
+    client_ip: ctx.client.ip,
+    method: ctx.request.method.slice(0, 16),
+    route: facts.route ?? null,
+    path: url.pathname.slice(0, 512),
+    deployment: facts.deployment ?? null,
+    keyset: facts.keyset ?? null,
+    operation: facts.operation ?? null,
+    outcome: status < 400 ? 'allowed' : status >= 500 ? 'failed' : 'refused',
+    status,
+    error_code: error?.code ?? null,
+    keyring_version_before: before ?? null,
+    keyring_version_after: facts.versionAfter ?? null,
+  };
+}
+
+function keyringVersion(error: TskError | undefined): number | undefined {
+  const keyring = error?.details?.['keyring'];
+  const version =
+    typeof keyring === 'object' && keyring !== null
+      ? (keyring as { version?: unknown }).version
+      : undefined;
+  return typeof version === 'number' ? version : undefined;
+}
+
+/** Records the keyring versions a mutation moved between. */
+export function auditVersions(ctx: Pick<RequestContext, 'audit'>, result: MutationResult): void {
+  ctx.audit.versionBefore = result.before.version;
+  ctx.audit.versionAfter = result.after.version;
+}

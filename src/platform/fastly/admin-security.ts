@@ -1,0 +1,45 @@
+// Fastly's Edge Rate Limiter and a named log endpoint behind the app's RateLimiter and AuditSink.
+// Opened per request (never at module top level, which runs at build time under Wizer).
+import { PenaltyBox, RateCounter } from 'fastly:edge-rate-limiter';
+import { Logger } from 'fastly:logger';
+import type { AuditSink, RateLimiter } from '../../core/ports.js';
+
+const COUNTERS = {
+  admin_requests: 'tsk_admin_requests',
+  auth_failures: 'tsk_auth_failures',
+} as const;
+const PENALTY_BOX = 'tsk_admin_penalty';
+
+/** The RateLimiter on Fastly. `has` cannot say how long is left, so the full box time is given. */
+export function edgeRateLimiter(penaltyMinutes: number): RateLimiter {
+  return {
+    async increment(counter, key) {
+      const rc = new RateCounter(COUNTERS[counter]);
+      rc.increment(key, 1);
+      return rc.lookupCount(key, 60);
+    },
+    async penaltySeconds(key) {
+      return new PenaltyBox(PENALTY_BOX).has(key) ? penaltyMinutes * 60 : 0;
+    },
+    async penalize(key, minutes) {
+      new PenaltyBox(PENALTY_BOX).add(key, Math.min(60, Math.max(1, Math.round(minutes))));
+    },
+  };
+}
+
+/**
+ * The audit trail on Fastly: one JSON line per admin request to the named log endpoint. If the
+ * endpoint is not configured the line goes to stdout (log tailing) marked as such, never lost.
+ */
+export function logEndpointAuditSink(endpoint: string): AuditSink {
+  return {
+    async write(record) {
+      const line = JSON.stringify({ audit: true, ...record });
+      try {
+        new Logger(endpoint).log(line);
+      } catch {
+        console.log(JSON.stringify({ audit: true, audit_endpoint_missing: endpoint, ...record }));
+      }
+    },
+  };
+}
