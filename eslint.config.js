@@ -98,7 +98,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['src/platform/node/**/*.ts', 'src/cli/**/*.ts', 'scripts/**', 'test/**'],
+    files: ['src/platform/node/**/*.ts', 'src/cli/**/*.ts', 'scripts/**', 'test/**', 'bench/**'],
     rules: { 'no-restricted-imports': ['error', { patterns: [fastlyModules] }] },
   },
 );

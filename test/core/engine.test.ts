@@ -139,6 +139,25 @@ describe('KeyRotationManager', () => {
     expect(await t.manager.listActiveKeys()).toEqual(['ts-2025-10-A', 'next']);
   });
 
+  it('refuses a key set that would push the keyring past 8,000 characters, writing nothing', async () => {
+    let prepared = 0;
+    let error: unknown;
+    for (; prepared < 100 && error === undefined; prepared++) {
+      error = await t.engine.mutate({ operation: 'prepare', kid: `key-${prepared}` }).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+    }
+    expect(error).toMatchObject({
+      code: 'keyring_too_large',
+      message: expect.stringMatching(/remove retired key sets first/),
+    });
+    expect(prepared).toBeGreaterThan(15); // room for a realistic number of keys
+    expect((t.store.items.get('keyring') ?? '').length).toBeLessThanOrEqual(8000);
+    expect(t.store.secrets.has(`key-${prepared - 1}`)).toBe(false);
+    expectConsistent(t.store);
+  });
+
   it('refuses a stale If-Match with 412 and writes nothing', async () => {
     await t.manager.rotateKey('v1');
     const before = snapshot(t.store);
