@@ -1,0 +1,26 @@
+// Every tsctl command, in the order `tsctl --help` lists them.
+import type { Command } from '../command.js';
+import { jwks } from './jwks.js';
+import { keysDeactivate } from './keys-deactivate.js';
+import { keysList } from './keys-list.js';
+import { keysRotate } from './keys-rotate.js';
+import { keysetList } from './keyset-list.js';
+import { keysetPrepare } from './keyset-prepare.js';
+import { keysetRemove } from './keyset-remove.js';
+import { keysetTransitions } from './keyset-transition.js';
+import { tokenCreate } from './token-create.js';
+import { verify } from './verify.js';
+
+/** The command table. */
+export const COMMANDS: readonly Command[] = [
+  keysetList,
+  keysetPrepare,
+  ...keysetTransitions,
+  keysetRemove,
+  keysList,
+  keysRotate,
+  keysDeactivate,
+  jwks,
+  verify,
+  tokenCreate,
+];

@@ -1,0 +1,73 @@
+// `tsctl keyset activate|taint|deactivate|restore ID`: the lifecycle transitions, one command
+// each, built from one table so their help and messages cannot drift apart.
+import { KEYSET_OPTIONS } from '../args.js';
+import type { Command } from '../command.js';
+import { keysetsPath, runKeysetChange, type MutationAnswer } from '../keyring.js';
+import type { Keyring } from '../../core/keyring/document.js';
+import { stateLabel } from '../output.js';
+
+interface Transition {
+  action: 'activate' | 'taint' | 'deactivate' | 'restore';
+  past: string;
+  summary: string;
+  description: string;
+}
+
+const TRANSITIONS: readonly Transition[] = [
+  {
+    action: 'activate',
+    past: 'activated',
+    summary: 'make a Prepared key set the one that signs',
+    description:
+      'The previously Active key set becomes Prepared, so activating it again is the rollback.',
+  },
+  {
+    action: 'taint',
+    past: 'tainted',
+    summary: 'mark a Prepared key set for retirement (still published)',
+    description:
+      'Tainted key sets stay in the JWKS, listed as tainted in the discovery document, and never sign.',
+  },
+  {
+    action: 'deactivate',
+    past: 'deactivated',
+    summary: 'stop publishing a Prepared or Tainted key set (its key is kept)',
+    description:
+      'A Deactivated key set leaves the JWKS and no longer verifies; restore brings it back.',
+  },
+  {
+    action: 'restore',
+    past: 'restored',
+    summary: 'publish a Deactivated key set again, as Prepared',
+    description: 'The key set returns to the JWKS in state Prepared.',
+  },
+];
+
+/** One command per transition. */
+export const keysetTransitions: readonly Command[] = TRANSITIONS.map((t): Command => ({
+  words: ['keyset', t.action],
+  summary: t.summary,
+  description: `${t.description} Operator token.`,
+  args: [{ name: 'ID', description: 'the key set id (its kid), as `tsctl keyset list` shows it' }],
+  options: KEYSET_OPTIONS,
+  examples: [
+    `tsctl keyset ${t.action} ts-2026-11-22 --trust-domain keys.example.com --token-file ~/.tsctl-token`,
+  ],
+  run(ctx) {
+    const id = ctx.args[0] ?? '';
+    return runKeysetChange(ctx, {
+      method: 'POST',
+      path: keysetsPath(ctx.deployment, id, t.action),
+      describe: (result, before) => describe(t, id, result, before),
+    });
+  },
+}));
+
+/** `Keyset X activated.`, naming the key set that stopped signing when there was one. */
+function describe(t: Transition, id: string, result: MutationAnswer, before: Keyring): string {
+  const line = `Keyset ${id} ${t.past}.`;
+  if (t.action !== 'activate') return line;
+  const previous = before.keysets.find((k) => k.state === 'ACTIVE' && k.id !== id);
+  const now = previous && result.keyring.keysets.find((k) => k.id === previous.id);
+  return now ? `${line} ${previous.id} is now ${stateLabel(now.state)}.` : line;
+}

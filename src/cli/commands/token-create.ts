@@ -1,0 +1,122 @@
+// `tsctl token create`: a new admin token `<id>.<secret>`. The secret is shown once, here, and
+// nowhere else: the store only ever holds its SHA-256 (`tokenRecord`), so a lost token is
+// replaced, never recovered.
+import { randomBytes } from 'node:crypto';
+import { tokenRecord, type Role } from '../../core/auth/admin-token.js';
+import { TIMEOUT_OPTION } from '../args.js';
+import type { Command, CommandContext } from '../command.js';
+import { EXIT, UsageError } from '../errors.js';
+import { ADMIN_TOKENS_STORE, installLocalAdminToken } from '../local-admin-tokens.js';
+
+const TOKEN_ID = /^[A-Za-z0-9_-]{1,64}$/;
+
+/** `token create`. */
+export const tokenCreate: Command = {
+  words: ['token', 'create'],
+  summary: 'generate an admin token and its admin_tokens entry (--local installs it)',
+  description:
+    'Prints the token <id>.<secret> once, the admin_tokens secret-store entry (name = id, value = ' +
+    '{"sha256","role"}) and the Fastly CLI command that uploads it. Only the hash is stored, so ' +
+    'keep the token now. With --local it is also installed in the local edge (npm start); an ' +
+    'entry with the same id is replaced. Talks to no edge.',
+  args: [],
+  options: {
+    role: {
+      type: 'string',
+      value: 'ROLE',
+      description: 'viewer (read) or operator (change); required',
+    },
+    id: { type: 'string', value: 'ID', description: 'the token id (default tok-<8 hex>)' },
+    local: { type: 'boolean', description: "install it in the local edge's admin_tokens store" },
+    'state-dir': {
+      type: 'string',
+      value: 'DIR',
+      description: 'with --local: the local state (default TSK_STATE_DIR or .fastly-local)',
+    },
+    'api-endpoint': {
+      type: 'string',
+      value: 'URL',
+      description: 'with --local: the local Fastly API (default 127.0.0.1:7677)',
+    },
+    ...TIMEOUT_OPTION,
+  },
+  examples: [
+    'tsctl token create --role operator --id ops-alice',
+    'tsctl token create --role viewer --local',
+  ],
+  async run(ctx) {
+    const role = ctx.flags.string('role');
+    if (role !== 'viewer' && role !== 'operator') {
+      throw new UsageError(
+        role === undefined
+          ? 'missing --role viewer|operator'
+          : `--role must be viewer or operator, not "${role}"`,
+      );
+    }
+    const id = ctx.flags.string('id') ?? `tok-${randomBytes(4).toString('hex')}`;
+    if (!TOKEN_ID.test(id))
+      throw new UsageError(`--id must be 1-64 of A-Z a-z 0-9 _ -, not "${id}"`);
+    const local = localTarget(ctx);
+    const secret = randomBytes(32).toString('base64url');
+    const record = await tokenRecord(secret, role satisfies Role);
+    const command = `printf '%s' '${record}' | fastly secret-store-entry create --store-id=<${ADMIN_TOKENS_STORE} id> --name=${id} --stdin`;
+    // Install before printing: a token the store does not know must not look usable.
+    const storeId = local ? await installLocalAdminToken(ctx, local, id, record) : undefined;
+    const token = `${id}.${secret}`;
+    if (ctx.output === 'json') {
+      ctx.print.out(
+        JSON.stringify({
+          token,
+          id,
+          role,
+          secret_store_entry: { store: ADMIN_TOKENS_STORE, name: id, value: record },
+          upload_command: command,
+          installed: local && storeId ? { api_endpoint: local.apiUrl, store_id: storeId } : null,
+        }),
+      );
+      return EXIT.ok;
+    }
+    ctx.print.out(
+      [
+        `Admin token (${role}). It is shown only this once; keep it in a password manager:`,
+        '',
+        `  ${token}`,
+        '',
+        `Secret-store entry for ${ADMIN_TOKENS_STORE} (holds only the hash of the secret):`,
+        `  name:  ${id}`,
+        `  value: ${record}`,
+        '',
+        'Upload it to Fastly with:',
+        `  ${command}`,
+        ...(local && storeId
+          ? [
+              '',
+              `Installed in the local edge's ${ADMIN_TOKENS_STORE} store (${storeId} at ${local.apiUrl}).`,
+            ]
+          : []),
+      ].join('\n'),
+    );
+    return EXIT.ok;
+  },
+};
+
+/** With --local: the local API and state directory; flags that need --local refuse without it. */
+function localTarget(ctx: CommandContext): { apiUrl: string; stateDir: string } | undefined {
+  const { flags, io } = ctx;
+  if (!flags.boolean('local')) {
+    for (const name of ['state-dir', 'api-endpoint']) {
+      if (flags.string(name) !== undefined) throw new UsageError(`--${name} needs --local`);
+    }
+    return undefined;
+  }
+  const stateDir = flags.string('state-dir') ?? (io.env['TSK_STATE_DIR'] || '.fastly-local');
+  const port = io.env['TSK_API_PORT'];
+  const apiUrl = flags.string('api-endpoint') ?? `http://127.0.0.1:${port || '7677'}`;
+  try {
+    const url = new URL(apiUrl);
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error('scheme');
+  } catch {
+    throw new UsageError(`--api-endpoint must be an http(s) URL, not "${apiUrl}"`);
+  }
+  return { apiUrl, stateDir };
+}

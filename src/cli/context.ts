@@ -1,0 +1,122 @@
+// Builds a command's context from its parsed flags and the environment: where the edge is
+// (`--endpoint`, `TSCTL_ENDPOINT`, or `https://<trust-domain>`) and which admin token to send
+// (`--token`, `--token-file`, `TSCTL_TOKEN`). Both are resolved only when a command needs them,
+// so `token create` needs neither.
+import { readFile } from 'node:fs/promises';
+import { timeoutMs, type Parsed } from './args.js';
+import { HttpClient } from './client.js';
+import type { CommandContext } from './command.js';
+import { CliError, EXIT, UsageError } from './errors.js';
+import type { CliIo, Printer } from './io.js';
+
+const HOSTNAME =
+  /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*(?::\d{1,5})?$/;
+
+/** The context a command runs in. */
+export function createContext(parsed: Parsed, io: CliIo, print: Printer): CommandContext {
+  const { flags } = parsed;
+  const timeout = timeoutMs(flags);
+  const deployment = flags.string('deployment-name') ?? 'default';
+  // The edge owns the naming rule and answers deployment_not_found; only emptiness is ours.
+  if (deployment === '') throw new UsageError('--deployment-name must not be empty');
+  const client = (baseUrl: string, credentials?: Record<string, string>): HttpClient =>
+    new HttpClient({
+      baseUrl,
+      ...(credentials ? { credentials } : {}),
+      timeoutMs: timeout,
+      fetch: io.fetch ?? fetch,
+      progress: io,
+    });
+  const endpoint = (): string =>
+    resolveEndpoint(flags.string('endpoint'), flags.string('trust-domain'), io.env);
+  return {
+    args: parsed.args,
+    flags,
+    output: parsed.output,
+    io,
+    print,
+    timeoutMs: timeout,
+    deployment,
+    client,
+    edge: () => client(endpoint()),
+    async admin() {
+      const base = endpoint();
+      const token = await resolveToken(flags.string('token'), flags.string('token-file'), io.env);
+      print.redact(token);
+      return client(base, { authorization: `Bearer ${token}` });
+    },
+  };
+}
+
+/** `--endpoint`, else `TSCTL_ENDPOINT`, else `https://<trust-domain>`; neither is a usage error. */
+export function resolveEndpoint(
+  endpoint: string | undefined,
+  trustDomain: string | undefined,
+  env: CliIo['env'],
+): string {
+  const explicit = endpoint ?? nonEmpty(env['TSCTL_ENDPOINT']);
+  if (explicit !== undefined) {
+    let url: URL;
+    try {
+      url = new URL(explicit);
+    } catch {
+      throw new UsageError(`--endpoint must be an http(s) URL, not "${explicit}"`);
+    }
+    if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+      throw new UsageError(`--endpoint must be an http(s) URL, not "${explicit}"`);
+    }
+    return url.href;
+  }
+  if (trustDomain !== undefined) {
+    if (!HOSTNAME.test(trustDomain)) {
+      throw new UsageError(
+        `--trust-domain takes a host name such as keys.publisher.example, not "${trustDomain}" (use --endpoint for a URL)`,
+      );
+    }
+    return `https://${trustDomain}`;
+  }
+  throw new UsageError(
+    'say where the edge is: --trust-domain DOMAIN or --endpoint URL (or TSCTL_ENDPOINT)',
+  );
+}
+
+/** The admin token from `--token`, `--token-file` or `TSCTL_TOKEN`, trimmed and checked. */
+export async function resolveToken(
+  token: string | undefined,
+  tokenFile: string | undefined,
+  env: CliIo['env'],
+): Promise<string> {
+  if (token !== undefined && tokenFile !== undefined) {
+    throw new UsageError('give the admin token once: --token or --token-file, not both');
+  }
+  let value: string | undefined;
+  if (tokenFile !== undefined) {
+    try {
+      value = await readFile(tokenFile, 'utf8');
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code ?? 'unreadable';
+      throw new UsageError(`cannot read --token-file ${tokenFile} (${code})`);
+    }
+  } else {
+    value = token ?? env['TSCTL_TOKEN'];
+  }
+  const trimmed = value?.trim() ?? '';
+  if (trimmed === '') {
+    throw new UsageError(
+      'this command needs an admin token: --token-file FILE, TSCTL_TOKEN, or --token TOKEN',
+    );
+  }
+  // Never echo the value: a wrong paste may still be a real secret.
+  if (!/^[A-Za-z0-9_-]{1,64}\.[A-Za-z0-9_-]{16,256}$/.test(trimmed)) {
+    throw new CliError(
+      'invalid_token',
+      'the admin token must look like <id>.<secret> (as `tsctl token create` prints it)',
+      EXIT.auth,
+    );
+  }
+  return trimmed;
+}
+
+function nonEmpty(value: string | undefined): string | undefined {
+  return value === undefined || value.trim() === '' ? undefined : value.trim();
+}

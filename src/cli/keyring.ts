@@ -1,0 +1,130 @@
+// Reading the keyring over the admin API, and the shape every keyset mutation shares: read the
+// keyring, send the change with `If-Match: "<version>"`, report. A conflict or a timeout is
+// reported with the next step (look at the keyring), never retried.
+import { parseKeyring, type Keyring, type Keyset } from '../core/keyring/document.js';
+import { isRecord, type Answer, type HttpClient, type RequestOptions } from './client.js';
+import type { CommandContext } from './command.js';
+import { CliError, EXIT, type ExitCode } from './errors.js';
+
+/** The keyring and the answer it came in. */
+export interface KeyringRead {
+  keyring: Keyring;
+  /** The version to send back in `If-Match` (the ETag, else the document's own). */
+  version: number;
+  answer: Answer;
+}
+
+/** `GET /admin/deployments/{d}/keysets`, validated against the keyring schema. */
+export async function readKeyring(client: HttpClient, deployment: string): Promise<KeyringRead> {
+  const answer = await client.request('GET', keysetsPath(deployment));
+  const keyring = toKeyring(answer.json);
+  const etag = /^(?:W\/)?"(\d+)"$/.exec(answer.headers.get('etag') ?? '');
+  return { keyring, version: etag?.[1] !== undefined ? Number(etag[1]) : keyring.version, answer };
+}
+
+/** The path of a deployment's key sets, plus an optional key set id and action. */
+export function keysetsPath(deployment: string, ...rest: string[]): string {
+  return ['/admin/deployments', deployment, 'keysets', ...rest].map(encodeSegment).join('/');
+}
+
+/** A keyset mutation's answer: what changed and the keyring after it. */
+export interface MutationAnswer {
+  operation: string;
+  keyset: Keyset | null;
+  keyring: Keyring;
+  warnings: string[];
+}
+
+/** The mutation to send. */
+export interface KeysetChange {
+  method: 'POST' | 'DELETE';
+  path: string;
+  body?: unknown;
+  /** The line printed on success (pretty output). */
+  describe(result: MutationAnswer, before: Keyring): string;
+}
+
+/** Reads the keyring, sends the change guarded by its version, prints the outcome. */
+export async function runKeysetChange(
+  ctx: CommandContext,
+  change: KeysetChange,
+): Promise<ExitCode> {
+  const client = await ctx.admin();
+  const before = await readKeyring(client, ctx.deployment);
+  const answer = await requestChange(client, change.method, change.path, ctx.deployment, {
+    ...(change.body !== undefined ? { body: change.body } : {}),
+    headers: { 'if-match': `"${before.version}"` },
+  });
+  if (ctx.output === 'json') {
+    ctx.print.out(answer.text);
+    return EXIT.ok;
+  }
+  const result = toMutationAnswer(answer.json);
+  ctx.print.out(change.describe(result, before.keyring));
+  for (const warning of result.warnings) ctx.print.err(`tsctl: warning: ${warning}`);
+  return EXIT.ok;
+}
+
+/** Sends one change; a conflict or timeout comes back with "look before you retry" attached. */
+export async function requestChange(
+  client: HttpClient,
+  method: 'POST' | 'DELETE',
+  path: string,
+  deployment: string,
+  options: RequestOptions,
+): Promise<Answer> {
+  try {
+    return await client.request(method, path, options);
+  } catch (err) {
+    throw withNextStep(err, deployment);
+  }
+}
+
+function withNextStep(err: unknown, deployment: string): unknown {
+  if (!(err instanceof CliError)) return err;
+  const list =
+    deployment === 'default'
+      ? '`tsctl keyset list`'
+      : `\`tsctl keyset list --deployment-name ${deployment}\``;
+  if (err.exitCode === EXIT.conflict) {
+    return err.withHint(
+      `nothing was changed or retried; check the current state with ${list}, then decide`,
+    );
+  }
+  if (err.code === 'timeout') {
+    return err.withHint(
+      `the change may or may not have been committed, and was not retried; check with ${list}`,
+    );
+  }
+  return err;
+}
+
+function toMutationAnswer(json: unknown): MutationAnswer {
+  if (!isRecord(json) || typeof json['operation'] !== 'string') throw unreadable('mutation answer');
+  const keyset = json['keyset'];
+  const warnings = Array.isArray(json['warnings'])
+    ? json['warnings'].filter((w): w is string => typeof w === 'string')
+    : [];
+  return {
+    operation: json['operation'],
+    keyset: isRecord(keyset) ? (keyset as unknown as Keyset) : null,
+    keyring: toKeyring(json['keyring']),
+    warnings,
+  };
+}
+
+function toKeyring(json: unknown): Keyring {
+  try {
+    return parseKeyring(JSON.stringify(json ?? null));
+  } catch (err) {
+    throw unreadable(`keyring (${err instanceof Error ? err.message : 'invalid'})`);
+  }
+}
+
+function unreadable(what: string): CliError {
+  return new CliError('unexpected_answer', `the server sent an unreadable ${what}`, EXIT.failure);
+}
+
+function encodeSegment(segment: string): string {
+  return segment.startsWith('/') ? segment : encodeURIComponent(segment);
+}
