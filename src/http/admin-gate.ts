@@ -56,7 +56,7 @@ export async function admitAdmin(ctx: RequestContext, role: Role | undefined): P
       `more than ${limits.requests_per_minute} admin requests a minute with token "${credential.id}"`,
     );
   }
-  authorize(ctx.principal, mutating(ctx.request.method) ? 'operator' : role);
+  authorize(ctx.principal, mutating(ctx.method) ? 'operator' : role);
 }
 
 /** Methods that change state need the operator role even on routes viewers may read. */

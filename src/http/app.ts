@@ -17,9 +17,33 @@ export async function handle(
   services: Services,
   client: ClientInfo = { ip: 'unknown' },
 ): Promise<Response> {
-  const requestId = requestIdFor(request, services);
+  return handleWithMethod(request, request.method, services, client);
+}
+
+/**
+ * For a request whose method the Fetch API refuses to carry (TRACE, CONNECT, TRACK): the
+ * platform passes the request without its body and the real method, which is then refused like
+ * any other unsupported method (405 with `Allow`, behind the admin gate, audited).
+ */
+export async function handleForbiddenMethod(
+  method: string,
+  request: Request,
+  services: Services,
+  client: ClientInfo,
+): Promise<Response> {
+  return handleWithMethod(request, method, services, client);
+}
+
+async function handleWithMethod(
+  request: Request,
+  method: string,
+  services: Services,
+  client: ClientInfo,
+): Promise<Response> {
+  const requestId = requestIdFor(services);
   const ctx: RequestContext = {
     request,
+    method,
     url: new URL(request.url),
     services,
     requestId,
@@ -49,7 +73,7 @@ export async function handle(
 }
 
 async function dispatch(ctx: RequestContext, state: { style: ErrorStyle }): Promise<Response> {
-  const { request, url } = ctx;
+  const { method, url } = ctx;
   const admin = isAdminPath(url.pathname);
   const match = matchRoute(ROUTES, pathSegments(url.pathname));
   if (!match) {
@@ -62,13 +86,13 @@ async function dispatch(ctx: RequestContext, state: { style: ErrorStyle }): Prom
   Object.assign(ctx, { params });
   ctx.audit.route = route.pattern;
   const allowed = Object.keys(route.methods);
-  if (request.method === 'OPTIONS' && !route.role) return preflight(allowed);
+  if (method === 'OPTIONS' && !route.role) return preflight(allowed);
   if (route.role) await admitAdmin(ctx, route.role);
-  const handler = route.methods[request.method];
+  const handler = method === ctx.request.method ? route.methods[method] : undefined;
   if (!handler) {
     throw new TskError(
       'method_not_allowed',
-      `${request.method} is not allowed here; use ${allowed.join(', ')}`,
+      `${method} is not allowed here; use ${allowed.join(', ')}`,
       {
         details: { allow: allowed.join(', ') },
       },

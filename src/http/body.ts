@@ -40,15 +40,18 @@ export async function readBodyCapped(
  * A content type other than JSON is refused, so form posts cannot reach a JSON route by accident.
  */
 export async function readJson(request: Request, maxBytes = MAX_BODY_BYTES): Promise<unknown> {
+  // The type is checked first, even for an empty body: a cross-site form post (form-urlencoded,
+  // multipart or text/plain, the types a browser sends without a preflight) must never reach a
+  // JSON route.
   const type = request.headers.get('content-type');
-  const bytes = await readBodyCapped(request, maxBytes);
-  if (bytes.length === 0) return undefined;
   if (type !== null && !isJsonType(type)) {
     throw new TskError(
       'unsupported_media_type',
       `send the body as application/json, not ${type.split(';')[0]}`,
     );
   }
+  const bytes = await readBodyCapped(request, maxBytes);
+  if (bytes.length === 0) return undefined;
   let text: string;
   try {
     text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
@@ -69,4 +72,14 @@ function isJsonType(type: string): boolean {
 
 function tooLarge(maxBytes: number): TskError {
   return new TskError('payload_too_large', `the request body is over ${maxBytes} bytes`);
+}
+
+/** Like `readJson`, for routes whose body is optional: only an absent body becomes `{}`. */
+export async function readJsonOrEmpty(
+  request: Request,
+  maxBytes = MAX_BODY_BYTES,
+): Promise<unknown> {
+  const body = await readJson(request, maxBytes);
+  // `null` and every other JSON value are judged as sent: `null` is not "no body".
+  return body === undefined ? {} : body;
 }

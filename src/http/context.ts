@@ -13,6 +13,8 @@ import { API_KEY_SECRET, STORE_NAMES, type ClientInfo, type Services } from './s
 /** What a route handler gets. */
 export interface RequestContext {
   readonly request: Request;
+  /** The request's method; differs from `request.method` only for methods Fetch cannot carry. */
+  readonly method: string;
   readonly url: URL;
   readonly services: Services;
   readonly requestId: string;
@@ -35,10 +37,11 @@ export interface Deployment {
   manager: KeyRotationManager;
 }
 
-/** A fresh request id (Fastly's own if present, else random). */
-export function requestIdFor(request: Request, services: Services): string {
-  const given = request.headers.get('x-request-id');
-  if (given && /^[A-Za-z0-9._-]{1,64}$/.test(given)) return given;
+/**
+ * A fresh request id, always made here: a client-chosen id would let a caller write what it
+ * likes into the audit trail's correlation field.
+ */
+export function requestIdFor(services: Services): string {
   return Array.from(services.random.bytes(8), (b) => b.toString(16).padStart(2, '0')).join('');
 }
 

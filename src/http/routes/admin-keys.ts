@@ -9,7 +9,7 @@ import { decodeSeed } from '../../core/keys/seed-encoding.js';
 import { assertKidFormat } from '../../core/keys/kid.js';
 import { buildPayloadV11, signPayload } from '../../core/signing/request-signing.js';
 import { auditVersions } from '../audit.js';
-import { readJson } from '../body.js';
+import { readJson, readJsonOrEmpty } from '../body.js';
 import { openForMutation, type RequestContext } from '../context.js';
 import { parseIfMatch } from '../if-match.js';
 import { ADMIN_HEADERS, json } from '../responses.js';
@@ -23,7 +23,7 @@ const SignRequest = z.object({ id: z.string().check(z.minLength(1), z.maxLength(
 export async function rotateKey(ctx: RequestContext): Promise<Response> {
   const body = parse(
     RotateRequest,
-    (await readJson(ctx.request)) ?? {},
+    await readJsonOrEmpty(ctx.request),
     '{} or {"kid": "<new kid>"}',
   );
   Object.assign(ctx.audit, { deployment: 'default', operation: 'rotate', keyset: body.kid });

@@ -5,7 +5,7 @@ import { TskError } from '../../core/errors.js';
 import type { Keyring } from '../../core/keyring/document.js';
 import type { MutationResult } from '../../core/keyring/engine.js';
 import type { KeysetOperation } from '../../core/keyring/transitions.js';
-import { readJson } from '../body.js';
+import { readJson, readJsonOrEmpty } from '../body.js';
 import { openDeployment, openForMutation, type RequestContext } from '../context.js';
 import { parseIfMatch } from '../if-match.js';
 import { auditVersions } from '../audit.js';
@@ -25,7 +25,7 @@ export async function listKeysets(ctx: RequestContext): Promise<Response> {
 
 /** `POST /admin/deployments/{d}/keysets` `{}` or `{"kid"}`: prepare a key set (published, not signing). */
 export async function prepareKeyset(ctx: RequestContext): Promise<Response> {
-  const parsed = PrepareRequest.safeParse((await readJson(ctx.request)) ?? {});
+  const parsed = PrepareRequest.safeParse(await readJsonOrEmpty(ctx.request));
   if (!parsed.success) throw new TskError('invalid_request', 'expected {} or {"kid": "<new kid>"}');
   Object.assign(ctx.audit, { deployment: param(ctx, 'deployment'), operation: 'prepare' });
   if (parsed.data.kid !== undefined) ctx.audit.keyset = parsed.data.kid;

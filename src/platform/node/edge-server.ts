@@ -3,7 +3,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
-import { handle } from '../../http/app.js';
+import { handle, handleForbiddenMethod } from '../../http/app.js';
 import type { Services } from '../../http/services.js';
 
 /** A listening edge server. */
@@ -35,9 +35,11 @@ export async function startEdgeServer(
 
 async function serve(req: IncomingMessage, res: ServerResponse, services: Services): Promise<void> {
   try {
-    const response = await handle(toRequest(req), services, {
-      ip: req.socket.remoteAddress ?? 'unknown',
-    });
+    const client = { ip: req.socket.remoteAddress ?? 'unknown' };
+    const method = (req.method ?? 'GET').toUpperCase();
+    const response = FETCH_FORBIDDEN_METHODS.has(method)
+      ? await handleForbiddenMethod(method, toRequest(req, 'GET'), services, client)
+      : await handle(toRequest(req), services, client);
     res.statusCode = response.status;
     response.headers.forEach((value, key) => res.setHeader(key, value));
     if (response.body) {
@@ -52,7 +54,10 @@ async function serve(req: IncomingMessage, res: ServerResponse, services: Servic
   }
 }
 
-function toRequest(req: IncomingMessage): Request {
+/** Methods a Fetch `Request` cannot carry; the app still answers them (405), through its own path. */
+const FETCH_FORBIDDEN_METHODS = new Set(['CONNECT', 'TRACE', 'TRACK']);
+
+function toRequest(req: IncomingMessage, asMethod?: string): Request {
   // The raw target is appended to a fixed origin: a Host header or a `//x` path cannot change it.
   const target = req.url ?? '/';
   const url = new URL(`http://localhost${target.startsWith('/') ? target : `/${target}`}`);
@@ -61,9 +66,10 @@ function toRequest(req: IncomingMessage): Request {
     if (Array.isArray(value)) for (const v of value) headers.append(key, v);
     else if (value !== undefined) headers.set(key, value);
   }
-  const hasBody = req.method !== 'GET' && req.method !== 'HEAD';
+  const method = asMethod ?? req.method ?? 'GET';
+  const hasBody = method !== 'GET' && method !== 'HEAD';
   return new Request(url, {
-    method: req.method ?? 'GET',
+    method,
     headers,
     ...(hasBody ? { body: Readable.toWeb(req) as ReadableStream<Uint8Array>, duplex: 'half' } : {}),
   } as RequestInit);
