@@ -1,0 +1,95 @@
+// HTTP/1.1 written byte for byte on a socket, for requests `fetch` will not send: a lying
+// Content-Length, CR or LF inside a header, obsolete line folding, TRACE, unnormalised `.`/`..`
+// segments (fetch resolves them before sending), duplicate Authorization headers.
+import { connect } from 'node:net';
+
+/** One request line, its headers in order (duplicates allowed) and a body sent as is. */
+export interface RawRequest {
+  method: string;
+  target: string;
+  headers: ReadonlyArray<readonly [string, string]>;
+  body?: Uint8Array;
+}
+
+/** What came back; `status` is 0 when the server closed the connection without answering. */
+export interface RawResponse {
+  status: number;
+  headers: Headers;
+  body: string;
+}
+
+/**
+ * Serialises a request. Adds `Host`, `Connection: close` (so the server ends the exchange) and a
+ * truthful Content-Length unless the request brings its own framing headers.
+ */
+export function serialize(request: RawRequest): Buffer {
+  const framed = request.headers.some(([k]) => /^(content-length|transfer-encoding)$/i.test(k));
+  const lines = [
+    `${request.method} ${request.target} HTTP/1.1`,
+    'Host: 127.0.0.1',
+    'Connection: close',
+    ...request.headers.map(([k, v]) => `${k}: ${v}`),
+  ];
+  if (request.body && !framed) lines.push(`Content-Length: ${request.body.byteLength}`);
+  return Buffer.concat([
+    Buffer.from(`${lines.join('\r\n')}\r\n\r\n`, 'latin1'),
+    request.body ?? new Uint8Array(0),
+  ]);
+}
+
+/** Sends raw bytes to host:port and reads until the server closes (or `timeoutMs`). */
+export function sendRaw(
+  port: number,
+  bytes: Uint8Array,
+  timeoutMs = 3000,
+  host = '127.0.0.1',
+): Promise<RawResponse> {
+  return new Promise((resolve) => {
+    const socket = connect(port, host);
+    const chunks: Buffer[] = [];
+    let settled = false;
+    const finish = (): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      socket.destroy();
+      resolve(parseResponse(Buffer.concat(chunks)));
+    };
+    const timer = setTimeout(finish, timeoutMs);
+    socket.on('data', (d: Buffer) => chunks.push(d));
+    // A reset after a refusal is normal for a request whose body the server did not read.
+    socket.on('error', finish);
+    socket.on('close', finish);
+    socket.write(bytes);
+  });
+}
+
+/** Parses one HTTP/1.1 response (status line, headers, a plain or chunked body). */
+export function parseResponse(data: Buffer): RawResponse {
+  const text = data.toString('latin1');
+  const end = text.indexOf('\r\n\r\n');
+  const status = /^HTTP\/1\.[01] (\d{3})/.exec(text);
+  if (!status?.[1] || end < 0) return { status: 0, headers: new Headers(), body: '' };
+  const headers = new Headers();
+  for (const line of text.slice(0, end).split('\r\n').slice(1)) {
+    const colon = line.indexOf(':');
+    if (colon > 0) headers.append(line.slice(0, colon).trim(), line.slice(colon + 1).trim());
+  }
+  let body = data.subarray(end + 4); // latin1: one character per byte
+  if (/chunked/i.test(headers.get('transfer-encoding') ?? '')) body = dechunk(body);
+  return { status: Number(status[1]), headers, body: body.toString('utf8') };
+}
+
+function dechunk(data: Buffer): Buffer {
+  const parts: Buffer[] = [];
+  let at = 0;
+  for (;;) {
+    const lineEnd = data.indexOf('\r\n', at);
+    if (lineEnd < 0) break;
+    const size = parseInt(data.subarray(at, lineEnd).toString('latin1'), 16);
+    if (!Number.isFinite(size) || size === 0) break;
+    parts.push(data.subarray(lineEnd + 2, lineEnd + 2 + size));
+    at = lineEnd + 2 + size + 2;
+  }
+  return Buffer.concat(parts);
+}
