@@ -23,6 +23,8 @@ const record: AuditRecord = {
   keyring_version_after: 2,
 };
 
+const silent = { log: () => undefined };
+
 beforeEach(() => {
   rateLimiterState.counts.clear();
   rateLimiterState.boxed.clear();
@@ -31,7 +33,7 @@ beforeEach(() => {
 
 describe('edgeRateLimiter', () => {
   it('counts per counter and key over the 60 s duration', async () => {
-    const limiter = edgeRateLimiter(15);
+    const limiter = edgeRateLimiter(15, silent);
     expect(await limiter.increment('admin_requests', 'ip:1')).toBe(1);
     expect(await limiter.increment('admin_requests', 'ip:1')).toBe(2);
     expect(await limiter.increment('auth_failures', 'ip:1')).toBe(1);
@@ -39,11 +41,31 @@ describe('edgeRateLimiter', () => {
   });
 
   it('boxes a key for a TTL Fastly accepts and reports the configured wait', async () => {
-    const limiter = edgeRateLimiter(15);
+    const limiter = edgeRateLimiter(15, silent);
     expect(await limiter.penaltySeconds('ip:1')).toBe(0);
     await limiter.penalize('ip:1', 90); // clamped to Fastly's 60-minute maximum
     expect([...rateLimiterState.boxed.values()]).toEqual([60]);
     expect(await limiter.penaltySeconds('ip:1')).toBe(900);
+  });
+});
+
+describe('edgeRateLimiter without Edge Rate Limiting on the service', () => {
+  it('lets requests through and logs rate_limiter_unavailable for every call', async () => {
+    const lines: string[] = [];
+    const limiter = edgeRateLimiter(15, { log: (_level, event) => void lines.push(event) });
+    rateLimiterState.unavailable = true;
+    try {
+      expect(await limiter.increment('admin_requests', 'ip:1')).toBe(0);
+      expect(await limiter.penaltySeconds('ip:1')).toBe(0);
+      await limiter.penalize('ip:1', 5);
+    } finally {
+      rateLimiterState.unavailable = false;
+    }
+    expect(lines).toEqual([
+      'rate_limiter_unavailable',
+      'rate_limiter_unavailable',
+      'rate_limiter_unavailable',
+    ]);
   });
 });
 

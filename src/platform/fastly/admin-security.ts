@@ -1,8 +1,9 @@
 // Fastly's Edge Rate Limiter and a named log endpoint behind the app's RateLimiter and AuditSink.
 // Opened per request (never at module top level, which runs at build time under Wizer).
 import { PenaltyBox, RateCounter } from 'fastly:edge-rate-limiter';
-import { Logger } from 'fastly:logger';
+import { Logger as LogEndpoint } from 'fastly:logger';
 import type { AuditSink, RateLimiter } from '../../core/ports.js';
+import type { Logger } from '../../http/services.js';
 
 const COUNTERS = {
   admin_requests: 'tsk_admin_requests',
@@ -10,19 +11,41 @@ const COUNTERS = {
 } as const;
 const PENALTY_BOX = 'tsk_admin_penalty';
 
-/** The RateLimiter on Fastly. `has` cannot say how long is left, so the full box time is given. */
-export function edgeRateLimiter(penaltyMinutes: number): RateLimiter {
+/**
+ * The RateLimiter on Fastly. `has` cannot say how long is left, so the full box time is given.
+ * Whether the Edge Rate Limiter throws on a service without it enabled is not documented; if it
+ * does, admin requests still work (authentication is the control) and every one logs
+ * `rate_limiter_unavailable`, so the gap is visible rather than a wall of 500s.
+ */
+export function edgeRateLimiter(penaltyMinutes: number, logger: Logger): RateLimiter {
+  const guarded = <T>(what: string, fallback: T, run: () => T): T => {
+    try {
+      return run();
+    } catch (err) {
+      logger.log('warn', 'rate_limiter_unavailable', {
+        operation: what,
+        error: err instanceof Error ? err.name : 'unknown',
+      });
+      return fallback;
+    }
+  };
   return {
     async increment(counter, key) {
-      const rc = new RateCounter(COUNTERS[counter]);
-      rc.increment(key, 1);
-      return rc.lookupCount(key, 60);
+      return guarded('increment', 0, () => {
+        const rc = new RateCounter(COUNTERS[counter]);
+        rc.increment(key, 1);
+        return rc.lookupCount(key, 60);
+      });
     },
     async penaltySeconds(key) {
-      return new PenaltyBox(PENALTY_BOX).has(key) ? penaltyMinutes * 60 : 0;
+      return guarded('penalty_lookup', 0, () =>
+        new PenaltyBox(PENALTY_BOX).has(key) ? penaltyMinutes * 60 : 0,
+      );
     },
     async penalize(key, minutes) {
-      new PenaltyBox(PENALTY_BOX).add(key, Math.min(60, Math.max(1, Math.round(minutes))));
+      guarded('penalize', undefined, () =>
+        new PenaltyBox(PENALTY_BOX).add(key, Math.min(60, Math.max(1, Math.round(minutes)))),
+      );
     },
   };
 }
@@ -36,7 +59,7 @@ export function logEndpointAuditSink(endpoint: string): AuditSink {
     async write(record) {
       const line = JSON.stringify({ audit: true, ...record });
       try {
-        new Logger(endpoint).log(line);
+        new LogEndpoint(endpoint).log(line);
       } catch {
         console.log(JSON.stringify({ audit: true, audit_endpoint_missing: endpoint, ...record }));
       }

@@ -30,6 +30,7 @@ function stdoutLogger(now: () => number): Logger {
 export function fastlyServices(settings: Settings): Services {
   const clock = { now: () => Date.now() };
   const backend = settings.fastly_api.backend;
+  const logger = stdoutLogger(clock.now);
   return {
     settings,
     clock,
@@ -37,8 +38,8 @@ export function fastlyServices(settings: Settings): Services {
     configStore,
     secretStore,
     managementFetch: (request) => (fetch as BackendFetch)(request, { backend }),
-    logger: stdoutLogger(clock.now),
-    rateLimiter: edgeRateLimiter(settings.admin.penalty_minutes),
+    logger,
+    rateLimiter: edgeRateLimiter(settings.admin.penalty_minutes, logger),
     audit: logEndpointAuditSink(settings.admin.audit_log_endpoint),
   };
 }

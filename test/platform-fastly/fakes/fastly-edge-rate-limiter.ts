@@ -5,14 +5,20 @@
 export const rateLimiterState = {
   counts: new Map<string, number>(),
   boxed: new Map<string, number>(),
-  constructedAtTopLevel: 0,
+  /** When true, every call throws as a service without Edge Rate Limiting might. */
+  unavailable: false,
 };
+
+function check(): void {
+  if (rateLimiterState.unavailable) throw new Error('Edge Rate Limiting is not enabled');
+}
 
 /** The fake `RateCounter`. */
 export class RateCounter {
   constructor(private readonly name: string) {}
 
   increment(entry: string, delta: number): void {
+    check();
     const key = `${this.name}/${entry}`;
     rateLimiterState.counts.set(key, (rateLimiterState.counts.get(key) ?? 0) + delta);
   }
@@ -33,11 +39,13 @@ export class PenaltyBox {
   constructor(private readonly name: string) {}
 
   add(entry: string, timeToLive: number): void {
+    check();
     if (!(timeToLive >= 1 && timeToLive <= 60)) throw new TypeError('timeToLive must be 1..60');
     rateLimiterState.boxed.set(`${this.name}/${entry}`, timeToLive);
   }
 
   has(entry: string): boolean {
+    check();
     return rateLimiterState.boxed.has(`${this.name}/${entry}`);
   }
 }
