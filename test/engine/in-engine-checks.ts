@@ -1,0 +1,88 @@
+// Checks that run INSIDE the real js-compute engine (StarlingMonkey), offline: with
+// --enable-experimental-top-level-await, js-compute-runtime evaluates this module at build time
+// under Wizer, so what Node cannot tell us - Ed25519 over the engine's crypto.subtle SHA-512,
+// zod/mini, strict TextDecoder, btoa/atob - is exercised in the engine we deploy to. `Request`
+// cannot be built during initialization, so the HTTP layer is covered by the Node suites.
+// Run by scripts/engine-check.mjs (`npm run check:engine`), which fails on any FAIL line.
+import { authenticate, sha256Hex, tokenRecord } from '../../src/core/auth/admin-token.js';
+import { fromBase64Url, toBase64Url, utf8 } from '../../src/core/crypto/base64.js';
+import { publicKeyOf, verify } from '../../src/core/crypto/ed25519.js';
+import { readEdgeKeyring } from '../../src/core/keyring/edge-view.js';
+import { loadKeyring, derivedItems } from '../../src/core/keyring/store-items.js';
+import { transition } from '../../src/core/keyring/transitions.js';
+import { publicJwk } from '../../src/core/keys/jwk.js';
+import { decodeSeed } from '../../src/core/keys/seed-encoding.js';
+import { buildPayloadV11, signPayload } from '../../src/core/signing/request-signing.js';
+
+const results: string[] = [];
+const check = (name: string, ok: boolean, extra = ''): void => {
+  results.push(`${ok ? 'PASS' : 'FAIL'} ${name}${extra ? ` ${extra}` : ''}`);
+};
+const seed = decodeSeed('NVnTYrw5xoyTJDOwoUWoPJO3A6UCCXOJJUzgGTxxx7k=', 'ts-2025-10-A');
+const jwk = publicJwk('ts-2025-10-A', await publicKeyOf(seed));
+check('seed -> x (Trusted Server vector)', jwk.x === 'UVTi04QLrIuB7jXpVfHjUTVN5aIdcbPNr50umTtN8pw');
+const publicKey = fromBase64Url(jwk.x) ?? new Uint8Array(0);
+const sigBytes = (text: string): Uint8Array => fromBase64Url(text) ?? new Uint8Array(0);
+const payload = buildPayloadV11({ kid: 'ts-2025-10-A', host: 'p.example', id: 'r', ts: 1 });
+let t = Date.now();
+const N = 20;
+let sig = '';
+for (let i = 0; i < N; i++) sig = await signPayload(seed, payload);
+const signMs = (Date.now() - t) / N;
+t = Date.now();
+let ok = false;
+for (let i = 0; i < N; i++) ok = await verify(publicKey, sigBytes(sig), utf8(payload));
+const verifyMs = (Date.now() - t) / N;
+check(
+  'sign then verify',
+  ok,
+  `(sign ${signMs.toFixed(1)} ms, verify ${verifyMs.toFixed(1)} ms, mean of ${N})`,
+);
+check('tampered payload refused', !(await verify(publicKey, sigBytes(sig), utf8(payload + ' '))));
+const items = new Map([
+  ['ts-2025-10-A', JSON.stringify(jwk)],
+  ['current-kid', 'ts-2025-10-A'],
+  ['active-kids', 'ts-2025-10-A'],
+]);
+const { keyring, adopted } = loadKeyring(items, {
+  deployment: 'default',
+  nowMs: 1795315686921,
+  keyLifetimeDays: 90,
+});
+check('adopt Trusted Server store', adopted && keyring.keysets[0]?.state === 'ACTIVE');
+const derived = derivedItems({ ...keyring, version: 1 });
+const view = await readEdgeKeyring({ get: async (k) => derived.get(k) ?? null });
+check(
+  'edge view from keyring item (zod/mini parse)',
+  view.version === 1 && view.keysets.length === 1,
+);
+try {
+  transition(keyring, 'taint', { id: 'ts-2025-10-A', nowIso: new Date(0).toISOString() });
+  check('refusal message', false);
+} catch (e) {
+  check('refusal message', (e as Error).message === 'cannot taint active key set');
+}
+let fatal = false;
+try {
+  new TextDecoder('utf-8', { fatal: true }).decode(new Uint8Array([0xff]));
+} catch {
+  fatal = true;
+}
+check('TextDecoder fatal rejects invalid UTF-8', fatal);
+check('base64url round trip', toBase64Url(publicKey) === jwk.x);
+check(
+  'sha256Hex',
+  (await sha256Hex('abc')) === 'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad',
+);
+const rec = await tokenRecord('s'.repeat(32), 'operator');
+check(
+  'admin token authenticate',
+  (await authenticate({ id: 'ops', secret: 's'.repeat(32) }, rec)).role === 'operator',
+);
+for (const r of results) console.log(r);
+declare function addEventListener(
+  type: 'fetch',
+  listener: (event: { respondWith(r: Response): void }) => void,
+): void;
+// A module for js-compute-runtime needs a fetch listener; this one is never called.
+addEventListener('fetch', (event) => event.respondWith(new Response('in-engine checks')));
