@@ -96,6 +96,13 @@ describe('KeyRotationManager', () => {
     }
   });
 
+  it('gives a generated kid a suffix when a leftover private key already has the date kid', async () => {
+    t.store.secrets.set('ts-2026-11-22', DEV_SEED); // an orphan, listed nowhere in the keyring
+    const result = await t.manager.rotateKey();
+    expect(result.newKid).toMatch(/^ts-2026-11-22-[0-9a-f]{8}$/);
+    expect(t.store.secrets.get('ts-2026-11-22')).toBe(DEV_SEED);
+  });
+
   it('deactivates a key (keeping JWK and private key) and deletes one for good', async () => {
     await t.manager.rotateKey('second');
     const deactivated = await t.manager.deactivateKey('ts-2025-10-A');

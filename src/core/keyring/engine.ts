@@ -212,7 +212,10 @@ export class KeyringEngine {
         );
       kid = request.kid;
     } else {
-      kid = uniqueKid(dateKid(nowMs), taken, this.deps.random);
+      // A generated kid must also miss private keys the keyring does not list (one left by an
+      // interrupted remove), or the caller would be told to choose a kid they never chose.
+      const secrets = new Set(await this.deps.api.listSecretNames());
+      kid = uniqueKid(dateKid(nowMs), (k) => taken(k) || secrets.has(k), this.deps.random);
     }
     const seed = generateSeed(this.deps.random);
     const jwk = publicJwk(kid, await publicKeyOf(seed));
