@@ -75,7 +75,15 @@ async function handleWithMethod(
 async function dispatch(ctx: RequestContext, state: { style: ErrorStyle }): Promise<Response> {
   const { method, url } = ctx;
   const admin = isAdminPath(url.pathname);
-  const match = matchRoute(ROUTES, pathSegments(url.pathname));
+  let segments: string[];
+  try {
+    segments = pathSegments(url.pathname);
+  } catch (err) {
+    // A malformed admin path is still counted by the gate, so probing with them is limited too.
+    if (admin) await admitAdmin(ctx, undefined);
+    throw err;
+  }
+  const match = matchRoute(ROUTES, segments);
   if (!match) {
     // Unknown admin paths still pass the gate, so probing them is rate limited like the rest.
     if (admin) await admitAdmin(ctx, undefined);

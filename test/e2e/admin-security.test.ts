@@ -41,6 +41,14 @@ describe('rate limiting', () => {
     expect((await edge.call('/.well-known/jwks.json', { auth: false })).status).toBe(200);
   });
 
+  it('counts malformed admin paths (encoded separators) against the limit as well', async () => {
+    edge = await startTestEdge({ configure: limits({ requests_per_minute: 2 }) });
+    const statuses: number[] = [];
+    for (let i = 0; i < 3; i++)
+      statuses.push((await edge.call('/admin%2Fkeys%2Frotate', { json: {} })).status);
+    expect(statuses).toEqual([400, 400, 429]);
+  });
+
   it('puts a client that keeps failing to authenticate in the penalty box, valid token or not', async () => {
     edge = await startTestEdge({
       configure: limits({ auth_failures_per_minute: 3, penalty_minutes: 2 }),
