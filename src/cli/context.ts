@@ -48,13 +48,23 @@ export function createContext(parsed: Parsed, io: CliIo, print: Printer): Comman
   };
 }
 
-/** `--endpoint`, else `TSCTL_ENDPOINT`, else `https://<trust-domain>`; neither is a usage error. */
+/**
+ * `--endpoint`, else `TSCTL_ENDPOINT`, else `https://<trust-domain>`; neither is a usage error.
+ * `--trust-domain` together with an exported `TSCTL_ENDPOINT` is refused: silently following
+ * either would let an operator who typed a production domain change a different edge.
+ */
 export function resolveEndpoint(
   endpoint: string | undefined,
   trustDomain: string | undefined,
   env: CliIo['env'],
 ): string {
-  const explicit = endpoint ?? nonEmpty(env['TSCTL_ENDPOINT']);
+  const fromEnv = nonEmpty(env['TSCTL_ENDPOINT']);
+  if (endpoint === undefined && trustDomain !== undefined && fromEnv !== undefined) {
+    throw new UsageError(
+      `--trust-domain ${trustDomain} and TSCTL_ENDPOINT=${fromEnv} disagree on where the edge is; unset TSCTL_ENDPOINT or pass --endpoint`,
+    );
+  }
+  const explicit = endpoint ?? fromEnv;
   if (explicit !== undefined) {
     let url: URL;
     try {

@@ -13,11 +13,13 @@ describe('tsctl endpoint and token resolution', () => {
   it('uses https://<trust-domain> unless --endpoint or TSCTL_ENDPOINT names a URL', () => {
     expect(resolveEndpoint(undefined, 'keys.example.com', {})).toBe('https://keys.example.com');
     const env = { TSCTL_ENDPOINT: 'http://127.0.0.1:7676' };
-    expect(resolveEndpoint(undefined, 'keys.example.com', env)).toBe('http://127.0.0.1:7676/');
+    expect(resolveEndpoint(undefined, undefined, env)).toBe('http://127.0.0.1:7676/');
     expect(resolveEndpoint('http://10.0.0.1:8080/base', 'keys.example.com', env)).toBe(
       'http://10.0.0.1:8080/base',
     );
     expect(() => resolveEndpoint('ftp://x', undefined, {})).toThrow(UsageError);
+    // An exported TSCTL_ENDPOINT must not silently redirect a command aimed at a typed domain.
+    expect(() => resolveEndpoint(undefined, 'keys.example.com', env)).toThrow(/disagree/);
     expect(() => resolveEndpoint(undefined, undefined, {})).toThrow(UsageError);
   });
 
