@@ -59,7 +59,7 @@ const FETCH_FORBIDDEN_METHODS = new Set(['CONNECT', 'TRACE', 'TRACK']);
 
 function toRequest(req: IncomingMessage, asMethod?: string): Request {
   // The raw target is appended to a fixed origin: a Host header or a `//x` path cannot change it.
-  const target = req.url ?? '/';
+  const target = absoluteFormPath(req.url ?? '/');
   const url = new URL(`http://localhost${target.startsWith('/') ? target : `/${target}`}`);
   const headers = new Headers();
   for (const [key, value] of Object.entries(req.headers)) {
@@ -73,6 +73,17 @@ function toRequest(req: IncomingMessage, asMethod?: string): Request {
     headers,
     ...(hasBody ? { body: Readable.toWeb(req) as ReadableStream<Uint8Array>, duplex: 'half' } : {}),
   } as RequestInit);
+}
+
+/** RFC 9112 §3.2.2: servers accept `GET http://host/path`; only its path and query matter here. */
+function absoluteFormPath(target: string): string {
+  if (!/^https?:\/\//i.test(target)) return target;
+  try {
+    const url = new URL(target);
+    return `${url.pathname}${url.search}`;
+  } catch {
+    return target;
+  }
 }
 
 function listen(server: Server, host: string, port: number): Promise<void> {
