@@ -2,6 +2,7 @@
 // (`--endpoint`, `TSCTL_ENDPOINT`, or `https://<trust-domain>`) and which admin token to send
 // (`--token`, `--token-file`, `TSCTL_TOKEN`). Both are resolved only when a command needs them,
 // so `token create` needs neither.
+import { parseToken } from '../core/auth/admin-token.js';
 import { readFile } from 'node:fs/promises';
 import { timeoutMs, type Parsed } from './args.js';
 import { HttpClient } from './client.js';
@@ -117,7 +118,7 @@ export async function resolveToken(
     );
   }
   // Never echo the value: a wrong paste may still be a real secret.
-  if (!/^[A-Za-z0-9_-]{1,64}\.[A-Za-z0-9_-]{16,256}$/.test(trimmed)) {
+  if (!parseToken(trimmed)) {
     throw new CliError(
       'invalid_token',
       'the admin token must look like <id>.<secret> (as `tsctl token create` prints it)',

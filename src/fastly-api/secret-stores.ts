@@ -2,7 +2,7 @@
 // create-or-recreate (PUT) or recreate (PATCH); the secret travels as base64 of its bytes.
 // Values are never readable back, so listing yields names and opaque digests only.
 import { TskError } from '../core/errors.js';
-import { bytesToBase64, toBytes } from './base64.js';
+import { toBase64, utf8 } from '../core/crypto/base64.js';
 import { decodeStore } from './config-stores.js';
 import type { StoreRef } from './config-stores.js';
 import {
@@ -85,7 +85,7 @@ export async function putSecret(
   plaintext: string | Uint8Array,
   mode: PutSecretMode,
 ): Promise<PutSecretResult> {
-  const secret = bytesToBase64(toBytes(plaintext));
+  const secret = toBase64(typeof plaintext === 'string' ? utf8(plaintext) : plaintext);
   const req: ApiRequest = {
     method: METHOD_BY_MODE[mode],
     path: apiPath`/resources/stores/secret/${storeId}/secrets`,

@@ -2,13 +2,11 @@
 // nowhere else: the store only ever holds its SHA-256 (`tokenRecord`), so a lost token is
 // replaced, never recovered.
 import { randomBytes } from 'node:crypto';
-import { tokenRecord, type Role } from '../../core/auth/admin-token.js';
+import { isTokenId, newTokenSecret, tokenRecord, type Role } from '../../core/auth/admin-token.js';
 import { TIMEOUT_OPTION } from '../args.js';
 import type { Command, CommandContext } from '../command.js';
 import { EXIT, UsageError } from '../errors.js';
 import { ADMIN_TOKENS_STORE, installLocalAdminToken } from '../local-admin-tokens.js';
-
-const TOKEN_ID = /^[A-Za-z0-9_-]{1,64}$/;
 
 /** `token create`. */
 export const tokenCreate: Command = {
@@ -54,10 +52,9 @@ export const tokenCreate: Command = {
       );
     }
     const id = ctx.flags.string('id') ?? `tok-${randomBytes(4).toString('hex')}`;
-    if (!TOKEN_ID.test(id))
-      throw new UsageError(`--id must be 1-64 of A-Z a-z 0-9 _ -, not "${id}"`);
+    if (!isTokenId(id)) throw new UsageError(`--id must be 1-64 of A-Z a-z 0-9 _ -, not "${id}"`);
     const local = localTarget(ctx);
-    const secret = randomBytes(32).toString('base64url');
+    const secret = newTokenSecret({ bytes: (n) => new Uint8Array(randomBytes(n)) });
     const record = await tokenRecord(secret, role satisfies Role);
     const command = `printf '%s' '${record}' | fastly secret-store-entry create --store-id=<${ADMIN_TOKENS_STORE} id> --name=${id} --stdin`;
     // Install before printing: a token the store does not know must not look usable.

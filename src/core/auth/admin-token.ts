@@ -2,8 +2,9 @@
 // `{"sha256": <hex of SHA-256 of the secret>, "role": "viewer" | "operator"}`. Only the hash is
 // stored, and it is compared in constant time.
 import * as z from 'zod/mini';
-import { fromBase64, utf8 } from '../crypto/base64.js';
+import { fromBase64, toBase64Url, utf8 } from '../crypto/base64.js';
 import { TskError } from '../errors.js';
+import type { Random } from '../ports.js';
 
 /** What a token may do. */
 export type Role = 'viewer' | 'operator';
@@ -23,6 +24,27 @@ export interface Principal {
 const TOKEN_ID = /^[A-Za-z0-9_-]{1,64}$/;
 const TOKEN_SECRET = /^[A-Za-z0-9_-]{16,256}$/;
 
+/** Bytes of randomness in a new token secret. */
+const SECRET_BYTES = 32;
+
+/** True when `id` may name an admin token (it is also the secret's name in `admin_tokens`). */
+export function isTokenId(id: string): boolean {
+  return TOKEN_ID.test(id);
+}
+
+/** A new token secret: 32 random bytes as base64url (43 characters). */
+export function newTokenSecret(random: Random): string {
+  return toBase64Url(random.bytes(SECRET_BYTES));
+}
+
+/** Splits a token `<id>.<secret>`; null when either part breaks the rules. */
+export function parseToken(token: string): Credential | null {
+  const dot = token.indexOf('.');
+  if (dot < 0) return null;
+  const [id, secret] = [token.slice(0, dot), token.slice(dot + 1)];
+  return TOKEN_ID.test(id) && TOKEN_SECRET.test(secret) ? { id, secret } : null;
+}
+
 const RecordSchema = z.object({
   sha256: z.string().check(z.regex(/^[0-9a-f]{64}$/)),
   role: z.enum(['viewer', 'operator']),
@@ -40,21 +62,14 @@ export function parseAuthorization(header: string | null): Credential | null {
   if (!match) return null;
   const scheme = match[1]?.toLowerCase();
   const value = match[2] ?? '';
-  let id: string;
-  let secret: string;
-  if (scheme === 'bearer') {
-    const dot = value.indexOf('.');
-    if (dot < 0) return null;
-    [id, secret] = [value.slice(0, dot), value.slice(dot + 1)];
-  } else {
-    const decoded = fromBase64(value);
-    if (!decoded) return null;
-    const text = new TextDecoder().decode(decoded);
-    const colon = text.indexOf(':');
-    if (colon < 0) return null;
-    [id, secret] = [text.slice(0, colon), text.slice(colon + 1)];
-  }
-  return TOKEN_ID.test(id) && TOKEN_SECRET.test(secret) ? { id, secret } : null;
+  if (scheme === 'bearer') return parseToken(value);
+  const decoded = fromBase64(value);
+  if (!decoded) return null;
+  const text = new TextDecoder().decode(decoded);
+  const colon = text.indexOf(':');
+  if (colon < 0) return null;
+  // Basic carries the same pair with a colon; it obeys the same rules.
+  return parseToken(`${text.slice(0, colon)}.${text.slice(colon + 1)}`);
 }
 
 /**

@@ -97,6 +97,11 @@ export function serializeKeyring(keyring: Keyring): string {
   return text;
 }
 
+/** `expires_at` of a key set issued at `nowMs` with a lifetime of `days`. */
+export function expiryOf(nowMs: number, days: number): string {
+  return new Date(nowMs + days * 86_400_000).toISOString();
+}
+
 /** The ACTIVE key set, if any. */
 export function activeKeyset(keyring: Pick<Keyring, 'keysets'>): Keyset | undefined {
   return keyring.keysets.find((k) => k.state === 'ACTIVE');

@@ -7,7 +7,7 @@ import { publicJwk } from '../keys/jwk.js';
 import { assertKidFormat, assertNewKid, dateKid, uniqueKid } from '../keys/kid.js';
 import { encodeSeed } from '../keys/seed-encoding.js';
 import type { Clock, ConfigItemOp, KeyStoreApi, Random } from '../ports.js';
-import { serializeKeyring, type Keyring, type Keyset } from './document.js';
+import { expiryOf, serializeKeyring, type Keyring, type Keyset } from './document.js';
 import {
   ITEM_KEYS,
   itemOpsFor,
@@ -16,8 +16,6 @@ import {
   type LoadedKeyring,
 } from './store-items.js';
 import { findKeyset, transition, type Operation } from './transitions.js';
-
-const DAY_MS = 86_400_000;
 
 /** A held lease: its deadline and how to give it back. */
 export interface Lease {
@@ -220,7 +218,7 @@ export class KeyringEngine {
     const seed = generateSeed(this.deps.random);
     const jwk = publicJwk(kid, await publicKeyOf(seed));
     const issued = new Date(nowMs).toISOString();
-    const expires = new Date(nowMs + this.deps.keyLifetimeDays * DAY_MS).toISOString();
+    const expires = expiryOf(nowMs, this.deps.keyLifetimeDays);
     const keyset: Keyset = {
       id: kid,
       state: 'PREPARED',

@@ -9,6 +9,7 @@ import type { ConfigItemOp } from '../ports.js';
 import {
   activeKeyset,
   emptyKeyring,
+  expiryOf,
   parseKeyring,
   publishedKeysets,
   serializeKeyring,
@@ -22,8 +23,6 @@ export const ITEM_KEYS = {
   activeKids: 'active-kids',
   keyring: 'keyring',
 } as const;
-
-const DAY_MS = 86_400_000;
 
 /** Facts needed to adopt a store that has no keyring yet. */
 export interface AdoptionContext {
@@ -54,7 +53,7 @@ export function loadKeyring(
   if (stored !== undefined) return { keyring: parseKeyring(stored), adopted: false, skipped: [] };
 
   const now = new Date(ctx.nowMs).toISOString();
-  const expires = new Date(ctx.nowMs + ctx.keyLifetimeDays * DAY_MS).toISOString();
+  const expires = expiryOf(ctx.nowMs, ctx.keyLifetimeDays);
   const current = items.get(ITEM_KEYS.currentKid)?.trim() || null;
   const active = parseActiveKids(items.get(ITEM_KEYS.activeKids) ?? null);
   const listed = current && !active.includes(current) ? [...active, current] : active;

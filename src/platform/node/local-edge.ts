@@ -3,7 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { toBase64Url } from '../../core/crypto/base64.js';
+import { newTokenSecret, parseToken, type Credential } from '../../core/auth/admin-token.js';
 import type { Settings } from '../../core/settings.js';
 import { FastlyApi } from '../../fastly-api/index.js';
 import type { Logger } from '../../http/services.js';
@@ -79,9 +79,9 @@ export async function startLocalEdge(options: LocalEdgeOptions): Promise<LocalEd
     });
     await installApiToken(client, stores, api.token);
     const adminTokenFile = join(options.stateDir, 'admin-token');
-    const adminToken = await ensureAdminTokenFile(adminTokenFile);
-    const [id, secret] = splitToken(adminToken);
-    await installAdminToken(client, stores, { id, secret, role: 'operator' });
+    const credential = await ensureAdminTokenFile(adminTokenFile);
+    const adminToken = `${credential.id}.${credential.secret}`;
+    await installAdminToken(client, stores, { ...credential, role: 'operator' });
 
     // Same settings file as the Fastly build, pointed at the local stores and API.
     const pointed: Settings = {
@@ -136,24 +136,23 @@ export async function startLocalEdge(options: LocalEdgeOptions): Promise<LocalEd
 }
 
 /** Reads the local admin token, creating it (mode 0600) on first start. */
-async function ensureAdminTokenFile(path: string): Promise<string> {
+async function ensureAdminTokenFile(path: string): Promise<Credential> {
+  let text: string | undefined;
   try {
-    const text = (await readFile(path, 'utf8')).trim();
-    splitToken(text);
-    return text;
+    text = (await readFile(path, 'utf8')).trim();
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
   }
-  const token = `${LOCAL_ADMIN_TOKEN_ID}.${toBase64Url(new Uint8Array(randomBytes(32)))}`;
-  await writeFile(path, `${token}\n`, { mode: 0o600, flag: 'wx' });
-  return token;
-}
-
-function splitToken(token: string): [string, string] {
-  const dot = token.indexOf('.');
-  if (dot <= 0)
+  if (text === undefined) {
+    const secret = newTokenSecret({ bytes: (n) => new Uint8Array(randomBytes(n)) });
+    text = `${LOCAL_ADMIN_TOKEN_ID}.${secret}`;
+    await writeFile(path, `${text}\n`, { mode: 0o600, flag: 'wx' });
+  }
+  const credential = parseToken(text);
+  if (!credential) {
     throw new Error(
-      'the admin-token file does not hold an <id>.<secret> token; delete it to get a new one',
+      `${path} does not hold an <id>.<secret> admin token; delete it to get a new one`,
     );
-  return [token.slice(0, dot), token.slice(dot + 1)];
+  }
+  return credential;
 }
