@@ -28,14 +28,15 @@ export function json(body: unknown, status = 200, headers: Record<string, string
 /** An RFC 9457 problem+json response for an error, with its stable `code`. */
 export function problem(err: TskError, extra: Record<string, unknown> = {}): Response {
   const status = STATUS_OF[err.code];
+  // Details first, so no detail can overwrite a member RFC 9457 defines (or our `code`).
   const body = {
+    ...publicDetails(err),
+    ...extra,
     type: `https://trusted-server-keys.dev/problems/${err.code}`,
     title: TITLE_OF[err.code],
     status,
     detail: err.message,
     code: err.code,
-    ...publicDetails(err),
-    ...extra,
   };
   return new Response(JSON.stringify(body), {
     status,
@@ -43,11 +44,14 @@ export function problem(err: TskError, extra: Record<string, unknown> = {}): Res
   });
 }
 
-/** Details safe to show a client (everything the core attaches is built to be safe). */
+/**
+ * Details safe to show a client (everything the core attaches is built to be safe). A failed
+ * Fastly API call's own status is `upstream_status`, never to be taken for this answer's status.
+ */
 export function publicDetails(err: TskError): Record<string, unknown> {
   if (!err.details) return {};
-  const { issues: _issues, body: _body, ...rest } = err.details;
-  return rest;
+  const { issues: _issues, body: _body, status, ...rest } = err.details;
+  return status === undefined ? rest : { ...rest, upstream_status: status };
 }
 
 /** `Retry-After` for errors that carry a wait. */

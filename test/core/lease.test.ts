@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { KeyringEngine } from '../../src/core/keyring/engine.js';
+import { TskError } from '../../src/core/errors.js';
 import { KvLease, OPERATION_BOUND_MS } from '../../src/core/keyring/lease.js';
 import { counterRandom, FakeKeyStore, manualClock } from '../support/fake-key-store.js';
 import { FakeLeaseStore } from '../support/fake-lease-store.js';
@@ -94,6 +95,24 @@ describe('KvLease', () => {
     await expect(
       new KvLease(store, manualClock(), bob).acquire('default', 'rotate'),
     ).resolves.toBeDefined();
+  });
+
+  it('says the lease may be held until its bound when taking it failed ambiguously', async () => {
+    const store = new FakeLeaseStore();
+    const add = store.add.bind(store);
+    store.add = async (key, value) => {
+      await add(key, value); // the write lands ...
+      throw new TskError('upstream_timeout', 'Fastly API did not answer'); // ... its answer does not
+    };
+    await expect(
+      new KvLease(store, manualClock(), alice).acquire('default', 'rotate'),
+    ).rejects.toMatchObject({
+      code: 'upstream_timeout',
+      message: expect.stringMatching(
+        /nothing was changed; if the lease was taken, it lapses within 120 s$/,
+      ),
+      details: { committed: false },
+    });
   });
 });
 

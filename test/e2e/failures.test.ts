@@ -186,6 +186,27 @@ describe('a failing or slow Fastly API', () => {
     expect(missing.json['code']).toBe('not_configured');
   });
 
+  it('answers 502 when the lease cannot be taken, and changes nothing', async () => {
+    const before = await storeState();
+    edge.api.state.injectFault({ method: 'PUT', path: /\/kv\/[^/]+\/keys\//, status: 503 });
+    const res = await call('/admin/deployments/default/keysets', { json: {} });
+    expect(res.status).toBe(502);
+    expect(res.json).toMatchObject({ code: 'upstream_failed', committed: false });
+    expect(String(res.json['detail'])).toMatch(
+      /Taking the deployment lease failed, so nothing was changed/,
+    );
+    expect(await storeState()).toBe(before);
+    expect(await edge.client.kvGet(edge.stores.locksStoreId, 'default')).toBeNull();
+  });
+
+  it('answers 502 problem+json when the keyring cannot be read for listing', async () => {
+    edge.api.state.injectFault({ method: 'GET', path: /\/items$/, status: 500 });
+    const res = await call('/admin/deployments/default/keysets', { method: 'GET' });
+    expect(res.status).toBe(502);
+    expect(res.headers.get('content-type')).toBe('application/problem+json');
+    expect(res.json).toMatchObject({ code: 'upstream_failed', status: 502, upstream_status: 500 });
+  });
+
   it('keeps serving the JWKS from the edge stores while the Fastly API is down', async () => {
     edge.api.state.injectFault({ path: /.*/, status: 503, times: Infinity });
     const res = await call('/.well-known/jwks.json', { auth: false });

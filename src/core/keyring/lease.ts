@@ -54,7 +54,19 @@ export class KvLease implements MutationGuard {
       expires_at: new Date(now + this.boundMs).toISOString(),
     };
     const value = JSON.stringify(record);
-    let generation = await this.store.add(deployment, value);
+    let generation: number | null;
+    try {
+      generation = await this.store.add(deployment, value);
+    } catch (err) {
+      // The write may have landed although its answer (or the generation read) did not: then the
+      // lease is ours but unreleasable, and lapses at its bound. Nothing else was changed.
+      if (!(err instanceof TskError)) throw err;
+      throw new TskError(
+        err.code,
+        `${err.message}. Taking the deployment lease failed, so nothing was changed; if the lease was taken, it lapses within ${Math.round(this.boundMs / 1000)} s`,
+        { cause: err, details: { ...err.details, committed: false } },
+      );
+    }
     if (generation === null) {
       const current = await this.store.get(deployment);
       if (current === null) {
