@@ -108,6 +108,19 @@ function put<V>(map: Map<string, V>, key: string, value: V, path: string): void 
   map.set(key, value);
 }
 
+/** The fields config and KV stores share. */
+function storeMeta(
+  o: Json,
+  path: string,
+): { id: string; name: string; createdAt: string; updatedAt: string } {
+  return {
+    id: str(o, 'id', path),
+    name: str(o, 'name', path),
+    createdAt: str(o, 'created_at', path),
+    updatedAt: str(o, 'updated_at', path),
+  };
+}
+
 function readConfigStore(raw: unknown, path: string): ConfigStore {
   const o = record(raw, path);
   const items = new Map<string, ConfigItem>();
@@ -117,14 +130,7 @@ function readConfigStore(raw: unknown, path: string): ConfigStore {
     const item = { value: str(it, 'value', p), createdAt: str(it, 'created_at', p) };
     put(items, str(it, 'key', p), { ...item, updatedAt: str(it, 'updated_at', p) }, p);
   });
-  const [id, name] = [str(o, 'id', path), str(o, 'name', path)];
-  return {
-    id,
-    name,
-    createdAt: str(o, 'created_at', path),
-    updatedAt: str(o, 'updated_at', path),
-    items,
-  };
+  return { ...storeMeta(o, path), items };
 }
 
 function readSecretStore(raw: unknown, path: string): SecretStore {
@@ -154,14 +160,7 @@ function readKvStore(raw: unknown, path: string): KvStore {
     const entry = { value: bytes(e, 'value', p), metadata: str(e, 'metadata', p) };
     put(keys, str(e, 'key', p), { ...entry, generation: int(e, 'generation', p) }, p);
   });
-  const [id, name] = [str(o, 'id', path), str(o, 'name', path)];
-  return {
-    id,
-    name,
-    createdAt: str(o, 'created_at', path),
-    updatedAt: str(o, 'updated_at', path),
-    keys,
-  };
+  return { ...storeMeta(o, path), keys };
 }
 
 /** Parses a state file's text; throws an Error naming `file` and the fault if it is corrupt. */
