@@ -26,6 +26,7 @@ export type ErrorCode =
   | 'not_configured'
   | 'upstream_failed'
   | 'upstream_timeout'
+  | 'outcome_unknown'
   | 'upstream_rate_limited'
   | 'internal';
 

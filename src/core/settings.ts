@@ -78,8 +78,21 @@ const SettingsSchema = z.object({
       backend: z._default(z.string().check(z.minLength(1)), 'fastly_api'),
       /** Bound on each management-API call. */
       timeout_ms: z._default(z.number().check(z.int(), z.positive(), z.lte(120_000)), 15_000),
+      /** How long one operation may hold a deployment's lease before it is presumed dead. */
+      lease_ms: z._default(z.number().check(z.int(), z.gte(1000), z.lte(600_000)), 120_000),
+      /**
+       * How long after it was sent a write whose answer never came may still land. Nothing such a
+       * write could refer to is undone before; the deployment stays locked until then.
+       */
+      late_write_ms: z._default(z.number().check(z.int(), z.gte(1000), z.lte(600_000)), 120_000),
     }),
-    { endpoint: 'https://api.fastly.com', backend: 'fastly_api', timeout_ms: 15_000 },
+    {
+      endpoint: 'https://api.fastly.com',
+      backend: 'fastly_api',
+      timeout_ms: 15_000,
+      lease_ms: 120_000,
+      late_write_ms: 120_000,
+    },
   ),
 });
 

@@ -69,10 +69,15 @@ export async function openDeployment(ctx: RequestContext, name = 'default'): Pro
   });
   const lockStoreId = signing.lock_store_id;
   const guard = lockStoreId
-    ? new KvLease(leaseStoreApi(api, lockStoreId), services.clock, {
-        holder: ctx.principal?.tokenId ?? 'anonymous',
-        requestId: ctx.requestId,
-      })
+    ? new KvLease(
+        leaseStoreApi(api, lockStoreId),
+        services.clock,
+        {
+          holder: ctx.principal?.tokenId ?? 'anonymous',
+          requestId: ctx.requestId,
+        },
+        { operationMs: apiSettings.lease_ms, lateWriteMs: apiSettings.late_write_ms },
+      )
     : undefined;
   const engine = new KeyringEngine({
     api: keyStoreApi(api, {
@@ -84,6 +89,7 @@ export async function openDeployment(ctx: RequestContext, name = 'default'): Pro
     deployment: deployment.name,
     keyLifetimeDays: deployment.keyLifetimeDays,
     callTimeoutMs: apiSettings.timeout_ms,
+    lateWriteBoundMs: apiSettings.late_write_ms,
     ...(guard ? { guard } : {}),
   });
   return { name: deployment.name, engine, manager: new KeyRotationManager(engine) };

@@ -29,6 +29,7 @@ export const STATUS_OF: Readonly<Record<ErrorCode, number>> = {
   upstream_failed: 502,
   not_configured: 503,
   upstream_rate_limited: 503,
+  outcome_unknown: 503,
   upstream_timeout: 504,
 };
 
@@ -59,6 +60,7 @@ export const TITLE_OF: Readonly<Record<ErrorCode, string>> = {
   not_configured: 'Service not configured',
   upstream_rate_limited: 'Fastly API rate limit reached',
   upstream_timeout: 'Fastly API timed out',
+  outcome_unknown: 'Outcome unknown',
 };
 
 /** Turns anything thrown into a TskError; unknown errors are logged and become a bare `internal`. */

@@ -26,7 +26,14 @@ export function renderError(
   const allow = err.details?.['allow'];
   if (err.code === 'method_not_allowed' && typeof allow === 'string') extra['allow'] = allow;
   if (err.code === 'unauthorized') extra['www-authenticate'] = WWW_AUTHENTICATE;
-  const compat = { ...echo, error: err.message, code: err.code };
+  // Whether a failed change took effect is the one fact a script must not have to parse from text.
+  const outcome = err.details?.['outcome'];
+  const compat = {
+    ...echo,
+    error: err.message,
+    code: err.code,
+    ...(typeof outcome === 'string' ? { outcome } : {}),
+  };
   const admin = { ...ADMIN_HEADERS, ...extra };
   switch (style) {
     case 'rotate':

@@ -2,8 +2,11 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { KeyringEngine, type MutationRequest } from '../../src/core/keyring/engine.js';
 import { parseKeyring } from '../../src/core/keyring/document.js';
 import { KeyRotationManager } from '../../src/core/keyring/rotation-manager.js';
-import { expectConsistent, snapshot } from '../support/consistency.js';
+import { expectConsistent, expectSafe, snapshot } from '../support/consistency.js';
 import { counterRandom, FakeKeyStore, manualClock, type Call } from '../support/fake-key-store.js';
+import { FakeLeaseStore } from '../support/fake-lease-store.js';
+import { parseLockRecord } from '../../src/core/keyring/journal.js';
+import { KvLease, LATE_WRITE_BOUND_MS } from '../../src/core/keyring/lease.js';
 
 const DEV_JWK =
   '{"kty":"OKP","crv":"Ed25519","x":"UVTi04QLrIuB7jXpVfHjUTVN5aIdcbPNr50umTtN8pw","alg":"EdDSA","kid":"ts-2025-10-A"}';
@@ -176,90 +179,119 @@ describe('KeyRotationManager', () => {
   });
 });
 
-describe('failure in each write, in turn', () => {
-  const operations: Array<{
-    name: string;
-    request: MutationRequest;
-    prepare?: (m: KeyRotationManager) => Promise<unknown>;
-  }> = [
-    { name: 'rotate', request: { operation: 'rotate' } },
-    { name: 'prepare', request: { operation: 'prepare', kid: 'fresh' } },
-    {
-      name: 'activate',
-      request: { operation: 'activate', id: 'spare' },
-      prepare: (m) => m.rotateKey('spare').then(() => m.rotateKey('third')),
-    },
-    {
-      name: 'deactivate',
-      request: { operation: 'deactivate', id: 'spare' },
-      prepare: (m) => m.rotateKey('spare').then(() => m.rotateKey('third')),
-    },
-    {
-      name: 'remove',
-      request: { operation: 'remove', id: 'spare' },
-      prepare: (m) => m.rotateKey('spare').then(() => m.rotateKey('third')),
-    },
-  ];
-  const writes: Call[] = ['createSecret', 'patchConfigItems', 'deleteSecret'];
+const operations: Array<{
+  name: string;
+  request: MutationRequest;
+  arrange?: (m: KeyRotationManager) => Promise<unknown>;
+}> = [
+  { name: 'rotate', request: { operation: 'rotate' } },
+  { name: 'prepare', request: { operation: 'prepare', kid: 'fresh' } },
+  {
+    name: 'activate',
+    request: { operation: 'activate', id: 'spare' },
+    arrange: (m) => m.rotateKey('spare').then(() => m.rotateKey('third')),
+  },
+  {
+    name: 'deactivate',
+    request: { operation: 'deactivate', id: 'spare' },
+    arrange: (m) => m.rotateKey('spare').then(() => m.rotateKey('third')),
+  },
+  {
+    name: 'remove',
+    request: { operation: 'remove', id: 'spare' },
+    arrange: (m) => m.rotateKey('spare').then(() => m.rotateKey('third')),
+  },
+];
+const writes: Call[] = ['createSecret', 'patchConfigItems', 'deleteSecret'];
 
-  for (const { name, request, prepare } of operations) {
-    for (const call of writes) {
-      for (const mode of ['before', 'after', 'partial'] as const) {
-        it(`${name}: ${call} failing ${mode} it applies leaves the stores consistent and says what committed`, async () => {
-          const t = setup(trustedServerStore());
-          await prepare?.(t.manager);
-          // A dry run on a copy tells whether this operation makes the call at all, and the bulk size.
-          const dry = setup(cloneStore(t.store));
-          await dry.engine.mutate(request);
-          if (!dry.store.calls.includes(call)) return;
-          const bulkSize = dry.store.patchSizes[0] ?? 0;
-          // `partial`: every proper prefix of the bulk update, as a non-atomic bulk could leave it.
-          const prefixes =
-            mode === 'partial'
-              ? Array.from({ length: Math.max(0, bulkSize - 1) }, (_, i) => i + 1)
-              : [0];
-          for (const applied of prefixes) {
-            const run = setup(cloneStore(t.store));
-            const before = snapshot(run.store);
-            run.store.fail({ call, mode, applied });
-            let error: unknown;
-            try {
-              await run.engine.mutate(request);
-            } catch (err) {
-              error = err;
-            }
-            const details =
-              (error as { details?: Record<string, unknown> } | undefined)?.details ?? {};
-            const kept = [details['kept_secret'], details['orphaned_secret']].filter(
-              (v): v is string => typeof v === 'string',
-            );
-            expectConsistent(run.store, kept);
-            if (error === undefined) {
-              // Success only when the new keyring landed (the answer was lost, or a partial bulk
-              // stopped after it and the rest was completed): then the stores equal a clean run's.
-              expect(call).toBe('patchConfigItems');
-              expect(mode).not.toBe('before');
-              expect(snapshot(run.store)).toBe(snapshot(dry.store));
-            } else if (details['committed'] === true) {
-              expect(call).toBe('deleteSecret');
-              expect(String((error as Error).message)).toMatch(/run remove again/);
-            } else {
-              expect(details['committed'] ?? false).toBe(false);
-              if (kept.length === 0) expect(snapshot(run.store)).toBe(before);
-            }
+/** A store arranged for the operation, under a lease, and what a clean run of it leaves. */
+async function arranged(op: (typeof operations)[number]) {
+  const t = setup(trustedServerStore());
+  await op.arrange?.(t.manager);
+  const clean = locked(cloneStore(t.store));
+  await clean.engine.mutate(op.request);
+  return { start: t.store, clean: clean.store };
+}
+
+// A dry run of each operation, made before the suite is collected.
+const cleanRuns = await Promise.all(operations.map(arranged));
+
+describe('failure in each write, in turn', () => {
+  // Only the cases that apply are generated: a dry run tells which writes an operation makes,
+  // and how large its bulk update is (every proper prefix of it is a `partial` case).
+  operations.forEach((op, index) => {
+    const clean = cleanRuns[index]?.clean ?? new FakeKeyStore();
+    const bulkSize = clean.patchSizes[0] ?? 0;
+    for (const call of writes.filter((c) => clean.calls.includes(c))) {
+      const cases: Array<{ mode: 'before' | 'after' | 'partial'; applied?: number }> = [
+        { mode: 'before' },
+        { mode: 'after' },
+        ...(call === 'patchConfigItems'
+          ? Array.from({ length: bulkSize - 1 }, (_, i) => ({
+              mode: 'partial' as const,
+              applied: i + 1,
+            }))
+          : []),
+      ];
+      for (const fault of cases) {
+        const label =
+          fault.mode === 'partial'
+            ? `partial (${fault.applied} of ${bulkSize})`
+            : fault.mode === 'before'
+              ? 'refused'
+              : 'answer lost';
+        it(`${op.name}: ${call} ${label}: the stores stay consistent, the answer says what happened, and the journal settles the rest`, async () => {
+          const { start, clean: cleanRun } = await arranged(op);
+          const run = locked(cloneStore(start));
+          const before = snapshot(run.store);
+          run.store.fail({ call, ...fault });
+          const error = await run.engine.mutate(op.request).then(
+            () => undefined,
+            (e: unknown) => e,
+          );
+          const details =
+            (error as { details?: Record<string, unknown> } | undefined)?.details ?? {};
+          const pending = parsePending(run.leases);
+          const journal = [pending?.create_secret, pending?.delete_secret].filter(
+            (v): v is string => v !== undefined,
+          );
+          if (pending) expectSafe(run.store, journal);
+          else expectConsistent(run.store);
+          if (error === undefined) {
+            // Success only when the new keyring is in the store (the answer was lost, or a
+            // partial bulk stopped after it and the rest was completed).
+            expect(call).toBe('patchConfigItems');
+            expect(snapshot(run.store)).toBe(snapshot(cleanRun));
+          } else if (details['outcome'] === 'not_committed') {
+            expect(fault.mode).toBe('before');
+            expect(snapshot(run.store)).toBe(before);
+          } else if (details['outcome'] === 'unknown') {
+            expect(fault.mode).not.toBe('before');
+            expect(pending, 'an unknown outcome keeps its intent').toBeDefined();
+          } else {
+            expect(details['outcome']).toBe('committed');
+            expect(call).toBe('deleteSecret');
+            expect(details['pending_secret_deletion']).toBe('spare');
           }
+          // Whatever happened, once no late write can land the next operation settles it: the
+          // stores are then as a clean run or as before, never in between.
+          run.clock.advance(LATE_WRITE_BOUND_MS + 1);
+          await run.engine.repair();
+          expect(run.leases.entries.size).toBe(0);
+          expect([before, snapshot(cleanRun)]).toContain(snapshot(run.store));
+          expectConsistent(run.store);
         });
       }
     }
-  }
+  });
 
-  it('remove finishes an interrupted remove by deleting the orphaned private key', async () => {
+  it('remove deletes a private key an earlier, pre-journal remove left behind', async () => {
     const t = setup(trustedServerStore());
     await t.manager.rotateKey('spare');
     await t.manager.rotateKey('third');
     t.store.fail({ call: 'deleteSecret', mode: 'before' });
     await expect(t.manager.deleteKey('spare')).rejects.toMatchObject({
-      details: { committed: true, orphaned_secret: 'spare' },
+      details: { committed: true, pending_secret_deletion: 'spare' },
     });
     expect(t.store.secrets.has('spare')).toBe(true);
     const again = await t.engine.mutate({ operation: 'remove', id: 'spare' });
@@ -268,20 +300,50 @@ describe('failure in each write, in turn', () => {
     expectConsistent(t.store);
   });
 
-  it('keeps the new private key when the config cannot be restored, and says so', async () => {
-    const t = setup(trustedServerStore());
-    t.store
-      .fail({ call: 'patchConfigItems', nth: 1, mode: 'partial', applied: 2 })
-      .fail({ call: 'patchConfigItems', nth: 2, mode: 'before' });
-    const error = await t.manager.rotateKey('fresh').catch((e: unknown) => e);
+  it('never deletes the new private key while a config update that names it may still land', async () => {
+    const run = locked(trustedServerStore());
+    run.store.fail({ call: 'patchConfigItems', mode: 'partial', applied: 2 });
+    const error = await run.manager.rotateKey('fresh').catch((e: unknown) => e);
     expect(error).toMatchObject({
-      code: 'upstream_failed',
-      details: { committed: false, config_restored: false, kept_secret: 'fresh' },
+      code: 'outcome_unknown',
+      message: expect.stringMatching(/outcome of this rotate is unknown/),
+      details: { outcome: 'unknown', created_secret: 'fresh', keyring_version_if_committed: 1 },
     });
-    expect(t.store.secrets.has('fresh')).toBe(true);
-    expectConsistent(t.store, ['fresh']);
+    expect(run.store.secrets.has('fresh')).toBe(true);
+    // Until the bound, the deployment is refused rather than settled by guesswork.
+    await expect(run.manager.rotateKey('other')).rejects.toMatchObject({
+      code: 'operation_in_progress',
+      details: { pending_intent: { create_secret: 'fresh' } },
+    });
+    run.clock.advance(LATE_WRITE_BOUND_MS + 1);
+    const next = await run.manager.rotateKey('other');
+    expect(next.result.settled).toMatch(
+      /rotate .* had not committed; 2 config item\(s\) restored, deleted private key fresh/,
+    );
+    expect(run.store.secrets.has('fresh')).toBe(false);
+    expectConsistent(run.store);
   });
 });
+
+/** An engine over `store` guarded by a lease in a fake KV, with the clock it uses. */
+function locked(store: FakeKeyStore) {
+  const clock = manualClock();
+  const leases = new FakeLeaseStore();
+  const engine = new KeyringEngine({
+    api: store,
+    clock,
+    random: counterRandom(),
+    deployment: 'default',
+    keyLifetimeDays: 90,
+    guard: new KvLease(leases, clock, { holder: 'test', requestId: 'r1' }),
+  });
+  return { store, clock, leases, engine, manager: new KeyRotationManager(engine) };
+}
+
+function parsePending(leases: FakeLeaseStore) {
+  const entry = leases.entries.get('default');
+  return entry ? (parseLockRecord(entry.value)?.intent ?? undefined) : undefined;
+}
 
 function cloneStore(store: FakeKeyStore): FakeKeyStore {
   const copy = new FakeKeyStore();

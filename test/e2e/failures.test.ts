@@ -7,11 +7,17 @@ import { startTestEdge, type TestEdge } from '../support/local-edge.js';
 const DEV_KID = 'ts-2025-10-A';
 const DEV_SEED = 'NVnTYrw5xoyTJDOwoUWoPJO3A6UCCXOJJUzgGTxxx7k=';
 
+/** The late-write bound the tests run with: short, so an unknown outcome settles in a test. */
+const LATE_MS = 1200;
+
 let edge: TestEdge;
 let seen: string[];
 beforeEach(async () => {
   edge = await startTestEdge({
-    configure: (s) => ({ ...s, fastly_api: { ...s.fastly_api, timeout_ms: 400 } }),
+    configure: (s) => ({
+      ...s,
+      fastly_api: { ...s.fastly_api, timeout_ms: 400, lease_ms: 5000, late_write_ms: LATE_MS },
+    }),
   });
   seen = [];
 });
@@ -35,6 +41,21 @@ async function call(
     headers: res.headers,
     json: text ? (JSON.parse(text) as Record<string, unknown>) : {},
   };
+}
+
+/** Waits out the late-write bound (a real bound in real time, not a race). */
+async function waitOutLateWrites(): Promise<void> {
+  await new Promise((r) => setTimeout(r, LATE_MS + 100));
+}
+
+/** Polls `read` until `ok` holds (at most 5 s). */
+async function until<T>(read: () => Promise<T>, ok: (v: T) => boolean): Promise<T> {
+  const end = Date.now() + 5000;
+  for (;;) {
+    const value = await read();
+    if (ok(value) || Date.now() > end) return value;
+    await new Promise((r) => setTimeout(r, 50));
+  }
 }
 
 /** Config items and secret names of the signing stores, for "nothing changed" checks. */
@@ -142,21 +163,90 @@ describe('request shape', () => {
 });
 
 describe('a failing or slow Fastly API', () => {
-  it('answers 502 when the bulk config update fails, and leaves no key behind', async () => {
+  it('answers 503 outcome unknown when the bulk config update fails with a 5xx, keeps the new key until the bound, then settles it', async () => {
     const before = await storeState();
     edge.api.state.injectFault({ method: 'PATCH', path: /\/items$/, status: 503 });
     const res = await call('/admin/keys/rotate', { json: {} });
-    expect(res.status).toBe(502);
-    expect(res.json).toMatchObject({ success: false, code: 'upstream_failed' });
-    expect(String(res.json['error'])).toMatch(/Nothing was changed/);
-    expect(await storeState()).toBe(before);
+    expect(res.status).toBe(503);
+    expect(res.json).toMatchObject({ success: false, code: 'outcome_unknown', outcome: 'unknown' });
+    expect(String(res.json['error'])).toMatch(/outcome of this rotate is unknown/);
+    expect(res.headers.get('retry-after')).toMatch(/^\d+$/);
+    // The new private key is kept: the update might still land and publish it.
+    const kept = JSON.parse(await storeState()) as { secrets: string[] };
+    expect(kept.secrets.length).toBe(2);
+    const busy = await call('/admin/keys/rotate', { json: {} });
+    expect(busy.status).toBe(409);
+    expect(busy.json['code']).toBe('operation_in_progress');
+    await waitOutLateWrites();
+    const next = await call('/admin/deployments/default/keysets', { json: {} });
+    expect(next.status, JSON.stringify(next.json)).toBe(201);
+    // The settlement put things back: only the dev key and the new prepare's key remain.
+    const after = JSON.parse(await storeState()) as { secrets: string[] };
+    expect(after.secrets).toEqual([DEV_KID, (next.json['keyset'] as { id: string }).id].sort());
+    expect(JSON.parse(before)).toMatchObject({ secrets: [DEV_KID] });
+    expect(edge.logs.join('\n')).not.toContain('keyring_corrupt');
   });
 
-  it('answers 502 when creating the private key fails, having written nothing', async () => {
+  it('answers 502 with nothing changed when the private key is refused (4xx)', async () => {
+    const before = await storeState();
+    edge.api.state.injectFault({ method: 'POST', path: /\/secrets$/, status: 400 });
+    const res = await call('/admin/keys/rotate', { json: {} });
+    expect(res.status).toBe(502);
+    expect(res.json).toMatchObject({ code: 'upstream_failed', outcome: 'not_committed' });
+    expect(String(res.json['error'])).toMatch(/Nothing was changed/);
+    expect(await storeState()).toBe(before);
+    // No intent is left: the next operation goes ahead at once.
+    expect((await call('/admin/keys/rotate', { json: {} })).status).toBe(200);
+  });
+
+  it('publishes nothing without its private key when a config update lands after its timeout (late write)', async () => {
+    // The PATCH is delayed past the 400 ms client timeout, then handled: it lands late.
+    edge.api.state.injectFault({ method: 'PATCH', path: /\/items$/, delayMs: 900 });
+    const res = await call('/admin/keys/rotate', { json: {} });
+    expect(res.status).toBe(504);
+    expect(res.json).toMatchObject({ code: 'upstream_timeout', outcome: 'unknown' });
+    expect(String(res.json['error'])).not.toMatch(/Nothing was changed/);
+    const created = (JSON.parse(await storeState()) as { secrets: string[] }).secrets.find(
+      (n) => n !== DEV_KID,
+    );
+    expect(created).toBeDefined();
+    // The late write lands: the new kid is published and signs, with its private key.
+    await until(
+      async () => (await call('/.well-known/jwks.json', { auth: false })).json,
+      (j) => JSON.stringify(j).includes(String(created)),
+    );
+    const signed = await call('/admin/keys/sign', { json: { id: 'late-write' } });
+    expect(signed.status).toBe(200);
+    expect(signed.json['kid']).toBe(created);
+    const verified = await call('/verify-signature', {
+      auth: false,
+      json: { payload: signed.json['payload'], signature: signed.json['signature'], kid: created },
+    });
+    expect(verified.json['verified']).toBe(true);
+    // Once the bound has passed, the next operation finds the rotate committed and goes on.
+    await waitOutLateWrites();
+    const list = await call('/admin/deployments/default/keysets', { method: 'GET' });
+    expect(list.json['version']).toBe(1);
+    const next = await call('/admin/keys/rotate', { json: {} });
+    expect(next.status).toBe(200);
+    expect(next.json['previous_kid']).toBe(created);
+    const secrets = (JSON.parse(await storeState()) as { secrets: string[] }).secrets;
+    expect(secrets).toContain(created);
+  });
+
+  it('answers 503 outcome unknown when creating the private key fails with a 5xx, and settles to nothing changed', async () => {
     const before = await storeState();
     edge.api.state.injectFault({ method: 'POST', path: /\/secrets$/, status: 500 });
-    expect((await call('/admin/keys/rotate', { json: {} })).status).toBe(502);
-    expect(await storeState()).toBe(before);
+    const res = await call('/admin/keys/rotate', { json: {} });
+    expect(res.status).toBe(503);
+    expect(res.json).toMatchObject({ code: 'outcome_unknown', outcome: 'unknown' });
+    await waitOutLateWrites();
+    const doctor = await call('/admin/deployments/default/keysets', { method: 'GET' });
+    expect(doctor.status).toBe(200);
+    expect((await call('/admin/keys/rotate', { json: {} })).status).toBe(200);
+    expect(JSON.parse(await storeState()).secrets.length).toBe(
+      JSON.parse(before).secrets.length + 1,
+    );
   });
 
   it('answers 504 when the Fastly API is slower than the bound, and leaves the stores consistent', async () => {
@@ -186,14 +276,14 @@ describe('a failing or slow Fastly API', () => {
     expect(missing.json['code']).toBe('not_configured');
   });
 
-  it('answers 502 when the lease cannot be taken, and changes nothing', async () => {
+  it('answers 502 when the lease cannot be taken, and says no key store was changed', async () => {
     const before = await storeState();
     edge.api.state.injectFault({ method: 'PUT', path: /\/kv\/[^/]+\/keys\//, status: 503 });
     const res = await call('/admin/deployments/default/keysets', { json: {} });
     expect(res.status).toBe(502);
     expect(res.json).toMatchObject({ code: 'upstream_failed', committed: false });
     expect(String(res.json['detail'])).toMatch(
-      /Taking the deployment lease failed, so nothing was changed/,
+      /Taking the deployment lease failed, so no key store was changed/,
     );
     expect(await storeState()).toBe(before);
     expect(await edge.client.kvGet(edge.stores.locksStoreId, 'default')).toBeNull();

@@ -31,6 +31,31 @@ export function expectConsistent(store: FakeKeyStore, allowedOrphans: string[] =
   }
 }
 
+/**
+ * What must hold even while an operation's outcome is pending (a partial or late write): every
+ * published kid, in Trusted Server's items and in the keyring, has its JWK and private key, and
+ * every private key is listed in the keyring or named in `journal`.
+ */
+export function expectSafe(store: FakeKeyStore, journal: string[]): void {
+  const published = parseActiveKids(store.items.get('active-kids') ?? null);
+  for (const kid of published) {
+    expect(store.items.has(kid), `JWK of published ${kid}`).toBe(true);
+    expect(store.secrets.has(kid), `private key of published ${kid}`).toBe(true);
+  }
+  const text = store.items.get('keyring');
+  const listed = new Set(journal);
+  if (text === undefined) for (const key of store.items.keys()) listed.add(key);
+  for (const k of text === undefined ? [] : parseKeyring(text).keysets) {
+    listed.add(k.id);
+    if (k.state !== 'DEACTIVATED') {
+      expect(store.secrets.has(k.id), `private key of published ${k.id}`).toBe(true);
+    }
+  }
+  for (const name of store.secrets.keys()) {
+    expect(listed.has(name), `secret ${name} is listed`).toBe(true);
+  }
+}
+
 /** A snapshot of the whole fake, for "nothing changed" assertions. */
 export function snapshot(store: FakeKeyStore): string {
   return JSON.stringify({ items: [...store.items].sort(), secrets: [...store.secrets].sort() });

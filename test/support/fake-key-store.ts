@@ -12,7 +12,10 @@ export interface Fault {
   call: Call;
   /** Which call of that kind fails, 1-based; default the next one. */
   nth?: number;
-  /** `before`: nothing applies; `after`: it applies, then fails; `partial`: a bulk applies its first `applied` ops. */
+  /**
+   * `before`: refused (a 4xx), nothing applies; `after`: it applies, then the answer is lost (a
+   * timeout); `partial`: a bulk applies its first `applied` ops, then a 5xx.
+   */
   mode?: 'before' | 'after' | 'partial';
   applied?: number;
   code?: 'upstream_failed' | 'upstream_timeout';
@@ -87,10 +90,16 @@ export class FakeKeyStore implements KeyStoreApi {
 }
 
 function failure(fault: Fault): TskError {
-  return new TskError(
-    fault.code ?? 'upstream_failed',
-    `injected ${fault.mode ?? 'before'} failure of ${fault.call}`,
-  );
+  const mode = fault.mode ?? 'before';
+  // A refusal is a definite 4xx; the others leave the outcome unknown to the caller.
+  const details =
+    mode === 'before'
+      ? { status: 400, outcome: 'refused' }
+      : mode === 'after'
+        ? {}
+        : { status: 503 };
+  const code = fault.code ?? (mode === 'after' ? 'upstream_timeout' : 'upstream_failed');
+  return new TskError(code, `injected ${mode} failure of ${fault.call}`, { details });
 }
 
 /** A deterministic Random: bytes from a counter, so kids and keys are reproducible. */

@@ -1,33 +1,22 @@
 // The rotation engine: reads a deployment's authoritative state through the management API,
-// applies one lifecycle operation and commits it in DESIGN.md's order — private key first, then
-// one bulk config update, secret deletions last — undoing what it wrote when a step fails.
+// applies one lifecycle operation and commits it in the order docs/architecture.md gives: intent
+// journal first, then the private key, then one bulk config update, secret deletions last. A write
+// whose outcome is unknown is never compensated: its intent stays in the journal and is settled
+// once no late write can land (see ./journal.ts).
 import { generateSeed, publicKeyOf } from '../crypto/ed25519.js';
 import { TskError, hasCode } from '../errors.js';
 import { publicJwk } from '../keys/jwk.js';
 import { assertKidFormat, assertNewKid, dateKid, uniqueKid } from '../keys/kid.js';
 import { encodeSeed } from '../keys/seed-encoding.js';
-import type { Clock, ConfigItemOp, KeyStoreApi, Random } from '../ports.js';
+import type { Clock, KeyStoreApi, Random } from '../ports.js';
 import { expiryOf, serializeKeyring, type Keyring, type Keyset } from './document.js';
-import {
-  ITEM_KEYS,
-  itemOpsFor,
-  loadKeyring,
-  revertOps,
-  type LoadedKeyring,
-} from './store-items.js';
+import { describeSettlement, planSettlement, type Intent, type IntentBody } from './journal.js';
+import { LATE_WRITE_BOUND_MS, type Lease, type MutationGuard } from './lease.js';
+import { writeOutcome } from './outcome.js';
+import { itemOpsFor, loadKeyring, type LoadedKeyring } from './store-items.js';
 import { findKeyset, transition, type Operation } from './transitions.js';
 
-/** A held lease: its deadline and how to give it back. */
-export interface Lease {
-  expiresAtMs: number;
-  release(): Promise<void>;
-}
-
-/** Serializes mutations of one deployment (the KV lease); absent, the engine does not lock. */
-export interface MutationGuard {
-  /** Takes the deployment's lease for `operation` or throws `operation_in_progress`. */
-  acquire(deployment: string, operation: Operation): Promise<Lease>;
-}
+export type { Lease, MutationGuard } from './lease.js';
 
 /** What the engine needs. */
 export interface EngineDeps {
@@ -39,6 +28,8 @@ export interface EngineDeps {
   guard?: MutationGuard;
   /** Bound of one management-API call: no write starts unless it can finish inside the lease. */
   callTimeoutMs?: number;
+  /** How long after it was sent a write may still land; default LATE_WRITE_BOUND_MS. */
+  lateWriteBoundMs?: number;
 }
 
 /** One request to change the keyring. */
@@ -62,17 +53,16 @@ export interface MutationResult {
   before: Keyring;
   after: Keyring;
   adopted: boolean;
+  /** An earlier operation's intent this one settled first, described for the audit trail. */
+  settled?: string;
   /** Things that went wrong after the commit and need no action now (e.g. a lease not released). */
   warnings: string[];
 }
 
-/** A commit in flight, as recovery needs it. */
-interface CommitAttempt {
-  before: Keyring;
-  after: Keyring;
-  items: ReadonlyMap<string, string>;
-  ops: ConfigItemOp[];
-  createdSecret: string | undefined;
+/** What the engine has to do with the lease when the operation ends. */
+interface Ending {
+  /** Keep the intent, settleable from this time; absent: clear it and release. */
+  keepUntilMs?: number;
 }
 
 /** Applies lifecycle operations to one deployment's stores. */
@@ -94,20 +84,68 @@ export class KeyringEngine {
   async mutate(request: MutationRequest): Promise<MutationResult> {
     if (request.id !== undefined) assertKidFormat(request.id);
     if (request.kid !== undefined) assertNewKid(request.kid);
-    const lease = await this.deps.guard?.acquire(this.deps.deployment, request.operation);
+    const taken = await this.deps.guard?.acquire(this.deps.deployment, request.operation, (i) =>
+      this.settle(i),
+    );
+    const lease = taken?.lease;
+    const ending: Ending = {};
     let result: MutationResult | undefined;
     try {
-      result = await this.commit(request, lease);
+      result = await this.commit(request, lease, ending);
+      if (taken?.settled !== undefined) result.settled = taken.settled;
       return result;
     } finally {
-      try {
-        await lease?.release();
-      } catch {
-        // The commit stands; the lease lapses at its bound. Say so, but do not fail the operation.
-        result?.warnings.push(
-          'the deployment lease could not be released; it expires within 120 s',
-        );
-      }
+      await this.end(lease, ending, result);
+    }
+  }
+
+  /**
+   * Takes the deployment's lease and gives it back: an earlier operation's intent that may be
+   * settled is settled on the way, and a lease left by a dead operation is cleared. What
+   * `doctor --repair` does; resolves to what was settled, if anything.
+   */
+  async repair(): Promise<{ settled?: string }> {
+    const guard = this.deps.guard;
+    if (!guard) return {};
+    const { lease, settled } = await guard.acquire(this.deps.deployment, 'repair', (i) =>
+      this.settle(i),
+    );
+    await lease.release();
+    return settled === undefined ? {} : { settled };
+  }
+
+  /**
+   * Settles an earlier operation's intent from an authoritative read: completes an update that
+   * landed, or puts back what one that did not land changed and deletes the key it created. The
+   * config is put right before any private key is deleted; if that fails, nothing is deleted and
+   * the intent stays. Returns one line describing what it did.
+   */
+  async settle(intent: Intent | IntentBody): Promise<string> {
+    const { api } = this.deps;
+    const items = await api.readConfigItems();
+    const names = new Set(await api.listSecretNames());
+    const plan = planSettlement(intent, items, names);
+    if (plan.configOps.length > 0) await api.patchConfigItems(plan.configOps);
+    for (const name of plan.deleteSecrets) await api.deleteSecret(name);
+    return describeSettlement(intent, plan);
+  }
+
+  private async end(
+    lease: Lease | undefined,
+    ending: Ending,
+    result: MutationResult | undefined,
+  ): Promise<void> {
+    if (!lease) return;
+    try {
+      if (ending.keepUntilMs === undefined) await lease.release();
+      else await lease.leave(ending.keepUntilMs);
+    } catch {
+      // The commit (or refusal) stands; the lease lapses at its bound, and any intent is still
+      // in the record. Say so, but do not fail the operation.
+      const bound = Math.round((lease.expiresAtMs - this.deps.clock.now()) / 1000);
+      result?.warnings.push(
+        `the deployment lease could not be released; the deployment stays locked for up to ${Math.max(0, bound)} s`,
+      );
     }
   }
 
@@ -118,14 +156,26 @@ export class KeyringEngine {
     if (this.deps.clock.now() + budget > lease.expiresAtMs) {
       throw new TskError(
         'upstream_timeout',
-        'the operation ran out of its 120 s bound before committing; nothing was changed',
+        'the operation ran out of its lease before its first write; nothing was changed',
+        { details: { committed: false, outcome: 'not_committed' } },
       );
     }
+  }
+
+  /** When an intent whose settlement failed with `err` may be settled again. */
+  private settleRetryAt(err: unknown): number {
+    const wait = writeOutcome(err) === 'unknown' ? this.lateBound() : 0;
+    return this.deps.clock.now() + wait;
+  }
+
+  private lateBound(): number {
+    return this.deps.lateWriteBoundMs ?? LATE_WRITE_BOUND_MS;
   }
 
   private async commit(
     request: MutationRequest,
     lease: Lease | undefined,
+    ending: Ending,
   ): Promise<MutationResult> {
     const { api, clock } = this.deps;
     const { keyring: before, items, adopted } = await this.read();
@@ -158,9 +208,25 @@ export class KeyringEngine {
     }
     after.version = before.version + 1;
     const ops = itemOpsFor(items, before, after);
+    const intent: IntentBody = {
+      operation: request.operation,
+      recorded_at: nowIso,
+      before_version: before.version,
+      keyring: serializeKeyring(after),
+      restore: Object.fromEntries(ops.map((op) => [op.key, items.get(op.key) ?? null])),
+      ...(created ? { create_secret: id } : {}),
+      ...(removed ? { delete_secret: removed.id } : {}),
+    };
+    const unknown = (err: unknown, sentAtMs: number): TskError => {
+      ending.keepUntilMs = sentAtMs + this.lateBound();
+      return unknownOutcome(err, intent, ending.keepUntilMs, before);
+    };
 
     this.checkDeadline(lease);
+    // Nothing is written to the key stores unless the journal holds the intent first.
+    if (lease) await lease.journal(intent);
     if (created) {
+      const sentAt = clock.now();
       try {
         await api.createSecret(id, created.secret);
       } catch (err) {
@@ -168,28 +234,92 @@ export class KeyringEngine {
           throw new TskError(
             'kid_exists',
             `a private key named "${id}" already exists in the secret store; choose another kid`,
+            { details: { outcome: 'not_committed', committed: false } },
           );
         }
-        // The create may have landed although its answer did not arrive (a timeout): take it back.
-        await api.deleteSecret(id).catch(() => false);
-        throw err;
+        if (writeOutcome(err) === 'refused') throw notCommitted(err);
+        throw unknown(err, sentAt);
       }
     }
+    this.checkDeadlineAfterWrite(lease, ending);
+    const sentAt = clock.now();
     try {
-      this.checkDeadline(lease);
       await api.patchConfigItems(ops);
     } catch (err) {
-      await this.recover(err, {
-        before,
-        after,
-        items,
-        ops,
-        createdSecret: created ? id : undefined,
-      });
+      if (writeOutcome(err) === 'unknown') {
+        // Positive evidence is final: if the new keyring is already there, it committed.
+        if (!(await this.landedNow(intent))) throw unknown(err, sentAt);
+      } else {
+        // Refused: it will not land later, so it can be settled now (restoring any part a
+        // non-atomic bulk applied, and deleting the key this operation created).
+        try {
+          await this.settle(intent);
+        } catch (cleanup) {
+          ending.keepUntilMs = this.settleRetryAt(cleanup);
+          throw notCommitted(
+            err,
+            `the cleanup failed too (${describe(cleanup)}); the journal keeps it and the next operation or tsctl doctor --repair finishes it`,
+          );
+        }
+        throw notCommitted(err);
+      }
     }
-    if (removed) await this.deleteRemovedSecret(removed.id, after);
+    // The keyring committed. What is left (a remove's private key, items a partial bulk missed)
+    // is settled from the journal; if that fails the intent stays and the next operation does it.
+    const warnings: string[] = [];
+    if (removed || ending.keepUntilMs !== undefined) {
+      try {
+        await this.settle(intent);
+      } catch (err) {
+        ending.keepUntilMs = this.settleRetryAt(err);
+        if (removed) {
+          throw new TskError(
+            err instanceof TskError ? err.code : 'upstream_failed',
+            `key set "${removed.id}" was removed from the keyring and unpublished, but deleting its private key failed (${describe(err)}); the journal keeps it, and the next operation on this deployment or tsctl doctor --repair deletes it`,
+            {
+              cause: err,
+              details: {
+                committed: true,
+                outcome: 'committed',
+                keyring: after,
+                pending_secret_deletion: removed.id,
+              },
+            },
+          );
+        }
+        warnings.push(
+          `the keyring committed, but completing Trusted Server's items failed (${describe(err)}); the next operation completes them`,
+        );
+      }
+      if (ending.keepUntilMs === undefined) delete ending.keepUntilMs;
+    }
     const keyset = removed ?? findKeyset(after, id);
-    return { operation: request.operation, keyset, before, after, adopted, warnings: [] };
+    return { operation: request.operation, keyset, before, after, adopted, warnings };
+  }
+
+  /**
+   * Between the private key and the config update: if the lease is too short for the update,
+   * stop. The key is kept in the journal, which the next operation settles.
+   */
+  private checkDeadlineAfterWrite(lease: Lease | undefined, ending: Ending): void {
+    if (!lease) return;
+    const budget = this.deps.callTimeoutMs ?? 15_000;
+    if (this.deps.clock.now() + budget <= lease.expiresAtMs) return;
+    ending.keepUntilMs = this.deps.clock.now();
+    throw notCommitted(
+      new TskError('upstream_timeout', 'the operation ran out of its lease between two writes'),
+      'its new private key stays in the journal until the next operation deletes it',
+    );
+  }
+
+  /** True when the intent's keyring is in the store now (false also when that cannot be read). */
+  private async landedNow(intent: IntentBody): Promise<boolean> {
+    try {
+      const items = await this.deps.api.readConfigItems();
+      return items.get('keyring') === intent.keyring;
+    } catch {
+      return false;
+    }
   }
 
   private async createdKeyset(
@@ -230,87 +360,6 @@ export class KeyringEngine {
   }
 
   /**
-   * After a failed bulk update, finds out what landed. If the new keyring did (the answer was
-   * lost, or a non-atomic bulk stopped after it), the commit stands and the rest of its items are
-   * completed; otherwise everything is undone.
-   */
-  private async recover(cause: unknown, attempt: CommitAttempt): Promise<void> {
-    const { api } = this.deps;
-    let current: Map<string, string> | undefined;
-    try {
-      current = await api.readConfigItems();
-    } catch {
-      current = undefined;
-    }
-    if (current?.get(ITEM_KEYS.keyring) === serializeKeyring(attempt.after)) {
-      const remaining = itemOpsFor(current, attempt.before, attempt.after);
-      if (remaining.length === 0) return;
-      try {
-        await api.patchConfigItems(remaining);
-        return;
-      } catch (err) {
-        throw new TskError(
-          err instanceof TskError ? err.code : 'upstream_failed',
-          `the keyring committed (version ${attempt.after.version}) but ${remaining.length} of Trusted Server's items could not be brought in line; the next operation repairs them`,
-          { cause: err, details: { committed: true, keyring: attempt.after } },
-        );
-      }
-    }
-    await this.undo(cause, attempt, current);
-  }
-
-  /**
-   * Puts back what a failed bulk update may have applied, then deletes the new private key.
-   * If the config cannot be restored, the key is kept: a published kid must never lack it.
-   */
-  private async undo(
-    cause: unknown,
-    attempt: CommitAttempt,
-    current: Map<string, string> | undefined,
-  ): Promise<never> {
-    const { api } = this.deps;
-    const { ops, items: original, createdSecret } = attempt;
-    let restored = false;
-    try {
-      const revert = revertOps(ops, original, current ?? (await api.readConfigItems()));
-      if (revert.length > 0) await api.patchConfigItems(revert);
-      restored = true;
-    } catch {
-      restored = false;
-    }
-    let keptSecret: string | undefined;
-    if (createdSecret !== undefined) {
-      if (restored) {
-        try {
-          await api.deleteSecret(createdSecret);
-        } catch {
-          keptSecret = createdSecret;
-        }
-      } else {
-        keptSecret = createdSecret;
-      }
-    }
-    const base =
-      cause instanceof TskError
-        ? cause
-        : new TskError('internal', 'the config update failed', { cause });
-    const note = restored
-      ? keptSecret
-        ? ` Nothing was published, but the new private key "${keptSecret}" could not be deleted; remove it with the remove operation.`
-        : ' Nothing was changed.'
-      : ' The config store could not be verified afterwards; list the key sets before retrying.';
-    throw new TskError(base.code, `${base.message}.${note}`, {
-      cause: base,
-      details: {
-        ...base.details,
-        committed: false,
-        config_restored: restored,
-        ...(keptSecret ? { kept_secret: keptSecret } : {}),
-      },
-    });
-  }
-
-  /**
    * `remove` of an id the keyring does not list: if a private key by that name is left (an
    * earlier remove was interrupted after unpublishing), delete it; otherwise `keyset_not_found`.
    * Such a key is unpublished by construction, so deleting it cannot break verification.
@@ -332,17 +381,51 @@ export class KeyringEngine {
       warnings: [],
     };
   }
+}
 
-  private async deleteRemovedSecret(id: string, after: Keyring): Promise<void> {
-    try {
-      await this.deps.api.deleteSecret(id);
-    } catch (err) {
-      const base = err instanceof TskError ? err : undefined;
-      throw new TskError(
-        base?.code ?? 'upstream_failed',
-        `key set "${id}" was removed from the keyring and unpublished, but deleting its private key failed (${base?.message ?? 'unknown error'}); run remove again to delete it`,
-        { cause: err, details: { committed: true, keyring: after, orphaned_secret: id } },
-      );
-    }
-  }
+function describe(err: unknown): string {
+  return err instanceof TskError ? err.message : 'unknown error';
+}
+
+/** A write that was refused: nothing of this operation is in the stores. */
+function notCommitted(err: unknown, extra?: string): TskError {
+  const base = err instanceof TskError ? err : new TskError('internal', 'the write failed');
+  const note = extra ? ` Nothing was published, but ${extra}.` : ' Nothing was changed.';
+  return new TskError(base.code, `${base.message}.${note}`, {
+    cause: base,
+    details: { ...base.details, committed: false, outcome: 'not_committed' },
+  });
+}
+
+/**
+ * A write whose answer never came: it may have landed or may still land, so nothing is undone
+ * and the caller is told how to find out.
+ */
+function unknownOutcome(
+  err: unknown,
+  intent: IntentBody,
+  settlesAtMs: number,
+  before: Keyring,
+): TskError {
+  const base = err instanceof TskError ? err : new TskError('internal', 'the write failed');
+  const at = new Date(settlesAtMs).toISOString();
+  const code = base.code === 'upstream_timeout' ? 'upstream_timeout' : 'outcome_unknown';
+  return new TskError(
+    code,
+    `${base.message}. The outcome of this ${intent.operation} is unknown: the write may still land until ${at}. Nothing was undone. List the key sets after that time to see whether it took effect (version ${before.version + 1} means it did); the next operation on this deployment, or tsctl doctor --repair, settles it`,
+    {
+      cause: base,
+      details: {
+        ...base.details,
+        outcome: 'unknown',
+        settles_at: at,
+        retryAfterSeconds: Math.max(
+          1,
+          Math.ceil((settlesAtMs - Date.parse(intent.recorded_at)) / 1000),
+        ),
+        keyring_version_if_committed: before.version + 1,
+        ...(intent.create_secret ? { created_secret: intent.create_secret } : {}),
+      },
+    },
+  );
 }

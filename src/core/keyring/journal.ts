@@ -1,0 +1,180 @@
+// The intent journal: before its first write, an operation records what it will write and what
+// it will create or delete, in the deployment's lock record. If the operation then dies, or a
+// write's outcome is unknown (a timeout: the write may still land later), the next operation on
+// the deployment, or `doctor`, settles it from an authoritative read once no late write can land
+// any more: it completes an update that landed and undoes one that did not. Nothing is ever
+// compensated while a write that may still land could refer to it. See docs/architecture.md,
+// "Commit order, unknown outcomes and the intent journal".
+import * as z from 'zod/mini';
+import type { ConfigItemOp } from '../ports.js';
+import { parseKeyring, type Keyring } from './document.js';
+import { derivedItems, ITEM_KEYS } from './store-items.js';
+
+const iso = z.iso.datetime();
+
+const IntentSchema = z.object({
+  operation: z.string(),
+  request_id: z.string(),
+  holder: z.string(),
+  recorded_at: iso,
+  /** The keyring version the operation started from. */
+  before_version: z.number(),
+  /**
+   * The exact `keyring` item text the operation's config update writes. Finding it in the store
+   * is the proof that the update landed (nothing else writes this version under the lock).
+   */
+  keyring: z.string(),
+  /** Every config item the update writes or deletes, with the value it had before (null: absent). */
+  restore: z.record(z.string(), z.nullable(z.string())),
+  /** A private key this operation creates; it did not exist when the operation was planned. */
+  create_secret: z.optional(z.string()),
+  /** A private key this operation deletes once the key is unpublished (remove). */
+  delete_secret: z.optional(z.string()),
+});
+
+/** One operation's recorded intent. Holds names, public JWKs and versions: never a secret. */
+export type Intent = z.infer<typeof IntentSchema>;
+
+/** An intent as the engine states it; the lease adds who recorded it. */
+export type IntentBody = Omit<Intent, 'request_id' | 'holder'>;
+
+const HolderSchema = z.object({
+  operation: z.string(),
+  holder: z.string(),
+  request_id: z.string(),
+  started_at: iso,
+  expires_at: iso,
+});
+
+/** Who holds a deployment's lease, and until when. */
+export type LeaseHolderRecord = z.infer<typeof HolderSchema>;
+
+const LockRecordSchema = z.object({
+  /** The operation running now; null when none is (only a pending intent is left). */
+  lease: z.nullable(HolderSchema),
+  /** An intent whose outcome is not settled yet. */
+  intent: z.nullable(IntentSchema),
+  /** From when the intent may be settled (no write it made can land any more). */
+  settles_at: z.optional(iso),
+});
+
+/** A deployment's record in the lock store: its lease and its journal. */
+export type LockRecord = z.infer<typeof LockRecordSchema>;
+
+/**
+ * Parses a lock record; a record in the earlier format (a bare lease) reads as a lease without
+ * an intent. Null when unreadable (then it is treated as abandoned once the bound has passed).
+ */
+export function parseLockRecord(text: string): LockRecord | null {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    return null;
+  }
+  const record = LockRecordSchema.safeParse(json);
+  if (record.success) return record.data;
+  const bare = HolderSchema.safeParse(json);
+  return bare.success ? { lease: bare.data, intent: null } : null;
+}
+
+/** The record as stored. */
+export function serializeLockRecord(record: LockRecord): string {
+  return JSON.stringify(record);
+}
+
+/**
+ * When a pending intent may be settled: the time its operation marked, or else (the operation
+ * died without saying) the end of its lease plus the late-write bound, since no write starts
+ * after the lease ends and none lands later than the bound after it started.
+ */
+export function settlesAtMs(record: LockRecord, lateWriteBoundMs: number): number {
+  if (record.settles_at !== undefined) return Date.parse(record.settles_at);
+  if (record.lease !== null) return Date.parse(record.lease.expires_at) + lateWriteBoundMs;
+  return 0;
+}
+
+/** What settling an intent does to the stores. */
+export interface Settlement {
+  /** True when the operation's config update is in the store: it committed. */
+  landed: boolean;
+  /** Config writes that complete a landed update, or put back what a failed one changed. */
+  configOps: ConfigItemOp[];
+  /** Private keys to delete: a removed key's, or one an update that did not land created. */
+  deleteSecrets: string[];
+}
+
+/**
+ * Decides, from an authoritative read of the config items and the secret names, how to settle an
+ * intent. Landed: the items it touched are brought to what its keyring implies and a removed
+ * key's private key is deleted. Not landed: the items it touched get their earlier values back
+ * and the private key it created, if it exists, is deleted (after the items are restored: the
+ * caller applies `configOps` first, and deletes nothing if that fails).
+ */
+export function planSettlement(
+  intent: IntentBody,
+  items: ReadonlyMap<string, string>,
+  secretNames: ReadonlySet<string>,
+): Settlement {
+  const landed = items.get(ITEM_KEYS.keyring) === intent.keyring;
+  const configOps: ConfigItemOp[] = [];
+  const deleteSecrets: string[] = [];
+  if (landed) {
+    const after: Keyring = parseKeyring(intent.keyring);
+    const wanted = derivedItems(after);
+    // JWKs and `active-kids` before `current-kid`, deletions last, as a commit orders them.
+    for (const key of orderedKeys(Object.keys(intent.restore))) {
+      const want = wanted.get(key);
+      const have = items.get(key);
+      if (want !== undefined && have !== want) configOps.push({ op: 'upsert', key, value: want });
+    }
+    for (const key of Object.keys(intent.restore)) {
+      if (!wanted.has(key) && items.has(key)) configOps.push({ op: 'delete', key });
+    }
+    const gone = intent.delete_secret;
+    if (gone !== undefined && secretNames.has(gone) && !after.keysets.some((k) => k.id === gone)) {
+      deleteSecrets.push(gone);
+    }
+  } else {
+    // In reverse commit order, so a kid is unpublished before its JWK goes.
+    for (const key of orderedKeys(Object.keys(intent.restore)).reverse()) {
+      const before = intent.restore[key] ?? null;
+      const have = items.get(key);
+      if (before === null) {
+        if (have !== undefined) configOps.push({ op: 'delete', key });
+      } else if (have !== before) {
+        configOps.push({ op: 'upsert', key, value: before });
+      }
+    }
+    const created = intent.create_secret;
+    if (created !== undefined && secretNames.has(created)) deleteSecrets.push(created);
+  }
+  return { landed, configOps, deleteSecrets };
+}
+
+/** One line for the audit trail and the log: what a settlement found and did. */
+export function describeSettlement(
+  intent: IntentBody & { request_id?: string },
+  settlement: Settlement,
+): string {
+  const request = intent.request_id ? `request ${intent.request_id}, ` : '';
+  const what = `${intent.operation} (${request}from keyring version ${intent.before_version})`;
+  const verdict = settlement.landed ? 'had committed' : 'had not committed';
+  const items = settlement.configOps.length;
+  const secrets = settlement.deleteSecrets.length
+    ? `, deleted private key ${settlement.deleteSecrets.join(', ')}`
+    : '';
+  return `${what} ${verdict}; ${items === 0 ? 'no config item needed' : `${items} config item(s)`} ${settlement.landed ? 'completed' : 'restored'}${secrets}`;
+}
+
+const FIXED_ORDER: readonly string[] = [
+  ITEM_KEYS.activeKids,
+  ITEM_KEYS.currentKid,
+  ITEM_KEYS.keyring,
+];
+
+/** JWK items first, then `active-kids`, `current-kid` and `keyring`: the order a commit writes. */
+function orderedKeys(keys: readonly string[]): string[] {
+  const jwks = keys.filter((k) => !FIXED_ORDER.includes(k));
+  return [...jwks, ...FIXED_ORDER.filter((k) => keys.includes(k))];
+}

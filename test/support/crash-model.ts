@@ -1,0 +1,330 @@
+// The crash-and-fault run: random sequences of lifecycle operations, each in its own "process"
+// with faults injected at any management call (refused, timed out with the write landing later or
+// never, answer lost, bulk applied in part) and process kills at random points, against the model
+// world. After every step it checks the stores' invariants; at the end it lets every late write
+// land or die, repairs, and checks that the stores are whole again. Used by the bounded run in
+// `npm test` and by the long one in `npm run test:soak`.
+import fc from 'fast-check';
+import { expect } from 'vitest';
+import { TskError } from '../../src/core/errors.js';
+import { parseActiveKids } from '../../src/core/keys/active-kids.js';
+import { parseKeyring, PUBLISHED_STATES } from '../../src/core/keyring/document.js';
+import { KeyringEngine, type MutationRequest } from '../../src/core/keyring/engine.js';
+import { parseLockRecord } from '../../src/core/keyring/journal.js';
+import { KvLease } from '../../src/core/keyring/lease.js';
+import { derivedItems } from '../../src/core/keyring/store-items.js';
+import type { Random } from '../../src/core/ports.js';
+import {
+  CALL_TIMEOUT_MS,
+  Killed,
+  ModelWorld,
+  type CallName,
+  type FaultKind,
+} from './model-world.js';
+
+const DEV_JWK =
+  '{"kty":"OKP","crv":"Ed25519","x":"UVTi04QLrIuB7jXpVfHjUTVN5aIdcbPNr50umTtN8pw","alg":"EdDSA","kid":"ts-2025-10-A"}';
+const DEV_SEED = 'NVnTYrw5xoyTJDOwoUWoPJO3A6UCCXOJJUzgGTxxx7k=';
+const DEPLOYMENT = 'default';
+const LEASE_MS = 120_000;
+const LATE_MS = 120_000;
+
+const FAULTS: readonly FaultKind[] = [
+  'refused',
+  'late',
+  'lost',
+  'partial',
+  'kill-before',
+  'kill-inflight',
+  'kill-after',
+];
+const OPERATIONS = [
+  'rotate',
+  'prepare',
+  'activate',
+  'taint',
+  'deactivate',
+  'restore',
+  'remove',
+  'repair',
+] as const;
+
+/** One step of a run. */
+export interface Step {
+  op: (typeof OPERATIONS)[number];
+  pick: number;
+  faults: Array<FaultKind | null>;
+  advanceMs: number;
+  inFlight: Array<'land' | 'drop' | 'keep'>;
+}
+
+/** Totals over all runs, for the report. */
+export interface ModelTotals {
+  runs: number;
+  operations: number;
+  committed: number;
+  refusedOrFailed: number;
+  unknown: number;
+  calls: number;
+  faults: number;
+  kills: number;
+  lateLanded: number;
+  lateDropped: number;
+  violations: number;
+  /** How often each error code was answered. */
+  errors: Record<string, number>;
+}
+
+const stepArb: fc.Arbitrary<Step> = fc.record({
+  op: fc.constantFrom(...OPERATIONS),
+  pick: fc.nat({ max: 20 }),
+  // About one call in eight fails, in one of the ways above.
+  faults: fc.array(
+    fc.oneof(
+      { arbitrary: fc.constant(null), weight: 7 },
+      { arbitrary: fc.constantFrom(...FAULTS), weight: 1 },
+    ),
+    { maxLength: 14 },
+  ),
+  advanceMs: fc.oneof(
+    fc.integer({ min: 0, max: 5_000 }),
+    fc.integer({ min: 0, max: LEASE_MS + LATE_MS + 60_000 }),
+  ),
+  inFlight: fc.array(fc.constantFrom('land' as const, 'drop' as const, 'keep' as const), {
+    maxLength: 4,
+  }),
+});
+
+/** Runs `runs` random sequences of `minSteps`–`maxSteps` steps; throws on the first violation. */
+export async function runCrashModel(options: {
+  runs: number;
+  minSteps: number;
+  maxSteps: number;
+  seed: number;
+}): Promise<ModelTotals> {
+  const totals: ModelTotals = {
+    runs: 0,
+    operations: 0,
+    committed: 0,
+    refusedOrFailed: 0,
+    unknown: 0,
+    calls: 0,
+    faults: 0,
+    kills: 0,
+    lateLanded: 0,
+    lateDropped: 0,
+    violations: 0,
+    errors: {},
+  };
+  const property = fc.asyncProperty(
+    fc.array(stepArb, { minLength: options.minSteps, maxLength: options.maxSteps }),
+    fc.infiniteStream(fc.boolean()),
+    async (steps, coins) => {
+      const coin = coins[Symbol.iterator]();
+      const flip = (): boolean => coin.next().value === true;
+      try {
+        await playRun(steps, flip, totals);
+      } catch (err) {
+        totals.violations++;
+        throw err;
+      }
+    },
+  );
+  await fc.assert(property, { numRuns: options.runs, seed: options.seed, endOnFailure: true });
+  return totals;
+}
+
+async function playRun(steps: Step[], flip: () => boolean, totals: ModelTotals): Promise<void> {
+  const world = new ModelWorld('2026-11-22T09:00:00.000Z', LATE_MS);
+  world.items.set('ts-2025-10-A', DEV_JWK);
+  world.items.set('current-kid', 'ts-2025-10-A');
+  world.items.set('active-kids', 'ts-2025-10-A');
+  world.secrets.set('ts-2025-10-A', DEV_SEED);
+  let lastVersion = 0;
+  let n = 0;
+  const random = seededRandom(steps.length * 7919 + 17);
+
+  for (const step of steps) {
+    n++;
+    const before = world.items.get('keyring');
+    const engine = processEngine(
+      world,
+      random,
+      `r${n}`,
+      (_call, index) => step.faults[index] ?? undefined,
+    );
+    const request = requestFor(step, world);
+    totals.operations++;
+    let outcome: 'committed' | 'not_committed' | 'unknown' | 'refused' = 'refused';
+    try {
+      if (request === 'repair') {
+        await engine.repair();
+      } else {
+        const result = await engine.mutate(request);
+        outcome = 'committed';
+        // A success is only ever reported for what is in the store.
+        if (!result.deletedOrphanSecret) {
+          expect(world.items.get('keyring'), 'a reported commit is in the store').toBe(
+            JSON.stringify(result.after),
+          );
+        }
+      }
+    } catch (err) {
+      if (!(err instanceof TskError) && !(err instanceof Killed)) throw err;
+      if (err instanceof TskError) {
+        totals.errors[err.code] = (totals.errors[err.code] ?? 0) + 1;
+        const declared = err.details?.['outcome'];
+        if (declared === 'unknown') outcome = 'unknown';
+        else if (declared === 'not_committed') outcome = 'not_committed';
+      }
+    }
+    if (outcome === 'committed') totals.committed++;
+    else if (outcome === 'unknown') totals.unknown++;
+    else totals.refusedOrFailed++;
+    if (outcome === 'not_committed') {
+      // "Nothing was published" is a promise: the keyring item is as it was.
+      expect(world.items.get('keyring'), 'a refused operation changed the keyring').toBe(before);
+    }
+    lastVersion = checkInvariants(world, lastVersion, `step ${n} (${step.op})`);
+    // Late writes may land now, be lost, or wait; then time passes (landing any that are due).
+    let i = 0;
+    world.shuffleInFlight(() => step.inFlight[i++] ?? 'keep');
+    lastVersion = checkInvariants(world, lastVersion, `step ${n} after late writes`);
+    world.advance(step.advanceMs, () => flip());
+    lastVersion = checkInvariants(world, lastVersion, `step ${n} after time passed`);
+  }
+
+  // The end of a bad day: every write still in flight lands or dies, the bounds pass, and one
+  // fault-free repair settles whatever is pending. Then the stores must be whole.
+  world.flush(() => flip());
+  world.advance(LEASE_MS + LATE_MS + CALL_TIMEOUT_MS, () => flip());
+  const engine = processEngine(world, random, 'final', () => undefined);
+  await engine.repair();
+  lastVersion = checkInvariants(world, lastVersion, 'after the final repair');
+  expect(world.kv.size, 'no lease or intent is left').toBe(0);
+  const text = world.items.get('keyring');
+  if (text !== undefined) {
+    const keyring = parseKeyring(text);
+    const wanted = derivedItems(keyring);
+    for (const [key, value] of wanted) {
+      expect(world.items.get(key), `item ${key} agrees with the keyring`).toBe(value);
+    }
+    const listed = new Set(keyring.keysets.map((k) => k.id));
+    for (const name of world.secrets.keys()) {
+      expect(listed.has(name), `private key ${name} is listed once all is settled`).toBe(true);
+    }
+  }
+  totals.calls += world.stats.calls;
+  totals.faults += world.stats.faults;
+  totals.kills += world.stats.kills;
+  totals.lateLanded += world.stats.lateLanded;
+  totals.lateDropped += world.stats.lateDropped;
+  totals.runs++;
+}
+
+function processEngine(
+  world: ModelWorld,
+  random: Random,
+  requestId: string,
+  plan: (call: CallName, index: number) => FaultKind | undefined,
+): KeyringEngine {
+  const view = world.process(plan);
+  const guard = new KvLease(
+    view,
+    world.clock,
+    { holder: 'model', requestId },
+    {
+      operationMs: LEASE_MS,
+      lateWriteMs: LATE_MS,
+    },
+  );
+  return new KeyringEngine({
+    api: view,
+    clock: world.clock,
+    random,
+    deployment: DEPLOYMENT,
+    keyLifetimeDays: 90,
+    guard,
+    callTimeoutMs: CALL_TIMEOUT_MS,
+    lateWriteBoundMs: LATE_MS,
+  });
+}
+
+function requestFor(step: Step, world: ModelWorld): MutationRequest | 'repair' {
+  if (step.op === 'repair') return 'repair';
+  if (step.op === 'rotate' || step.op === 'prepare') return { operation: step.op };
+  const text = world.items.get('keyring');
+  const ids = text ? parseKeyring(text).keysets.map((k) => k.id) : ['ts-2025-10-A'];
+  // Now and then an id the keyring does not list (a removed key, a typo).
+  const id = ids[step.pick % (ids.length + 1)] ?? 'ts-2000-01-01';
+  return { operation: step.op, id };
+}
+
+/**
+ * The invariants, at any moment: every published kid (in Trusted Server's items and in the
+ * keyring) has its JWK and private key; exactly one key is ACTIVE; every private key is listed in
+ * the keyring or the journal; the keyring version never goes back.
+ */
+function checkInvariants(world: ModelWorld, lastVersion: number, where: string): number {
+  const published = parseActiveKids(world.items.get('active-kids') ?? null);
+  for (const kid of published) {
+    expect(world.items.has(kid), `${where}: JWK of published ${kid}`).toBe(true);
+    expect(world.secrets.has(kid), `${where}: private key of published ${kid}`).toBe(true);
+  }
+  const current = world.items.get('current-kid');
+  if (current !== undefined) {
+    expect(published, `${where}: current-kid is published`).toContain(current);
+  }
+  const known = new Set<string>();
+  const lock = world.kv.get(DEPLOYMENT);
+  const record = lock ? parseLockRecord(lock.value) : null;
+  if (lock) expect(record, `${where}: the lock record is readable`).not.toBeNull();
+  for (const name of [record?.intent?.create_secret, record?.intent?.delete_secret]) {
+    if (name) known.add(name);
+  }
+  const text = world.items.get('keyring');
+  let version = lastVersion;
+  if (text === undefined) {
+    for (const kid of published) known.add(kid);
+    for (const key of world.items.keys()) known.add(key);
+  } else {
+    const keyring = parseKeyring(text);
+    version = keyring.version;
+    expect(version, `${where}: the keyring version never goes back`).toBeGreaterThanOrEqual(
+      lastVersion,
+    );
+    expect(
+      keyring.keysets.filter((k) => k.state === 'ACTIVE').length,
+      `${where}: exactly one ACTIVE key`,
+    ).toBe(1);
+    for (const k of keyring.keysets) {
+      known.add(k.id);
+      if (PUBLISHED_STATES.has(k.state)) {
+        expect(world.secrets.has(k.id), `${where}: private key of published ${k.id}`).toBe(true);
+      }
+    }
+  }
+  for (const name of world.secrets.keys()) {
+    expect(known.has(name), `${where}: private key ${name} is in the keyring or the journal`).toBe(
+      true,
+    );
+  }
+  return version;
+}
+
+/** Deterministic randomness for kids and keys, so a failing run replays exactly. */
+function seededRandom(seed: number): Random {
+  let state = seed >>> 0 || 1;
+  return {
+    bytes(n: number): Uint8Array {
+      const out = new Uint8Array(n);
+      for (let i = 0; i < n; i++) {
+        state ^= state << 13;
+        state ^= state >>> 17;
+        state ^= state << 5;
+        out[i] = state & 0xff;
+      }
+      return out;
+    },
+  };
+}
