@@ -104,7 +104,12 @@ function httpError(response: Response, json: unknown): CliError {
   const message =
     firstString(body['detail'], body['error'], body['msg'], body['title']) ??
     `HTTP ${response.status} ${response.statusText}`.trim();
-  return new CliError(code, message, exitCodeFor(response.status, firstString(body['code'])));
+  const outcome = firstString(body['outcome']);
+  return new CliError(
+    code,
+    message,
+    exitCodeFor(response.status, firstString(body['code']), outcome),
+  );
 }
 
 /** Why fetch failed, from its cause chain (`ECONNREFUSED`, `ENOTFOUND` ...), never a URL's credentials. */

@@ -14,6 +14,10 @@ export const EXIT = {
   auth: 4,
   /** Connection refused, timeout, 5xx, or an answer tsctl cannot read. */
   failure: 5,
+  /** A change whose outcome is unknown: it may still take effect. Look with `tsctl doctor`. */
+  unknown: 6,
+  /** `tsctl doctor` found something that needs a person. */
+  unhealthy: 7,
 } as const;
 
 /** One of the exit codes above. */
@@ -56,7 +60,8 @@ export class UsageError extends CliError {
 }
 
 /** The exit code for an HTTP error status and the server's `code`. */
-export function exitCodeFor(status: number, code: string | undefined): ExitCode {
+export function exitCodeFor(status: number, code: string | undefined, outcome?: string): ExitCode {
+  if (outcome === 'unknown') return EXIT.unknown;
   if (code !== undefined && CONFLICT_CODES.has(code)) return EXIT.conflict;
   if (status === 401 || status === 403) return EXIT.auth;
   if (status >= 400 && status < 500) return EXIT.refused;

@@ -91,9 +91,19 @@ function withNextStep(err: unknown, deployment: string): unknown {
       `nothing was changed or retried; check the current state with ${list}, then decide`,
     );
   }
+  const doctor =
+    deployment === 'default'
+      ? '`tsctl doctor`'
+      : `\`tsctl doctor --deployment-name ${deployment}\``;
   if (err.code === 'timeout') {
+    // tsctl's own request timed out: the change may still be committed. Unknown, not failed.
+    return new CliError(err.code, err.message, EXIT.unknown).withHint(
+      `the change may or may not have been committed, and was not retried; check with ${list} or ${doctor}`,
+    );
+  }
+  if (err.exitCode === EXIT.unknown) {
     return err.withHint(
-      `the change may or may not have been committed, and was not retried; check with ${list}`,
+      `the change may still take effect; it was not retried or undone. After the time above, ${doctor} shows the outcome (and --repair settles it); then decide`,
     );
   }
   return err;

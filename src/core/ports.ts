@@ -97,11 +97,14 @@ export interface AuditRecord {
   deployment: string | null;
   keyset: string | null;
   operation: string | null;
-  outcome: 'allowed' | 'refused' | 'failed';
+  /** `unknown`: a change whose writes may still land (see the intent journal). */
+  outcome: 'allowed' | 'refused' | 'failed' | 'unknown';
   status: number;
   error_code: string | null;
   keyring_version_before: number | null;
   keyring_version_after: number | null;
+  /** An earlier operation's pending intent this request settled first, described; else null. */
+  settled: string | null;
 }
 
 /** Where audit lines go (a Fastly log endpoint; a local file). */

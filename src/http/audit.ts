@@ -14,6 +14,8 @@ export interface AuditFacts {
   operation?: string;
   versionBefore?: number;
   versionAfter?: number;
+  /** What settling an earlier operation's intent did, when this request did that first. */
+  settled?: string;
 }
 
 /**
@@ -56,11 +58,19 @@ export function auditRecord(
     deployment: facts.deployment ?? null,
     keyset: facts.keyset ?? null,
     operation: facts.operation ?? null,
-    outcome: status < 400 ? 'allowed' : status >= 500 ? 'failed' : 'refused',
+    outcome:
+      error?.details?.['outcome'] === 'unknown'
+        ? 'unknown'
+        : status < 400
+          ? 'allowed'
+          : status >= 500
+            ? 'failed'
+            : 'refused',
     status,
     error_code: error?.code ?? null,
     keyring_version_before: before ?? null,
     keyring_version_after: facts.versionAfter ?? null,
+    settled: facts.settled ?? settledBy(error) ?? null,
   };
 }
 
@@ -73,8 +83,14 @@ function keyringVersion(error: TskError | undefined): number | undefined {
   return typeof version === 'number' ? version : undefined;
 }
 
+function settledBy(error: TskError | undefined): string | undefined {
+  const settled = error?.details?.['settled'];
+  return typeof settled === 'string' ? settled : undefined;
+}
+
 /** Records the keyring versions a mutation moved between. */
 export function auditVersions(ctx: Pick<RequestContext, 'audit'>, result: MutationResult): void {
   ctx.audit.versionBefore = result.before.version;
   ctx.audit.versionAfter = result.after.version;
+  if (result.settled !== undefined) ctx.audit.settled = result.settled;
 }

@@ -1,6 +1,7 @@
 // Every route, in one table. Trusted Server's admin routes also answer under `/_ts`.
 import { deactivateKey, rotateKey, signTestPayload } from './routes/admin-keys.js';
 import { discoveryDocument, jwksDocument } from './routes/discovery.js';
+import { doctorRepair, doctorReport } from './routes/doctor.js';
 import { listKeysets, prepareKeyset, removeKeyset, transitionKeyset } from './routes/keysets.js';
 import { verifySignature } from './routes/verify.js';
 import type { Route } from './router.js';
@@ -43,6 +44,12 @@ export const ROUTES: readonly Route[] = [
   {
     pattern: '/admin/deployments/:deployment/keysets',
     methods: { GET: listKeysets, POST: prepareKeyset },
+    role: 'viewer',
+    errors: 'problem',
+  },
+  {
+    pattern: '/admin/deployments/:deployment/doctor',
+    methods: { GET: doctorReport, POST: doctorRepair },
     role: 'viewer',
     errors: 'problem',
   },

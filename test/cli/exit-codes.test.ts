@@ -163,7 +163,7 @@ describe('tsctl exit code 5: network and server failures', () => {
     expect(watched.stderr).toContain('\r\x1b[2Ktsctl: timeout: ');
   });
 
-  it('says a timed-out change may have committed, and was not retried', async () => {
+  it('exits 6 (outcome unknown) when a change timed out: it may have committed, and was not retried', async () => {
     edge = await startTestEdge();
     const target = edge.edgeUrl;
     let mutations = 0;
@@ -183,10 +183,10 @@ describe('tsctl exit code 5: network and server failures', () => {
     const out = await tsctl(['keyset', 'prepare', '--endpoint', url, '--timeout', '0.3'], {
       env: edgeEnv(edge),
     });
-    expect(out.code).toBe(5);
+    expect(out.code).toBe(6);
     expect(out.stderr).toMatch(/^tsctl: timeout: /);
     expect(out.stderr).toContain(
-      'tsctl: hint: the change may or may not have been committed, and was not retried; check with `tsctl keyset list`',
+      'tsctl: hint: the change may or may not have been committed, and was not retried; check with `tsctl keyset list` or `tsctl doctor`',
     );
     expect(mutations).toBe(1);
   });

@@ -21,6 +21,7 @@ const record: AuditRecord = {
   error_code: null,
   keyring_version_before: 1,
   keyring_version_after: 2,
+  settled: null,
 };
 
 const silent = { log: () => undefined };

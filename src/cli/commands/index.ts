@@ -1,5 +1,6 @@
 // Every tsctl command, in the order `tsctl --help` lists them.
 import type { Command } from '../command.js';
+import { doctor } from './doctor.js';
 import { jwks } from './jwks.js';
 import { keysDeactivate } from './keys-deactivate.js';
 import { keysList } from './keys-list.js';
@@ -22,5 +23,6 @@ export const COMMANDS: readonly Command[] = [
   keysDeactivate,
   jwks,
   verify,
+  doctor,
   tokenCreate,
 ];

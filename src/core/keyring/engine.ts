@@ -10,6 +10,7 @@ import { assertKidFormat, assertNewKid, dateKid, uniqueKid } from '../keys/kid.j
 import { encodeSeed } from '../keys/seed-encoding.js';
 import type { Clock, KeyStoreApi, Random } from '../ports.js';
 import { expiryOf, serializeKeyring, type Keyring, type Keyset } from './document.js';
+import { diagnose, type DoctorReport } from './doctor.js';
 import { describeSettlement, planSettlement, type Intent, type IntentBody } from './journal.js';
 import { LATE_WRITE_BOUND_MS, type Lease, type MutationGuard } from './lease.js';
 import { writeOutcome } from './outcome.js';
@@ -94,9 +95,35 @@ export class KeyringEngine {
       result = await this.commit(request, lease, ending);
       if (taken?.settled !== undefined) result.settled = taken.settled;
       return result;
+    } catch (err) {
+      // The settlement happened even if this operation then failed: the audit trail must say so.
+      if (taken?.settled === undefined || !(err instanceof TskError)) throw err;
+      throw new TskError(err.code, err.message, {
+        cause: err.cause,
+        details: { ...err.details, settled: taken.settled },
+      });
     } finally {
       await this.end(lease, ending, result);
     }
+  }
+
+  /** Doctor's report: every disagreement between the stores, the keyring and the journal. */
+  async diagnose(): Promise<DoctorReport> {
+    const { api, guard, clock, deployment, keyLifetimeDays } = this.deps;
+    const [items, names, lock] = await Promise.all([
+      api.readConfigItems(),
+      api.listSecretNames(),
+      guard ? guard.inspect(deployment) : Promise.resolve(null),
+    ]);
+    return diagnose({
+      deployment,
+      items,
+      secretNames: new Set(names),
+      lock,
+      nowMs: clock.now(),
+      lateWriteMs: this.lateBound(),
+      keyLifetimeDays,
+    });
   }
 
   /**
@@ -329,21 +356,26 @@ export class KeyringEngine {
     nowMs: number,
   ): Promise<{ keyset: Keyset; secret: string } | undefined> {
     if (request.operation !== 'prepare' && request.operation !== 'rotate') return undefined;
+    // A new kid must miss config items, key sets and private keys alike: a private key the
+    // keyring does not list (left by an interrupted remove, or Trusted Server's own) must never
+    // become the journal's "created by this operation", or settling could delete it.
+    const secrets = new Set(await this.deps.api.listSecretNames());
     const taken = (kid: string): boolean =>
-      items.has(kid) || keyring.keysets.some((k) => k.id === kid);
+      items.has(kid) || keyring.keysets.some((k) => k.id === kid) || secrets.has(kid);
     let kid: string;
     if (request.kid !== undefined) {
-      if (taken(request.kid))
+      if (taken(request.kid)) {
+        const why = secrets.has(request.kid)
+          ? ' (a private key by that name exists; tsctl doctor shows whether it is an orphan)'
+          : '';
         throw new TskError(
           'kid_exists',
-          `kid "${request.kid}" already exists; choose a unique kid`,
+          `kid "${request.kid}" already exists${why}; choose a unique kid`,
         );
+      }
       kid = request.kid;
     } else {
-      // A generated kid must also miss private keys the keyring does not list (one left by an
-      // interrupted remove), or the caller would be told to choose a kid they never chose.
-      const secrets = new Set(await this.deps.api.listSecretNames());
-      kid = uniqueKid(dateKid(nowMs), (k) => taken(k) || secrets.has(k), this.deps.random);
+      kid = uniqueKid(dateKid(nowMs), taken, this.deps.random);
     }
     const seed = generateSeed(this.deps.random);
     const jwk = publicJwk(kid, await publicKeyOf(seed));

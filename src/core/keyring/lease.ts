@@ -63,6 +63,8 @@ export interface MutationGuard {
     operation: Operation | 'repair',
     settle: SettleIntent,
   ): Promise<{ lease: Lease; settled?: string }>;
+  /** The deployment's lock record as stored (for doctor); null when there is none. */
+  inspect(deployment: string): Promise<LockRecord | 'unreadable' | null>;
 }
 
 /** Bounds of the lock; tests shrink them. */
@@ -90,11 +92,10 @@ export class KvLease implements MutationGuard {
     };
   }
 
-  /** The deployment's lock record as stored, for doctor; null when there is none. */
-  async inspect(deployment: string): Promise<LockRecord | null> {
+  async inspect(deployment: string): Promise<LockRecord | 'unreadable' | null> {
     const entry = await this.store.get(deployment);
     if (entry === null) return null;
-    return parseLockRecord(entry.value) ?? { lease: null, intent: null };
+    return parseLockRecord(entry.value) ?? 'unreadable';
   }
 
   async acquire(
@@ -120,7 +121,7 @@ export class KvLease implements MutationGuard {
       if (await this.firstWrite(() => this.store.add(deployment, fresh))) {
         return { lease: this.handle(deployment, mine) };
       }
-      throw inProgress(deployment, await this.inspect(deployment), this.bounds, now);
+      throw inProgress(deployment, await this.current(deployment), this.bounds, now);
     }
     const record = parseLockRecord(current.value);
     if (record?.lease && Date.parse(record.lease.expires_at) > now) {
@@ -140,7 +141,7 @@ export class KvLease implements MutationGuard {
     if (
       !(await this.store.replace(deployment, serializeLockRecord(takeover), current.generation))
     ) {
-      throw inProgress(deployment, await this.inspect(deployment), this.bounds, now);
+      throw inProgress(deployment, await this.current(deployment), this.bounds, now);
     }
     const lease = this.handle(deployment, mine);
     if (!pending) return { lease };
@@ -160,6 +161,11 @@ export class KvLease implements MutationGuard {
     }
     await this.rewrite(deployment, mine, () => ({ lease: mine, intent: null }));
     return { lease, settled };
+  }
+
+  private async current(deployment: string): Promise<LockRecord | null> {
+    const found = await this.inspect(deployment);
+    return found === 'unreadable' ? null : found;
   }
 
   private handle(deployment: string, mine: LeaseHolderRecord): Lease {

@@ -1,0 +1,36 @@
+// `GET /admin/deployments/{d}/doctor`: every disagreement between the stores, the keyring and
+// the intent journal. `POST` (operator) repairs what is safe first: settles an intent whose
+// writes can no longer land and clears a dead operation's lease, then reports what is left.
+import { openDeployment, openForMutation, type RequestContext } from '../context.js';
+import { readJson } from '../body.js';
+import { ADMIN_HEADERS, json } from '../responses.js';
+
+/** `GET .../doctor` (viewer). */
+export async function doctorReport(ctx: RequestContext): Promise<Response> {
+  const name = ctx.params['deployment'] ?? '';
+  Object.assign(ctx.audit, { deployment: name, operation: 'doctor' });
+  const { engine } = await openDeployment(ctx, name);
+  const report = await engine.diagnose();
+  if (report.keyring_version !== null) ctx.audit.versionAfter = report.keyring_version;
+  return json(report, 200, ADMIN_HEADERS);
+}
+
+/** `POST .../doctor` (operator): repair, then report. */
+export async function doctorRepair(ctx: RequestContext): Promise<Response> {
+  const name = ctx.params['deployment'] ?? '';
+  Object.assign(ctx.audit, { deployment: name, operation: 'repair' });
+  // The body is optional and carries nothing; still bounded and typed like every JSON route.
+  await readJson(ctx.request);
+  const { engine } = await openForMutation(ctx, name);
+  const before = await engine.diagnose();
+  const { settled } = await engine.repair();
+  if (settled !== undefined) ctx.audit.settled = settled;
+  const report = await engine.diagnose();
+  if (report.keyring_version !== null) ctx.audit.versionAfter = report.keyring_version;
+  const left = new Set(report.findings.map((f) => `${f.code} ${f.kid ?? ''}`));
+  const fixed = before.findings
+    .filter((f) => f.repairable && !left.has(`${f.code} ${f.kid ?? ''}`))
+    .map((f) => f.message);
+  const repaired = settled === undefined ? fixed : [`settled: ${settled}`, ...fixed];
+  return json({ ...report, repaired }, 200, ADMIN_HEADERS);
+}
