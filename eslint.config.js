@@ -1,4 +1,5 @@
-// Lint rules, including the folder boundaries of DESIGN.md ("what each folder may import").
+// Lint rules, including the folder boundaries of docs/architecture.md ("Layers and what each may
+// import").
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 

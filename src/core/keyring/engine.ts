@@ -1,6 +1,6 @@
 // The rotation engine: reads a deployment's authoritative state through the management API,
-// applies one lifecycle operation and commits it in DESIGN.md's order — private key first, then
-// one bulk config update, secret deletions last — undoing what it wrote when a step fails.
+// applies one lifecycle operation and commits it in docs/architecture.md's commit order: private
+// key first, then one bulk config update, secret deletions last; undoes what it wrote on failure.
 import { generateSeed, publicKeyOf } from '../crypto/ed25519.js';
 import { TskError, hasCode } from '../errors.js';
 import { publicJwk } from '../keys/jwk.js';
