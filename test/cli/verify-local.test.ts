@@ -1,5 +1,6 @@
 // tsctl verify --local: the partner's check against the published JWKS, with no socket (the JWKS
 // is served by a fake fetch) and a signature pinned in test/core/crypto-vectors.test.ts.
+import { compactVerify, flattenedVerify, importJWK } from 'jose';
 import { describe, expect, it } from 'vitest';
 import { tsctl } from './harness.js';
 
@@ -95,5 +96,44 @@ describe('tsctl verify --local', () => {
     const out = await tsctl(verify(KID, PAYLOAD, SIGNATURE), { env, ...serving({ keys: 'x' }) });
     expect(out.code).toBe(5);
     expect(out.stderr).toMatch(/^tsctl: bad_jwks: the published JWKS is unusable: /);
+  });
+});
+
+describe('why --local does not use a JWS verify', () => {
+  it('jose verifies a real JWS (RFC 8037 A.4) but not a Trusted Server signature put in JWS form', async () => {
+    const rfcKey = await importJWK(
+      { kty: 'OKP', crv: 'Ed25519', x: '11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo' },
+      'EdDSA',
+    );
+    const jws =
+      'eyJhbGciOiJFZERTQSJ9.RXhhbXBsZSBvZiBFZDI1NTE5IHNpZ25pbmc.' +
+      'hgyY0il_MGCjP0JzlnLWG1PPOt7-09PGcvMg3AIbQR6dWbhijcNR4ki4iylGjg5BhVsPt9g7sVvpAr_MuM0KAg';
+    const { payload } = await compactVerify(jws, rfcKey);
+    expect(new TextDecoder().decode(payload)).toBe('Example of Ed25519 signing');
+
+    // A JWS signs `BASE64URL(header).BASE64URL(payload)`; Trusted Server signs the payload text
+    // itself, so the same signature in a flattened JWS cannot verify, even with b64:false.
+    const devKey = await importJWK(DEV_JWK, 'EdDSA');
+    const header = (h: object) => Buffer.from(JSON.stringify(h)).toString('base64url');
+    await expect(
+      flattenedVerify(
+        {
+          protected: header({ alg: 'EdDSA' }),
+          payload: Buffer.from(PAYLOAD).toString('base64url'),
+          signature: SIGNATURE,
+        },
+        devKey,
+      ),
+    ).rejects.toThrow(/signature verification failed/);
+    await expect(
+      flattenedVerify(
+        {
+          protected: header({ alg: 'EdDSA', b64: false, crit: ['b64'] }),
+          payload: PAYLOAD,
+          signature: SIGNATURE,
+        },
+        devKey,
+      ),
+    ).rejects.toThrow(/signature verification failed/);
   });
 });
