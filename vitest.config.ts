@@ -17,6 +17,8 @@ export default defineConfig({
   },
   test: {
     include: ['test/**/*.test.ts'],
+    // Every test must assert something (see the file for why).
+    setupFiles: ['test/support/setup-assertions.ts'],
     testTimeout: 20_000,
     hookTimeout: 20_000,
   },

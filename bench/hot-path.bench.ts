@@ -1,16 +1,15 @@
-// The hot path, measured in-process through `handle()`: the key documents served from the
-// keyring item (one config read) against Trusted Server's items (current-kid, active-kids and one
-// read per kid), and verify / sign. Cases in one describe run side by side, so their ratio holds
-// on a noisy shared machine even when absolute numbers do not.
+// The hot path, measured in-process through `handle()` (the route-test harness,
+// test/support/app.ts): the key documents served from the keyring item (one config read) against
+// Trusted Server's items (current-kid, active-kids and one read per kid), and verify / sign. Cases
+// in one describe run side by side, so their ratio holds on a noisy shared machine even when
+// absolute numbers do not.
 import { bench, describe } from 'vitest';
 import { publicKeyOf } from '../src/core/crypto/ed25519.js';
 import { encodeSeed } from '../src/core/keys/seed-encoding.js';
 import { publicJwk } from '../src/core/keys/jwk.js';
 import type { Keyring } from '../src/core/keyring/document.js';
-import { MemoryRateLimiter } from '../src/core/rate-limit/memory-rate-limiter.js';
-import { parseSettings } from '../src/core/settings.js';
-import { handle } from '../src/http/app.js';
-import type { Services } from '../src/http/services.js';
+import { STORE_NAMES } from '../src/http/services.js';
+import { memoryServices, testApp, type TestApp } from '../test/support/app.js';
 
 const KEYS = 5;
 const clock = { now: () => Date.parse('2026-11-22T09:00:00.000Z') };
@@ -50,33 +49,22 @@ async function storeItems(
   return { items, secrets };
 }
 
-function services(items: Map<string, string>, secrets: Map<string, string>): Services {
-  // No admin route is measured: the admin token store stays empty.
-  const adminSecrets = new Map<string, string>();
-  return {
-    settings: parseSettings({
-      publisher: { domain: 'publisher.example' },
-      request_signing: { config_store_id: 'c', secret_store_id: 's' },
-      admin: { requests_per_minute: 1e5, auth_failures_per_minute: 1000 },
+/** The app over in-memory stores holding `items` and `secrets`; no admin route is measured. */
+function appOver(items: Map<string, string>, secrets: Map<string, string>): TestApp {
+  return testApp(
+    memoryServices({
+      config: { [STORE_NAMES.jwks]: Object.fromEntries(items) },
+      secrets: { [STORE_NAMES.signingKeys]: Object.fromEntries(secrets) },
+      now: clock.now(),
     }),
-    clock,
-    random: { bytes: (n) => new Uint8Array(n).fill(7) },
-    configStore: () => ({ get: async (key) => items.get(key) ?? null }),
-    secretStore: (name) => ({
-      get: async (key) => (name === 'signing_keys' ? secrets : adminSecrets).get(key) ?? null,
-    }),
-    managementFetch: () => Promise.reject(new Error('no management API in the benchmark')),
-    logger: { log: () => undefined },
-    rateLimiter: new MemoryRateLimiter(clock),
-    audit: { write: async () => undefined },
-  };
+  );
 }
 
 const withKeyring = await storeItems(true);
 const tsOnly = await storeItems(false);
-const fast = services(withKeyring.items, withKeyring.secrets);
-const legacy = services(tsOnly.items, tsOnly.secrets);
-const discovery = 'https://keys.example/.well-known/trusted-server.json';
+const fast = appOver(withKeyring.items, withKeyring.secrets);
+const legacy = appOver(tsOnly.items, tsOnly.secrets);
+const discovery = '/.well-known/trusted-server.json';
 
 async function drain(response: Promise<Response>): Promise<void> {
   const res = await response;
@@ -86,10 +74,10 @@ async function drain(response: Promise<Response>): Promise<void> {
 
 describe(`discovery document, ${KEYS} published keys`, () => {
   bench('from the keyring item (1 config read)', async () => {
-    await drain(handle(new Request(discovery), fast));
+    await drain(fast.request(discovery));
   });
   bench(`from Trusted Server's items (${KEYS + 2} config reads)`, async () => {
-    await drain(handle(new Request(discovery), legacy));
+    await drain(legacy.request(discovery));
   });
 });
 
@@ -110,17 +98,14 @@ const verifyBody = JSON.stringify({ payload, signature, kid: activeKid });
 describe('per-request cost of a verification against a key document', () => {
   bench('POST /verify-signature (Ed25519 verify)', async () => {
     await drain(
-      handle(
-        new Request('https://keys.example/verify-signature', {
-          method: 'POST',
-          headers: { 'content-type': 'application/json' },
-          body: verifyBody,
-        }),
-        fast,
-      ),
+      fast.request('/verify-signature', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: verifyBody,
+      }),
     );
   });
   bench('GET /.well-known/jwks.json', async () => {
-    await drain(handle(new Request('https://keys.example/.well-known/jwks.json'), fast));
+    await drain(fast.request('/.well-known/jwks.json'));
   });
 });

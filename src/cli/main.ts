@@ -1,6 +1,6 @@
 // tsctl's entry: `run(argv, io)` finds the command, parses its flags, runs it and turns every
-// failure into `tsctl: <code>: <message>` on stderr and an exit code. The launcher
-// (cli/tsctl.mjs) calls it with the real process; tests call it in-process.
+// failure into `tsctl: <code>: <message>` on stderr and an exit code. src/cli/bin.ts (bundled into
+// cli/dist/tsctl.mjs) calls it with the real process; tests call it in-process.
 import { locate, parseFor } from './args.js';
 import type { Command } from './command.js';
 import { COMMANDS } from './commands/index.js';

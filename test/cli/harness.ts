@@ -1,4 +1,4 @@
-// Runs tsctl in-process, the way the launcher does, and captures what an operator would see.
+// Runs tsctl in-process, the way src/cli/bin.ts does, and captures what an operator would see.
 // Every run also checks the rule that output never contains the admin token it was given.
 import { expect } from 'vitest';
 import { run, type CliIo } from '../../src/cli/main.js';

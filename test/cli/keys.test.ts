@@ -103,6 +103,14 @@ describe('tsctl jwks and verify (public routes)', () => {
     });
     const json = await tsctl([...args, '--payload', signed.payload, '-o', 'json'], { env });
     expect(JSON.parse(json.stdout)).toMatchObject({ verified: true, kid: signed.kid });
+    // The partner's check, here, against the JWKS the edge really serves.
+    expect(await tsctl([...args, '--local', '--payload', signed.payload], { env })).toEqual({
+      code: 0,
+      stdout: `Verified here against the published JWKS: the signature matches key ${signed.kid}.\n`,
+      stderr: '',
+    });
+    const badLocal = await tsctl([...args, '--local', '--payload', `${signed.payload} `], { env });
+    expect(badLocal.code).toBe(1);
     const unknown = await tsctl(
       ['verify', '--kid', 'nope-1', '--payload', 'p', `--signature=${signed.signature}`],
       { env },

@@ -1,7 +1,7 @@
-// Rate limits, the penalty box and the audit trail, through real HTTP on the local edge.
+// The audit trail through real HTTP on the local edge, written to its audit file. The admin gate's
+// rate limits and penalty box are tested in-process in test/http/admin-gate.test.ts.
 import { readFile } from 'node:fs/promises';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Settings } from '../../src/core/settings.js';
 import { startTestEdge, type TestEdge } from '../support/local-edge.js';
 
 const DEV_SEED = 'NVnTYrw5xoyTJDOwoUWoPJO3A6UCCXOJJUzgGTxxx7k=';
@@ -11,10 +11,6 @@ afterEach(async () => {
   await edge?.stop();
 });
 
-const limits =
-  (admin: Partial<Settings['admin']>) =>
-  (s: Settings): Settings => ({ ...s, admin: { ...s.admin, ...admin } });
-
 async function auditLines(): Promise<Array<Record<string, unknown>>> {
   const text = await readFile(edge.auditFile, 'utf8');
   return text
@@ -22,50 +18,6 @@ async function auditLines(): Promise<Array<Record<string, unknown>>> {
     .split('\n')
     .map((line) => JSON.parse(line) as Record<string, unknown>);
 }
-
-describe('rate limiting', () => {
-  it('answers 429 with Retry-After past the per-client limit, and counts unknown admin paths too', async () => {
-    edge = await startTestEdge({ configure: limits({ requests_per_minute: 5 }) });
-    const statuses: number[] = [];
-    for (let i = 0; i < 4; i++)
-      statuses.push(
-        (await edge.call('/admin/deployments/default/keysets', { method: 'GET' })).status,
-      );
-    statuses.push((await edge.call('/admin/nothing-here', { method: 'GET' })).status);
-    const limited = await edge.call('/admin/deployments/default/keysets', { method: 'GET' });
-    expect(statuses).toEqual([200, 200, 200, 200, 404]);
-    expect(limited.status).toBe(429);
-    expect(limited.headers.get('retry-after')).toBe('60');
-    expect(await limited.json()).toMatchObject({ code: 'rate_limited' });
-    // Public routes are not admin routes: never limited by the admin gate.
-    expect((await edge.call('/.well-known/jwks.json', { auth: false })).status).toBe(200);
-  });
-
-  it('counts malformed admin paths (encoded separators) against the limit as well', async () => {
-    edge = await startTestEdge({ configure: limits({ requests_per_minute: 2 }) });
-    const statuses: number[] = [];
-    for (let i = 0; i < 3; i++)
-      statuses.push((await edge.call('/admin%2Fkeys%2Frotate', { json: {} })).status);
-    expect(statuses).toEqual([400, 400, 429]);
-  });
-
-  it('puts a client that keeps failing to authenticate in the penalty box, valid token or not', async () => {
-    edge = await startTestEdge({
-      configure: limits({ auth_failures_per_minute: 3, penalty_minutes: 2 }),
-    });
-    for (let i = 0; i < 3; i++) {
-      expect(
-        (await edge.call('/admin/keys/rotate', { auth: `local-admin.${'x'.repeat(43)}`, json: {} }))
-          .status,
-      ).toBe(401);
-    }
-    const boxed = await edge.call('/admin/keys/rotate', { json: {} }); // now with the right token
-    expect(boxed.status).toBe(429);
-    expect(Number(boxed.headers.get('retry-after'))).toBeGreaterThan(100);
-    expect(Number(boxed.headers.get('retry-after'))).toBeLessThanOrEqual(120);
-    expect((await boxed.json()).error).toMatch(/too many failed authentications/);
-  });
-});
 
 describe('audit trail', () => {
   it('writes one line per admin request, allowed or refused, with actor, outcome and versions', async () => {

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { OPERATION_BOUND_MS } from '../../src/core/keyring/lease.js';
 import { installAdminToken } from '../../src/platform/node/provision.js';
+import { startGatedProxy } from '../support/gated-proxy.js';
 import { startTestEdge, type TestEdge } from '../support/local-edge.js';
 
 const DEV_KID = 'ts-2025-10-A';
@@ -192,29 +193,52 @@ describe('refusals as problem+json', () => {
 
 describe('concurrency', () => {
   it('commits exactly one of many simultaneous mutations; the others get 409 at once', async () => {
-    edge = await startTestEdge();
-    // Hold the winner inside its commit so every attempt arrives while it holds the lease.
-    edge.api.state.injectFault({ method: 'PATCH', path: /\/items$/, delayMs: 400 });
-    const attempts = 24;
-    const results = await Promise.all(
-      Array.from({ length: attempts }, (_, i) =>
-        send<Record<string, unknown>>(BASE, { json: { kid: `racer-${i}` } }),
-      ),
-    );
-    const committed = results.filter((r) => r.status === 201);
-    const refused = results.filter((r) => r.status === 409);
-    expect(committed).toHaveLength(1);
-    expect(refused).toHaveLength(attempts - 1);
-    for (const r of refused) {
-      expect(r.body['code']).toBe('operation_in_progress');
-      expect(r.body['detail']).toMatch(/prepare by local-admin since \d{4}-/);
+    // The app reaches the management API through a gate that holds the winner's config write
+    // (the only PATCH …/items, made while it holds the lease) until every other attempt has been
+    // answered: the race is the same on every run, however slow the machine.
+    const gate = await startGatedProxy();
+    try {
+      edge = await startTestEdge({
+        configure: (s) => {
+          gate.target = s.fastly_api.endpoint;
+          return { ...s, fastly_api: { ...s.fastly_api, endpoint: gate.url } };
+        },
+      });
+      gate.hold((method, path) => method === 'PATCH' && /\/items$/.test(path));
+      const attempts = 24;
+      let answered = 0;
+      // Every attempt is either answered or waiting at the gate; then open it. Were two attempts
+      // to commit at once, both would wait there and the assertions below would fail.
+      const openWhenAllArrived = () => {
+        if (answered + gate.heldCount === attempts) gate.release();
+      };
+      gate.onHeld = openWhenAllArrived;
+      const results = await Promise.all(
+        Array.from({ length: attempts }, (_, i) =>
+          send<Record<string, unknown>>(BASE, { json: { kid: `racer-${i}` } }).finally(() => {
+            answered += 1;
+            openWhenAllArrived();
+          }),
+        ),
+      );
+      const committed = results.filter((r) => r.status === 201);
+      const refused = results.filter((r) => r.status === 409);
+      expect(gate.heldTotal).toBe(1); // the winner's commit really waited at the gate
+      expect(committed).toHaveLength(1);
+      expect(refused).toHaveLength(attempts - 1);
+      for (const r of refused) {
+        expect(r.body['code']).toBe('operation_in_progress');
+        expect(r.body['detail']).toMatch(/prepare by local-admin since \d{4}-/);
+      }
+      const after = await send<KeyringBody>(BASE, { method: 'GET' });
+      expect(after.body.version).toBe(1);
+      expect(after.body.keysets).toHaveLength(2);
+      const secrets = await edge.client.listSecrets(edge.stores.signingKeysStoreId);
+      expect(secrets).toHaveLength(2); // no private key from a refused attempt
+      expect(await edge.client.kvGet(edge.stores.locksStoreId, 'default')).toBeNull(); // lease released
+    } finally {
+      await gate.close();
     }
-    const after = await send<KeyringBody>(BASE, { method: 'GET' });
-    expect(after.body.version).toBe(1);
-    expect(after.body.keysets).toHaveLength(2);
-    const secrets = await edge.client.listSecrets(edge.stores.signingKeysStoreId);
-    expect(secrets).toHaveLength(2); // no private key from a refused attempt
-    expect(await edge.client.kvGet(edge.stores.locksStoreId, 'default')).toBeNull(); // lease released
   });
 
   it('never blocks one deployment with another: both commit in parallel', async () => {

@@ -1,4 +1,6 @@
 // Trusted Server's routes through real HTTP on the local edge, against the local Fastly API.
+// What needs no management API (discovery, JWKS, verify's answers) is tested in-process in
+// test/http/public-routes.test.ts.
 import { createPublicKey, verify as nodeVerify } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startTestEdge, type TestEdge } from '../support/local-edge.js';
@@ -23,38 +25,6 @@ afterEach(async () => {
 async function body(res: Response): Promise<Record<string, unknown>> {
   return (await res.json()) as Record<string, unknown>;
 }
-
-describe('discovery and JWKS', () => {
-  it('serves the seeded development key in Trusted Server’s discovery shape', async () => {
-    const res = await edge.call('/.well-known/trusted-server.json', { auth: false });
-    expect(res.status).toBe(200);
-    expect(res.headers.get('access-control-allow-origin')).toBe('*');
-    const doc = await body(res);
-    expect(doc['version']).toBe('1.0');
-    expect(doc['jwks']).toEqual({ keys: [DEV_JWK] });
-  });
-
-  it('serves a plain JWKS, answers If-None-Match with 304 and HEAD without a body', async () => {
-    const res = await edge.call('/.well-known/jwks.json', { auth: false });
-    expect(await res.json()).toEqual({ keys: [DEV_JWK] });
-    const etag = res.headers.get('etag');
-    expect(etag).toMatch(/^"/);
-    const again = await edge.call('/.well-known/jwks.json', {
-      auth: false,
-      headers: { 'if-none-match': etag ?? '' },
-    });
-    expect(again.status).toBe(304);
-    const head = await edge.call('/.well-known/jwks.json', { auth: false, method: 'HEAD' });
-    expect(head.status).toBe(200);
-    expect(await head.text()).toBe('');
-  });
-
-  it('answers a CORS preflight on public routes', async () => {
-    const res = await edge.call('/verify-signature', { auth: false, method: 'OPTIONS' });
-    expect(res.status).toBe(204);
-    expect(res.headers.get('access-control-allow-methods')).toContain('POST');
-  });
-});
 
 describe('POST /admin/keys/rotate', () => {
   it('rotates with exactly Trusted Server’s response, and the next JWKS request shows the key', async () => {
@@ -205,56 +175,6 @@ describe('sign and verify', () => {
         Buffer.from(String(signed['signature']), 'base64url'),
       ),
     ).toBe(true);
-  });
-
-  it('reports a tampered payload as not verified, and a malformed request as 400', async () => {
-    const signed = await body(await edge.call('/admin/keys/sign', { json: { id: 'r' } }));
-    const tampered = await edge.call('/verify-signature', {
-      auth: false,
-      json: {
-        payload: `${signed['payload']} `,
-        signature: signed['signature'],
-        kid: signed['kid'],
-      },
-    });
-    expect(tampered.status).toBe(200);
-    expect(await body(tampered)).toEqual({
-      verified: false,
-      kid: signed['kid'],
-      message: 'Signature verification failed',
-      error: 'Invalid signature',
-      state: 'ACTIVE',
-    });
-    const padded = Buffer.from(String(signed['signature']), 'base64url').toString('base64');
-    const std = await edge.call('/verify-signature', {
-      auth: false,
-      json: { payload: signed['payload'], signature: padded, kid: signed['kid'] },
-    });
-    expect((await body(std))['verified']).toBe(true);
-    expect(
-      (
-        await edge.call('/verify-signature', {
-          auth: false,
-          json: { payload: 'p', signature: 'AAAA', kid: DEV_KID },
-        })
-      ).status,
-    ).toBe(400);
-    expect(
-      (
-        await edge.call('/verify-signature', {
-          auth: false,
-          json: { payload: 'p', signature: padded, kid: 'unknown' },
-        })
-      ).status,
-    ).toBe(404);
-    expect(
-      (
-        await edge.call('/verify-signature', {
-          auth: false,
-          json: { payload: 1, signature: padded, kid: DEV_KID },
-        })
-      ).status,
-    ).toBe(400);
   });
 
   it('refuses signatures by a deactivated key', async () => {

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { TskError } from '../../src/core/errors.js';
 import { FastlyApi, USER_AGENT } from '../../src/fastly-api/index.js';
@@ -30,8 +31,12 @@ describe('transport', () => {
     const [call] = calls;
     expect(call?.headers.get('Fastly-Key')).toBe(TOKEN);
     expect(call?.headers.get('Accept')).toBe('application/json');
-    expect(call?.headers.get('User-Agent')).toBe(USER_AGENT);
-    expect(USER_AGENT).toMatch(/^trusted-server-keys\/0\.1/);
+    // Fastly's logs name the caller: the package's own name and major.minor version, so a
+    // release that bumps package.json and forgets the constant fails here.
+    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8'));
+    const [major, minor] = String(pkg.version).split('.');
+    expect(call?.headers.get('User-Agent')).toBe(`${pkg.name}/${major}.${minor}`);
+    expect(USER_AGENT).toBe(`${pkg.name}/${major}.${minor}`);
   });
 
   it('keeps a path prefix of the endpoint and drops its trailing slash', async () => {

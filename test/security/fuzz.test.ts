@@ -1,16 +1,16 @@
 // A property-based fuzz of the whole app: generated requests (fuzz-arbitraries.ts) go straight to
-// `handle` with the services of a running local edge (edge stores read from the local Fastly
-// API, writes through its HTTP API), and every answer must keep the invariants: no 5xx, no stack
+// `handle` through the in-process harness (test/support/app.ts), with the services of a running
+// local edge (edge stores read from the local Fastly API's state, writes through its HTTP API, the
+// only socket), and every answer must keep the invariants: no 5xx, no stack
 // trace, no secret in the response, the log or the audit trail, each answer either public (CORS)
 // or private (no-store, nosniff), and the signing stores unchanged by every refused request and by
 // every request without the operator's credential.
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sha256Hex } from '../../src/core/auth/admin-token.js';
-import { handle } from '../../src/http/app.js';
-import type { Services } from '../../src/http/services.js';
 import { installAdminToken } from '../../src/platform/node/provision.js';
 import { localServices } from '../../src/platform/node/services.js';
+import { testApp, type TestApp } from '../support/app.js';
 import { startTestEdge, type TestEdge } from '../support/local-edge.js';
 import { buildRequest, fuzzCase, isOperator, type FuzzTokens } from './fuzz-arbitraries.js';
 import {
@@ -34,7 +34,7 @@ const PUBLIC_PATHS = new Set([
 ]);
 
 let edge: TestEdge;
-let services: Services;
+let app: TestApp;
 let tokens: FuzzTokens;
 const logLines: string[] = [];
 const auditLines: string[] = [];
@@ -53,7 +53,7 @@ beforeAll(async () => {
     }),
   });
   // The same wiring as the Node edge, but with a log and an audit sink the test can read.
-  services = localServices(
+  const services = localServices(
     edge.settings,
     edge.api.state,
     {
@@ -62,6 +62,7 @@ beforeAll(async () => {
     },
     { write: async (record) => void auditLines.push(JSON.stringify(record)) },
   );
+  app = testApp(services, { ip: '198.51.100.7' });
   const [operatorId = '', operatorSecret = ''] = edge.adminToken.split('.');
   const viewerSecret = 'fuzz-viewer-secret-0123456789abcdef';
   await installAdminToken(edge.client, edge.stores, {
@@ -114,7 +115,7 @@ describe('the whole app under generated hostile requests', () => {
       const logStart = logLines.length;
       const auditStart = auditLines.length;
       const request = buildRequest(c, tokens);
-      const response = await handle(request, services, { ip: '198.51.100.7' });
+      const response = await app.fetch(request);
       const text = await response.text();
       const after = await storeSnapshot(edge.client, edge.stores);
       lastSnapshot = after;

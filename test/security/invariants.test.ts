@@ -33,7 +33,7 @@ describe('the leak check', () => {
 describe('the stack-trace check', () => {
   it('flags a V8 stack frame, a source path and node_modules', () => {
     expect(
-      stackTraceIn('Error: x\n    at rotateKey (/work/main/src/http/app.ts:12:5)'),
+      stackTraceIn('Error: x\n    at rotateKey (/srv/app/src/http/app.ts:12:5)'),
     ).not.toBeNull();
     expect(stackTraceIn('at file:///srv/app.js:1:2')).not.toBeNull();
     expect(stackTraceIn('see node_modules/zod/index.js')).not.toBeNull();

@@ -1,4 +1,5 @@
-// The store invariants of DESIGN.md, checked on a FakeKeyStore after any sequence of events.
+// The store invariants of docs/architecture.md ("Stores and their invariants"), checked on a
+// FakeKeyStore after any sequence of events.
 import { expect } from 'vitest';
 import { parseActiveKids } from '../../src/core/keys/active-kids.js';
 import { parseKeyring } from '../../src/core/keyring/document.js';

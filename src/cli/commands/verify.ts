@@ -1,9 +1,19 @@
-// `tsctl verify`: asks the edge whether a signature verifies (POST /verify-signature, public),
-// exactly as a partner would; exit 0 when it does, 1 when it does not.
+// `tsctl verify`: asks the edge whether a signature verifies (POST /verify-signature, public), or
+// with --local checks it here exactly as a partner would, against the published JWKS; exit 0 when
+// it verifies, 1 when it does not.
+import { errors } from 'jose';
 import { EDGE_OPTIONS } from '../args.js';
 import { isRecord } from '../client.js';
-import type { Command } from '../command.js';
-import { EXIT, UsageError } from '../errors.js';
+import type { Command, CommandContext } from '../command.js';
+import { CliError, EXIT, UsageError } from '../errors.js';
+import { verifyWithJwks } from '../partner-verify.js';
+
+/** What --local says for each refusal (the edge's own words where it has them). */
+const LOCAL_REASONS = {
+  unknown_kid: 'the JWKS does not list this kid',
+  malformed_signature: 'the signature is not 64 bytes of base64url or base64',
+  invalid_signature: 'Invalid signature',
+} as const;
 
 /** `verify`. */
 export const verify: Command = {
@@ -12,16 +22,20 @@ export const verify: Command = {
   description:
     'Exit 0 when the signature verifies, 1 when it does not. The payload is the exact signed ' +
     'text; the signature is base64url (or padded standard base64). A value that starts with "-" ' +
-    'must be written --signature=VALUE.',
+    'must be written --signature=VALUE. --local fetches the published JWKS ' +
+    '(GET /.well-known/jwks.json) and checks the signature here, as a partner does, instead of ' +
+    'asking the edge.',
   args: [],
   options: {
     kid: { type: 'string', value: 'KID', description: 'the key that signed (required)' },
     payload: { type: 'string', value: 'TEXT', description: 'the exact signed text (required)' },
     signature: { type: 'string', value: 'SIG', description: 'the signature (required)' },
+    local: { type: 'boolean', description: 'check here against the published JWKS, as a partner' },
     ...EDGE_OPTIONS,
   },
   examples: [
     `tsctl verify --trust-domain keys.example.com --kid ts-2026-11-22 --payload "$P" --signature="$S"`,
+    `tsctl verify --local --trust-domain keys.example.com --kid ts-2026-11-22 --payload "$P" --signature="$S"`,
   ],
   async run(ctx) {
     const missing = ['kid', 'payload', 'signature'].filter(
@@ -30,6 +44,7 @@ export const verify: Command = {
     if (missing.length > 0) {
       throw new UsageError(`missing ${missing.map((f) => `--${f}`).join(', ')}`);
     }
+    if (ctx.flags.boolean('local')) return verifyLocally(ctx);
     const body = {
       payload: ctx.flags.string('payload'),
       signature: ctx.flags.string('signature'),
@@ -49,3 +64,39 @@ export const verify: Command = {
     return verified ? EXIT.ok : EXIT.refused;
   },
 };
+
+/** --local: the partner's check, against the JWKS as the edge publishes it. */
+async function verifyLocally(ctx: CommandContext): Promise<typeof EXIT.ok | typeof EXIT.refused> {
+  const kid = ctx.flags.string('kid') ?? '';
+  const payload = ctx.flags.string('payload') ?? '';
+  const signature = ctx.flags.string('signature') ?? '';
+  const answer = await ctx.edge().request('GET', '/.well-known/jwks.json');
+  let result;
+  try {
+    result = await verifyWithJwks(answer.json, kid, payload, signature);
+  } catch (err) {
+    if (err instanceof errors.JOSEError) {
+      // A JWKS a partner could not use is the edge's failure, not the signature's.
+      throw new CliError(
+        'bad_jwks',
+        `the published JWKS is unusable: ${err.message}`,
+        EXIT.failure,
+      );
+    }
+    throw err;
+  }
+  if (ctx.output === 'json') {
+    ctx.print.out(
+      JSON.stringify(
+        result.verified
+          ? { verified: true, kid, checked: 'local' }
+          : { verified: false, kid, checked: 'local', error: LOCAL_REASONS[result.reason] },
+      ),
+    );
+  } else if (result.verified) {
+    ctx.print.out(`Verified here against the published JWKS: the signature matches key ${kid}.`);
+  } else {
+    ctx.print.out(`Not verified: ${LOCAL_REASONS[result.reason]} (key ${kid}).`);
+  }
+  return result.verified ? EXIT.ok : EXIT.refused;
+}

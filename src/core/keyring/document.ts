@@ -5,7 +5,7 @@ import * as z from 'zod/mini';
 import { TskError } from '../errors.js';
 import { PublicJwkSchema, type PublicJwk } from '../keys/jwk.js';
 
-/** The states of DESIGN.md's lifecycle table (removed key sets leave the document). */
+/** The states of docs/architecture.md's lifecycle table (removed key sets leave the document). */
 export const KEYSET_STATES = ['PREPARED', 'ACTIVE', 'TAINTED', 'DEACTIVATED'] as const;
 /** One key set's lifecycle state. */
 export type KeysetState = (typeof KEYSET_STATES)[number];

@@ -1,4 +1,4 @@
-// The lifecycle as a table (DESIGN.md, "The keyring document and lifecycle"): for each
+// The lifecycle as a table (docs/architecture.md, "The lifecycle table"): for each
 // operation on an existing key set, what each state becomes, or the exact reason it is refused.
 // `transition` applies one operation to a keyring and returns the next one; it does no I/O.
 import { TskError } from '../errors.js';
@@ -20,7 +20,7 @@ export type Operation = KeysetOperation | CreatingOperation;
 /** A state the key set moves to, `removed`, or the refusal message. */
 type Outcome = { to: KeysetState | 'removed' } | { refuse: string };
 
-/** The transition table. Every cell is spelled out so it can be held against DESIGN.md. */
+/** The transition table. Every cell is spelled out so it can be held against the docs. */
 export const TRANSITIONS: Readonly<
   Record<KeysetOperation, Readonly<Record<KeysetState, Outcome>>>
 > = {

@@ -1,0 +1,36 @@
+// The partner's side of verification, done here with nothing of the service's: take the JWKS as
+// published, let jose pick the key by kid (`createLocalJWKSet` refuses a JWKS it cannot read, a kid
+// it does not list or a key that is not EdDSA), and check the signature with WebCrypto's Ed25519.
+//
+// Not a JWS: Trusted Server signs the payload text itself with raw Ed25519, while a JWS signs
+// `BASE64URL(header).payload`, so jose's `flattenedVerify` cannot check these signatures. jose is
+// used for what it is right for here: reading a JWKS and importing the JWK.
+import { createLocalJWKSet, errors } from 'jose';
+import { fromEitherBase64, utf8 } from '../core/crypto/base64.js';
+
+/** The outcome, in the words of the edge's `/verify-signature`. */
+export type PartnerCheck =
+  | { verified: true }
+  | { verified: false; reason: 'unknown_kid' | 'malformed_signature' | 'invalid_signature' };
+
+/** Verifies `signature` (base64url or padded base64) over `payload` with `kid` from `jwks`. */
+export async function verifyWithJwks(
+  jwks: unknown,
+  kid: string,
+  payload: string,
+  signature: string,
+): Promise<PartnerCheck> {
+  // Throws JWKSInvalid for anything that is not `{"keys":[...]}`: the caller reports it.
+  const select = createLocalJWKSet(jwks as Parameters<typeof createLocalJWKSet>[0]);
+  let key: CryptoKey;
+  try {
+    key = await select({ alg: 'EdDSA', kid });
+  } catch (err) {
+    if (err instanceof errors.JWKSNoMatchingKey) return { verified: false, reason: 'unknown_kid' };
+    throw err;
+  }
+  const bytes = fromEitherBase64(signature);
+  if (!bytes || bytes.length !== 64) return { verified: false, reason: 'malformed_signature' };
+  const ok = await crypto.subtle.verify('Ed25519', key, new Uint8Array(bytes), utf8(payload));
+  return ok ? { verified: true } : { verified: false, reason: 'invalid_signature' };
+}

@@ -1,0 +1,139 @@
+// tsctl verify --local: the partner's check against the published JWKS, with no socket (the JWKS
+// is served by a fake fetch) and a signature pinned in test/core/crypto-vectors.test.ts.
+import { compactVerify, flattenedVerify, importJWK } from 'jose';
+import { describe, expect, it } from 'vitest';
+import { tsctl } from './harness.js';
+
+const KID = 'ts-2025-10-A';
+const DEV_JWK = {
+  kty: 'OKP',
+  crv: 'Ed25519',
+  x: 'UVTi04QLrIuB7jXpVfHjUTVN5aIdcbPNr50umTtN8pw',
+  alg: 'EdDSA',
+  kid: KID,
+};
+const PAYLOAD =
+  '{"version":"1.1","kid":"ts-2025-10-A","host":"publisher.example","scheme":"https","id":"req-1","ts":1763800000000}';
+const SIGNATURE =
+  'k0ohGlOVv9H9VZBikwUwlRPsgR-sG3pq19qLxXp5hLpG0X8xn5tQwSEELiRepu4r7BZ0Zv3EnwnM--1KSujCBg';
+const OTHER_JWK = {
+  ...DEV_JWK,
+  kid: 'other-1',
+  x: '11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo', // RFC 8037 A.2's key
+};
+
+/** A fetch that serves `jwks` at /.well-known/jwks.json and records what was asked. */
+function serving(jwks: unknown): { fetch: typeof fetch; asked: string[] } {
+  const asked: string[] = [];
+  const fake = async (input: RequestInfo | URL, init?: RequestInit): Promise<Response> => {
+    const url = new URL(input instanceof Request ? input.url : String(input));
+    asked.push(`${init?.method ?? 'GET'} ${url.pathname}`);
+    return new Response(JSON.stringify(jwks), {
+      status: 200,
+      headers: { 'content-type': 'application/json' },
+    });
+  };
+  return { fetch: fake as typeof fetch, asked };
+}
+
+const env = { TSCTL_ENDPOINT: 'http://keys.test' };
+const verify = (kid: string, payload: string, signature: string, extra: string[] = []) => [
+  'verify',
+  '--local',
+  '--kid',
+  kid,
+  '--payload',
+  payload,
+  `--signature=${signature}`,
+  ...extra,
+];
+
+describe('tsctl verify --local', () => {
+  it('verifies the pinned signature against the JWKS, fetching only the JWKS', async () => {
+    const { fetch, asked } = serving({ keys: [OTHER_JWK, DEV_JWK] });
+    expect(await tsctl(verify(KID, PAYLOAD, SIGNATURE), { env, fetch })).toEqual({
+      code: 0,
+      stdout: `Verified here against the published JWKS: the signature matches key ${KID}.\n`,
+      stderr: '',
+    });
+    expect(asked).toEqual(['GET /.well-known/jwks.json']);
+  });
+
+  it('accepts the padded standard base64 form of the same signature', async () => {
+    const padded = Buffer.from(SIGNATURE, 'base64url').toString('base64');
+    const out = await tsctl(verify(KID, PAYLOAD, padded), { env, ...serving({ keys: [DEV_JWK] }) });
+    expect(out.code).toBe(0);
+  });
+
+  it('exits 1, saying why, for a tampered payload, another key, an unknown kid or a short signature', async () => {
+    const { fetch } = serving({ keys: [DEV_JWK, OTHER_JWK] });
+    const cases: Array<[string[], string]> = [
+      [verify(KID, `${PAYLOAD} `, SIGNATURE), `Not verified: Invalid signature (key ${KID}).\n`],
+      [verify('other-1', PAYLOAD, SIGNATURE), 'Not verified: Invalid signature (key other-1).\n'],
+      [
+        verify('nope-1', PAYLOAD, SIGNATURE),
+        'Not verified: the JWKS does not list this kid (key nope-1).\n',
+      ],
+      [
+        verify(KID, PAYLOAD, SIGNATURE.slice(0, 40)),
+        `Not verified: the signature is not 64 bytes of base64url or base64 (key ${KID}).\n`,
+      ],
+    ];
+    for (const [argv, stdout] of cases) {
+      expect(await tsctl(argv, { env, fetch })).toEqual({ code: 1, stdout, stderr: '' });
+    }
+  });
+
+  it('prints one JSON object with -o json', async () => {
+    const out = await tsctl(verify(KID, PAYLOAD, SIGNATURE, ['-o', 'json']), {
+      env,
+      ...serving({ keys: [DEV_JWK] }),
+    });
+    expect(JSON.parse(out.stdout)).toEqual({ verified: true, kid: KID, checked: 'local' });
+  });
+
+  it('exits 5 with bad_jwks when the published document is not a JWKS', async () => {
+    const out = await tsctl(verify(KID, PAYLOAD, SIGNATURE), { env, ...serving({ keys: 'x' }) });
+    expect(out.code).toBe(5);
+    expect(out.stderr).toMatch(/^tsctl: bad_jwks: the published JWKS is unusable: /);
+  });
+});
+
+describe('why --local does not use a JWS verify', () => {
+  it('jose verifies a real JWS (RFC 8037 A.4) but not a Trusted Server signature put in JWS form', async () => {
+    const rfcKey = await importJWK(
+      { kty: 'OKP', crv: 'Ed25519', x: '11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo' },
+      'EdDSA',
+    );
+    const jws =
+      'eyJhbGciOiJFZERTQSJ9.RXhhbXBsZSBvZiBFZDI1NTE5IHNpZ25pbmc.' +
+      'hgyY0il_MGCjP0JzlnLWG1PPOt7-09PGcvMg3AIbQR6dWbhijcNR4ki4iylGjg5BhVsPt9g7sVvpAr_MuM0KAg';
+    const { payload } = await compactVerify(jws, rfcKey);
+    expect(new TextDecoder().decode(payload)).toBe('Example of Ed25519 signing');
+
+    // A JWS signs `BASE64URL(header).BASE64URL(payload)`; Trusted Server signs the payload text
+    // itself, so the same signature in a flattened JWS cannot verify, even with b64:false.
+    const devKey = await importJWK(DEV_JWK, 'EdDSA');
+    const header = (h: object) => Buffer.from(JSON.stringify(h)).toString('base64url');
+    await expect(
+      flattenedVerify(
+        {
+          protected: header({ alg: 'EdDSA' }),
+          payload: Buffer.from(PAYLOAD).toString('base64url'),
+          signature: SIGNATURE,
+        },
+        devKey,
+      ),
+    ).rejects.toThrow(/signature verification failed/);
+    await expect(
+      flattenedVerify(
+        {
+          protected: header({ alg: 'EdDSA', b64: false, crit: ['b64'] }),
+          payload: PAYLOAD,
+          signature: SIGNATURE,
+        },
+        devKey,
+      ),
+    ).rejects.toThrow(/signature verification failed/);
+  });
+});
