@@ -24,7 +24,11 @@ var EXIT = {
   /** The token is missing its role or is not accepted (401/403). */
   auth: 4,
   /** Connection refused, timeout, 5xx, or an answer tsctl cannot read. */
-  failure: 5
+  failure: 5,
+  /** A change whose outcome is unknown: it may still take effect. Look with `tsctl doctor`. */
+  unknown: 6,
+  /** `tsctl doctor` found something that needs a person. */
+  unhealthy: 7
 };
 var CONFLICT_CODES = /* @__PURE__ */ new Set([
   "operation_in_progress",
@@ -53,7 +57,8 @@ var UsageError = class extends CliError {
     super("usage", message, EXIT.usage);
   }
 };
-function exitCodeFor(status, code) {
+function exitCodeFor(status, code, outcome) {
+  if (outcome === "unknown") return EXIT.unknown;
   if (code !== void 0 && CONFLICT_CODES.has(code)) return EXIT.conflict;
   if (status === 401 || status === 403) return EXIT.auth;
   if (status >= 400 && status < 500) return EXIT.refused;
@@ -191,26 +196,6 @@ function toParseArgs(table2) {
   );
 }
 
-// src/cli/commands/jwks.ts
-var jwks = {
-  words: ["jwks"],
-  summary: "print the published JWKS (GET /.well-known/jwks.json)",
-  description: "pretty indents it; -o json prints the document exactly as served. Edge caches may serve a copy up to 60 s old.",
-  args: [],
-  options: EDGE_OPTIONS,
-  examples: [
-    "tsctl jwks --trust-domain keys.publisher.example",
-    'tsctl jwks --endpoint http://127.0.0.1:7676 -o json | jq -r ".keys[].kid"'
-  ],
-  async run(ctx) {
-    const answer = await ctx.edge().request("GET", "/.well-known/jwks.json");
-    ctx.print.out(
-      ctx.output === "json" || answer.json === void 0 ? answer.text : JSON.stringify(answer.json, null, 2)
-    );
-    return EXIT.ok;
-  }
-};
-
 // src/cli/progress.ts
 var PROGRESS_DELAY_MS = 1e3;
 var FRAME_MS = 100;
@@ -302,7 +287,12 @@ function httpError(response, json) {
   const body = isRecord(json) ? json : {};
   const code = firstString(body["code"]) ?? `http_${response.status}`;
   const message = firstString(body["detail"], body["error"], body["msg"], body["title"]) ?? `HTTP ${response.status} ${response.statusText}`.trim();
-  return new CliError(code, message, exitCodeFor(response.status, firstString(body["code"])));
+  const outcome = firstString(body["outcome"]);
+  return new CliError(
+    code,
+    message,
+    exitCodeFor(response.status, firstString(body["code"]), outcome)
+  );
 }
 function describeCause(err) {
   let current = err;
@@ -2093,9 +2083,15 @@ function withNextStep(err, deployment) {
       `nothing was changed or retried; check the current state with ${list}, then decide`
     );
   }
+  const doctor2 = deployment === "default" ? "`tsctl doctor`" : `\`tsctl doctor --deployment-name ${deployment}\``;
   if (err.code === "timeout") {
+    return new CliError(err.code, err.message, EXIT.unknown).withHint(
+      `the change may or may not have been committed, and was not retried; check with ${list} or ${doctor2}`
+    );
+  }
+  if (err.exitCode === EXIT.unknown) {
     return err.withHint(
-      `the change may or may not have been committed, and was not retried; check with ${list}`
+      `the change may still take effect; it was not retried or undone. After the time above, ${doctor2} shows the outcome (and --repair settles it); then decide`
     );
   }
   return err;
@@ -2124,6 +2120,76 @@ function unreadable(what) {
 function encodeSegment(segment) {
   return segment.startsWith("/") ? segment : encodeURIComponent(segment);
 }
+
+// src/cli/commands/doctor.ts
+var doctor = {
+  words: ["doctor"],
+  summary: "check a deployment for anything that needs a person; --repair fixes what is safe",
+  description: "Reads the config items, the private key names and the lock record through the Fastly API (viewer token) and lists every disagreement with its fix. --repair (operator token) settles an interrupted or unknown-outcome operation once none of its writes can land any more, and clears a dead operation's lease; it never deletes a private key on a guess. Exit 0 when healthy, 7 when something needs a person.",
+  args: [],
+  options: {
+    ...KEYSET_OPTIONS,
+    repair: { type: "boolean", description: "settle pending intents and clear stale leases first" }
+  },
+  examples: [
+    "tsctl doctor --trust-domain keys.example.com --token-file ~/.tsctl-token",
+    "tsctl doctor --repair --endpoint http://127.0.0.1:7676 --token-file .fastly-local/admin-token"
+  ],
+  async run(ctx) {
+    const client = await ctx.admin();
+    const path = keysetsPath(ctx.deployment).replace(/\/keysets$/, "/doctor");
+    const answer = ctx.flags.boolean("repair") ? await requestChange(client, "POST", path, ctx.deployment, { body: {} }) : await client.request("GET", path);
+    const report = answer.json;
+    if (!isRecord(report) || !Array.isArray(report["findings"])) {
+      throw new CliError(
+        "unexpected_answer",
+        "the server sent an unreadable doctor report",
+        EXIT.failure
+      );
+    }
+    const healthy = report["healthy"] === true;
+    if (ctx.output === "json") {
+      ctx.print.out(answer.text);
+      return healthy ? EXIT.ok : EXIT.unhealthy;
+    }
+    const lines = [];
+    const repaired = Array.isArray(report["repaired"]) ? report["repaired"] : [];
+    for (const r of repaired) lines.push(`Repaired: ${String(r)}`);
+    const findings = report["findings"].filter(isRecord);
+    const version2 = report["keyring_version"];
+    lines.push(
+      `Deployment ${ctx.deployment} (keyring version ${version2 === null ? "none yet" : String(version2)}): ${healthy ? "healthy" : `${findings.filter((f) => f.severity !== "info").length} finding(s) need a look`}`
+    );
+    for (const f of findings) {
+      lines.push(
+        `  ${f.severity.toUpperCase().padEnd(7)} ${f.code}${f.kid ? ` ${f.kid}` : ""}: ${f.message}`
+      );
+      lines.push(`          fix: ${f.fix}`);
+    }
+    ctx.print.out(lines.join("\n"));
+    return healthy ? EXIT.ok : EXIT.unhealthy;
+  }
+};
+
+// src/cli/commands/jwks.ts
+var jwks = {
+  words: ["jwks"],
+  summary: "print the published JWKS (GET /.well-known/jwks.json)",
+  description: "pretty indents it; -o json prints the document exactly as served. Edge caches may serve a copy up to 60 s old.",
+  args: [],
+  options: EDGE_OPTIONS,
+  examples: [
+    "tsctl jwks --trust-domain keys.publisher.example",
+    'tsctl jwks --endpoint http://127.0.0.1:7676 -o json | jq -r ".keys[].kid"'
+  ],
+  async run(ctx) {
+    const answer = await ctx.edge().request("GET", "/.well-known/jwks.json");
+    ctx.print.out(
+      ctx.output === "json" || answer.json === void 0 ? answer.text : JSON.stringify(answer.json, null, 2)
+    );
+    return EXIT.ok;
+  }
+};
 
 // src/cli/commands/keys-deactivate.ts
 var keysDeactivate = {
@@ -2930,6 +2996,7 @@ var COMMANDS = [
   keysDeactivate,
   jwks,
   verify,
+  doctor,
   tokenCreate
 ];
 
@@ -3038,6 +3105,7 @@ var GROUPS = [
   { words: ["keyset"], title: "Key sets (the lifecycle: Prepared \u2192 Active \u2192 Tainted \u2192 removed)" },
   { words: ["keys"], title: "Trusted Server's key routes (default deployment)" },
   { words: ["jwks", "verify"], title: "Public routes (no token)" },
+  { words: ["doctor"], title: "Health" },
   { words: ["token"], title: "Admin tokens" }
 ];
 var EXIT_CODES_HELP = `Exit codes:
@@ -3046,7 +3114,10 @@ var EXIT_CODES_HELP = `Exit codes:
   2  usage error: unknown command or flag, missing argument (the usage is printed)
   3  conflict: operation_in_progress or keyring_version_mismatch; nothing was retried
   4  authentication or permission: 401/403, or a malformed token
-  5  network or server failure: connection refused, timeout (--timeout, default 30 s), 5xx`;
+  5  network or server failure: connection refused, timeout (--timeout, default 30 s), 5xx
+  6  outcome unknown: a change may still take effect (a Fastly API write timed out, or tsctl's
+     own request did); nothing was retried. Run \`tsctl doctor\` after the time it names
+  7  doctor: something needs a person (the findings say what and how)`;
 function topHelp(commands) {
   const width = Math.max(...commands.map((c) => synopsis(c).length));
   const sections = [];
