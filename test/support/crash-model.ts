@@ -8,7 +8,11 @@ import fc from 'fast-check';
 import { expect } from 'vitest';
 import { TskError } from '../../src/core/errors.js';
 import { parseActiveKids } from '../../src/core/keys/active-kids.js';
-import { parseKeyring, PUBLISHED_STATES } from '../../src/core/keyring/document.js';
+import {
+  parseKeyring,
+  PUBLISHED_STATES,
+  serializeKeyring,
+} from '../../src/core/keyring/document.js';
 import { KeyringEngine, type MutationRequest } from '../../src/core/keyring/engine.js';
 import { parseLockRecord } from '../../src/core/keyring/journal.js';
 import { KvLease } from '../../src/core/keyring/lease.js';
@@ -165,7 +169,7 @@ async function playRun(steps: Step[], flip: () => boolean, totals: ModelTotals):
         // A success is only ever reported for what is in the store.
         if (!result.deletedOrphanSecret) {
           expect(world.items.get('keyring'), 'a reported commit is in the store').toBe(
-            JSON.stringify(result.after),
+            serializeKeyring(result.after),
           );
         }
       }

@@ -86,7 +86,9 @@ export function parseKeyring(text: string): Keyring {
 
 /** Serializes for the `keyring` item; `keyring_too_large` before Fastly would refuse it. */
 export function serializeKeyring(keyring: Keyring): string {
-  const text = JSON.stringify(keyring);
+  // Canonical: members in the schema's order whatever order the object was built in, so that the
+  // text of a document read back is the text that was written (the journal compares them).
+  const text = JSON.stringify(KeyringSchema.parse(keyring));
   if (text.length > MAX_KEYRING_CHARS) {
     throw new TskError(
       'keyring_too_large',
