@@ -50,22 +50,24 @@ export interface KeyStoreApi {
 /** A KV entry with its generation, the handle for compare-and-set. */
 export interface VersionedValue {
   value: string;
-  generation: number;
+  /** Fastly's 64-bit unsigned generation, kept exact as its decimal text. */
+  generation: string;
 }
 
 /**
  * Compare-and-set access to a KV store through the management API (the edge cannot see
- * generations). Used for the per-deployment mutation lease.
+ * generations). Used for the per-deployment mutation lease. Writes do not return a generation:
+ * Fastly's write answers carry none, and reading it back could see a stale value.
  */
 export interface LeaseStoreApi {
-  /** The entry and its generation, or null when absent. */
+  /** The entry and its generation (a strongly consistent read), or null when absent. */
   get(key: string): Promise<VersionedValue | null>;
-  /** Writes only if absent; the new generation, or null when the key already exists. */
-  add(key: string, value: string): Promise<number | null>;
-  /** Writes only if the generation still matches; the new generation, or null on mismatch. */
-  replace(key: string, value: string, generation: number): Promise<number | null>;
+  /** Writes only if absent; false when the key already exists. */
+  add(key: string, value: string): Promise<boolean>;
+  /** Writes only if the generation still matches; false on mismatch or absence. */
+  replace(key: string, value: string, generation: string): Promise<boolean>;
   /** Deletes only if the generation still matches; false on mismatch or absence. */
-  remove(key: string, generation: number): Promise<boolean>;
+  remove(key: string, generation: string): Promise<boolean>;
 }
 
 /** Counters the admin rate limiting uses. */

@@ -102,13 +102,8 @@ export class FastlyApi {
     return kv.kvGet(this.#t, storeId, key);
   }
 
-  /** Writes a KV entry; the new generation, or null when a precondition failed. */
-  kvPut(
-    storeId: string,
-    key: string,
-    value: string,
-    options?: KvPutOptions,
-  ): Promise<number | null> {
+  /** Writes a KV entry; false when a precondition failed. */
+  kvPut(storeId: string, key: string, value: string, options?: KvPutOptions): Promise<boolean> {
     return kv.kvPut(this.#t, storeId, key, value, options);
   }
 
@@ -116,7 +111,7 @@ export class FastlyApi {
   kvDelete(
     storeId: string,
     key: string,
-    options?: { ifGenerationMatch?: number },
+    options?: { ifGenerationMatch?: string },
   ): Promise<boolean> {
     return kv.kvDelete(this.#t, storeId, key, options);
   }

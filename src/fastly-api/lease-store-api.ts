@@ -1,5 +1,6 @@
 // The core's LeaseStoreApi port over the management API's KV keys: add-only writes and
-// generation-matched replace and remove, which is all a mutation lease needs.
+// generation-matched replace and remove, which is all a mutation lease needs. Generations stay
+// the exact decimal text Fastly sent.
 import type { LeaseStoreApi } from '../core/ports.js';
 import type { FastlyApi } from './client.js';
 

@@ -61,29 +61,32 @@ describe('leaseStoreApi', () => {
   it('gets the value and generation without metadata, or null', async () => {
     const { api } = apiWith((req) =>
       req.url.pathname.endsWith('/default')
-        ? new Response('lease', { headers: { Generation: '9', Metadata: 'm' } })
+        ? new Response('lease', { headers: { Generation: '9007199254740993', Metadata: 'm' } })
         : new Response('', { status: 404 }),
     );
     const port = leaseStoreApi(api, 'kv1');
-    await expect(port.get('default')).resolves.toEqual({ value: 'lease', generation: 9 });
+    await expect(port.get('default')).resolves.toEqual({
+      value: 'lease',
+      generation: '9007199254740993',
+    });
     await expect(port.get('other')).resolves.toBeNull();
   });
 
   it('adds with ?add=true, replaces and removes with if-generation-match', async () => {
     const answers = [
-      new Response('', { headers: { Generation: '1' } }),
+      new Response('', { status: 200 }),
       new Response('', { status: 412 }),
-      new Response('', { headers: { Generation: '2' } }),
+      new Response('', { status: 200 }),
       new Response(null, { status: 204 }),
       new Response(null, { status: 412 }),
     ];
     const { api, calls } = apiWith(() => answers.shift() ?? new Response('', { status: 500 }));
     const port = leaseStoreApi(api, 'kv1');
-    await expect(port.add('default', 'a')).resolves.toBe(1);
-    await expect(port.add('default', 'b')).resolves.toBeNull();
-    await expect(port.replace('default', 'c', 1)).resolves.toBe(2);
-    await expect(port.remove('default', 2)).resolves.toBe(true);
-    await expect(port.remove('default', 2)).resolves.toBe(false);
+    await expect(port.add('default', 'a')).resolves.toBe(true);
+    await expect(port.add('default', 'b')).resolves.toBe(false);
+    await expect(port.replace('default', 'c', '1')).resolves.toBe(true);
+    await expect(port.remove('default', '2')).resolves.toBe(true);
+    await expect(port.remove('default', '2')).resolves.toBe(false);
     expect(
       calls.map((c) => [c.method, c.url.search, c.headers.get('if-generation-match')]),
     ).toEqual([

@@ -54,12 +54,12 @@ export class KvLease implements MutationGuard {
       expires_at: new Date(now + this.boundMs).toISOString(),
     };
     const value = JSON.stringify(record);
-    let generation: number | null;
+    let taken: boolean;
     try {
-      generation = await this.store.add(deployment, value);
+      taken = await this.store.add(deployment, value);
     } catch (err) {
-      // The write may have landed although its answer (or the generation read) did not: then the
-      // lease is ours but unreleasable, and lapses at its bound. Nothing else was changed.
+      // The write may have landed although its answer did not: then the lease is ours but
+      // unreleasable, and lapses at its bound. Nothing else was changed.
       if (!(err instanceof TskError)) throw err;
       throw new TskError(
         err.code,
@@ -67,27 +67,30 @@ export class KvLease implements MutationGuard {
         { cause: err, details: { ...err.details, committed: false } },
       );
     }
-    if (generation === null) {
+    if (!taken) {
       const current = await this.store.get(deployment);
       if (current === null) {
         // Released between our add and our read: one more add, and no more.
-        generation = await this.store.add(deployment, value);
+        taken = await this.store.add(deployment, value);
       } else {
         const held = parseLease(current.value);
         if (held && Date.parse(held.expires_at) > now) throw inProgress(deployment, held);
         // Past its bound (or unreadable): take it over only if nobody else did first.
-        generation = await this.store.replace(deployment, value, current.generation);
+        taken = await this.store.replace(deployment, value, current.generation);
       }
-      if (generation === null) {
+      if (!taken) {
         const winner = await this.store.get(deployment);
         throw inProgress(deployment, winner ? parseLease(winner.value) : null);
       }
     }
-    const taken = generation;
+    // Writes no longer answer a generation: read it to release by it. If this read shows
+    // another value, the lease is not ours to release; it lapses at its bound.
+    const mine = await this.store.get(deployment);
+    const generation = mine !== null && mine.value === value ? mine.generation : null;
     return {
       expiresAtMs: now + this.boundMs,
       release: async () => {
-        await this.store.remove(deployment, taken);
+        if (generation !== null) await this.store.remove(deployment, generation);
       },
     };
   }
