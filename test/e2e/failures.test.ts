@@ -144,7 +144,8 @@ describe('request shape', () => {
 describe('a failing or slow Fastly API', () => {
   it('answers 502 when the bulk config update fails, and leaves no key behind', async () => {
     const before = await storeState();
-    edge.api.state.injectFault({ method: 'PATCH', path: /\/items$/, status: 503 });
+    // Times: Infinity, since the client retries an idempotent bulk update.
+    edge.api.state.injectFault({ method: 'PATCH', path: /\/items$/, status: 503, times: Infinity });
     const res = await call('/admin/keys/rotate', { json: {} });
     expect(res.status).toBe(502);
     expect(res.json).toMatchObject({ success: false, code: 'upstream_failed' });
@@ -161,7 +162,7 @@ describe('a failing or slow Fastly API', () => {
 
   it('answers 504 when the Fastly API is slower than the bound, and leaves the stores consistent', async () => {
     const before = await storeState();
-    edge.api.state.injectFault({ method: 'GET', path: /\/items$/, delayMs: 1500 });
+    edge.api.state.injectFault({ method: 'GET', path: /\/items$/, delayMs: 1500, times: Infinity });
     const res = await call('/admin/keys/rotate', { json: {} });
     expect(res.status).toBe(504);
     expect(res.json['code']).toBe('upstream_timeout');
@@ -200,7 +201,7 @@ describe('a failing or slow Fastly API', () => {
   });
 
   it('answers 502 problem+json when the keyring cannot be read for listing', async () => {
-    edge.api.state.injectFault({ method: 'GET', path: /\/items$/, status: 500 });
+    edge.api.state.injectFault({ method: 'GET', path: /\/items$/, status: 500, times: Infinity });
     const res = await call('/admin/deployments/default/keysets', { method: 'GET' });
     expect(res.status).toBe(502);
     expect(res.headers.get('content-type')).toBe('application/problem+json');

@@ -1,6 +1,6 @@
 // A hand-written stand-in for fetch: records every request (body read as text) and answers
 // with whatever the test's handler returns. No mock library, so the assertions read plainly.
-import type { FetchLike } from '../../src/fastly-api/index.js';
+import type { FetchLike, RetryOptions } from '../../src/fastly-api/index.js';
 import { FastlyApi } from '../../src/fastly-api/index.js';
 
 /** A request as the fake saw it. */
@@ -36,7 +36,7 @@ export function fakeFetch(handler: Handler): { fetch: FetchLike; calls: Recorded
 /** A FastlyApi over a fake fetch answering with `handler`. */
 export function apiWith(
   handler: Handler,
-  options: { timeoutMs?: number; now?: () => number } = {},
+  options: { timeoutMs?: number; now?: () => number; retry?: RetryOptions } = {},
 ): { api: FastlyApi; calls: Recorded[] } {
   const { fetch, calls } = fakeFetch(handler);
   const api = new FastlyApi({
@@ -45,6 +45,8 @@ export function apiWith(
     fetch,
     timeoutMs: options.timeoutMs ?? 1000,
     ...(options.now ? { now: options.now } : {}),
+    // One attempt per call unless a test is about retries, so call counts stay exact.
+    retry: options.retry ?? { maxRetries: 0 },
   });
   return { api, calls };
 }
