@@ -78,6 +78,13 @@ const SettingsSchema = z.object({
       backend: z._default(z.string().check(z.minLength(1)), 'fastly_api'),
       /** Bound on each management-API call. */
       timeout_ms: z._default(z.number().check(z.int(), z.positive(), z.lte(120_000)), 15_000),
+      /**
+       * Base64 Ed25519 key that must sign the secret-store client keys secrets are sealed to.
+       * Absent: Fastly's own, as the Fastly CLI pins it. Set only for an API you run yourself.
+       */
+      secret_signing_key: z.optional(
+        z.string().check(z.regex(/^[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=$/, 'base64 of 32 bytes')),
+      ),
     }),
     { endpoint: 'https://api.fastly.com', backend: 'fastly_api', timeout_ms: 15_000 },
   ),

@@ -29,6 +29,13 @@ export interface FastlyApiOptions {
   now?: () => number;
   /** How failed calls are retried; see `RetryOptions` for the defaults. */
   retry?: RetryOptions;
+  /**
+   * Base64 Ed25519 key that must have signed the client keys secrets are sealed to. Defaults to
+   * Fastly's (`FASTLY_SECRET_SIGNING_KEY`); any other is a deliberate trust decision.
+   */
+  secretSigningKey?: string;
+  /** Cryptographic random bytes (sealed-box ephemeral keys); defaults to crypto.getRandomValues. */
+  random?: (n: number) => Uint8Array;
 }
 
 /** The retry policy of one client. Randomness and sleep are injectable for deterministic tests. */
@@ -231,6 +238,11 @@ export class Transport {
       if (secret.length > 0) out = out.split(secret).join('[redacted]');
     }
     return out;
+  }
+
+  /** The wall clock the transport reads (injectable for tests). */
+  now(): number {
+    return this.#now();
   }
 
   #now(): number {

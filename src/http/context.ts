@@ -66,6 +66,7 @@ export async function openDeployment(ctx: RequestContext, name = 'default'): Pro
     token,
     fetch: services.managementFetch,
     timeoutMs: apiSettings.timeout_ms,
+    ...(apiSettings.secret_signing_key ? { secretSigningKey: apiSettings.secret_signing_key } : {}),
   });
   const lockStoreId = signing.lock_store_id;
   const guard = lockStoreId

@@ -34,8 +34,10 @@ describe('keyStoreApi', () => {
   });
 
   it('creates secrets with POST, so an existing name fails with secret_exists', async () => {
-    const { api, calls } = apiWith(() =>
-      json({ msg: 'Bad Request', detail: 'duplicate: name' }, 400),
+    const { api, calls } = apiWith((req) =>
+      req.method === 'POST'
+        ? json({ msg: 'Bad Request', detail: 'duplicate: name' }, 400)
+        : json({ name: 'k1', digest: 'd', created_at: 't' }),
     );
     const err = await rejectionOf(keyStoreApi(api, IDS).createSecret('k1', 'seed'));
     expect(err).toBeInstanceOf(TskError);

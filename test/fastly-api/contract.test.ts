@@ -15,6 +15,8 @@ import { rejectionOf } from './fake-fetch.js';
 let stateDir: string;
 let local: LocalApi;
 let api: FastlyApi;
+/** The local API's client-key signing key, trusted on purpose (it is not Fastly's). */
+let signingKey: string;
 
 function client(token: string, timeoutMs = 5000, retry?: RetryOptions): FastlyApi {
   return new FastlyApi({
@@ -22,6 +24,7 @@ function client(token: string, timeoutMs = 5000, retry?: RetryOptions): FastlyAp
     token,
     fetch: (r) => fetch(r),
     timeoutMs,
+    secretSigningKey: signingKey,
     ...(retry ? { retry } : {}),
   });
 }
@@ -34,6 +37,12 @@ function codeOf(err: unknown): string {
 beforeAll(async () => {
   stateDir = await mkdtemp(join(tmpdir(), 'tsk-fastly-api-'));
   local = await startLocalApi({ stateDir, port: 0 });
+  signingKey = await new FastlyApi({
+    endpoint: local.url,
+    token: local.token,
+    fetch: (r) => fetch(r),
+    timeoutMs: 5000,
+  }).getSecretSigningKey();
   api = client(local.token);
 });
 
