@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { MAX_BODY_BYTES } from './body.js';
 import { createClientKeys } from './client-keys.js';
-import { Database, STATE_FILE, loadState } from './database.js';
+import { Database, STATE_FILE, loadState, prepareStateDir } from './database.js';
 import { ApiError, badRequest, errorBody } from './errors.js';
 import { FaultRegistry, faultsFromEnv, parseFaultSpecs } from './faults.js';
 import { WriteBudget } from './rate-limit.js';
@@ -161,8 +161,10 @@ function send(res: ServerResponse, a: Answer): void {
 export async function startLocalApi(options: LocalApiOptions): Promise<LocalApi> {
   const host = options.host ?? '127.0.0.1';
   mkdirSync(options.stateDir, { recursive: true, mode: 0o700 });
-  const token = loadOrCreateToken(join(options.stateDir, TOKEN_FILE));
   const stateFile = join(options.stateDir, STATE_FILE);
+  // Before the token is made: a token left by an earlier run is what marks a missing state file.
+  prepareStateDir(options.stateDir, stateFile);
+  const token = loadOrCreateToken(join(options.stateDir, TOKEN_FILE));
   const db = new Database(stateFile, loadState(stateFile));
   const faults = new FaultRegistry();
   for (const spec of faultsFromEnv((options.env ?? process.env)['TSK_FAULTS'])) faults.add(spec);
