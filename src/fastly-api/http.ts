@@ -151,12 +151,20 @@ export class Transport {
       retry.deadlineMs ?? Infinity,
     );
     const idempotent = req.idempotent ?? IDEMPOTENT_METHODS.has(req.method);
+    if (retry.deadlineMs !== undefined && startedAt >= retry.deadlineMs) {
+      throw new TskError(
+        'upstream_timeout',
+        `the time for ${req.method} ${req.path} ran out before it was sent`,
+        { details: { method: req.method, path: req.path, failure: 'timeout', outcome: 'refused' } },
+      );
+    }
     for (let attempt = 0; ; attempt++) {
-      // The first attempt always gets its full timer; a retry never runs past the deadline.
-      const timeoutMs =
-        attempt === 0
-          ? this.#options.timeoutMs
-          : Math.min(this.#options.timeoutMs, deadline - this.#now());
+      // A retry, or any attempt under the caller's own deadline, never runs past the deadline;
+      // the first attempt under the default budget gets its full timer.
+      const bounded = attempt > 0 || retry.deadlineMs !== undefined;
+      const timeoutMs = bounded
+        ? Math.min(this.#options.timeoutMs, deadline - this.#now())
+        : this.#options.timeoutMs;
       let error: TskError;
       let waitHintMs: number | undefined;
       try {

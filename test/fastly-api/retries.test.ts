@@ -224,4 +224,24 @@ describe('the retry budget', () => {
     tsk(await rejectionOf(api.listConfigItems('cs1')));
     expect(calls).toHaveLength(1);
   });
+
+  it('bounds even the first attempt by an absolute deadline', async () => {
+    let now = Date.now();
+    const { api, calls } = apiWith(() => new Promise<Response>(() => {}), {
+      timeoutMs: 10_000,
+      now: () => now,
+      retry: { deadlineMs: now + 30, maxRetries: 0 },
+    });
+    const started = performance.now();
+    const err = tsk(await rejectionOf(api.listConfigItems('cs1')));
+    expect(err.code).toBe('upstream_timeout');
+    expect(err.details).toMatchObject({ timeoutMs: 30 });
+    expect(performance.now() - started).toBeLessThan(5000);
+    expect(calls).toHaveLength(1);
+    // Past the deadline, nothing is sent at all, and the error says so.
+    now += 1000;
+    const late = tsk(await rejectionOf(api.listConfigItems('cs1')));
+    expect(late.details).toMatchObject({ outcome: 'refused' });
+    expect(calls).toHaveLength(1);
+  });
 });
