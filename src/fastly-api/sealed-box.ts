@@ -3,9 +3,24 @@
 // BLAKE2b-192(epk ‖ pk), and XSalsa20-Poly1305 (secretbox); the box is epk ‖ tag ‖ ciphertext.
 // Only audited primitives from @noble/* are used, each imported from its own module so the wasm
 // carries only these. Web APIs only: this runs inside the Compute wasm.
+//
+// X25519 is passed in rather than imported: @noble/curves' ed25519 module draws random bytes
+// when it loads (an RNG probe), which must not happen while the wasm is initialised, so the edge
+// loads it on first use (`loadX25519`); Node code may import it directly.
 import { hsalsa, xsalsa20poly1305 } from '@noble/ciphers/salsa.js';
-import { x25519 } from '@noble/curves/ed25519.js';
 import { blake2b } from '@noble/hashes/blake2.js';
+
+/** The X25519 functions a sealed box needs (those of @noble/curves' `x25519`). */
+export interface X25519 {
+  getPublicKey(secretKey: Uint8Array): Uint8Array;
+  getSharedSecret(secretKey: Uint8Array, publicKey: Uint8Array): Uint8Array;
+}
+
+/** @noble/curves' x25519, loaded when first asked for (see the file comment). */
+export async function loadX25519(): Promise<X25519> {
+  const { x25519 } = await import('@noble/curves/ed25519.js');
+  return x25519;
+}
 
 /** Length of an X25519 key. */
 export const X25519_KEY_BYTES = 32;
@@ -46,6 +61,7 @@ function sealNonce(ephemeralPublic: Uint8Array, recipientPublic: Uint8Array): Ui
  * the ephemeral secret key; it is used once and dropped.
  */
 export function sealBox(
+  x25519: X25519,
   message: Uint8Array,
   recipient: Uint8Array,
   random: (n: number) => Uint8Array,
@@ -66,7 +82,11 @@ export function sealBox(
 }
 
 /** Opens a sealed box with the recipient's X25519 secret key; null if altered or not for it. */
-export function openBox(sealed: Uint8Array, recipientSecret: Uint8Array): Uint8Array | null {
+export function openBox(
+  x25519: X25519,
+  sealed: Uint8Array,
+  recipientSecret: Uint8Array,
+): Uint8Array | null {
   if (sealed.length < SEAL_OVERHEAD) return null;
   const ephemeralPublic = sealed.subarray(0, X25519_KEY_BYTES);
   try {

@@ -21,7 +21,7 @@ import {
 import type { Decoder } from './decode.js';
 import { apiPath } from './http.js';
 import type { ApiRequest, Transport } from './http.js';
-import { X25519_KEY_BYTES, sealBox } from './sealed-box.js';
+import { X25519_KEY_BYTES, loadX25519, sealBox } from './sealed-box.js';
 
 /** Largest page the secrets listing serves. */
 export const SECRETS_PAGE_LIMIT = 200;
@@ -129,7 +129,8 @@ export class SecretSealer {
   /** The request fields of a sealed secret: `secret` (base64 box) and `client_key`. */
   async seal(t: Transport, plaintext: Uint8Array): Promise<{ secret: string; client_key: string }> {
     const key = await this.#clientKey(t);
-    return { secret: toBase64(sealBox(plaintext, key.raw, this.#random)), client_key: key.base64 };
+    const sealed = sealBox(await loadX25519(), plaintext, key.raw, this.#random);
+    return { secret: toBase64(sealed), client_key: key.base64 };
   }
 
   async #clientKey(t: Transport): Promise<ClientKey> {

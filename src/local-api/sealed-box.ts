@@ -4,6 +4,7 @@
 // node:crypto key objects the local API keeps.
 import { createPublicKey } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
+import { x25519 } from '@noble/curves/ed25519.js';
 import { blake2b as nobleBlake2b } from '@noble/hashes/blake2.js';
 import { openBox } from '../fastly-api/sealed-box.js';
 
@@ -24,7 +25,7 @@ export function openSealedBox(sealed: Uint8Array, privateKey: KeyObject): Uint8A
     Buffer.from(String(privateKey.export({ format: 'jwk' }).d), 'base64url'),
   );
   try {
-    return openBox(sealed, secret);
+    return openBox(x25519, sealed, secret);
   } finally {
     secret.fill(0);
   }

@@ -4,6 +4,7 @@ import { generateKeyPairSync, sign } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
 import type { FetchLike, RetryOptions } from '../../src/fastly-api/index.js';
 import { FastlyApi } from '../../src/fastly-api/index.js';
+import { x25519 } from '@noble/curves/ed25519.js';
 import { openBox } from '../../src/fastly-api/sealed-box.js';
 
 const rawKey = (key: KeyObject, part: 'x' | 'd'): Uint8Array =>
@@ -41,7 +42,7 @@ export class FakeClientKeys {
     const doc = JSON.parse(body) as { name: string; secret: string; client_key: string };
     const secret = this.#boxes.get(doc.client_key);
     if (secret === undefined) throw new Error(`unknown client key ${doc.client_key}`);
-    const plaintext = openBox(new Uint8Array(Buffer.from(doc.secret, 'base64')), secret);
+    const plaintext = openBox(x25519, new Uint8Array(Buffer.from(doc.secret, 'base64')), secret);
     if (plaintext === null) throw new Error('the sealed secret does not open');
     return { name: doc.name, plaintext, clientKey: doc.client_key };
   }
