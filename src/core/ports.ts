@@ -56,7 +56,9 @@ export interface VersionedValue {
 
 /**
  * Compare-and-set access to a KV store through the management API (the edge cannot see
- * generations). Used for the per-deployment mutation lease and its intent journal.
+ * generations). Used for the per-deployment mutation lease and its intent journal. Writes do not
+ * return a generation: Fastly's write answers carry none, and reading it back could see a stale
+ * value.
  */
 export interface LeaseStoreApi {
   /** The entry and its generation (a strongly consistent read), or null when absent. */

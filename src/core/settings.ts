@@ -85,6 +85,13 @@ const SettingsSchema = z.object({
        * write could refer to is undone before; the deployment stays locked until then.
        */
       late_write_ms: z._default(z.number().check(z.int(), z.gte(1000), z.lte(600_000)), 120_000),
+      /**
+       * Base64 Ed25519 key that must sign the secret-store client keys secrets are sealed to.
+       * Absent: Fastly's own, as the Fastly CLI pins it. Set only for an API you run yourself.
+       */
+      secret_signing_key: z.optional(
+        z.string().check(z.regex(/^[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=$/, 'base64 of 32 bytes')),
+      ),
     }),
     {
       endpoint: 'https://api.fastly.com',

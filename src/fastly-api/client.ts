@@ -9,17 +9,23 @@ import * as kv from './kv-stores.js';
 import type { KvEntry, KvPutOptions } from './kv-stores.js';
 import * as secrets from './secret-stores.js';
 import type { PutSecretMode, PutSecretResult, SecretMeta } from './secret-stores.js';
+import { FASTLY_SECRET_SIGNING_KEY, SecretSealer } from './secret-stores.js';
 
 /**
  * The Fastly management API (config stores, secret stores, KV stores) over an injected fetch.
  * Every failure is a TskError (`upstream_failed`, `upstream_timeout`, `upstream_rate_limited`,
- * `secret_exists`, `invalid_request`); nothing is retried.
+ * `secret_exists`, `invalid_request`) whose `details.outcome` says whether a write may have
+ * landed; single calls are retried only where a repeat cannot change the outcome (http.ts).
+ * Secrets are written sealed to a client key signed by `secretSigningKey` (Fastly's by default).
  */
 export class FastlyApi {
   readonly #t: Transport;
+  readonly #sealer: SecretSealer;
 
   constructor(options: FastlyApiOptions) {
     this.#t = new Transport(options);
+    const random = options.random ?? ((n: number) => crypto.getRandomValues(new Uint8Array(n)));
+    this.#sealer = new SecretSealer(options.secretSigningKey ?? FASTLY_SECRET_SIGNING_KEY, random);
   }
 
   /** Creates a config store. */
@@ -67,14 +73,27 @@ export class FastlyApi {
     return secrets.listSecretStores(this.#t, name);
   }
 
-  /** Writes a secret (`create` fails with `secret_exists` when the name is taken). */
+  /** Writes a secret, sealed (`create` fails with `secret_exists` when the name is taken). */
   putSecret(
     storeId: string,
     name: string,
     plaintext: string | Uint8Array,
     mode: PutSecretMode,
   ): Promise<PutSecretResult> {
-    return secrets.putSecret(this.#t, storeId, name, plaintext, mode);
+    return secrets.putSecret(this.#t, this.#sealer, storeId, name, plaintext, mode);
+  }
+
+  /** A secret's metadata, or null when it does not exist. */
+  describeSecret(storeId: string, name: string): Promise<SecretMeta | null> {
+    return secrets.describeSecret(this.#t, storeId, name);
+  }
+
+  /**
+   * The signing key the API reports for its client keys. Trusting what an API says about
+   * itself defeats the check, so use this only for an API you run yourself (the local one).
+   */
+  getSecretSigningKey(): Promise<string> {
+    return secrets.getSecretSigningKey(this.#t);
   }
 
   /** Deletes a secret; false when it did not exist. */
@@ -102,13 +121,8 @@ export class FastlyApi {
     return kv.kvGet(this.#t, storeId, key);
   }
 
-  /** Writes a KV entry; the new generation, or null when a precondition failed. */
-  kvPut(
-    storeId: string,
-    key: string,
-    value: string,
-    options?: KvPutOptions,
-  ): Promise<number | null> {
+  /** Writes a KV entry; false when a precondition failed. */
+  kvPut(storeId: string, key: string, value: string, options?: KvPutOptions): Promise<boolean> {
     return kv.kvPut(this.#t, storeId, key, value, options);
   }
 
@@ -116,7 +130,7 @@ export class FastlyApi {
   kvDelete(
     storeId: string,
     key: string,
-    options?: { ifGenerationMatch?: number },
+    options?: { ifGenerationMatch?: string },
   ): Promise<boolean> {
     return kv.kvDelete(this.#t, storeId, key, options);
   }

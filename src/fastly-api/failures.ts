@@ -32,11 +32,6 @@ export function describeFailure(text: string): string {
   return summary.length > 200 ? `${summary.slice(0, 199)}…` : summary;
 }
 
-/** True when a Fastly error body says a name is already taken (`detail: "duplicate: name"`). */
-export function saysDuplicate(text: string): boolean {
-  return /duplicate|already exists/i.test(describeFailure(text));
-}
-
 /**
  * Seconds to wait before the next write, from `Retry-After` (seconds or an HTTP date) or else
  * `Fastly-RateLimit-Reset` (UTC epoch seconds when the hourly window resets); undefined if

@@ -1,6 +1,14 @@
-// One request to the Fastly management API: URL and headers, the time bound, and the mapping of
-// every failure to a TskError. Runs on Fastly Compute and on Node, so Web APIs only. The token is
-// written into one header and nowhere else; whatever the server echoes is scrubbed of it too.
+// One request to the Fastly management API: URL and headers, the time bound, safe retries, and the
+// mapping of every failure to a TskError. Runs on Fastly Compute and on Node, so Web APIs only.
+// The token is written into one header and nowhere else; whatever the server echoes is scrubbed
+// of it too.
+//
+// Retries: a request is repeated only when repeating it cannot change the outcome. Idempotent
+// requests (GET, HEAD, DELETE, unconditional PUT, and PATCHes the caller marks idempotent) retry
+// 429, 5xx and connection failures; the rest (POST, conditional writes) retry only what was
+// certainly refused before processing (429, a refused connection), never a timeout or a 5xx,
+// after which the write may have landed. Every failure says so in `details.outcome`:
+// `refused` (certainly not applied) or `unknown` (it may have been applied).
 import { TskError } from '../core/errors.js';
 import { describeFailure, retryAfterSeconds, trimBody } from './failures.js';
 
@@ -19,13 +27,51 @@ export interface FastlyApiOptions {
   timeoutMs: number;
   /** Wall clock in ms, to turn `Fastly-RateLimit-Reset` into a wait; defaults to `Date.now`. */
   now?: () => number;
+  /** How failed calls are retried; see `RetryOptions` for the defaults. */
+  retry?: RetryOptions;
+  /**
+   * Base64 Ed25519 key that must have signed the client keys secrets are sealed to. Defaults to
+   * Fastly's (`FASTLY_SECRET_SIGNING_KEY`); any other is a deliberate trust decision.
+   */
+  secretSigningKey?: string;
+  /** Cryptographic random bytes (sealed-box ephemeral keys); defaults to crypto.getRandomValues. */
+  random?: (n: number) => Uint8Array;
 }
+
+/** The retry policy of one client. Randomness and sleep are injectable for deterministic tests. */
+export interface RetryOptions {
+  /** Retries after the first attempt, at most; default 3. 0 turns retrying off. */
+  maxRetries?: number;
+  /** Time one call may take, all attempts and waits included; default 60 s. */
+  maxTotalMs?: number;
+  /** An absolute deadline (ms since the epoch) no call may run past; none by default. */
+  deadlineMs?: number;
+  /** First backoff ceiling; it doubles per retry (full jitter: a wait in [0, ceiling)); 200 ms. */
+  baseDelayMs?: number;
+  /** Largest backoff ceiling; default 5 s. `Retry-After` may ask for more, within the budget. */
+  maxDelayMs?: number;
+  /** A number in [0, 1); defaults to `Math.random` (jitter needs no cryptographic quality). */
+  random?: () => number;
+  /** Waits `ms`; defaults to a timer. */
+  sleep?: (ms: number) => Promise<void>;
+}
+
+/**
+ * Default bound on one call with its retries. It keeps a few calls, each with its retries,
+ * inside the 120 s bound of a whole operation.
+ */
+export const DEFAULT_RETRY_BUDGET_MS = 60_000;
+
+/** Whether a failed call's effect is known: `refused` means certainly not applied. */
+export type Outcome = 'refused' | 'unknown';
 
 /** The `User-Agent` of every call, so Fastly's logs say who called. */
 export const USER_AGENT = 'trusted-server-keys/0.1';
 
 /** The HTTP methods the client uses. */
-export type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+export type Method = 'GET' | 'HEAD' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+
+const IDEMPOTENT_METHODS: ReadonlySet<Method> = new Set(['GET', 'HEAD', 'DELETE', 'PUT']);
 
 /** A request body and how to encode it. */
 export type RequestBody = { form: Record<string, string> } | { json: unknown } | { raw: string };
@@ -46,6 +92,12 @@ export interface ApiRequest {
   expect?: readonly number[];
   /** Secret material sent in the body, scrubbed (like the token) from anything echoed back. */
   redact?: readonly string[];
+  /**
+   * Whether sending the request twice has the effect of sending it once. Defaults by method:
+   * GET, HEAD, DELETE and PUT are, POST and PATCH are not. Conditional writes say false (a
+   * repeat of one that landed fails its condition); a PATCH of upserts and deletes says true.
+   */
+  idempotent?: boolean;
 }
 
 /** The answer to one call, body already read (inside the time bound). */
@@ -73,7 +125,10 @@ export function apiPath(strings: TemplateStringsArray, ...segments: string[]): s
   return path;
 }
 
-/** Sends management-API requests with the token, the headers and the time bound. Never retries. */
+/** How one attempt ended, when it did not end with an answer. */
+type Thrown = TskError & { details: { failure: 'timeout' | 'connection' | 'connection_refused' } };
+
+/** Sends management-API requests with the token, the headers, the time bound and safe retries. */
 export class Transport {
   readonly #options: FastlyApiOptions;
   readonly #base: string;
@@ -83,11 +138,60 @@ export class Transport {
     this.#base = options.endpoint.replace(/\/+$/, '');
   }
 
-  /** Sends the request; resolves for 2xx and `expect`ed statuses, throws a TskError otherwise. */
+  /**
+   * Sends the request, retrying what is safe to retry within the budget; resolves for 2xx and
+   * `expect`ed statuses, throws a TskError otherwise (the last attempt's).
+   */
   async send(req: ApiRequest): Promise<ApiResponse> {
-    const res = await this.#exchangeWithin(req);
-    if ((res.status >= 200 && res.status < 300) || req.expect?.includes(res.status)) return res;
-    throw this.failure(req, res);
+    const retry = this.#options.retry ?? {};
+    const maxRetries = retry.maxRetries ?? 3;
+    const startedAt = this.#now();
+    const deadline = Math.min(
+      startedAt + (retry.maxTotalMs ?? DEFAULT_RETRY_BUDGET_MS),
+      retry.deadlineMs ?? Infinity,
+    );
+    const idempotent = req.idempotent ?? IDEMPOTENT_METHODS.has(req.method);
+    if (retry.deadlineMs !== undefined && startedAt >= retry.deadlineMs) {
+      throw new TskError(
+        'upstream_timeout',
+        `the time for ${req.method} ${req.path} ran out before it was sent`,
+        { details: { method: req.method, path: req.path, failure: 'timeout', outcome: 'refused' } },
+      );
+    }
+    for (let attempt = 0; ; attempt++) {
+      // A retry, or any attempt under the caller's own deadline, never runs past the deadline;
+      // the first attempt under the default budget gets its full timer.
+      const bounded = attempt > 0 || retry.deadlineMs !== undefined;
+      const timeoutMs = bounded
+        ? Math.min(this.#options.timeoutMs, deadline - this.#now())
+        : this.#options.timeoutMs;
+      let error: TskError;
+      let waitHintMs: number | undefined;
+      try {
+        const res = await this.#exchangeWithin(req, timeoutMs);
+        if ((res.status >= 200 && res.status < 300) || req.expect?.includes(res.status)) {
+          return res;
+        }
+        error = this.failure(req, res);
+        if (!retriableStatus(res.status, idempotent)) throw error;
+        waitHintMs = waitHint(res.headers, this.#now());
+      } catch (err) {
+        if (!isThrown(err)) throw err;
+        error = err;
+        if (!retriableThrown(err, idempotent)) throw err;
+      }
+      if (attempt >= maxRetries) throw error;
+      const ceiling = Math.min(
+        retry.maxDelayMs ?? 5_000,
+        (retry.baseDelayMs ?? 200) * 2 ** attempt,
+      );
+      const jitter = Math.floor((retry.random ?? Math.random)() * ceiling);
+      const waitMs = Math.max(jitter, waitHintMs ?? 0);
+      // Sleeping past the budget would only fail later; answer the failure now.
+      if (this.#now() + waitMs >= deadline) throw error;
+      await (retry.sleep ?? sleep)(waitMs);
+      if (this.#now() >= deadline) throw error;
+    }
   }
 
   /** The error for a non-2xx answer: rate limit, rejected token, or any other status. */
@@ -95,7 +199,15 @@ export class Transport {
     const { status } = res;
     const where = `${req.method} ${req.path}`;
     const body = trimBody(this.redact(res.text, req));
-    const details: Record<string, unknown> = { status, method: req.method, path: req.path, body };
+    // A 4xx was refused as a whole; after a 5xx the write may or may not have been applied.
+    const outcome: Outcome = status >= 500 ? 'unknown' : 'refused';
+    const details: Record<string, unknown> = {
+      status,
+      method: req.method,
+      path: req.path,
+      body,
+      outcome,
+    };
     if (status === 429) {
       const wait = retryAfterSeconds(res.headers, this.#now());
       if (wait !== undefined) details['retryAfterSeconds'] = wait;
@@ -109,7 +221,7 @@ export class Transport {
     }
     const reason = describeFailure(this.redact(res.text, req));
     const msg = `Fastly API answered ${status} to ${where}${reason ? `: ${reason}` : ''}`;
-    return new TskError('upstream_failed', msg, { details });
+    return new TskError('upstream_failed', msg, { details: { ...details, failure: 'status' } });
   }
 
   /** The error for a 2xx answer whose body or headers are not what the API documents. */
@@ -136,23 +248,36 @@ export class Transport {
     return out;
   }
 
+  /** The wall clock the transport reads (injectable for tests). */
+  now(): number {
+    return this.#now();
+  }
+
   #now(): number {
     return (this.#options.now ?? Date.now)();
   }
 
   // Promise.race bounds the call even where the runtime ignores the abort signal; the signal is
   // still passed so Node really drops the connection.
-  async #exchangeWithin(req: ApiRequest): Promise<ApiResponse> {
+  async #exchangeWithin(req: ApiRequest, timeoutMs: number): Promise<ApiResponse> {
     const controller = typeof AbortController === 'function' ? new AbortController() : undefined;
-    const { timeoutMs } = this.#options;
     let timer: ReturnType<typeof setTimeout> | undefined;
     const deadline = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => {
-        controller?.abort();
-        const msg = `Fastly API did not answer ${req.method} ${req.path} within ${timeoutMs} ms`;
-        const details = { method: req.method, path: req.path, timeoutMs };
-        reject(new TskError('upstream_timeout', msg, { details }));
-      }, timeoutMs);
+      timer = setTimeout(
+        () => {
+          controller?.abort();
+          const msg = `Fastly API did not answer ${req.method} ${req.path} within ${timeoutMs} ms; it may or may not have been applied`;
+          const details = {
+            method: req.method,
+            path: req.path,
+            timeoutMs,
+            failure: 'timeout',
+            outcome: 'unknown',
+          };
+          reject(new TskError('upstream_timeout', msg, { details }));
+        },
+        Math.max(0, timeoutMs),
+      );
     });
     try {
       return await Promise.race([this.#exchange(req, controller?.signal), deadline]);
@@ -169,10 +294,21 @@ export class Transport {
       return { status: response.status, headers: response.headers, text };
     } catch (cause) {
       const reason = this.redact(describeThrown(cause), req);
-      const msg = `Fastly API request ${req.method} ${req.path} failed: ${reason}`;
+      // Only a refused connection proves nothing was sent; any other failure (a reset, a socket
+      // closed mid-answer) may have come after the server applied the request.
+      const refused = connectionRefused(cause);
+      const msg = refused
+        ? `Fastly API refused the connection for ${req.method} ${req.path}: ${reason}`
+        : `Fastly API request ${req.method} ${req.path} failed: ${reason}; it may or may not have been applied`;
       // The cause is kept only as text: an error object could carry the request and its headers.
       throw new TskError('upstream_failed', msg, {
-        details: { method: req.method, path: req.path, cause: reason },
+        details: {
+          method: req.method,
+          path: req.path,
+          cause: reason,
+          failure: refused ? 'connection_refused' : 'connection',
+          outcome: refused ? 'refused' : 'unknown',
+        },
       });
     }
   }
@@ -198,6 +334,45 @@ export class Transport {
     if (signal) init.signal = signal;
     return new Request(this.#base + req.path + queryString(req.query), init);
   }
+}
+
+function isThrown(err: unknown): err is Thrown {
+  if (!(err instanceof TskError)) return false;
+  const failure = err.details?.['failure'];
+  return failure === 'timeout' || failure === 'connection' || failure === 'connection_refused';
+}
+
+/** 429 was refused before processing, so any request may repeat it; a 5xx only idempotent ones. */
+function retriableStatus(status: number, idempotent: boolean): boolean {
+  return status === 429 || (status >= 500 && idempotent);
+}
+
+/** A refused connection sent nothing, so any request may repeat it; other failures only idempotent ones. */
+function retriableThrown(err: Thrown, idempotent: boolean): boolean {
+  return err.details.failure === 'connection_refused' || idempotent;
+}
+
+/** The wait a 429 or 503 answer asks for, in ms, or undefined. */
+function waitHint(headers: Headers, nowMs: number): number | undefined {
+  const seconds = retryAfterSeconds(headers, nowMs);
+  return seconds === undefined ? undefined : seconds * 1000;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** Codes that mean the connection was never made, so no byte of the request left. */
+const NOT_CONNECTED = /\b(ECONNREFUSED|ENOTFOUND|EAI_AGAIN)\b/;
+
+function connectionRefused(err: unknown): boolean {
+  for (let e: unknown = err, depth = 0; e instanceof Error && depth < 4; depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string' && NOT_CONNECTED.test(code)) return true;
+    if (NOT_CONNECTED.test(e.message)) return true;
+    e = e.cause;
+  }
+  return false;
 }
 
 // Node's fetch says only "fetch failed"; the reason (ECONNREFUSED, ...) is in its cause.

@@ -1,18 +1,19 @@
 // KV stores and keys through the management API, with generations for compare-and-set (the
-// edge cannot see generations). Values travel raw; `Generation` is a header on reads, and on
-// writes only sometimes, so a write without it reads the key back.
+// edge cannot see generations). Values travel raw; `Generation` is a header on reads only (a
+// write answers 200 without it), and is a 64-bit unsigned integer, so it stays decimal text:
+// a JS number loses exactness past 2^53.
 import { TskError } from '../core/errors.js';
 import { decodeStore } from './config-stores.js';
 import type { StoreRef } from './config-stores.js';
 import { collectPages, pageDecoder, requestOk } from './decode.js';
 import { apiPath } from './http.js';
-import type { ApiRequest, ApiResponse, Transport } from './http.js';
+import type { ApiRequest, Transport } from './http.js';
 
 /** A KV entry with its generation and metadata. */
 export interface KvEntry {
   value: string;
-  /** Changes on every write; the handle for `if-generation-match`. */
-  generation: number;
+  /** Changes on every write; the handle for `if-generation-match` (exact decimal text). */
+  generation: string;
   /** The entry's metadata, or null when it has none. */
   metadata: string | null;
 }
@@ -22,7 +23,7 @@ export interface KvPutOptions {
   /** Write only if the key does not exist (`?add=true`). */
   add?: boolean;
   /** Write only if the current generation is this one (`if-generation-match`). */
-  ifGenerationMatch?: number;
+  ifGenerationMatch?: string;
 }
 
 /** `POST /resources/stores/kv` with JSON `{"name"}`. */
@@ -63,9 +64,9 @@ export async function kvGet(t: Transport, storeId: string, key: string): Promise
 }
 
 /**
- * `PUT .../keys/{key}` with the raw value: the new generation, or null when a precondition
- * failed (412). Fastly's answer carries no `Generation` header today, so the key is read back;
- * if it then holds another value, a concurrent writer won and the generation is unknowable.
+ * `PUT .../keys/{key}` with the raw value: true when written, false when a precondition failed
+ * (412). It never reads the key back for the new generation: that read may be stale, and a
+ * caller that needs the generation reads it when it needs it.
  */
 export async function kvPut(
   t: Transport,
@@ -73,7 +74,8 @@ export async function kvPut(
   key: string,
   value: string,
   options: KvPutOptions = {},
-): Promise<number | null> {
+): Promise<boolean> {
+  const conditional = options.add === true || options.ifGenerationMatch !== undefined;
   const req: ApiRequest = {
     method: 'PUT',
     path: keyPath(storeId, key),
@@ -81,20 +83,12 @@ export async function kvPut(
     headers: generationHeader(options.ifGenerationMatch),
     body: { raw: value },
     expect: [412],
+    // Repeating a conditional write that landed answers 412, which would read as "someone else
+    // got there first": only an unconditional PUT is idempotent.
+    idempotent: !conditional,
   };
   const res = await t.send(req);
-  if (res.status === 412) return null;
-  const header = res.headers.get('Generation');
-  if (header !== null) return generationOf(t, req, res, header);
-  const entry = await kvGet(t, storeId, key);
-  if (entry === null || entry.value !== value) {
-    throw new TskError(
-      'upstream_failed',
-      `KV key ${key} changed right after ${req.method} ${req.path}; its generation is unknown`,
-      { details: { method: req.method, path: req.path, status: res.status } },
-    );
-  }
-  return entry.generation;
+  return res.status !== 412;
 }
 
 /** `DELETE .../keys/{key}`: true when deleted, false when absent (404) or the generation moved (412). */
@@ -102,13 +96,15 @@ export async function kvDelete(
   t: Transport,
   storeId: string,
   key: string,
-  options: { ifGenerationMatch?: number } = {},
+  options: { ifGenerationMatch?: string } = {},
 ): Promise<boolean> {
   const res = await t.send({
     method: 'DELETE',
     path: keyPath(storeId, key),
     headers: generationHeader(options.ifGenerationMatch),
     expect: [404, 412],
+    // A repeated conditional delete that landed answers 404: "not deleted", which is false.
+    idempotent: options.ifGenerationMatch === undefined,
   });
   return res.status !== 404 && res.status !== 412;
 }
@@ -117,25 +113,27 @@ function keyPath(storeId: string, key: string): string {
   return apiPath`/resources/stores/kv/${storeId}/keys/${key}`;
 }
 
-function generationHeader(generation: number | undefined): Record<string, string> {
+function generationHeader(generation: string | undefined): Record<string, string> {
   if (generation === undefined) return {};
-  if (!Number.isSafeInteger(generation) || generation < 0) {
-    throw new TskError('invalid_request', `${generation} is not a KV generation`, {
-      details: { generation },
+  if (!isGeneration(generation)) {
+    throw new TskError('invalid_request', 'the KV generation is not a 64-bit unsigned integer', {
+      details: { generation: generation.slice(0, 40) },
     });
   }
-  return { 'if-generation-match': String(generation) };
+  return { 'if-generation-match': generation };
 }
 
-function generationOf(t: Transport, req: ApiRequest, res: ApiResponse, header: string): number {
-  const generation = parseGeneration(header);
-  if (generation === undefined) throw t.malformed(req, res, 'has an invalid Generation header');
-  return generation;
+/** Largest generation: Fastly documents it as a 64-bit unsigned integer. */
+const MAX_GENERATION = (1n << 64n) - 1n;
+
+/** True for the decimal text of an integer in [0, 2^64 - 1] (1 to 20 digits, no sign). */
+export function isGeneration(text: string): boolean {
+  return /^[0-9]{1,20}$/.test(text) && BigInt(text) <= MAX_GENERATION;
 }
 
-/** A `Generation` header as a safe integer (Fastly's are below 2^53), or undefined. */
-export function parseGeneration(header: string | null): number | undefined {
-  if (header === null || !/^\d{1,16}$/.test(header.trim())) return undefined;
-  const generation = Number(header.trim());
-  return Number.isSafeInteger(generation) ? generation : undefined;
+/** A `Generation` header as exact decimal text, or undefined when it is not a valid one. */
+export function parseGeneration(header: string | null): string | undefined {
+  if (header === null) return undefined;
+  const text = header.trim();
+  return isGeneration(text) ? text : undefined;
 }

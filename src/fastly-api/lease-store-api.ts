@@ -1,6 +1,6 @@
 // The core's LeaseStoreApi port over the management API's KV keys: add-only writes and
-// generation-matched replace and remove, which is all a mutation lease needs.
-// (Interim adapter: generations travel as decimal text at the port.)
+// generation-matched replace and remove, which is all a mutation lease needs. Generations stay
+// the exact decimal text Fastly sent.
 import type { LeaseStoreApi } from '../core/ports.js';
 import type { FastlyApi } from './client.js';
 
@@ -9,17 +9,16 @@ export function leaseStoreApi(api: FastlyApi, kvStoreId: string): LeaseStoreApi 
   return {
     async get(key) {
       const entry = await api.kvGet(kvStoreId, key);
-      return entry === null ? null : { value: entry.value, generation: String(entry.generation) };
+      return entry === null ? null : { value: entry.value, generation: entry.generation };
     },
-    async add(key, value) {
-      return (await api.kvPut(kvStoreId, key, value, { add: true })) !== null;
+    add(key, value) {
+      return api.kvPut(kvStoreId, key, value, { add: true });
     },
-    async replace(key, value, generation) {
-      const gen = Number(generation);
-      return (await api.kvPut(kvStoreId, key, value, { ifGenerationMatch: gen })) !== null;
+    replace(key, value, generation) {
+      return api.kvPut(kvStoreId, key, value, { ifGenerationMatch: generation });
     },
     remove(key, generation) {
-      return api.kvDelete(kvStoreId, key, { ifGenerationMatch: Number(generation) });
+      return api.kvDelete(kvStoreId, key, { ifGenerationMatch: generation });
     },
   };
 }

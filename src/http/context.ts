@@ -66,6 +66,10 @@ export async function openDeployment(ctx: RequestContext, name = 'default'): Pro
     token,
     fetch: services.managementFetch,
     timeoutMs: apiSettings.timeout_ms,
+    // No attempt of any call, retries included, may be sent after the lease this request takes
+    // ends (it ends no earlier than this): the journal's settle time depends on it.
+    retry: { deadlineMs: services.clock.now() + apiSettings.lease_ms },
+    ...(apiSettings.secret_signing_key ? { secretSigningKey: apiSettings.secret_signing_key } : {}),
   });
   const lockStoreId = signing.lock_store_id;
   const guard = lockStoreId

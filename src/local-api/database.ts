@@ -4,9 +4,11 @@
 // answered write is on disk (write temp file, fsync, rename, fsync directory).
 import {
   closeSync,
+  existsSync,
   fsyncSync,
   openSync,
   readFileSync,
+  readdirSync,
   renameSync,
   rmSync,
   writeSync,
@@ -19,6 +21,35 @@ import { parseState, serializeState } from './state-file.js';
 
 /** Name of the state file inside the state directory. */
 export const STATE_FILE = 'local-api-state.json';
+
+/** The temp files `writeFileAtomic` makes next to `file` (hidden; pid and random suffix). */
+function isTempOf(file: string, entry: string): boolean {
+  return entry.startsWith(`.${basename(file)}.`) && entry.endsWith('.tmp');
+}
+
+/**
+ * Prepares the state directory before the state is read. Removes temp files a killed process
+ * left mid-write: each is a full copy of the state, seeds included, that nothing would ever
+ * clean (writes are synchronous, so no live write of this process can own one). Refuses to start
+ * empty when the state file is missing but the folder holds state of an earlier run (tokens, the
+ * audit log): that would silently re-create the stores and reseed the development key.
+ */
+export function prepareStateDir(dir: string, file: string): void {
+  const entries = readdirSync(dir);
+  for (const entry of entries) {
+    if (isTempOf(file, entry)) rmSync(join(dir, entry), { force: true });
+  }
+  if (existsSync(file)) return;
+  const leftovers = entries.filter((e) => !e.startsWith('.')).sort();
+  if (leftovers.length > 0) {
+    throw new Error(
+      `Local Fastly API state file ${file} is missing, but ${dir} holds ${leftovers.join(', ')} ` +
+        'from an earlier run; starting empty would re-create the stores and reseed the public ' +
+        `development key. Restore ${basename(file)} (e.g. from a backup), or remove the folder ` +
+        `${dir} to start fresh.`,
+    );
+  }
+}
 
 /** Reads the state file; a missing file is an empty state, a corrupt one an Error naming it. */
 export function loadState(file: string): StateData {

@@ -5,7 +5,7 @@
 // also for a missing key with `?force=true`. The list answers `{"data":[keys],"meta":{...}}`.
 import { badRequest, notFound, preconditionFailed } from './errors.js';
 import type { KvEntry } from './model.js';
-import { nextGeneration } from './model.js';
+import { nextGeneration, parseGeneration } from './model.js';
 import { pageMeta, paginate, parseLimit } from './pagination.js';
 import type { Reply, RequestContext, Route } from './router.js';
 import { empty, json } from './router.js';
@@ -19,13 +19,14 @@ const MAX_METADATA_BYTES = 2000;
 
 const flag = (query: URLSearchParams, name: string): boolean => query.get(name) === 'true';
 
-/** The `if-generation-match` header: absent, or a whole number (anything else is a 400). */
-function generationMatch(ctx: RequestContext): number | undefined {
+/** The `if-generation-match` header: absent, or a 64-bit unsigned integer (else a 400). */
+function generationMatch(ctx: RequestContext): bigint | undefined {
   const header = ctx.headers['if-generation-match'];
   if (header === undefined) return undefined;
   const text = Array.isArray(header) ? header.join(',') : header;
-  if (!/^\d{1,16}$/.test(text.trim())) throw badRequest('Invalid if-generation-match header');
-  return Number(text.trim());
+  const generation = parseGeneration(text.trim());
+  if (generation === undefined) throw badRequest('Invalid if-generation-match header');
+  return generation;
 }
 
 function getKey(ctx: RequestContext): Reply {

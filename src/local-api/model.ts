@@ -38,7 +38,8 @@ export interface SecretStore {
 export interface KvEntry {
   value: Uint8Array;
   metadata: string;
-  generation: number;
+  /** A 64-bit unsigned integer, as Fastly documents it; a bigint so it stays exact past 2^53. */
+  generation: bigint;
 }
 
 /** A KV store and its entries (key → entry). */
@@ -56,12 +57,17 @@ export interface StateData {
   secretStores: Map<string, SecretStore>;
   kvStores: Map<string, KvStore>;
   /** The last KV generation handed out; generations only ever grow. */
-  kvGeneration: number;
+  kvGeneration: bigint;
 }
 
 /** A state with no stores. */
 export function emptyState(): StateData {
-  return { configStores: new Map(), secretStores: new Map(), kvStores: new Map(), kvGeneration: 0 };
+  return {
+    configStores: new Map(),
+    secretStores: new Map(),
+    kvStores: new Map(),
+    kvGeneration: 0n,
+  };
 }
 
 const BASE62 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
@@ -99,14 +105,28 @@ export function kvTimestamp(now = new Date()): string {
   return isoSeconds(now).replace('T', ' ').replace('Z', '');
 }
 
+/** Largest KV generation: Fastly documents generations as 64-bit unsigned integers. */
+export const MAX_GENERATION = (1n << 64n) - 1n;
+
 /**
  * The next KV generation. Fastly's look like microsecond clock readings (1750707676353461);
- * this follows the clock too but never repeats or goes back, and stays below 2^53.
+ * this follows the clock too but never repeats or goes back. Exact past 2^53 (a state file may
+ * carry larger ones, as Fastly's may be).
  */
-export function nextGeneration(state: StateData): number {
-  const next = Math.max(state.kvGeneration + 1, Date.now() * 1000);
+export function nextGeneration(state: StateData): bigint {
+  const clock = BigInt(Date.now()) * 1000n;
+  const after = state.kvGeneration + 1n;
+  const next = after > clock ? after : clock;
+  if (next > MAX_GENERATION) throw new RangeError('KV generations are exhausted');
   state.kvGeneration = next;
   return next;
+}
+
+/** Parses the decimal text of a generation (1 to 20 digits, at most 2^64 - 1), or undefined. */
+export function parseGeneration(text: string): bigint | undefined {
+  if (!/^[0-9]{1,20}$/.test(text)) return undefined;
+  const value = BigInt(text);
+  return value <= MAX_GENERATION ? value : undefined;
 }
 
 /** Orders strings as UTF-8 bytes, the order Fastly's KV listing uses. */

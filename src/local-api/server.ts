@@ -1,5 +1,6 @@
 // The HTTP server: reads the body (≤ 1 MiB, else 413), checks `Fastly-Key` (401 with Fastly's
-// own message), applies injected faults, routes, and answers JSON errors `{"msg","detail"?}`.
+// own message), serves the fault control route, applies injected faults, routes, and answers
+// JSON errors `{"msg","detail"?}`.
 import { mkdirSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -7,12 +8,12 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { MAX_BODY_BYTES } from './body.js';
 import { createClientKeys } from './client-keys.js';
-import { Database, STATE_FILE, loadState } from './database.js';
-import { ApiError, errorBody } from './errors.js';
-import { FaultRegistry } from './faults.js';
+import { Database, STATE_FILE, loadState, prepareStateDir } from './database.js';
+import { ApiError, badRequest, errorBody } from './errors.js';
+import { FaultRegistry, faultsFromEnv, parseFaultSpecs } from './faults.js';
 import { WriteBudget } from './rate-limit.js';
 import type { Reply, Router } from './router.js';
-import { MethodNotAllowed } from './router.js';
+import { MethodNotAllowed, json } from './router.js';
 import { createRouter } from './routes.js';
 import { createStateView } from './state-view.js';
 import { TOKEN_FILE, loadOrCreateToken, tokenMatches } from './token.js';
@@ -26,6 +27,12 @@ interface Answer {
   headers: Record<string, string>;
   body: Uint8Array | string;
 }
+
+/** An injected fault's "no answer at all": the connection is closed instead. */
+const DROP = Symbol('drop');
+
+/** The control route that arms, lists and disarms faults from outside the process. */
+export const FAULTS_PATH = '/__local/faults';
 
 /** Reads the whole body; past the limit it keeps draining (so the client sees the 413). */
 function readBody(req: IncomingMessage): Promise<Buffer> {
@@ -81,31 +88,66 @@ async function answer(
   req: IncomingMessage,
   method: string,
   url: string,
-): Promise<Answer> {
+): Promise<Answer | typeof DROP> {
   const [rawPath = '/', rawQuery = ''] = url.split(/\?(.*)/s);
   try {
     const body = await readBody(req);
     const key = req.headers['fastly-key'];
     if (!tokenMatches(p.token, Array.isArray(key) ? key[0] : key)) throw UNAUTHORIZED;
+    // Faults never apply to their own control route, so a runaway fault can always be disarmed.
+    if (rawPath === FAULTS_PATH) return fromReply(controlFaults(p.faults, method, body));
     const fault = p.faults.take(method, rawPath);
     if (fault !== undefined && fault.delayMs > 0) await sleep(fault.delayMs);
-    if (fault?.failure !== undefined) {
-      const { status, body: text } = fault.failure;
-      const headers = { 'content-type': 'application/json' };
-      // A 429 carries the headers that tell a client when it may write again, as Fastly's do.
-      if (status === 429) Object.assign(headers, p.budget.exhausted());
-      return { status, headers, body: text };
+    if (fault?.mode === 'before') {
+      if (fault.drop) return DROP;
+      if (fault.failure !== undefined) return injectedFailure(p, fault.failure);
     }
     // From here on nothing awaits: the handler's read-modify-write of the state is atomic.
-    const { handler, params } = p.router.resolve(method, rawPath);
-    const query = new URLSearchParams(rawQuery);
-    const reply = handler({ method, params, query, headers: req.headers, body, db: p.db });
-    const result = fromReply(reply);
-    if (method !== 'GET') Object.assign(result.headers, p.budget.spend());
+    let result: Answer;
+    try {
+      const { handler, params } = p.router.resolve(method, rawPath);
+      const query = new URLSearchParams(rawQuery);
+      const reply = handler({ method, params, query, headers: req.headers, body, db: p.db });
+      result = fromReply(reply);
+      if (method !== 'GET') Object.assign(result.headers, p.budget.spend());
+    } catch (err) {
+      result = fromError(err);
+    }
+    // `after`: the request was handled (a write landed); the client hears failure or nothing.
+    if (fault?.mode === 'after') {
+      if (fault.drop) return DROP;
+      if (fault.failure !== undefined) return injectedFailure(p, fault.failure);
+    }
     return result;
   } catch (err) {
     return fromError(err);
   }
+}
+
+function injectedFailure(p: Pipeline, failure: { status: number; body: string }): Answer {
+  const headers = { 'content-type': 'application/json' };
+  // A 429 carries the headers that tell a client when it may write again, as Fastly's do.
+  if (failure.status === 429) Object.assign(headers, p.budget.exhausted());
+  return { status: failure.status, headers, body: failure.body };
+}
+
+/** `GET` lists the armed faults, `POST` arms a spec or an array of them, `DELETE` disarms all. */
+function controlFaults(faults: FaultRegistry, method: string, body: Buffer): Reply {
+  if (method === 'POST') {
+    let value: unknown;
+    try {
+      value = JSON.parse(body.toString('utf8'));
+    } catch (err) {
+      throw badRequest('Malformed JSON in the request body', (err as Error).message);
+    }
+    // Every spec is checked before any is armed: a bad array arms nothing.
+    for (const spec of parseFaultSpecs(value)) faults.add(spec);
+  } else if (method === 'DELETE') {
+    faults.clear();
+  } else if (method !== 'GET') {
+    throw new MethodNotAllowed(['GET', 'POST', 'DELETE']);
+  }
+  return json(200, { data: faults.list() });
 }
 
 function send(res: ServerResponse, a: Answer): void {
@@ -119,10 +161,13 @@ function send(res: ServerResponse, a: Answer): void {
 export async function startLocalApi(options: LocalApiOptions): Promise<LocalApi> {
   const host = options.host ?? '127.0.0.1';
   mkdirSync(options.stateDir, { recursive: true, mode: 0o700 });
-  const token = loadOrCreateToken(join(options.stateDir, TOKEN_FILE));
   const stateFile = join(options.stateDir, STATE_FILE);
+  // Before the token is made: a token left by an earlier run is what marks a missing state file.
+  prepareStateDir(options.stateDir, stateFile);
+  const token = loadOrCreateToken(join(options.stateDir, TOKEN_FILE));
   const db = new Database(stateFile, loadState(stateFile));
   const faults = new FaultRegistry();
+  for (const spec of faultsFromEnv((options.env ?? process.env)['TSK_FAULTS'])) faults.add(spec);
   const requestLog: RequestLogEntry[] = [];
   const pipeline: Pipeline = {
     token,
@@ -136,7 +181,13 @@ export async function startLocalApi(options: LocalApiOptions): Promise<LocalApi>
     const method = (req.method ?? 'GET').toUpperCase();
     const url = req.url ?? '/';
     void answer(pipeline, req, method, url).then((a) => {
-      requestLog.push({ method, path: url.split('?')[0] ?? url, status: a.status });
+      const path = url.split('?')[0] ?? url;
+      if (a === DROP) {
+        requestLog.push({ method, path, status: 0 });
+        res.socket?.destroy();
+        return;
+      }
+      requestLog.push({ method, path, status: a.status });
       send(res, a);
     });
   });

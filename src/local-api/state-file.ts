@@ -10,7 +10,7 @@ import type {
   SecretStore,
   StateData,
 } from './model.js';
-import { emptyState } from './model.js';
+import { emptyState, parseGeneration } from './model.js';
 
 const FORMAT = 'local-fastly-api-state';
 const VERSION = 1;
@@ -23,7 +23,8 @@ export function serializeState(state: StateData): string {
   const doc = {
     format: FORMAT,
     version: VERSION,
-    kvGeneration: state.kvGeneration,
+    // Generations are written as decimal text: JSON numbers lose exactness past 2^53.
+    kvGeneration: String(state.kvGeneration),
     configStores: [...state.configStores.values()].map((s) => ({
       id: s.id,
       name: s.name,
@@ -57,7 +58,7 @@ export function serializeState(state: StateData): string {
         key,
         value: b64(e.value),
         metadata: e.metadata,
-        generation: e.generation,
+        generation: String(e.generation),
       })),
     })),
   };
@@ -86,12 +87,13 @@ function str(obj: Json, key: string, path: string): string {
   return value;
 }
 
-function int(obj: Json, key: string, path: string): number {
+/** A generation: decimal text (numbers, as older files wrote them, are read if exact). */
+function generation(obj: Json, key: string, path: string): bigint {
   const value = obj[key];
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) {
-    throw new ShapeError(`${path}.${key} is not a non-negative integer`);
-  }
-  return value;
+  const text = typeof value === 'number' && Number.isSafeInteger(value) ? String(value) : value;
+  const parsed = typeof text === 'string' ? parseGeneration(text) : undefined;
+  if (parsed === undefined) throw new ShapeError(`${path}.${key} is not a KV generation`);
+  return parsed;
 }
 
 function bytes(obj: Json, key: string, path: string): Uint8Array {
@@ -158,7 +160,7 @@ function readKvStore(raw: unknown, path: string): KvStore {
     const p = `${path}.keys[${i}]`;
     const e = record(rawEntry, p);
     const entry = { value: bytes(e, 'value', p), metadata: str(e, 'metadata', p) };
-    put(keys, str(e, 'key', p), { ...entry, generation: int(e, 'generation', p) }, p);
+    put(keys, str(e, 'key', p), { ...entry, generation: generation(e, 'generation', p) }, p);
   });
   return { ...storeMeta(o, path), keys };
 }
@@ -177,7 +179,7 @@ export function parseState(text: string, file: string): StateData {
       throw new ShapeError(`it is not a version ${VERSION} ${FORMAT} document`);
     }
     const state = emptyState();
-    state.kvGeneration = int(doc, 'kvGeneration', 'the document');
+    state.kvGeneration = generation(doc, 'kvGeneration', 'the document');
     array(doc, 'configStores', 'the document').forEach((s, i) => {
       const store = readConfigStore(s, `configStores[${i}]`);
       put(state.configStores, store.id, store, `configStores[${i}]`);

@@ -9,6 +9,8 @@ export interface LocalApiOptions {
   host?: string;
   /** Port to listen on; default 7677; 0 picks a free port. */
   port?: number;
+  /** Where `TSK_FAULTS` (faults armed at start) is read; default `process.env`. */
+  env?: Readonly<Record<string, string | undefined>>;
 }
 
 /** A store's identity: the API addresses it by id, the edge by name. */
@@ -18,22 +20,29 @@ export interface StoreRef {
 }
 
 /**
- * A fault that the next matching authenticated requests suffer, before they are handled (so a
- * failed write changes nothing), for tests of retries and failure paths.
+ * A fault that the next matching authenticated requests suffer, for tests of retries and failure
+ * paths. By default it strikes before the request is handled (a failed write changes nothing).
  */
 export interface FaultSpec {
   /** HTTP method to match (any when omitted); compared case-insensitively. */
   method?: string;
   /** Matched against the raw request path, without the query string. */
   path: RegExp;
-  /** Answer with this status instead of handling the request; omitted: only delay it. */
+  /** Answer with this status instead of the real answer; omitted: only delay (or drop). */
   status?: number;
   /** How many matching requests the fault affects; default 1. `Infinity` for all. */
   times?: number;
-  /** Wait this long before failing (or before handling, when `status` is omitted). */
+  /** Wait this long first (before failing, handling, or dropping). */
   delayMs?: number;
   /** Raw response body for the failure; default `{"msg": ...}` naming the injected fault. */
   body?: string;
+  /**
+   * `before` (default): fail without handling. `after`: handle the request (a write lands), then
+   * answer `status` or drop: the answer says failure, or nothing, although it was applied.
+   */
+  mode?: 'before' | 'after';
+  /** Close the connection without any answer (excludes `status`). */
+  drop?: boolean;
 }
 
 /** One answered request, as recorded for tests. */
@@ -41,6 +50,7 @@ export interface RequestLogEntry {
   method: string;
   /** The raw request path without the query string. */
   path: string;
+  /** The status answered; 0 when an injected fault dropped the connection instead. */
   status: number;
 }
 

@@ -103,8 +103,14 @@ describe('doctor', () => {
 
   it('shows an unknown-outcome operation as pending, then --repair settles it once no write can land', async () => {
     await start();
-    edge.api.state.injectFault({ method: 'PATCH', path: /\/items$/, status: 503 });
+    const disarm = edge.api.state.injectFault({
+      method: 'PATCH',
+      path: /\/items$/,
+      status: 503,
+      times: Infinity,
+    });
     const rotated = await tsctl(['keys', 'rotate'], { env: edgeEnv(edge) });
+    disarm();
     expect(rotated.code).toBe(6);
     expect(rotated.stderr).toMatch(/outcome of this rotate is unknown/);
     expect(rotated.stderr).toMatch(/tsctl doctor/);

@@ -165,8 +165,15 @@ describe('request shape', () => {
 describe('a failing or slow Fastly API', () => {
   it('answers 503 outcome unknown when the bulk config update fails with a 5xx, keeps the new key until the bound, then settles it', async () => {
     const before = await storeState();
-    edge.api.state.injectFault({ method: 'PATCH', path: /\/items$/, status: 503 });
+    // Every attempt fails (the client retries an idempotent bulk update).
+    const disarm = edge.api.state.injectFault({
+      method: 'PATCH',
+      path: /\/items$/,
+      status: 503,
+      times: Infinity,
+    });
     const res = await call('/admin/keys/rotate', { json: {} });
+    disarm();
     expect(res.status).toBe(503);
     expect(res.json).toMatchObject({ success: false, code: 'outcome_unknown', outcome: 'unknown' });
     expect(String(res.json['error'])).toMatch(/outcome of this rotate is unknown/);
@@ -200,11 +207,22 @@ describe('a failing or slow Fastly API', () => {
   });
 
   it('publishes nothing without its private key when a config update lands after its timeout (late write)', async () => {
-    // The PATCH is delayed past the 400 ms client timeout, then handled: it lands late.
-    edge.api.state.injectFault({ method: 'PATCH', path: /\/items$/, delayMs: 900 });
+    // The first PATCH is held past the 400 ms client timeout and then handled: it lands about
+    // 1.5 s after the service has answered. The retries of it fail fast with 503s.
+    edge.api.state.injectFault({ method: 'PATCH', path: /\/items$/, delayMs: 2500 });
+    const disarm = edge.api.state.injectFault({
+      method: 'PATCH',
+      path: /\/items$/,
+      status: 503,
+      times: Infinity,
+    });
     const res = await call('/admin/keys/rotate', { json: {} });
-    expect(res.status).toBe(504);
-    expect(res.json).toMatchObject({ code: 'upstream_timeout', outcome: 'unknown' });
+    disarm();
+    expect(res.status).toBe(503);
+    expect(res.json).toMatchObject({ code: 'outcome_unknown', outcome: 'unknown' });
+    // Not yet visible: the write has not landed when the answer is given.
+    const early = await call('/.well-known/jwks.json', { auth: false });
+    expect((early.json['keys'] as unknown[]).length).toBe(1);
     expect(String(res.json['error'])).not.toMatch(/Nothing was changed/);
     const created = (JSON.parse(await storeState()) as { secrets: string[] }).secrets.find(
       (n) => n !== DEV_KID,
@@ -251,7 +269,7 @@ describe('a failing or slow Fastly API', () => {
 
   it('answers 504 when the Fastly API is slower than the bound, and leaves the stores consistent', async () => {
     const before = await storeState();
-    edge.api.state.injectFault({ method: 'GET', path: /\/items$/, delayMs: 1500 });
+    edge.api.state.injectFault({ method: 'GET', path: /\/items$/, delayMs: 1500, times: Infinity });
     const res = await call('/admin/keys/rotate', { json: {} });
     expect(res.status).toBe(504);
     expect(res.json['code']).toBe('upstream_timeout');
@@ -290,7 +308,7 @@ describe('a failing or slow Fastly API', () => {
   });
 
   it('answers 502 problem+json when the keyring cannot be read for listing', async () => {
-    edge.api.state.injectFault({ method: 'GET', path: /\/items$/, status: 500 });
+    edge.api.state.injectFault({ method: 'GET', path: /\/items$/, status: 500, times: Infinity });
     const res = await call('/admin/deployments/default/keysets', { method: 'GET' });
     expect(res.status).toBe(502);
     expect(res.headers.get('content-type')).toBe('application/problem+json');

@@ -287,7 +287,7 @@ describe('concurrency', () => {
     expect(blocked.body['detail']).toMatch(/rotate by crashed-operator/);
     const entry = await edge.client.kvGet(edge.stores.locksStoreId, 'default');
     await edge.client.kvPut(edge.stores.locksStoreId, 'default', lease(OPERATION_BOUND_MS + 1000), {
-      ifGenerationMatch: entry?.generation ?? 0,
+      ifGenerationMatch: entry?.generation ?? '0',
     });
     expect((await send(BASE, { json: {} })).status).toBe(201);
     expect(await edge.client.kvGet(edge.stores.locksStoreId, 'default')).toBeNull();

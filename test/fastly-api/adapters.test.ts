@@ -34,8 +34,10 @@ describe('keyStoreApi', () => {
   });
 
   it('creates secrets with POST, so an existing name fails with secret_exists', async () => {
-    const { api, calls } = apiWith(() =>
-      json({ msg: 'Bad Request', detail: 'duplicate: name' }, 400),
+    const { api, calls } = apiWith((req) =>
+      req.method === 'POST'
+        ? json({ msg: 'Bad Request', detail: 'duplicate: name' }, 400)
+        : json({ name: 'k1', digest: 'd', created_at: 't' }),
     );
     const err = await rejectionOf(keyStoreApi(api, IDS).createSecret('k1', 'seed'));
     expect(err).toBeInstanceOf(TskError);
@@ -61,29 +63,32 @@ describe('leaseStoreApi', () => {
   it('gets the value and generation without metadata, or null', async () => {
     const { api } = apiWith((req) =>
       req.url.pathname.endsWith('/default')
-        ? new Response('lease', { headers: { Generation: '9', Metadata: 'm' } })
+        ? new Response('lease', { headers: { Generation: '9007199254740993', Metadata: 'm' } })
         : new Response('', { status: 404 }),
     );
     const port = leaseStoreApi(api, 'kv1');
-    await expect(port.get('default')).resolves.toEqual({ value: 'lease', generation: 9 });
+    await expect(port.get('default')).resolves.toEqual({
+      value: 'lease',
+      generation: '9007199254740993',
+    });
     await expect(port.get('other')).resolves.toBeNull();
   });
 
   it('adds with ?add=true, replaces and removes with if-generation-match', async () => {
     const answers = [
-      new Response('', { headers: { Generation: '1' } }),
+      new Response('', { status: 200 }),
       new Response('', { status: 412 }),
-      new Response('', { headers: { Generation: '2' } }),
+      new Response('', { status: 200 }),
       new Response(null, { status: 204 }),
       new Response(null, { status: 412 }),
     ];
     const { api, calls } = apiWith(() => answers.shift() ?? new Response('', { status: 500 }));
     const port = leaseStoreApi(api, 'kv1');
-    await expect(port.add('default', 'a')).resolves.toBe(1);
-    await expect(port.add('default', 'b')).resolves.toBeNull();
-    await expect(port.replace('default', 'c', 1)).resolves.toBe(2);
-    await expect(port.remove('default', 2)).resolves.toBe(true);
-    await expect(port.remove('default', 2)).resolves.toBe(false);
+    await expect(port.add('default', 'a')).resolves.toBe(true);
+    await expect(port.add('default', 'b')).resolves.toBe(false);
+    await expect(port.replace('default', 'c', '1')).resolves.toBe(true);
+    await expect(port.remove('default', '2')).resolves.toBe(true);
+    await expect(port.remove('default', '2')).resolves.toBe(false);
     expect(
       calls.map((c) => [c.method, c.url.search, c.headers.get('if-generation-match')]),
     ).toEqual([

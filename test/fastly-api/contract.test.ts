@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TskError } from '../../src/core/errors.js';
 import type { ConfigItemOp } from '../../src/core/ports.js';
 import { FastlyApi, keyStoreApi, leaseStoreApi } from '../../src/fastly-api/index.js';
+import type { RetryOptions } from '../../src/fastly-api/index.js';
 import { startLocalApi } from '../../src/local-api/index.js';
 import type { LocalApi } from '../../src/local-api/index.js';
 import { rejectionOf } from './fake-fetch.js';
@@ -14,9 +15,18 @@ import { rejectionOf } from './fake-fetch.js';
 let stateDir: string;
 let local: LocalApi;
 let api: FastlyApi;
+/** The local API's client-key signing key, trusted on purpose (it is not Fastly's). */
+let signingKey: string;
 
-function client(token: string, timeoutMs = 5000): FastlyApi {
-  return new FastlyApi({ endpoint: local.url, token, fetch: (r) => fetch(r), timeoutMs });
+function client(token: string, timeoutMs = 5000, retry?: RetryOptions): FastlyApi {
+  return new FastlyApi({
+    endpoint: local.url,
+    token,
+    fetch: (r) => fetch(r),
+    timeoutMs,
+    secretSigningKey: signingKey,
+    ...(retry ? { retry } : {}),
+  });
 }
 
 function codeOf(err: unknown): string {
@@ -27,6 +37,12 @@ function codeOf(err: unknown): string {
 beforeAll(async () => {
   stateDir = await mkdtemp(join(tmpdir(), 'tsk-fastly-api-'));
   local = await startLocalApi({ stateDir, port: 0 });
+  signingKey = await new FastlyApi({
+    endpoint: local.url,
+    token: local.token,
+    fetch: (r) => fetch(r),
+    timeoutMs: 5000,
+  }).getSecretSigningKey();
   api = client(local.token);
 });
 
@@ -136,19 +152,21 @@ describe('contract with the local Fastly API', () => {
   it('gives KV add, replace and remove their generation semantics', async () => {
     const { id } = await api.createKvStore('leases');
     const lease = leaseStoreApi(api, id);
-    const first = await lease.add('default', 'holder-a');
-    expect(typeof first).toBe('number');
-    await expect(lease.add('default', 'holder-b')).resolves.toBeNull();
+    await expect(lease.add('default', 'holder-a')).resolves.toBe(true);
+    await expect(lease.add('default', 'holder-b')).resolves.toBe(false);
+    const first = (await lease.get('default'))?.generation ?? 'absent';
     await expect(lease.get('default')).resolves.toEqual({ value: 'holder-a', generation: first });
-    const second = await lease.replace('default', 'holder-c', first ?? -1);
-    expect(typeof second).toBe('number');
-    expect(second).not.toBe(first);
-    await expect(lease.replace('default', 'holder-d', first ?? -1)).resolves.toBeNull();
-    await expect(lease.remove('default', first ?? -1)).resolves.toBe(false);
+    expect(first).toMatch(/^[0-9]{16,20}$/);
+    await expect(lease.replace('default', 'holder-c', first)).resolves.toBe(true);
+    const second = (await lease.get('default'))?.generation ?? 'absent';
+    expect(BigInt(second) > BigInt(first)).toBe(true);
+    await expect(lease.replace('default', 'holder-d', first)).resolves.toBe(false);
+    await expect(lease.remove('default', first)).resolves.toBe(false);
     await expect(lease.get('default')).resolves.toEqual({ value: 'holder-c', generation: second });
-    await expect(lease.remove('default', second ?? -1)).resolves.toBe(true);
+    await expect(lease.remove('default', second)).resolves.toBe(true);
     await expect(lease.get('default')).resolves.toBeNull();
-    await expect(lease.remove('default', second ?? -1)).resolves.toBe(false);
+    await expect(lease.remove('default', second)).resolves.toBe(false);
+    await expect(lease.replace('default', 'holder-e', second)).resolves.toBe(false);
     await expect(api.kvDelete(id, 'never-there')).resolves.toBe(false);
   });
 
@@ -166,10 +184,11 @@ describe('contract with the local Fastly API', () => {
 
   it('reports an injected 503 on the bulk update as upstream_failed with status 503', async () => {
     const { id } = await api.createConfigStore('items_fault');
-    local.state.injectFault({ path: /items$/, status: 503 });
+    const disarm = local.state.injectFault({ path: /items$/, status: 503, times: Infinity });
     const err = await rejectionOf(
       api.bulkUpdateConfigItems(id, [{ op: 'upsert', key: 'a', value: 'b' }]),
     );
+    disarm();
     expect(codeOf(err)).toBe('upstream_failed');
     expect((err as TskError).details).toMatchObject({
       status: 503,
@@ -190,10 +209,33 @@ describe('contract with the local Fastly API', () => {
 
   it('gives up with upstream_timeout when the API stalls past the bound', async () => {
     const { id } = await api.createConfigStore('items_slow');
-    local.state.injectFault({ path: /items$/, delayMs: 1500 });
+    const disarm = local.state.injectFault({ path: /items$/, delayMs: 1500, times: Infinity });
     const started = performance.now();
-    const err = await rejectionOf(client(local.token, 100).listConfigItems(id));
+    const retry = { maxTotalMs: 350, baseDelayMs: 10 };
+    const err = await rejectionOf(client(local.token, 100, retry).listConfigItems(id));
+    disarm();
     expect(codeOf(err)).toBe('upstream_timeout');
+    expect((err as TskError).details).toMatchObject({ outcome: 'unknown', failure: 'timeout' });
+    // Retries stop at the budget: never past it by more than one attempt's timer.
     expect(performance.now() - started).toBeLessThan(1000);
+  });
+
+  it('retries a read that met a 503 transparently', async () => {
+    const { id } = await api.createConfigStore('items_retry');
+    const quick = client(local.token, 5000, { baseDelayMs: 1 });
+    local.state.injectFault({ method: 'GET', path: /items$/, status: 503 });
+    await expect(quick.listConfigItems(id)).resolves.toEqual([]);
+    const reads = local.state.requestLog.filter((r) => r.path.endsWith(`${id}/items`));
+    expect(reads.map((r) => r.status)).toEqual([503, 200]);
+  });
+
+  it('does not wait for a rate-limit reset beyond its budget: one attempt, the 429 reported', async () => {
+    // The local API's 429 names the next hour in Fastly-RateLimit-Reset, far past any budget.
+    const before = local.state.requestLog.length;
+    local.state.injectFault({ method: 'POST', path: /\/resources\/stores\/config$/, status: 429 });
+    const err = await rejectionOf(client(local.token).createConfigStore('after_429'));
+    expect(codeOf(err)).toBe('upstream_rate_limited');
+    expect((err as TskError).details).toMatchObject({ outcome: 'refused' });
+    expect(local.state.requestLog.length - before).toBe(1);
   });
 });

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { TskError } from '../../src/core/errors.js';
 import { apiWith, json, rejectionOf } from './fake-fetch.js';
 
-const GEN = 1750707679477774;
+const GEN = '1750707679477774';
 
 function value(body: string, generation: number | string, metadata = ''): Response {
   return new Response(body, {
@@ -56,7 +56,16 @@ describe('KV stores', () => {
     await expect(api.kvGet('kv1', 'k')).resolves.toMatchObject({ metadata: null });
   });
 
-  it.each(['', 'abc', '-1', '9007199254740993', '1.5'])(
+  it.each([
+    ['a generation above 2^53', '9007199254740993'],
+    ['the largest 64-bit generation', '18446744073709551615'],
+    ['zero', '0'],
+  ])('keeps %s exact as text', async (_what, header) => {
+    const { api } = apiWith(() => value('v', header));
+    await expect(api.kvGet('kv1', 'k')).resolves.toMatchObject({ generation: header });
+  });
+
+  it.each(['', 'abc', '-1', '18446744073709551616', '123456789012345678901', '1.5', '1e3', '+1'])(
     'treats a Generation header of %j as a malformed answer',
     async (header) => {
       const { api } = apiWith(() => value('v', header));
@@ -65,11 +74,10 @@ describe('KV stores', () => {
     },
   );
 
-  it('adds with ?add=true and the raw body, taking the generation from the answer header', async () => {
-    const { api, calls } = apiWith(
-      () => new Response('', { status: 200, headers: { Generation: '42' } }),
-    );
-    await expect(api.kvPut('kv1', 'a/b', 'v&=+ %', { add: true })).resolves.toBe(42);
+  it('adds with ?add=true and the raw body, answering true and never reading the key back', async () => {
+    const { api, calls } = apiWith(() => new Response('', { status: 200 }));
+    await expect(api.kvPut('kv1', 'a/b', 'v&=+ %', { add: true })).resolves.toBe(true);
+    expect(calls).toHaveLength(1);
     const [call] = calls;
     expect(call?.method).toBe('PUT');
     expect(call?.url.pathname).toBe('/resources/stores/kv/kv1/keys/a%2Fb');
@@ -78,44 +86,34 @@ describe('KV stores', () => {
     expect(call?.headers.get('if-generation-match')).toBeNull();
   });
 
-  it('replaces with if-generation-match, and answers null on 412', async () => {
+  it('replaces with if-generation-match sent exactly, and answers false on 412', async () => {
+    const big = '18446744073709551615';
     const { api, calls } = apiWith(() => new Response('', { status: 412 }));
-    await expect(api.kvPut('kv1', 'k', 'v', { ifGenerationMatch: GEN })).resolves.toBeNull();
-    expect(calls[0]?.headers.get('if-generation-match')).toBe(String(GEN));
+    await expect(api.kvPut('kv1', 'k', 'v', { ifGenerationMatch: big })).resolves.toBe(false);
+    expect(calls[0]?.headers.get('if-generation-match')).toBe(big);
     expect(calls[0]?.url.search).toBe('');
   });
 
-  it('reads the key back for its generation when the write answer has none', async () => {
-    const { api, calls } = apiWith((req) =>
-      req.method === 'PUT' ? new Response('', { status: 200 }) : value('v', 77),
-    );
-    await expect(api.kvPut('kv1', 'k', 'v', { add: true })).resolves.toBe(77);
-    expect(calls.map((c) => c.method)).toEqual(['PUT', 'GET']);
-  });
-
-  it('fails when the read-back shows another writer got in between', async () => {
-    const { api } = apiWith((req) =>
-      req.method === 'PUT' ? new Response('', { status: 200 }) : value('theirs', 78),
-    );
-    const err = await rejectionOf(api.kvPut('kv1', 'k', 'mine'));
-    expect((err as TskError).code).toBe('upstream_failed');
-  });
-
-  it('refuses a generation that is not a safe non-negative integer', async () => {
-    const { api, calls } = apiWith(() => new Response('', { status: 200 }));
-    const err = await rejectionOf(api.kvPut('kv1', 'k', 'v', { ifGenerationMatch: 1.5 }));
-    expect((err as TskError).code).toBe('invalid_request');
-    expect(calls).toHaveLength(0);
-  });
+  it.each(['1.5', '-1', '', '18446744073709551616', ' 1'])(
+    'refuses %j as a generation to match, sending nothing',
+    async (generation) => {
+      const { api, calls } = apiWith(() => new Response('', { status: 200 }));
+      const err = await rejectionOf(api.kvPut('kv1', 'k', 'v', { ifGenerationMatch: generation }));
+      expect((err as TskError).code).toBe('invalid_request');
+      const del = await rejectionOf(api.kvDelete('kv1', 'k', { ifGenerationMatch: generation }));
+      expect((del as TskError).code).toBe('invalid_request');
+      expect(calls).toHaveLength(0);
+    },
+  );
 
   it('deletes with if-generation-match: true on 204, false on 404 and on 412', async () => {
     const statuses = [204, 404, 412];
     const { api, calls } = apiWith(
       () => new Response(null, { status: statuses[calls.length - 1] ?? 500 }),
     );
-    await expect(api.kvDelete('kv1', 'k', { ifGenerationMatch: 5 })).resolves.toBe(true);
-    await expect(api.kvDelete('kv1', 'k', { ifGenerationMatch: 5 })).resolves.toBe(false);
-    await expect(api.kvDelete('kv1', 'k', { ifGenerationMatch: 5 })).resolves.toBe(false);
+    await expect(api.kvDelete('kv1', 'k', { ifGenerationMatch: '5' })).resolves.toBe(true);
+    await expect(api.kvDelete('kv1', 'k', { ifGenerationMatch: '5' })).resolves.toBe(false);
+    await expect(api.kvDelete('kv1', 'k', { ifGenerationMatch: '5' })).resolves.toBe(false);
     expect(
       calls.every((c) => c.method === 'DELETE' && c.headers.get('if-generation-match') === '5'),
     ).toBe(true);

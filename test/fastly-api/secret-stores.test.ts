@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { TskError } from '../../src/core/errors.js';
-import { apiWith, json, rejectionOf } from './fake-fetch.js';
+import { CLIENT_KEYS, apiWith, json, rejectionOf } from './fake-fetch.js';
 
 const SEED_B64 = 'nWGxne/9WmC6hEr0kuwsxERJxWl7MmkZcDusAxyuf2A=';
 
@@ -46,7 +46,7 @@ describe('secret stores', () => {
     ['upsert', 'PUT'],
     ['recreate', 'PATCH'],
   ] as const)(
-    'puts a secret in mode %s with %s and base64 of the UTF-8 bytes',
+    'puts a secret in mode %s with %s, sealed to a signed client key',
     async (mode, method) => {
       const { api, calls } = apiWith(() =>
         json(secret('kid-1', mode === 'create' ? {} : { recreated: true })),
@@ -58,10 +58,14 @@ describe('secret stores', () => {
       expect(call?.url.pathname).toBe('/resources/stores/secret/ss%2F1/secrets');
       expect(call?.headers.get('Content-Type')).toBe('application/json');
       const body = JSON.parse(call?.body ?? '') as Record<string, unknown>;
-      expect(Object.keys(body).sort()).toEqual(['name', 'secret']);
+      expect(Object.keys(body).sort()).toEqual(['client_key', 'name', 'secret']);
       expect(body['name']).toBe('kid-1');
-      // Trusted Server stores the 44-char base64 seed as the secret's text; the API gets base64 of that.
-      expect(body['secret']).toBe(btoa(SEED_B64));
+      // Neither the seed text nor its base64 travels in the clear.
+      expect(call?.body).not.toContain(SEED_B64);
+      expect(call?.body).not.toContain(btoa(SEED_B64));
+      // Trusted Server stores the 44-char base64 seed as the secret's text.
+      const opened = CLIENT_KEYS.open(call?.body ?? '');
+      expect(new TextDecoder().decode(opened.plaintext)).toBe(SEED_B64);
     },
   );
 
@@ -69,31 +73,83 @@ describe('secret stores', () => {
     const { api, calls } = apiWith(() => json(secret('s')));
     await api.putSecret('ss1', 's', new Uint8Array([0, 255, 128, 10]), 'upsert');
     await api.putSecret('ss1', 's', 'é€', 'upsert');
-    const sent = calls.map((c) => (JSON.parse(c.body) as { secret: string }).secret);
-    expect(sent).toEqual(['AP+ACg==', btoa(String.fromCharCode(0xc3, 0xa9, 0xe2, 0x82, 0xac))]);
+    const sent = calls.map((c) => [...CLIENT_KEYS.open(c.body).plaintext]);
+    expect(sent).toEqual([
+      [0, 255, 128, 10],
+      [0xc3, 0xa9, 0xe2, 0x82, 0xac],
+    ]);
   });
 
-  it("turns Fastly's 400 duplicate answer to a POST into secret_exists", async () => {
-    const { api } = apiWith(() => json({ msg: 'Bad Request', detail: 'duplicate: name' }, 400));
+  // go-fastly-shaped refusals of a create, and one in words nobody has seen: the wording is
+  // never read; whether the secret exists is asked.
+  it.each([
+    ['400 duplicate: name', 400, { msg: 'Bad Request', detail: 'duplicate: name' }],
+    ['409 Conflict', 409, { msg: 'Conflict' }],
+    ['an unknown wording', 422, { errors: [{ title: 'Unprocessable', detail: 'nom déjà pris' }] }],
+  ] as const)(
+    'turns %s to a POST into secret_exists when the secret exists',
+    async (_w, status, body) => {
+      const { api, calls } = apiWith((req) =>
+        req.method === 'POST' ? json(body, status) : json(secret('kid-1')),
+      );
+      const err = await rejectionOf(api.putSecret('ss1', 'kid-1', 'x', 'create'));
+      expect(err).toBeInstanceOf(TskError);
+      expect((err as TskError).code).toBe('secret_exists');
+      expect((err as TskError).details).toMatchObject({
+        status,
+        method: 'POST',
+        name: 'kid-1',
+        outcome: 'refused',
+      });
+      expect(calls.map((c) => [c.method, c.url.pathname])).toEqual([
+        ['POST', '/resources/stores/secret/ss1/secrets'],
+        ['GET', '/resources/stores/secret/ss1/secrets/kid-1'],
+      ]);
+    },
+  );
+
+  it('keeps a refusal whose secret does not exist the original upstream_failed, even if it says duplicate', async () => {
+    const { api, calls } = apiWith((req) =>
+      req.method === 'POST'
+        ? json({ msg: 'Bad Request', detail: 'duplicate: name' }, 400)
+        : json({ msg: 'Record not found' }, 404),
+    );
     const err = await rejectionOf(api.putSecret('ss1', 'kid-1', 'x', 'create'));
-    expect(err).toBeInstanceOf(TskError);
-    expect((err as TskError).code).toBe('secret_exists');
-    expect((err as TskError).details).toMatchObject({ status: 400, method: 'POST', name: 'kid-1' });
-  });
-
-  it('turns a 409 to a POST into secret_exists as well', async () => {
-    const { api } = apiWith(() => json({ msg: 'Conflict' }, 409));
-    const err = await rejectionOf(api.putSecret('ss1', 'kid-1', 'x', 'create'));
-    expect((err as TskError).code).toBe('secret_exists');
-  });
-
-  it('keeps any other 400 an upstream_failed', async () => {
-    const { api } = apiWith(() => json({ msg: 'Bad Request', detail: 'invalid: name' }, 400));
-    const err = await rejectionOf(api.putSecret('ss1', 'bad name', 'x', 'create'));
     expect((err as TskError).code).toBe('upstream_failed');
     expect((err as TskError).message).toBe(
-      'Fastly API answered 400 to POST /resources/stores/secret/ss1/secrets: Bad Request (invalid: name)',
+      'Fastly API answered 400 to POST /resources/stores/secret/ss1/secrets: Bad Request (duplicate: name)',
     );
+    expect(calls.map((c) => c.method)).toEqual(['POST', 'GET']);
+  });
+
+  it('never describes (or deletes) after a 5xx, a 429 or a rejected token, nor for upsert', async () => {
+    for (const status of [500, 429, 401, 403]) {
+      const { api, calls } = apiWith(() => json({ msg: 'no' }, status));
+      await rejectionOf(api.putSecret('ss1', 'kid-1', 'x', 'create'));
+      expect(calls.map((c) => c.method)).toEqual(['POST']);
+    }
+    const { api, calls } = apiWith(() => json({ msg: 'Bad Request' }, 400));
+    await rejectionOf(api.putSecret('ss1', 'kid-1', 'x', 'upsert'));
+    expect(calls.map((c) => c.method)).toEqual(['PUT']);
+  });
+
+  it('keeps the original error when describing fails too', async () => {
+    const { api } = apiWith((req) =>
+      req.method === 'POST' ? json({ msg: 'Bad Request' }, 400) : json({ msg: 'down' }, 503),
+    );
+    const err = await rejectionOf(api.putSecret('ss1', 'kid-1', 'x', 'create'));
+    expect((err as TskError).code).toBe('upstream_failed');
+    expect((err as TskError).details).toMatchObject({ status: 400 });
+  });
+
+  it('describes a secret: metadata, or null on 404', async () => {
+    const { api } = apiWith((req) =>
+      req.url.pathname.endsWith('/gone')
+        ? json({ msg: 'Record not found' }, 404)
+        : json(secret('k')),
+    );
+    await expect(api.describeSecret('ss1', 'k')).resolves.toEqual(secret('k'));
+    await expect(api.describeSecret('ss1', 'gone')).resolves.toBeNull();
   });
 
   it('deletes a secret: true on 204, false on 404', async () => {

@@ -65,6 +65,7 @@ describe('transport', () => {
         return new Promise<Response>(() => {});
       },
       timeoutMs: 40,
+      retry: { maxRetries: 0 },
     });
     const started = performance.now();
     const err = tskError(await rejectionOf(api.listConfigItems('cs1')), 'upstream_timeout');
@@ -81,15 +82,25 @@ describe('transport', () => {
   });
 
   it('turns a network error into upstream_failed naming method and path', async () => {
-    const { api } = apiWith(() => Promise.reject(new TypeError('fetch failed: ECONNREFUSED')));
+    const { api } = apiWith(() => Promise.reject(new TypeError('fetch failed: socket hang up')));
     const err = tskError(await rejectionOf(api.deleteConfigItem('cs1', 'k')), 'upstream_failed');
     expect(err.message).toBe(
-      'Fastly API request DELETE /resources/stores/config/cs1/item/k failed: fetch failed: ECONNREFUSED',
+      'Fastly API request DELETE /resources/stores/config/cs1/item/k failed: fetch failed: socket hang up; it may or may not have been applied',
     );
     expect(err.details).toMatchObject({
       method: 'DELETE',
       path: '/resources/stores/config/cs1/item/k',
+      outcome: 'unknown',
     });
+  });
+
+  it('says a refused connection sent nothing', async () => {
+    const { api } = apiWith(() => Promise.reject(new TypeError('fetch failed: ECONNREFUSED')));
+    const err = tskError(await rejectionOf(api.deleteConfigItem('cs1', 'k')), 'upstream_failed');
+    expect(err.message).toBe(
+      'Fastly API refused the connection for DELETE /resources/stores/config/cs1/item/k: fetch failed: ECONNREFUSED',
+    );
+    expect(err.details).toMatchObject({ failure: 'connection_refused', outcome: 'refused' });
   });
 
   it('turns 429 into upstream_rate_limited with retryAfterSeconds from Fastly-RateLimit-Reset', async () => {
@@ -153,6 +164,8 @@ describe('transport', () => {
       method: 'PATCH',
       path: '/resources/stores/config/cs1/items',
       body: '{"msg":"Internal error","detail":"try later"}',
+      outcome: 'unknown',
+      failure: 'status',
     });
   });
 
@@ -217,6 +230,7 @@ describe('the token never appears in an error', () => {
           token: TOKEN,
           fetch: () => new Promise<Response>(() => {}),
           timeoutMs: 20,
+          retry: { maxRetries: 0 },
         }),
       'upstream_timeout',
     ],

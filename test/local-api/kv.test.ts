@@ -1,5 +1,8 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { call, kvStore, startApi } from './helpers.js';
+import { FastlyApi, leaseStoreApi } from '../../src/fastly-api/index.js';
+import { call, kvStore, startApi, tempDir } from './helpers.js';
 
 const generationOf = (headers: Headers): number => Number(headers.get('generation'));
 
@@ -135,4 +138,66 @@ describe('local API: KV stores and keys', () => {
     expect((await call(api, 'DELETE', `/resources/stores/kv/${id}`)).status).toBe(204);
     expect((await call(api, 'GET', `/resources/stores/kv/${id}`)).status).toBe(404);
   });
+});
+
+describe('local API: KV generations past 2^53', () => {
+  it('serves, matches and persists generations exactly, as Fastly documents 64-bit ones', async () => {
+    const dir = tempDir();
+    const first = await startApi(dir);
+    const id = await kvStore(first);
+    await first.close();
+    // Move the counter past 2^53, where a JS number can no longer tell neighbours apart.
+    const file = join(dir, 'local-api-state.json');
+    const doc = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+    doc['kvGeneration'] = '9007199254740993';
+    writeFileSync(file, JSON.stringify(doc));
+
+    const api = await startApi(dir);
+    const path = `/resources/stores/kv/${id}/keys/lease`;
+    expect((await call(api, 'PUT', path, { raw: 'a' })).status).toBe(200);
+    const got = await call(api, 'GET', path);
+    expect(got.headers.get('generation')).toBe('9007199254740994');
+    // The neighbour that a number would round to is a mismatch, the exact text a match.
+    const stale = await call(api, 'PUT', path, {
+      raw: 'b',
+      headers: { 'if-generation-match': '9007199254740995' },
+    });
+    expect(stale.status).toBe(412);
+    const exact = await call(api, 'PUT', path, {
+      raw: 'b',
+      headers: { 'if-generation-match': '9007199254740994' },
+    });
+    expect(exact.status).toBe(200);
+    expect((await call(api, 'GET', path)).headers.get('generation')).toBe('9007199254740995');
+
+    // Through the client, end to end.
+    const client = new FastlyApi({
+      endpoint: api.url,
+      token: api.token,
+      fetch: (r) => fetch(r),
+      timeoutMs: 5000,
+    });
+    const lease = leaseStoreApi(client, id);
+    await expect(lease.get('lease')).resolves.toEqual({
+      value: 'b',
+      generation: '9007199254740995',
+    });
+    await expect(lease.remove('lease', '9007199254740994')).resolves.toBe(false);
+    await expect(lease.remove('lease', '9007199254740995')).resolves.toBe(true);
+    await api.close();
+    expect(readFileSync(file, 'utf8')).toContain('"kvGeneration": "9007199254740995"');
+  });
+
+  it.each(['18446744073709551616', '-1', '1.0', ''])(
+    'answers 400 to an if-generation-match of %j',
+    async (header) => {
+      const api = await startApi();
+      const id = await kvStore(api);
+      const res = await call(api, 'PUT', `/resources/stores/kv/${id}/keys/k`, {
+        raw: 'v',
+        headers: { 'if-generation-match': header },
+      });
+      expect(res.status).toBe(400);
+    },
+  );
 });

@@ -1,4 +1,4 @@
-import { readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { startLocalApi } from '../../src/local-api/index.js';
@@ -92,6 +92,7 @@ describe('local API: persistence', () => {
 
   it('refuses to start with an unusable token file instead of replacing it', async () => {
     const dir = tempDir();
+    await configStore(await startApi(dir));
     writeFileSync(join(dir, 'fastly-api-token'), 'short\n');
     await expect(startLocalApi({ stateDir: dir, port: 0 })).rejects.toThrow(/fastly-api-token/);
   });
@@ -102,4 +103,42 @@ describe('local API: persistence', () => {
     await configStore(api);
     expect(readdirSync(dir)).toContain('local-api-state.json');
   });
+
+  it('removes temp files a killed write left behind, and starts from the real state', async () => {
+    const dir = tempDir();
+    const first = await startApi(dir);
+    const id = await configStore(first, 'real_store');
+    await first.close();
+    // What kill -9 during writeFileAtomic leaves: a hidden full copy of the state.
+    const stale = join(dir, '.local-api-state.json.4242.0123456789ab.tmp');
+    writeFileSync(stale, '{"format":"local-fastly-api-state","secret":"c2VlZA=="}', {
+      mode: 0o600,
+    });
+    const second = await startApi(dir);
+    expect(existsSync(stale)).toBe(false);
+    expect(second.state.findConfigStore('real_store')).toEqual({ id, name: 'real_store' });
+    expect(readdirSync(dir).sort()).toEqual(['fastly-api-token', 'local-api-state.json']);
+  });
+
+  it('removes a stale temp file even when the state file never got written', async () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, '.local-api-state.json.1.aa.tmp'), '{}');
+    await startApi(dir);
+    expect(readdirSync(dir)).toEqual(['fastly-api-token']);
+  });
+
+  it.each(['fastly-api-token', 'admin-token', 'audit.log'])(
+    'refuses to start empty when the state file is missing but %s from an earlier run is there',
+    async (leftover) => {
+      const dir = tempDir();
+      writeFileSync(join(dir, leftover), 'from an earlier run\n');
+      const started = startLocalApi({ stateDir: dir, port: 0 });
+      await expect(started).rejects.toThrow(
+        `Local Fastly API state file ${join(dir, 'local-api-state.json')} is missing, but ${dir} holds ${leftover} from an earlier run`,
+      );
+      await expect(started).rejects.toThrow(/Restore local-api-state\.json .*or remove the folder/);
+      // Nothing was created: no token, no state.
+      expect(readdirSync(dir)).toEqual([leftover]);
+    },
+  );
 });

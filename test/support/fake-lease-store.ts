@@ -1,11 +1,11 @@
-// An in-memory LeaseStoreApi with Fastly KV's compare-and-set semantics.
+// An in-memory LeaseStoreApi with Fastly KV's compare-and-set semantics. Generations start
+// above 2^53, as Fastly's microsecond-like ones can, so code that turns them into numbers fails.
 import type { LeaseStoreApi, VersionedValue } from '../../src/core/ports.js';
 
 /** The fake; `entries` is open for arranging and asserting. */
 export class FakeLeaseStore implements LeaseStoreApi {
   readonly entries = new Map<string, VersionedValue>();
-  // Past 2^53, as Fastly's 64-bit generations can be: exactness is part of the contract.
-  private generation = 9_007_199_254_740_993n;
+  private generation = 9_007_199_254_740_993n; // 2^53 + 1
 
   async get(key: string): Promise<VersionedValue | null> {
     return this.entries.get(key) ?? null;
@@ -30,6 +30,6 @@ export class FakeLeaseStore implements LeaseStoreApi {
 
   private write(key: string, value: string): void {
     this.generation += 1n;
-    this.entries.set(key, { value, generation: this.generation.toString() });
+    this.entries.set(key, { value, generation: String(this.generation) });
   }
 }

@@ -45,6 +45,10 @@ export async function startTestEdge(
     token: edge.api.token,
     fetch: (r) => fetch(r),
     timeoutMs: 5000,
+    // The local API's own client-key signing key, which startLocalEdge chose to trust.
+    ...(edge.settings.fastly_api.secret_signing_key
+      ? { secretSigningKey: edge.settings.fastly_api.secret_signing_key }
+      : {}),
   });
   return {
     ...edge,

@@ -244,8 +244,9 @@ export class KeyringEngine {
       ...(created ? { create_secret: id } : {}),
       ...(removed ? { delete_secret: removed.id } : {}),
     };
-    const unknown = (err: unknown, sentAtMs: number): TskError => {
-      ending.keepUntilMs = sentAtMs + this.lateBound();
+    // Measured from when the call gave up: every attempt of it (retries included) was sent by then.
+    const unknown = (err: unknown): TskError => {
+      ending.keepUntilMs = clock.now() + this.lateBound();
       return unknownOutcome(err, intent, ending.keepUntilMs, before);
     };
 
@@ -253,7 +254,6 @@ export class KeyringEngine {
     // Nothing is written to the key stores unless the journal holds the intent first.
     if (lease) await lease.journal(intent);
     if (created) {
-      const sentAt = clock.now();
       try {
         await api.createSecret(id, created.secret);
       } catch (err) {
@@ -265,17 +265,16 @@ export class KeyringEngine {
           );
         }
         if (writeOutcome(err) === 'refused') throw notCommitted(err);
-        throw unknown(err, sentAt);
+        throw unknown(err);
       }
     }
     this.checkDeadlineAfterWrite(lease, ending);
-    const sentAt = clock.now();
     try {
       await api.patchConfigItems(ops);
     } catch (err) {
       if (writeOutcome(err) === 'unknown') {
         // Positive evidence is final: if the new keyring is already there, it committed.
-        if (!(await this.landedNow(intent))) throw unknown(err, sentAt);
+        if (!(await this.landedNow(intent))) throw unknown(err);
       } else {
         // Refused: it will not land later, so it can be settled now (restoring any part a
         // non-atomic bulk applied, and deleting the key this operation created).

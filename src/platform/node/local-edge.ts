@@ -66,12 +66,18 @@ export async function startLocalEdge(options: LocalEdgeOptions): Promise<LocalEd
     port: options.apiPort ?? 7677,
   });
   try {
-    const client = new FastlyApi({
+    const connection = {
       endpoint: api.url,
       token: api.token,
-      fetch: (r) => fetch(r),
+      fetch: (r: Request) => fetch(r),
       timeoutMs: 10_000,
-    });
+    };
+    // Trust decision: the local API signs its client keys with a key it generated at start, not
+    // Fastly's, so secrets sealed for it must be checked against that key. It is asked for once,
+    // over loopback, from the server this process has just started and holds the token of; the
+    // app and this provisioning client then trust exactly that key for this run.
+    const secretSigningKey = await new FastlyApi(connection).getSecretSigningKey();
+    const client = new FastlyApi({ ...connection, secretSigningKey });
     const declared = Object.values(settings.deployments);
     const stores = await provisionStores(client, seed, {
       configStores: declared.map((d) => d.config_store),
@@ -92,7 +98,11 @@ export async function startLocalEdge(options: LocalEdgeOptions): Promise<LocalEd
         secret_store_id: stores.signingKeysStoreId,
         lock_store_id: stores.locksStoreId,
       },
-      fastly_api: { ...settings.fastly_api, endpoint: api.url },
+      fastly_api: {
+        ...settings.fastly_api,
+        endpoint: api.url,
+        secret_signing_key: secretSigningKey,
+      },
       deployments: Object.fromEntries(
         Object.entries(settings.deployments).map(([name, d]) => [
           name,
