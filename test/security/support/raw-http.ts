@@ -93,3 +93,66 @@ function dechunk(data: Buffer): Buffer {
   }
   return Buffer.concat(parts);
 }
+
+/** `total` bytes of spaces framed as HTTP/1.1 chunks of `chunkSize`, with the closing chunk. */
+export function chunkedBody(total: number, chunkSize = 4000): Buffer {
+  const parts: Buffer[] = [];
+  for (let left = total; left > 0; left -= chunkSize) {
+    const size = Math.min(chunkSize, left);
+    parts.push(Buffer.from(`${size.toString(16)}\r\n${' '.repeat(size)}\r\n`, 'latin1'));
+  }
+  parts.push(Buffer.from('0\r\n\r\n', 'latin1'));
+  return Buffer.concat(parts);
+}
+
+/** A connection the test drives by hand: partial writes, pauses, a reset. */
+export interface RawConnection {
+  write(bytes: string | Uint8Array): void;
+  /** Closes abruptly (TCP RST), as a client that gives up mid-request. */
+  reset(): void;
+  /** Resolves once the server has sent `text` (e.g. an interim `100 Continue`). */
+  received(text: string): Promise<void>;
+  /** What the server sent before it closed, and how long after connecting it closed. */
+  readonly closed: Promise<RawResponse & { afterMs: number }>;
+}
+
+/** Opens a connection; resolves once it is established. */
+export function openRaw(port: number, host = '127.0.0.1'): Promise<RawConnection> {
+  return new Promise((resolve, reject) => {
+    const started = performance.now();
+    const socket = connect(port, host);
+    const chunks: Buffer[] = [];
+    const waiters: Array<{ text: string; done: () => void }> = [];
+    socket.on('data', (d: Buffer) => {
+      chunks.push(d);
+      const sofar = Buffer.concat(chunks).toString('latin1');
+      for (const w of waiters.splice(0)) {
+        if (sofar.includes(w.text)) w.done();
+        else waiters.push(w);
+      }
+    });
+    const closed = new Promise<RawResponse & { afterMs: number }>((done) => {
+      socket.on('close', () =>
+        done({
+          ...parseResponse(Buffer.concat(chunks)),
+          afterMs: performance.now() - started,
+        }),
+      );
+    });
+    // A reset from either side ends the exchange; `closed` reports what arrived before it.
+    socket.on('error', () => undefined);
+    socket.once('connect', () =>
+      resolve({
+        write: (bytes) => void socket.write(bytes),
+        reset: () => void socket.resetAndDestroy(),
+        received: (text) =>
+          new Promise<void>((done) => {
+            if (Buffer.concat(chunks).toString('latin1').includes(text)) done();
+            else waiters.push({ text, done });
+          }),
+        closed,
+      }),
+    );
+    socket.once('error', reject);
+  });
+}
