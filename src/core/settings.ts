@@ -71,6 +71,19 @@ const SettingsSchema = z.object({
       audit_log_endpoint: 'audit',
     },
   ),
+  verify: z._default(
+    z.object({
+      /**
+       * `/verify-signature` calls a minute per client IP. Each costs an Ed25519 verification
+       * (~14 ms of CPU inside Fastly's engine), so an unbounded client could buy CPU for free.
+       */
+      requests_per_minute: z._default(
+        z.number().check(z.int(), z.positive(), z.lte(100_000)),
+        600,
+      ),
+    }),
+    { requests_per_minute: 600 },
+  ),
   /**
    * The Node edge of `npm start` only (Fastly applies its own limits at the edge): how long a
    * client may take to send a request, and how many connections one client may hold open.
