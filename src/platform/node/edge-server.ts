@@ -14,8 +14,12 @@ export interface EdgeServer {
   close(): Promise<void>;
 }
 
-/** How much of a body the app left unread is skipped to keep a connection; beyond, it closes. */
+/**
+ * How much of a body the app left unread (e.g. refused at 4096 bytes) is skipped, and for how
+ * long the answer waits for it, to keep the connection; beyond either, the answer closes it.
+ */
 const DRAIN_BYTES = 1 << 20;
+const DRAIN_MS = 1000;
 
 /** Starts serving the app with `services` on host:port (0 = any free port). */
 export async function startEdgeServer(
@@ -87,7 +91,7 @@ async function serve(req: IncomingMessage, res: ServerResponse, services: Servic
     const response = FETCH_FORBIDDEN_METHODS.has(method)
       ? await handleForbiddenMethod(method, toRequest(req, body, 'GET'), services, client)
       : await handle(toRequest(req, body), services, client);
-    const whole = await body.drain(DRAIN_BYTES);
+    const whole = await body.drain(DRAIN_BYTES, DRAIN_MS);
     if (res.destroyed || req.socket.destroyed) return;
     res.statusCode = response.status;
     response.headers.forEach((value, key) => res.setHeader(key, value));

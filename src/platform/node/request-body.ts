@@ -20,10 +20,11 @@ export interface NodeBody {
   readonly stream: ReadableStream<Uint8Array>;
   /**
    * Reads and discards what the app left unread, so a kept-alive connection can go on to its next
-   * request. Gives up past `maxBytes`, the idle time or the deadline; true when the whole body
-   * arrived (false: the connection must close, since its remaining bytes are not a request).
+   * request. Gives up at once if more than `maxBytes` are declared to come, else past `maxBytes`,
+   * `maxMs`, the idle time or the deadline; true when the whole body arrived (false: the
+   * connection must close, since its remaining bytes are not a request).
    */
-  drain(maxBytes: number): Promise<boolean>;
+  drain(maxBytes: number, maxMs: number): Promise<boolean>;
 }
 
 type State = 'open' | 'closed' | 'failed' | 'released';
@@ -59,7 +60,9 @@ export function nodeRequestBody(req: IncomingMessage, timeouts: BodyTimeouts): N
 
   // Paused before the first listener, so nothing flows until the app reads.
   req.pause();
+  let received = 0;
   req.on('data', (chunk: Buffer) => {
+    received += chunk.byteLength;
     if (state !== 'open') return; // the app is done with the body: discarded
     controller?.enqueue(new Uint8Array(chunk)); // a copy: the app may keep it past this tick
     req.pause();
@@ -108,9 +111,13 @@ export function nodeRequestBody(req: IncomingMessage, timeouts: BodyTimeouts): N
 
   return {
     stream,
-    drain(maxBytes) {
+    drain(maxBytes, maxMs) {
       if (req.complete) return Promise.resolve(true);
       if (state === 'failed' || req.destroyed) return Promise.resolve(false);
+      const declared = Number(req.headers['content-length']);
+      if (Number.isFinite(declared) && declared - received > maxBytes) {
+        return Promise.resolve(false);
+      }
       if (state === 'open') state = 'released';
       settle();
       return new Promise<boolean>((resolve) => {
@@ -128,7 +135,7 @@ export function nodeRequestBody(req: IncomingMessage, timeouts: BodyTimeouts): N
         };
         const onEnd = (): void => done(true);
         const onClose = (): void => done(req.complete);
-        const limit = setTimeout(() => done(false), Math.max(0, timeLeft()));
+        const limit = setTimeout(() => done(false), Math.max(0, Math.min(maxMs, timeLeft())));
         req.on('data', onData);
         req.once('end', onEnd);
         req.once('close', onClose);
