@@ -176,6 +176,22 @@ describe('audit trail', () => {
     });
   });
 
+  it('records a non-canonical admin path as sent, refused before any handler', async () => {
+    edge = await startTestEdge();
+    const res = await edge.call('/%61dmin/keys/sign', { json: { id: 'spelled' } });
+    expect(res.status).toBe(400);
+    expect(await res.json()).toMatchObject({ code: 'non_canonical_path' });
+    const [line] = await auditLines();
+    expect(line).toMatchObject({
+      actor: 'local-admin',
+      path: '/%61dmin/keys/sign',
+      route: null,
+      outcome: 'refused',
+      status: 400,
+      error_code: 'non_canonical_path',
+    });
+  });
+
   it('records refusals with the keyring version they were judged against', async () => {
     edge = await startTestEdge();
     await edge.call('/admin/deployments/default/keysets/ts-2025-10-A', { method: 'DELETE' });
