@@ -16,6 +16,8 @@ export interface RawResponse {
   status: number;
   headers: Headers;
   body: string;
+  /** Everything the server sent, as latin1 text (pipelined answers included). */
+  raw: string;
 }
 
 /**
@@ -69,7 +71,7 @@ export function parseResponse(data: Buffer): RawResponse {
   const text = data.toString('latin1');
   const end = text.indexOf('\r\n\r\n');
   const status = /^HTTP\/1\.[01] (\d{3})/.exec(text);
-  if (!status?.[1] || end < 0) return { status: 0, headers: new Headers(), body: '' };
+  if (!status?.[1] || end < 0) return { status: 0, headers: new Headers(), body: '', raw: text };
   const headers = new Headers();
   for (const line of text.slice(0, end).split('\r\n').slice(1)) {
     const colon = line.indexOf(':');
@@ -77,7 +79,7 @@ export function parseResponse(data: Buffer): RawResponse {
   }
   let body = data.subarray(end + 4); // latin1: one character per byte
   if (/chunked/i.test(headers.get('transfer-encoding') ?? '')) body = dechunk(body);
-  return { status: Number(status[1]), headers, body: body.toString('utf8') };
+  return { status: Number(status[1]), headers, body: body.toString('utf8'), raw: text };
 }
 
 function dechunk(data: Buffer): Buffer {
