@@ -77,10 +77,7 @@ const SettingsSchema = z.object({
        * `/verify-signature` calls a minute per client IP. Each costs an Ed25519 verification
        * (~14 ms of CPU inside Fastly's engine), so an unbounded client could buy CPU for free.
        */
-      requests_per_minute: z._default(
-        z.number().check(z.int(), z.positive(), z.lte(100_000)),
-        600,
-      ),
+      requests_per_minute: z._default(z.number().check(z.int(), z.positive(), z.lte(100_000)), 600),
     }),
     { requests_per_minute: 600 },
   ),
