@@ -5,6 +5,8 @@
 export type ErrorCode =
   | 'invalid_request'
   | 'invalid_kid'
+  | 'non_canonical_path'
+  | 'request_timeout'
   | 'unauthorized'
   | 'forbidden'
   | 'not_found'

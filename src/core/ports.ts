@@ -71,8 +71,8 @@ export interface LeaseStoreApi {
   remove(key: string, generation: string): Promise<boolean>;
 }
 
-/** Counters the admin rate limiting uses. */
-export type RateCounterName = 'admin_requests' | 'auth_failures';
+/** Counters the rate limiting uses: admin requests, failed logins, and `/verify-signature` calls. */
+export type RateCounterName = 'admin_requests' | 'auth_failures' | 'verify_requests';
 
 /**
  * Per-client counting and a penalty box (Fastly's Edge Rate Limiter at the edge, an in-memory

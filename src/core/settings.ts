@@ -7,6 +7,7 @@ const storeId = z.string().check(z.minLength(1), z.maxLength(64));
 // Edge names of linked stores: Fastly's rules (a letter, then letters, digits, `_`, `-`, space).
 const storeName = z.string().check(z.regex(/^[A-Za-z][A-Za-z0-9_ -]{0,254}$/));
 const lifetimeDays = z.number().check(z.int(), z.positive(), z.lte(3650));
+const timeoutMs = z.number().check(z.int(), z.gte(10), z.lte(600_000));
 
 const DeploymentSchema = z.object({
   /** Edge name of the deployment's Config Store (like `jwks_store`). */
@@ -68,6 +69,41 @@ const SettingsSchema = z.object({
       auth_failures_per_minute: 10,
       penalty_minutes: 15,
       audit_log_endpoint: 'audit',
+    },
+  ),
+  verify: z._default(
+    z.object({
+      /**
+       * `/verify-signature` calls a minute per client IP. Each costs an Ed25519 verification
+       * (~14 ms of CPU inside Fastly's engine), so an unbounded client could buy CPU for free.
+       */
+      requests_per_minute: z._default(z.number().check(z.int(), z.positive(), z.lte(100_000)), 600),
+    }),
+    { requests_per_minute: 600 },
+  ),
+  /**
+   * The Node edge of `npm start` only (Fastly applies its own limits at the edge): how long a
+   * client may take to send a request, and how many connections one client may hold open.
+   */
+  local_edge: z._default(
+    z.object({
+      /** From the first byte of a request to the end of its headers; then 408. */
+      headers_timeout_ms: z._default(timeoutMs, 10_000),
+      /** From the end of the headers to the end of the body; then 408. */
+      body_timeout_ms: z._default(timeoutMs, 30_000),
+      /** Longest silence while the app waits for more of the body; then 408. */
+      body_idle_timeout_ms: z._default(timeoutMs, 5_000),
+      /** Open connections from one client IP; any more are closed at once. */
+      max_connections_per_client: z._default(
+        z.number().check(z.int(), z.positive(), z.lte(10_000)),
+        32,
+      ),
+    }),
+    {
+      headers_timeout_ms: 10_000,
+      body_timeout_ms: 30_000,
+      body_idle_timeout_ms: 5_000,
+      max_connections_per_client: 32,
     },
   ),
   fastly_api: z._default(

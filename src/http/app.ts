@@ -2,7 +2,8 @@
 // gate, error rendering and the audit trail live here; each route's work lives in `routes/`.
 import { TskError } from '../core/errors.js';
 import { admitAdmin } from './admin-gate.js';
-import { auditRecord, isAdminPath } from './audit.js';
+import { auditRecord } from './audit.js';
+import { isAdminPath, nonCanonical, requestPath } from './canonical-path.js';
 import { requestIdFor, type RequestContext } from './context.js';
 import { asTskError, STATUS_OF } from './errors.js';
 import { renderError } from './render-error.js';
@@ -45,6 +46,7 @@ async function handleWithMethod(
     request,
     method,
     url: new URL(request.url),
+    path: requestPath(request, client),
     services,
     requestId,
     params: {},
@@ -68,26 +70,26 @@ async function handleWithMethod(
     }
     response = renderError(error, state.style, ctx.failure);
   }
-  if (isAdminPath(ctx.url.pathname)) await writeAudit(ctx, response.status, error);
+  if (isAdminPath(ctx.path)) await writeAudit(ctx, response.status, error);
   return response;
 }
 
 async function dispatch(ctx: RequestContext, state: { style: ErrorStyle }): Promise<Response> {
-  const { method, url } = ctx;
-  const admin = isAdminPath(url.pathname);
-  let segments: string[];
-  try {
-    segments = pathSegments(url.pathname);
-  } catch (err) {
-    // A malformed admin path is still counted by the gate, so probing with them is limited too.
+  const { method, path } = ctx;
+  const admin = isAdminPath(path);
+  // One rule before routing: a path that is not canonical is refused however it would route.
+  const problem = nonCanonical(path);
+  if (problem) {
+    // Counted by the gate when it reads as admin, so probing with odd spellings is limited too.
     if (admin) await admitAdmin(ctx, undefined);
-    throw err;
+    throw new TskError('non_canonical_path', `the request path is not canonical: ${problem}`);
   }
+  const segments = pathSegments(path);
   const match = matchRoute(ROUTES, segments);
   if (!match) {
     // Unknown admin paths still pass the gate, so probing them is rate limited like the rest.
     if (admin) await admitAdmin(ctx, undefined);
-    throw new TskError('not_found', `no route for ${url.pathname}`);
+    throw new TskError('not_found', `no route for ${path}`);
   }
   const { route, params } = match;
   state.style = route.errors;

@@ -18,34 +18,13 @@ export interface AuditFacts {
   settled?: string;
 }
 
-/**
- * True for paths in the admin area, however they are spelled: decoded (repeatedly, so double
- * encoding counts too) and compared without case, so `/%61dmin/...` and `/ADMIN` are audited and
- * rate limited like `/admin`.
- */
-export function isAdminPath(rawPath: string): boolean {
-  let path = rawPath;
-  for (let i = 0; i < 3; i++) {
-    const decoded = lenientDecode(path);
-    if (decoded === path) break;
-    path = decoded;
-  }
-  const lower = path.toLowerCase().replace(/\\/g, '/');
-  return /^\/+admin(\/|$)/.test(lower) || /^\/+_ts\/+admin(\/|$)/.test(lower);
-}
-
-function lenientDecode(text: string): string {
-  return text.replace(/%[0-9a-f]{2}/gi, (m) => String.fromCharCode(parseInt(m.slice(1), 16)));
-}
-
 /** Builds the record for a finished admin request. */
 export function auditRecord(
-  ctx: Pick<RequestContext, 'request' | 'method' | 'requestId' | 'client' | 'services' | 'audit'>,
+  ctx: Pick<RequestContext, 'path' | 'method' | 'requestId' | 'client' | 'services' | 'audit'>,
   status: number,
   error: TskError | undefined,
 ): AuditRecord {
   const facts = ctx.audit;
-  const url = new URL(ctx.request.url);
   const before = facts.versionBefore ?? keyringVersion(error);
   return {
     time: new Date(ctx.services.clock.now()).toISOString(),
@@ -54,7 +33,7 @@ export function auditRecord(
     client_ip: ctx.client.ip,
     method: ctx.method.slice(0, 16),
     route: facts.route ?? null,
-    path: url.pathname.slice(0, 512),
+    path: ctx.path.slice(0, 512),
     deployment: facts.deployment ?? null,
     keyset: facts.keyset ?? null,
     operation: facts.operation ?? null,

@@ -17,7 +17,16 @@ export async function readBodyCapped(
   const chunks: Uint8Array[] = [];
   let total = 0;
   for (;;) {
-    const { done, value } = await reader.read();
+    let next: ReadableStreamReadResult<Uint8Array>;
+    try {
+      next = await reader.read();
+    } catch (err) {
+      // The platform ends a body it cannot finish (a timeout, a client that went away) with a
+      // TskError saying which; anything else is a body that could not be read.
+      if (err instanceof TskError) throw err;
+      throw new TskError('invalid_request', 'the request body could not be read');
+    }
+    const { done, value } = next;
     if (done) break;
     total += value.byteLength;
     if (total > maxBytes) {

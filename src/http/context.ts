@@ -16,6 +16,11 @@ export interface RequestContext {
   /** The request's method; differs from `request.method` only for methods Fetch cannot carry. */
   readonly method: string;
   readonly url: URL;
+  /**
+   * The path as the client sent it (see `requestPath`): what the canonical-path rule judges, what
+   * routing matches once it passed, and what the audit trail records.
+   */
+  readonly path: string;
   readonly services: Services;
   readonly requestId: string;
   /** Path parameters of the matched route. */

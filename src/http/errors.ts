@@ -7,6 +7,8 @@ import type { Logger } from './services.js';
 export const STATUS_OF: Readonly<Record<ErrorCode, number>> = {
   invalid_request: 400,
   invalid_kid: 400,
+  non_canonical_path: 400,
+  request_timeout: 408,
   unauthorized: 401,
   forbidden: 403,
   not_found: 404,
@@ -37,6 +39,8 @@ export const STATUS_OF: Readonly<Record<ErrorCode, number>> = {
 export const TITLE_OF: Readonly<Record<ErrorCode, string>> = {
   invalid_request: 'Invalid request',
   invalid_kid: 'Invalid kid',
+  non_canonical_path: 'Non-canonical path',
+  request_timeout: 'Request timeout',
   unauthorized: 'Authentication required',
   forbidden: 'Forbidden',
   not_found: 'Not found',

@@ -1,6 +1,6 @@
-// A small, strict router: exact, case-sensitive segments; `:name` captures one segment. Paths
-// with encoded separators, empty segments or trailing slashes match nothing, so no spelling of a
-// path can reach an admin handler other than its own.
+// A small, strict router: exact, case-sensitive segments; `:name` captures one segment. It sees
+// only canonical paths (canonical-path.ts refuses the rest first), so no other spelling of a
+// path can reach a handler.
 import { TskError } from '../core/errors.js';
 import type { Role } from '../core/auth/admin-token.js';
 import type { RequestContext } from './context.js';
@@ -26,21 +26,22 @@ export interface Match {
   params: Record<string, string>;
 }
 
-/** Splits a raw path into decoded segments; `invalid_request` for encodings that hide structure. */
-export function pathSegments(rawPath: string): string[] {
-  const parts = rawPath.split('/').slice(1);
-  return parts.map((part) => {
-    let decoded: string;
-    try {
-      decoded = decodeURIComponent(part);
-    } catch {
-      throw new TskError('invalid_request', 'the request path is not valid percent-encoding');
-    }
-    if (/[/\\]/.test(decoded) || /%[0-9a-f]{2}/i.test(decoded)) {
-      throw new TskError('invalid_request', 'encoded path separators are not allowed');
-    }
-    return decoded;
-  });
+/**
+ * Splits a canonical path (see canonical-path.ts, checked before routing) into decoded segments.
+ * Canonical means the decoding is plain UTF-8 and no segment can decode to a separator; a path
+ * that is not is refused here too rather than routed.
+ */
+export function pathSegments(canonicalPath: string): string[] {
+  return canonicalPath
+    .split('/')
+    .slice(1)
+    .map((part) => {
+      try {
+        return decodeURIComponent(part);
+      } catch {
+        throw new TskError('non_canonical_path', 'the request path is not valid percent-encoding');
+      }
+    });
 }
 
 /** Finds the route for a path, or undefined. */

@@ -44,6 +44,12 @@ export interface Services {
 export interface ClientInfo {
   /** The client's IP address as the platform saw it (Fastly: `event.client.address`). */
   ip: string;
+  /**
+   * The request target exactly as the client sent it, before any URL parsing normalised it
+   * (Node: `req.url`). Absent where the platform only has a parsed URL (Fastly): the app then
+   * judges the path of `request.url` as the runtime gives it.
+   */
+  target?: string;
 }
 
 export { STORE_NAMES } from '../core/deployments.js';

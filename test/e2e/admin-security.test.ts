@@ -1,7 +1,11 @@
-// The audit trail through real HTTP on the local edge, written to its audit file. The admin gate's
-// rate limits and penalty box are tested in-process in test/http/admin-gate.test.ts.
+// Rate limits, the penalty box and the audit trail, through real HTTP on the local edge.
 import { readFile } from 'node:fs/promises';
 import { afterEach, describe, expect, it } from 'vitest';
+import { MemoryRateLimiter } from '../../src/core/rate-limit/memory-rate-limiter.js';
+import type { Settings } from '../../src/core/settings.js';
+import { handle } from '../../src/http/app.js';
+import type { Services } from '../../src/http/services.js';
+import { jsonLogger, localServices } from '../../src/platform/node/services.js';
 import { startTestEdge, type TestEdge } from '../support/local-edge.js';
 
 const DEV_SEED = 'NVnTYrw5xoyTJDOwoUWoPJO3A6UCCXOJJUzgGTxxx7k=';
@@ -11,6 +15,10 @@ afterEach(async () => {
   await edge?.stop();
 });
 
+const limits =
+  (admin: Partial<Settings['admin']>) =>
+  (s: Settings): Settings => ({ ...s, admin: { ...s.admin, ...admin } });
+
 async function auditLines(): Promise<Array<Record<string, unknown>>> {
   const text = await readFile(edge.auditFile, 'utf8');
   return text
@@ -18,6 +26,113 @@ async function auditLines(): Promise<Array<Record<string, unknown>>> {
     .split('\n')
     .map((line) => JSON.parse(line) as Record<string, unknown>);
 }
+
+describe('rate limiting', () => {
+  it('answers 429 with Retry-After past the per-client limit, and counts unknown admin paths too', async () => {
+    edge = await startTestEdge({ configure: limits({ requests_per_minute: 5 }) });
+    const statuses: number[] = [];
+    for (let i = 0; i < 4; i++)
+      statuses.push(
+        (await edge.call('/admin/deployments/default/keysets', { method: 'GET' })).status,
+      );
+    statuses.push((await edge.call('/admin/nothing-here', { method: 'GET' })).status);
+    const limited = await edge.call('/admin/deployments/default/keysets', { method: 'GET' });
+    expect(statuses).toEqual([200, 200, 200, 200, 404]);
+    expect(limited.status).toBe(429);
+    expect(limited.headers.get('retry-after')).toBe('60');
+    expect(await limited.json()).toMatchObject({ code: 'rate_limited' });
+    // Public routes are not admin routes: never limited by the admin gate.
+    expect((await edge.call('/.well-known/jwks.json', { auth: false })).status).toBe(200);
+  });
+
+  it('counts malformed admin paths (encoded separators) against the limit as well', async () => {
+    edge = await startTestEdge({ configure: limits({ requests_per_minute: 2 }) });
+    const statuses: number[] = [];
+    for (let i = 0; i < 3; i++)
+      statuses.push((await edge.call('/admin%2Fkeys%2Frotate', { json: {} })).status);
+    expect(statuses).toEqual([400, 400, 429]);
+  });
+
+  it('puts a client that keeps failing to authenticate in the penalty box; a valid token still gets through', async () => {
+    // One IP for everyone, as behind a NAT: an attacker's failures must not lock out the operator.
+    edge = await startTestEdge({
+      configure: limits({ auth_failures_per_minute: 3, penalty_minutes: 2 }),
+    });
+    const wrong = `local-admin.${'x'.repeat(43)}`;
+    for (let i = 0; i < 3; i++) {
+      expect((await edge.call('/admin/keys/rotate', { auth: wrong, json: {} })).status).toBe(401);
+    }
+    const boxed = await edge.call('/admin/keys/rotate', { auth: wrong, json: {} });
+    expect(boxed.status).toBe(429);
+    expect(Number(boxed.headers.get('retry-after'))).toBeGreaterThan(100);
+    expect(Number(boxed.headers.get('retry-after'))).toBeLessThanOrEqual(120);
+    expect((await boxed.json()).error).toMatch(/too many failed authentications/);
+    expect((await edge.call('/admin/keys/rotate', { auth: false, json: {} })).status).toBe(429);
+    // The operator, from the same IP, with the right token.
+    expect((await edge.call('/admin/keys/sign', { json: { id: 'nat' } })).status).toBe(200);
+    expect((await edge.call('/admin/deployments/default/keysets')).status).toBe(200);
+    // Its success does not lift the box for everyone else.
+    expect((await edge.call('/admin/keys/rotate', { auth: wrong, json: {} })).status).toBe(429);
+  });
+
+  it('does not let anonymous traffic from a shared IP use up a valid token’s requests', async () => {
+    edge = await startTestEdge({ configure: limits({ requests_per_minute: 3 }) });
+    const anonymous: number[] = [];
+    for (let i = 0; i < 5; i++)
+      anonymous.push((await edge.call('/admin/nothing-here', { auth: false })).status);
+    expect(anonymous).toEqual([404, 404, 404, 429, 429]);
+    // The token's own budget applies instead: 3 a minute.
+    const valid: number[] = [];
+    for (let i = 0; i < 4; i++)
+      valid.push((await edge.call('/admin/deployments/default/keysets')).status);
+    expect(valid).toEqual([200, 200, 200, 429]);
+  });
+});
+
+describe('the penalty box over time', () => {
+  it('keeps counting a penalised client’s failures, so failing on keeps it out', async () => {
+    edge = await startTestEdge({
+      configure: limits({ auth_failures_per_minute: 3, penalty_minutes: 2 }),
+    });
+    const start = Date.UTC(2026, 11, 2, 9, 0, 0);
+    let now = start;
+    const clock = { now: () => now };
+    const services: Services = {
+      ...localServices(
+        edge.settings,
+        edge.api.state,
+        jsonLogger(() => undefined),
+        {
+          write: async () => undefined,
+        },
+      ),
+      clock,
+      rateLimiter: new MemoryRateLimiter(clock),
+    };
+    const ask = async (token: string | null): Promise<number> => {
+      const headers = new Headers({ 'content-type': 'application/json' });
+      if (token) headers.set('authorization', `Bearer ${token}`);
+      const request = new Request('http://localhost/admin/keys/sign', {
+        method: 'POST',
+        headers,
+        body: '{"id":"box"}',
+      });
+      return (await handle(request, services, { ip: '192.0.2.44' })).status;
+    };
+    const wrong = `local-admin.${'y'.repeat(43)}`;
+    const at = (seconds: number): void => {
+      now = start + seconds * 1000;
+    };
+    expect([await ask(wrong), await ask(wrong), await ask(wrong)]).toEqual([401, 401, 401]);
+    at(90); // boxed until 120 s; three more failures while boxed
+    expect([await ask(wrong), await ask(null), await ask(wrong)]).toEqual([429, 429, 429]);
+    at(150); // the first box is over, but the failures made while in it started a new one
+    expect(await ask(wrong)).toBe(429);
+    expect(await ask(edge.adminToken)).toBe(200);
+    at(600); // long after every box: a wrong token is an ordinary 401 again
+    expect(await ask(wrong)).toBe(401);
+  });
+});
 
 describe('audit trail', () => {
   it('writes one line per admin request, allowed or refused, with actor, outcome and versions', async () => {
@@ -58,6 +173,22 @@ describe('audit trail', () => {
       outcome: 'refused',
       status: 401,
       error_code: 'unauthorized',
+    });
+  });
+
+  it('records a non-canonical admin path as sent, refused before any handler', async () => {
+    edge = await startTestEdge();
+    const res = await edge.call('/%61dmin/keys/sign', { json: { id: 'spelled' } });
+    expect(res.status).toBe(400);
+    expect(await res.json()).toMatchObject({ code: 'non_canonical_path' });
+    const [line] = await auditLines();
+    expect(line).toMatchObject({
+      actor: 'local-admin',
+      path: '/%61dmin/keys/sign',
+      route: null,
+      outcome: 'refused',
+      status: 400,
+      error_code: 'non_canonical_path',
     });
   });
 

@@ -151,14 +151,22 @@ describe('request shape', () => {
     expect(form.status).toBe(415);
   });
 
-  it('answers wrong methods with 405 and Allow, unknown paths with 404', async () => {
+  it('answers wrong methods with 405 and Allow, unknown paths with 404, odd spellings with 400', async () => {
     const wrong = await call('/admin/keys/rotate', { method: 'GET' });
     expect(wrong.status).toBe(405);
     expect(wrong.headers.get('allow')).toBe('POST');
-    for (const path of ['/admin/keys/rotate/', '/ADMIN/keys/rotate', '/admin/keys', '/nope']) {
+    for (const path of ['/ADMIN/keys/rotate', '/admin/keys', '/nope']) {
       expect((await call(path, { json: {} })).status, path).toBe(404);
     }
-    expect((await call('/admin%2fkeys%2frotate', { json: {} })).status).toBe(400);
+    for (const path of [
+      '/admin/keys/rotate/',
+      '/admin%2fkeys%2frotate',
+      '/admin%2Fkeys%2Frotate',
+    ]) {
+      const res = await call(path, { json: {} });
+      expect(res.status, path).toBe(400);
+      expect(res.json, path).toMatchObject({ code: 'non_canonical_path' });
+    }
   });
 });
 

@@ -41,6 +41,17 @@ describe('edgeRateLimiter', () => {
     expect(await limiter.increment('admin_requests', 'ip:2')).toBe(1);
   });
 
+  it('counts verifications under a rate counter of their own, apart from admin requests', async () => {
+    const limiter = edgeRateLimiter(15, silent);
+    expect(await limiter.increment('verify_requests', 'ip:1')).toBe(1);
+    expect(await limiter.increment('verify_requests', 'ip:1')).toBe(2);
+    expect(await limiter.increment('admin_requests', 'ip:1')).toBe(1);
+    expect([...rateLimiterState.counts.keys()].sort()).toEqual([
+      'tsk_admin_requests/ip:1',
+      'tsk_verify_requests/ip:1',
+    ]);
+  });
+
   it('boxes a key for a TTL Fastly accepts and reports the configured wait', async () => {
     const limiter = edgeRateLimiter(15, silent);
     expect(await limiter.penaltySeconds('ip:1')).toBe(0);

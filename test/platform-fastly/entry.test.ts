@@ -42,4 +42,11 @@ describe('Fastly entry', () => {
     expect(body['version']).toBe('1.0');
     expect(body['jwks']).toEqual({ keys: [JSON.parse(DEV_JWK)] });
   });
+
+  // The runtime gives an absolute URL; the app judges its path exactly as spelled there.
+  it('refuses a path that is not canonical in the URL the runtime gives', async () => {
+    const res = await dispatch(new Request('https://keys.example/%2Ewell-known/jwks.json'));
+    expect(res.status).toBe(400);
+    expect(await res.json()).toMatchObject({ code: 'non_canonical_path' });
+  });
 });

@@ -115,7 +115,10 @@ describe('the whole app under generated hostile requests', () => {
       const logStart = logLines.length;
       const auditStart = auditLines.length;
       const request = buildRequest(c, tokens);
-      const response = await app.fetch(request);
+      // The raw target as a Node edge would pass it, so the canonical-path rule sees every
+      // spelling the generator makes, not the URL parser's normalised one.
+      const target = c.path.startsWith('/') ? c.path : `/${c.path}`;
+      const response = await app.fetch(request, { ip: '198.51.100.7', target });
       const text = await response.text();
       const after = await storeSnapshot(edge.client, edge.stores);
       lastSnapshot = after;

@@ -1,8 +1,7 @@
 // The hostile-input table: malformed and adversarial requests with the exact status each must
-// get. Pure data; `hostile-table.test.ts` sends each over real HTTP to the local edge. Statuses
-// come from the code (src/http/body.ts, router.ts, admin-gate.ts, core/auth, core/keys/kid.ts);
-// where the code disagrees with what an operator would expect, the row expects the operator's
-// answer and says so in a comment ("BUG:").
+// get. Pure data; `hostile-table.test.ts` sends each over real HTTP to the local edge. Each row
+// expects the answer an operator would want (src/http/body.ts, canonical-path.ts, router.ts,
+// admin-gate.ts, core/auth, core/keys/kid.ts give it).
 
 /** Who answers, which decides the headers and the audit line a case must get. */
 export type Surface =
@@ -108,7 +107,6 @@ const WRONG_TYPES: HostileCase[] = [
   c('wrong type: rotate body is an array', 'POST', R, { ...OP, body: '[]' }, 400, 'invalid_request'),
   c('wrong type: rotate body is a string', 'POST', R, { ...OP, body: '"str"' }, 400, 'invalid_request'),
   c('wrong type: rotate body is a number', 'POST', R, { ...OP, body: '1' }, 400, 'invalid_request'),
-  // BUG: `(await readJson(...)) ?? {}` treats JSON null like an empty body, so this rotates (200).
   c('wrong type: rotate body is null', 'POST', R, { ...OP, body: 'null' }, 400, 'invalid_request'),
   c('wrong type: kid is a number', 'POST', R, { ...OP, body: '{"kid":1}' }, 400, 'invalid_request'),
   c('wrong type: kid is an object', 'POST', R, { ...OP, body: '{"kid":{"id":"x"}}' }, 400, 'invalid_request'),
@@ -123,7 +121,6 @@ const WRONG_TYPES: HostileCase[] = [
   c('wrong type: an id smuggled under __proto__', 'POST', S, { ...OP, body: '{"__proto__":{"id":"x"}}' }, 400, 'invalid_request'),
   c('wrong type: verify payload is an object', 'POST', V, { body: verify({ payload: { a: 1 } }) }, 400, 'invalid_request'),
   c('wrong type: verify signature is a number', 'POST', V, { body: verify({ signature: 5 }) }, 400, 'invalid_request'),
-  // BUG: as for rotate, JSON null prepares a key set (201).
   c('wrong type: prepare body is null', 'POST', K, { ...OP, body: 'null' }, 400, 'invalid_request'),
   c('wrong type: prepare kid is a number', 'POST', K, { ...OP, body: '{"kid":7}' }, 400, 'invalid_request'),
 ];
@@ -188,30 +185,43 @@ const INJECTION: HostileCase[] = [
   c('header injection: Authorization folded onto a second line (Node: 400)', 'POST', S, { raw: true, headers: [['Authorization', 'Bearer\r\n {operator}']], body: '{"id":"a"}', surface: 'node' }, 400),
 ];
 
+// Any spelling of a path that a server would have to normalise is refused before routing (one
+// rule, src/http/canonical-path.ts), with or without a token, and audited if it reads as admin.
+const NC = 'non_canonical_path';
+
 // prettier-ignore
 const PATHS: HostileCase[] = [
-  c('path: trailing slash', 'POST', `${R}/`, { body: '{}' }, 404, 'not_found'),
-  c('path: doubled slash', 'POST', '/admin//keys/rotate', { body: '{}' }, 404, 'not_found'),
-  c('path: upper case', 'POST', '/ADMIN/keys/rotate', { body: '{}' }, 404, 'not_found'),
-  c('path: encoded trailing slash', 'POST', `${R}%2F`, { body: '{}' }, 400, 'invalid_request'),
-  c('path: every slash encoded', 'POST', '/admin%2Fkeys%2Frotate', { body: '{}' }, 400, 'invalid_request'),
-  c('path: double-encoded slash', 'POST', `${R}%252F`, { body: '{}' }, 400, 'invalid_request'),
-  c('path: encoded backslash', 'POST', `${R}%5C`, { body: '{}' }, 400, 'invalid_request'),
-  c('path: broken percent-encoding', 'POST', '/admin/keys/%E0%A4%A', { body: '{}' }, 400, 'invalid_request'),
-  c('path: encoded NUL', 'POST', `${R}%00`, { body: '{}' }, 404, 'not_found'),
-  c('path: matrix parameter', 'POST', `${R};x=1`, { body: '{}' }, 404, 'not_found'),
-  // BUG (audit): `isAdminPath` tests the raw path, so this reaches the rotate route's gate (401,
-  // right) but leaves no audit line (wrong).
-  c('path: %61dmin spelling, no token', 'POST', '/%61dmin/keys/rotate', { body: '{}' }, 401, 'unauthorized'),
-  // BUG (audit): the same spelling with a valid token signs, and is not audited either.
-  c('path: %61dmin spelling, operator token', 'POST', '/%61dmin/keys/sign', { ...OP, body: '{"id":"enc"}' }, 200),
-  c('path: %72otate spelling, no token', 'POST', '/admin/keys/%72otate', { body: '{}' }, 401, 'unauthorized'),
-  c('path: a "." segment (unnormalised)', 'POST', '/admin/keys/./rotate', { raw: true, body: '{}' }, 401, 'unauthorized'),
-  c('path: a ".." segment (unnormalised)', 'POST', '/admin/x/../keys/rotate', { raw: true, body: '{}' }, 401, 'unauthorized'),
-  c('path: an encoded ".." segment', 'POST', '/admin/x/%2e%2e/keys/rotate', { raw: true, body: '{}' }, 401, 'unauthorized'),
-  c('path: climbing out of /.well-known', 'POST', '/.well-known/../admin/keys/rotate', { raw: true, body: '{}', surface: 'admin' }, 401, 'unauthorized'),
-  c('path: backslashes', 'POST', '/admin\\keys\\rotate', { raw: true, body: '{}' }, 401, 'unauthorized'),
-  c('path: absolute-form target reaches the route only behind auth', 'POST', 'http://evil.example/admin/keys/rotate', { raw: true, body: '{}', surface: 'admin' }, 401, 'unauthorized'),
+  c('path: trailing slash', 'POST', `${R}/`, { body: '{}' }, 400, NC),
+  c('path: doubled slash', 'POST', '/admin//keys/rotate', { body: '{}' }, 400, NC),
+  c('path: a leading doubled slash', 'POST', '//admin/keys/rotate', { raw: true, body: '{}' }, 400, NC),
+  c('path: upper case is another path', 'POST', '/ADMIN/keys/rotate', { body: '{}' }, 404, 'not_found'),
+  c('path: encoded trailing slash', 'POST', `${R}%2F`, { body: '{}' }, 400, NC),
+  c('path: every slash encoded', 'POST', '/admin%2Fkeys%2Frotate', { body: '{}' }, 400, NC),
+  c('path: double-encoded slash', 'POST', `${R}%252F`, { body: '{}' }, 400, NC),
+  c('path: encoded backslash', 'POST', `${R}%5C`, { body: '{}' }, 400, NC),
+  c('path: broken percent-encoding', 'POST', '/admin/keys/%E0%A4%A', { body: '{}' }, 400, NC),
+  c('path: percent-encoding that is not UTF-8', 'DELETE', `${K}/%FF`, OP, 400, NC),
+  c('path: lower-case percent-encoding', 'DELETE', `${K}/%ef%bd%94s-2025-10-A`, OP, 400, NC),
+  c('path: encoded NUL is data, and matches no route', 'POST', `${R}%00`, { body: '{}' }, 404, 'not_found'),
+  c('path: matrix parameter is data, and matches no route', 'POST', `${R};x=1`, { body: '{}' }, 404, 'not_found'),
+  c('path: %61dmin spelling, no token', 'POST', '/%61dmin/keys/rotate', { body: '{}' }, 400, NC),
+  c('path: %61dmin spelling, operator token', 'POST', '/%61dmin/keys/sign', { ...OP, body: '{"id":"enc"}' }, 400, NC),
+  c('path: %72otate spelling, no token', 'POST', '/admin/keys/%72otate', { body: '{}' }, 400, NC),
+  c('path: %73ign spelling, operator token', 'POST', '/admin/keys/%73ign', { ...OP, body: '{"id":"enc"}' }, 400, NC),
+  c('path: a "." segment (unnormalised)', 'POST', '/admin/keys/./rotate', { raw: true, body: '{}' }, 400, NC),
+  c('path: a "." segment, operator token', 'POST', '/admin/./keys/sign', { ...OP, raw: true, body: '{"id":"dot"}' }, 400, NC),
+  c('path: a ".." segment (unnormalised)', 'POST', '/admin/x/../keys/rotate', { raw: true, body: '{}' }, 400, NC),
+  c('path: a ".." segment into admin, operator token', 'POST', '/x/../admin/keys/sign', { ...OP, raw: true, body: '{"id":"dots"}' }, 400, NC),
+  c('path: an encoded ".." segment', 'POST', '/admin/x/%2e%2e/keys/rotate', { raw: true, body: '{}' }, 400, NC),
+  c('path: an upper-case encoded ".." segment', 'POST', '/admin/x/%2E%2E/keys/rotate', { raw: true, body: '{}' }, 400, NC),
+  c('path: climbing out of /.well-known', 'POST', '/.well-known/../admin/keys/rotate', { raw: true, body: '{}', surface: 'admin' }, 400, NC),
+  c('path: backslashes', 'POST', '/admin\\keys\\rotate', { raw: true, body: '{}' }, 400, NC),
+  c('path: backslashes, operator token', 'POST', '/admin\\keys\\sign', { ...OP, raw: true, body: '{"id":"bs"}' }, 400, NC),
+  c('path: absolute-form target, no token', 'POST', 'http://evil.example/admin/keys/rotate', { raw: true, body: '{}', surface: 'admin' }, 400, NC),
+  c('path: absolute-form target, operator token', 'POST', 'http://evil.example/admin/keys/sign', { ...OP, raw: true, body: '{"id":"abs"}', surface: 'admin' }, 400, NC),
+  c('path: absolute-form target on a public route', 'GET', 'http://127.0.0.1/.well-known/jwks.json', { raw: true, surface: 'other' }, 400, NC),
+  c('path: a "." segment on a public route', 'GET', '/.well-known/./jwks.json', { raw: true, surface: 'other' }, 400, NC),
+  c('path: asterisk-form target', 'OPTIONS', '*', { raw: true, surface: 'other' }, 400, NC),
 ];
 
 // prettier-ignore
@@ -221,7 +231,6 @@ const METHODS: HostileCase[] = [
   c('method: DELETE on rotate', 'DELETE', R, { ...OP, allow: 'POST' }, 405, 'method_not_allowed'),
   c('method: GET on rotate', 'GET', R, { ...OP, allow: 'POST' }, 405, 'method_not_allowed'),
   c('method: HEAD on rotate', 'HEAD', R, { ...OP, allow: 'POST' }, 405),
-  // BUG: node:http accepts TRACE but `new Request` refuses it, so the Node edge answers 500.
   c('method: TRACE on rotate', 'TRACE', R, { ...OP, raw: true, allow: 'POST' }, 405, 'method_not_allowed'),
   c('method: PROPFIND on rotate, no token', 'PROPFIND', R, { raw: true }, 401, 'unauthorized'),
   c('method: an unknown method (Node: 400)', 'FOO', R, { raw: true, surface: 'node' }, 400),
@@ -240,11 +249,9 @@ const CONTENT_TYPES: HostileCase[] = [
   c('content type: application/jsonx', 'POST', R, { ...OP, contentType: 'application/jsonx', body: '{}' }, 415, 'unsupported_media_type'),
   c('content type: text/json', 'POST', R, { ...OP, contentType: 'text/json', body: '{}' }, 415, 'unsupported_media_type'),
   c('content type: text/plain on verify', 'POST', V, { contentType: 'text/plain', body: verify({}) }, 415, 'unsupported_media_type'),
-  // BUG: readJson returns "no body" before it checks the type, so the empty POST a cross-site
-  // <form> sends (with Basic credentials a browser cached after the WWW-Authenticate prompt)
-  // reaches the route: this rotates (200).
+  // The empty POST a cross-site <form> sends (with Basic credentials a browser cached after the
+  // WWW-Authenticate prompt) must not reach the route.
   c('content type: an empty form post with Basic credentials', 'POST', R, { ...auth('Basic {operatorBasic}'), contentType: 'application/x-www-form-urlencoded', body: '' }, 415, 'unsupported_media_type'),
-  // BUG: the same gap on a body-less key set transition (answers 404 for this unknown kid).
   c('content type: an empty text/plain post on a key set transition', 'POST', `${K}/csrf-target/taint`, { ...auth('Basic {operatorBasic}'), contentType: 'text/plain', body: '' }, 415, 'unsupported_media_type'),
   c('content type: application/json with a charset is accepted', 'POST', S, { ...OP, contentType: 'application/json; charset=utf-8', body: '{"id":"a"}' }, 200),
   c('content type: a +json type is accepted', 'POST', S, { ...OP, contentType: 'application/merge-patch+json', body: '{"id":"a"}' }, 200),

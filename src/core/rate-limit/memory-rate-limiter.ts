@@ -4,9 +4,19 @@ import type { Clock, RateCounterName, RateLimiter } from '../ports.js';
 
 const WINDOW_MS = 60_000;
 
+/**
+ * One key's calls in the window, oldest first, as a queue: expired calls are skipped by moving
+ * `head`, so a call costs the same however many others are in the window (every call of a public
+ * route is counted, a flood included). The array is compacted once most of it is expired.
+ */
+interface Window {
+  times: number[];
+  head: number;
+}
+
 /** An in-memory RateLimiter. */
 export class MemoryRateLimiter implements RateLimiter {
-  private readonly hits = new Map<string, number[]>();
+  private readonly hits = new Map<string, Window>();
   private readonly box = new Map<string, number>();
 
   constructor(
@@ -17,12 +27,19 @@ export class MemoryRateLimiter implements RateLimiter {
   async increment(counter: RateCounterName, key: string): Promise<number> {
     const now = this.clock.now();
     const id = `${counter}\u0000${key}`;
-    const recent = (this.hits.get(id) ?? []).filter((t) => t > now - WINDOW_MS);
-    recent.push(now);
+    const window = this.hits.get(id) ?? { times: [], head: 0 };
+    // Times are pushed in clock order; a clock stepped back only keeps a call a little longer.
+    while (window.head < window.times.length && (window.times[window.head] ?? 0) <= now - WINDOW_MS)
+      window.head++;
+    if (window.head > 64 && window.head * 2 > window.times.length) {
+      window.times = window.times.slice(window.head);
+      window.head = 0;
+    }
+    window.times.push(now);
     this.hits.delete(id); // re-insert so Map order is least recently used first
-    this.hits.set(id, recent);
+    this.hits.set(id, window);
     this.evict(this.hits);
-    return recent.length;
+    return window.times.length - window.head;
   }
 
   async penaltySeconds(key: string): Promise<number> {

@@ -15,8 +15,24 @@ import { STORE_NAMES } from '../services.js';
 
 const VerifyRequest = z.object({ payload: z.string(), signature: z.string(), kid: z.string() });
 
-/** The handler. */
+/** Retry-After of a limited client: the counting window. */
+const WINDOW_SECONDS = 60;
+
+/**
+ * The handler. Its cost is bounded before any work: the client's rate is counted first (every
+ * call, malformed or not), the body is capped at 4096 bytes, and the request is checked in full
+ * (fields, kid, signature length) before the key store is read or a signature verified.
+ */
 export async function verifySignature(ctx: RequestContext): Promise<Response> {
+  const perMinute = ctx.services.settings.verify.requests_per_minute;
+  const count = await ctx.services.rateLimiter.increment('verify_requests', `ip:${ctx.client.ip}`);
+  if (count > perMinute) {
+    throw new TskError(
+      'rate_limited',
+      `more than ${perMinute} verifications a minute from this client; slow down`,
+      { details: { retryAfterSeconds: WINDOW_SECONDS } },
+    );
+  }
   const parsed = VerifyRequest.safeParse(await readJson(ctx.request));
   if (!parsed.success) {
     const field = parsed.error.issues[0]?.path.join('.') || 'body';
@@ -28,18 +44,18 @@ export async function verifySignature(ctx: RequestContext): Promise<Response> {
   const { payload, signature, kid } = parsed.data;
   ctx.failure['kid'] = kid;
   assertKidFormat(kid);
-  const view = await readEdgeKeyring(ctx.services.configStore(STORE_NAMES.jwks));
-  const keyset = view.keysets.find((k) => k.id === kid);
-  if (!keyset) throw new TskError('keyset_not_found', `unknown kid "${kid}"`);
-  if (!PUBLISHED_STATES.has(keyset.state)) {
-    return verifyAnswer(kid, false, keyset.state, 'Key is deactivated');
-  }
   const sig = fromEitherBase64(signature);
   if (!sig || sig.length !== SIGNATURE_BYTES) {
     throw new TskError(
       'invalid_request',
       'signature must be 64 bytes in base64url (or padded standard base64)',
     );
+  }
+  const view = await readEdgeKeyring(ctx.services.configStore(STORE_NAMES.jwks));
+  const keyset = view.keysets.find((k) => k.id === kid);
+  if (!keyset) throw new TskError('keyset_not_found', `unknown kid "${kid}"`);
+  if (!PUBLISHED_STATES.has(keyset.state)) {
+    return verifyAnswer(kid, false, keyset.state, 'Key is deactivated');
   }
   const ok = await verify(jwkPublicKey(keyset.jwk), sig, utf8(payload));
   return verifyAnswer(kid, ok, keyset.state, ok ? undefined : 'Invalid signature');

@@ -8,6 +8,8 @@ import type { Logger } from '../../http/services.js';
 const COUNTERS = {
   admin_requests: 'tsk_admin_requests',
   auth_failures: 'tsk_auth_failures',
+  // Its own counter: public verification traffic must never eat into the admin budget.
+  verify_requests: 'tsk_verify_requests',
 } as const;
 const PENALTY_BOX = 'tsk_admin_penalty';
 

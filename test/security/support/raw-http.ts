@@ -16,6 +16,8 @@ export interface RawResponse {
   status: number;
   headers: Headers;
   body: string;
+  /** Everything the server sent, as latin1 text (pipelined answers included). */
+  raw: string;
 }
 
 /**
@@ -69,7 +71,7 @@ export function parseResponse(data: Buffer): RawResponse {
   const text = data.toString('latin1');
   const end = text.indexOf('\r\n\r\n');
   const status = /^HTTP\/1\.[01] (\d{3})/.exec(text);
-  if (!status?.[1] || end < 0) return { status: 0, headers: new Headers(), body: '' };
+  if (!status?.[1] || end < 0) return { status: 0, headers: new Headers(), body: '', raw: text };
   const headers = new Headers();
   for (const line of text.slice(0, end).split('\r\n').slice(1)) {
     const colon = line.indexOf(':');
@@ -77,7 +79,7 @@ export function parseResponse(data: Buffer): RawResponse {
   }
   let body = data.subarray(end + 4); // latin1: one character per byte
   if (/chunked/i.test(headers.get('transfer-encoding') ?? '')) body = dechunk(body);
-  return { status: Number(status[1]), headers, body: body.toString('utf8') };
+  return { status: Number(status[1]), headers, body: body.toString('utf8'), raw: text };
 }
 
 function dechunk(data: Buffer): Buffer {
@@ -92,4 +94,67 @@ function dechunk(data: Buffer): Buffer {
     at = lineEnd + 2 + size + 2;
   }
   return Buffer.concat(parts);
+}
+
+/** `total` bytes of spaces framed as HTTP/1.1 chunks of `chunkSize`, with the closing chunk. */
+export function chunkedBody(total: number, chunkSize = 4000): Buffer {
+  const parts: Buffer[] = [];
+  for (let left = total; left > 0; left -= chunkSize) {
+    const size = Math.min(chunkSize, left);
+    parts.push(Buffer.from(`${size.toString(16)}\r\n${' '.repeat(size)}\r\n`, 'latin1'));
+  }
+  parts.push(Buffer.from('0\r\n\r\n', 'latin1'));
+  return Buffer.concat(parts);
+}
+
+/** A connection the test drives by hand: partial writes, pauses, a reset. */
+export interface RawConnection {
+  write(bytes: string | Uint8Array): void;
+  /** Closes abruptly (TCP RST), as a client that gives up mid-request. */
+  reset(): void;
+  /** Resolves once the server has sent `text` (e.g. an interim `100 Continue`). */
+  received(text: string): Promise<void>;
+  /** What the server sent before it closed, and how long after connecting it closed. */
+  readonly closed: Promise<RawResponse & { afterMs: number }>;
+}
+
+/** Opens a connection; resolves once it is established. */
+export function openRaw(port: number, host = '127.0.0.1'): Promise<RawConnection> {
+  return new Promise((resolve, reject) => {
+    const started = performance.now();
+    const socket = connect(port, host);
+    const chunks: Buffer[] = [];
+    const waiters: Array<{ text: string; done: () => void }> = [];
+    socket.on('data', (d: Buffer) => {
+      chunks.push(d);
+      const sofar = Buffer.concat(chunks).toString('latin1');
+      for (const w of waiters.splice(0)) {
+        if (sofar.includes(w.text)) w.done();
+        else waiters.push(w);
+      }
+    });
+    const closed = new Promise<RawResponse & { afterMs: number }>((done) => {
+      socket.on('close', () =>
+        done({
+          ...parseResponse(Buffer.concat(chunks)),
+          afterMs: performance.now() - started,
+        }),
+      );
+    });
+    // A reset from either side ends the exchange; `closed` reports what arrived before it.
+    socket.on('error', () => undefined);
+    socket.once('connect', () =>
+      resolve({
+        write: (bytes) => void socket.write(bytes),
+        reset: () => void socket.resetAndDestroy(),
+        received: (text) =>
+          new Promise<void>((done) => {
+            if (Buffer.concat(chunks).toString('latin1').includes(text)) done();
+            else waiters.push({ text, done });
+          }),
+        closed,
+      }),
+    );
+    socket.once('error', reject);
+  });
 }
