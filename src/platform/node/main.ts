@@ -19,6 +19,8 @@ async function main(): Promise<void> {
     stateDir,
     edgePort: port('TSK_EDGE_PORT', 7676),
     apiPort: port('TSK_API_PORT', 7677),
+    // Another settings file than ./trusted-server.toml (a second deployment layout, a test's bounds).
+    ...(process.env['TSK_SETTINGS'] ? { settingsPath: process.env['TSK_SETTINGS'] } : {}),
   });
   // Show paths as the user can type them: relative under the working directory, else absolute.
   const shown = (path: string): string => {
