@@ -4,11 +4,11 @@
 // Only audited primitives from @noble/* are used, each imported from its own module so the wasm
 // carries only these. Web APIs only: this runs inside the Compute wasm.
 //
-// X25519 is passed in rather than imported: @noble/curves' ed25519 module draws random bytes
-// when it loads (an RNG probe), which must not happen while the wasm is initialised, so the edge
-// loads it on first use (`loadX25519`); Node code may import it directly.
+// X25519 is passed in, so tests can check the box against other implementations; the edge's is
+// ./x25519.ts.
 import { hsalsa, xsalsa20poly1305 } from '@noble/ciphers/salsa.js';
 import { blake2b } from '@noble/hashes/blake2.js';
+import { x25519 } from './x25519.js';
 
 /** The X25519 functions a sealed box needs (those of @noble/curves' `x25519`). */
 export interface X25519 {
@@ -16,9 +16,8 @@ export interface X25519 {
   getSharedSecret(secretKey: Uint8Array, publicKey: Uint8Array): Uint8Array;
 }
 
-/** @noble/curves' x25519, loaded when first asked for (see the file comment). */
+/** X25519 on @noble/curves' Montgomery ladder (see ./x25519.ts for why not its ed25519 module). */
 export async function loadX25519(): Promise<X25519> {
-  const { x25519 } = await import('@noble/curves/ed25519.js');
   return x25519;
 }
 

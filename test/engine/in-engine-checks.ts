@@ -13,6 +13,13 @@ import { transition } from '../../src/core/keyring/transitions.js';
 import { publicJwk } from '../../src/core/keys/jwk.js';
 import { decodeSeed } from '../../src/core/keys/seed-encoding.js';
 import { buildPayloadV11, signPayload } from '../../src/core/signing/request-signing.js';
+import { openBox, sealBox } from '../../src/fastly-api/sealed-box.js';
+import { x25519 } from '../../src/fastly-api/x25519.js';
+
+const hexBytes = (h: string): Uint8Array =>
+  Uint8Array.from({ length: h.length / 2 }, (_, i) => parseInt(h.slice(i * 2, i * 2 + 2), 16));
+const toHex = (b: Uint8Array): string =>
+  Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
 
 const results: string[] = [];
 const check = (name: string, ok: boolean, extra = ''): void => {
@@ -79,6 +86,22 @@ check(
   'admin token authenticate',
   (await authenticate({ id: 'ops', secret: 's'.repeat(32) }, rec)).role === 'operator',
 );
+// The sealed box private keys travel in to Fastly: X25519 on the Montgomery ladder, BLAKE2b,
+// XSalsa20-Poly1305, all BigInt and typed-array work the engine must do exactly as Node does.
+const rfcShared = x25519.getSharedSecret(
+  hexBytes('77076d0a7318a57d3c16c17251b26645df4c2f87ebc0992ab177fba51db92c2a'),
+  hexBytes('de9edb7d7b7dc1b4d35b61c2ece435373f8343c85b78674dadfc7e146f882b4f'),
+);
+check(
+  'x25519 (RFC 7748 6.1)',
+  toHex(rfcShared) === '4a5d9d5ba4ce2de1728e3bf480350f25e07e21c947d19e3376f09b3c1e161742',
+);
+const recipientSecret = Uint8Array.from({ length: 32 }, (_, i) => i + 1);
+const sealed = sealBox(x25519, utf8('seed text'), x25519.getPublicKey(recipientSecret), (n) =>
+  Uint8Array.from({ length: n }, (_, i) => (i * 7 + 3) & 0xff),
+);
+const opened = openBox(x25519, sealed, recipientSecret);
+check('sealed box round trip', opened !== null && new TextDecoder().decode(opened) === 'seed text');
 for (const r of results) console.log(r);
 declare function addEventListener(
   type: 'fetch',
