@@ -300,6 +300,23 @@ describe('failure in each write, in turn', () => {
     expectConsistent(t.store);
   });
 
+  it('refuses to delete, as an orphan, a private key Trusted Server still publishes behind the keyring', async () => {
+    const t = setup(trustedServerStore());
+    await t.manager.rotateKey('ours');
+    // Trusted Server's own rotate: a key and its items, no keyring entry.
+    t.store.secrets.set('ts-own', DEV_SEED);
+    t.store.items.set('ts-own', DEV_JWK.replace('ts-2025-10-A', 'ts-own'));
+    t.store.items.set('active-kids', 'ts-2025-10-A,ours,ts-own');
+    t.store.items.set('current-kid', 'ts-own');
+    const before = snapshot(t.store);
+    await expect(t.engine.mutate({ operation: 'remove', id: 'ts-own' })).rejects.toMatchObject({
+      code: 'invalid_transition',
+      message: expect.stringContaining("Trusted Server's items still name it"),
+    });
+    expect(snapshot(t.store)).toBe(before);
+    expect(t.store.secrets.has('ts-own')).toBe(true);
+  });
+
   it('never deletes the new private key while a config update that names it may still land', async () => {
     const run = locked(trustedServerStore());
     run.store.fail({ call: 'patchConfigItems', mode: 'partial', applied: 2 });

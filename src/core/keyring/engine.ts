@@ -14,7 +14,8 @@ import { diagnose, type DoctorReport } from './doctor.js';
 import { describeSettlement, planSettlement, type Intent, type IntentBody } from './journal.js';
 import { LATE_WRITE_BOUND_MS, type Lease, type MutationGuard } from './lease.js';
 import { writeOutcome } from './outcome.js';
-import { itemOpsFor, loadKeyring, type LoadedKeyring } from './store-items.js';
+import { parseActiveKids } from '../keys/active-kids.js';
+import { ITEM_KEYS, itemOpsFor, loadKeyring, type LoadedKeyring } from './store-items.js';
 import { findKeyset, transition, type Operation } from './transitions.js';
 
 export type { Lease, MutationGuard } from './lease.js';
@@ -218,7 +219,7 @@ export class KeyringEngine {
     const created = await this.createdKeyset(request, before, items, nowMs);
     const id = created?.keyset.id ?? request.id ?? '';
     if (request.operation === 'remove' && !before.keysets.some((k) => k.id === id)) {
-      return this.removeOrphanSecret(id, before, adopted);
+      return this.removeOrphanSecret(id, before, items, adopted);
     }
     const removed = request.operation === 'remove' ? findKeyset(before, id) : undefined;
     let after: Keyring;
@@ -398,10 +399,21 @@ export class KeyringEngine {
   private async removeOrphanSecret(
     id: string,
     keyring: Keyring,
+    items: ReadonlyMap<string, string>,
     adopted: boolean,
   ): Promise<MutationResult> {
     const names = await this.deps.api.listSecretNames();
     if (!names.includes(id)) findKeyset(keyring, id);
+    // A key Trusted Server's items still name (its own rotate, behind the keyring's back) may be
+    // the one its signer uses: deleting it would leave a published kid without its private key.
+    const published = parseActiveKids(items.get(ITEM_KEYS.activeKids) ?? null);
+    if (items.has(id) || published.includes(id) || items.get(ITEM_KEYS.currentKid)?.trim() === id) {
+      throw new TskError(
+        'invalid_transition',
+        `"${id}" is not in the keyring but Trusted Server's items still name it (its JWK, active-kids or current-kid); its private key is kept. tsctl doctor shows the disagreement`,
+        { details: { keyring } },
+      );
+    }
     await this.deps.api.deleteSecret(id);
     return {
       operation: 'remove',
