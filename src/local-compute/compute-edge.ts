@@ -38,7 +38,7 @@ export interface ComputeEdgeOptions {
   /** Echo audit lines on stdout as well as in the audit file; default true. */
   echoAudit?: boolean;
   limits?: Partial<HostLimits>;
-  workers?: number;
+  workers?: { min?: number; max?: number };
 }
 
 export interface ComputeEdge {

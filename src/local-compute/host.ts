@@ -53,8 +53,12 @@ export interface ComputeHostOptions {
   resources: HostResources;
   output: HostOutput;
   limits?: Partial<HostLimits>;
-  /** Guest threads; each serves one request at a time. Default 2. */
-  workers?: number;
+  /**
+   * Guest threads; each serves one request at a time. `min` stay up; up to `max` are started when
+   * requests overlap (on Fastly every request has its own instance, so concurrent requests must
+   * really run concurrently) and stop again after a while idle. Default 2 and 16.
+   */
+  workers?: { min?: number; max?: number };
 }
 
 /** Where one response goes, as the guest produces it. */
@@ -79,6 +83,9 @@ interface Slot {
   busy: Job | undefined;
   fetches: Map<number, Promise<BackendResponse>>;
   settled: Map<number, BackendResponse>;
+  idleTimer?: NodeJS.Timeout | undefined;
+  /** Requests this thread finished. */
+  served: number;
 }
 
 interface Job {
@@ -104,6 +111,9 @@ export class ComputeHost {
   private readonly limits: HostLimits;
   private readonly erl = new MemoryErl(() => Date.now());
   private nextRun = 1;
+  private failedStarts = 0;
+  private readonly minWorkers: number;
+  private readonly maxWorkers: number;
   private closed = false;
   /** Unsupported hostcalls seen, for the log (once each). */
   readonly unsupported = new Set<string>();
@@ -113,7 +123,9 @@ export class ComputeHost {
     private readonly options: ComputeHostOptions,
   ) {
     this.limits = { ...DEFAULT_LIMITS, ...options.limits };
-    for (let i = 0; i < (options.workers ?? 2); i++) this.slots.push(this.spawn());
+    this.minWorkers = Math.max(1, options.workers?.min ?? 2);
+    this.maxWorkers = Math.max(this.minWorkers, options.workers?.max ?? 16);
+    for (let i = 0; i < this.minWorkers; i++) this.slots.push(this.spawn());
   }
 
   /** Compiles the module (once) and starts the guest threads. */
@@ -179,6 +191,7 @@ export class ComputeHost {
       busy: undefined,
       fetches: new Map(),
       settled: new Map(),
+      served: 0,
     };
     port1.on('message', (message: GuestMessage) => this.onMessage(slot, message));
     worker.on('error', (err) => this.replace(slot, `guest thread failed: ${err.message}`));
@@ -195,21 +208,37 @@ export class ComputeHost {
   private replace(slot: Slot, reason: string): void {
     const index = this.slots.indexOf(slot);
     if (index < 0) return;
+    // A thread that dies before finishing any request cannot start at all (a broken install):
+    // stop replacing it after a few tries rather than spinning, and fail what is queued.
+    this.failedStarts = slot.served ? 0 : this.failedStarts + 1;
+    if (this.failedStarts >= 3 && !this.closed) {
+      this.closed = true;
+      this.options.output.host('host_broken', { reason });
+      for (const job of this.queue.splice(0)) this.abort(job, 500, reason);
+    }
     this.slots.splice(index, 1);
     slot.port.close();
     void slot.worker.terminate();
     if (slot.busy) this.abort(slot.busy, 500, reason);
     if (!this.closed) {
-      this.slots.push(this.spawn());
+      if (this.slots.length < this.minWorkers) this.slots.push(this.spawn());
       this.dispatch();
     }
   }
 
   private dispatch(): void {
+    const idle = this.slots.filter((s) => !s.busy).length;
+    const wanted = Math.min(this.queue.length - idle, this.maxWorkers - this.slots.length);
+    for (let i = 0; i < wanted && !this.closed; i++) this.slots.push(this.spawn());
     for (const slot of this.slots) {
       if (slot.busy) continue;
       const job = this.queue.shift();
-      if (!job) return;
+      if (!job) {
+        this.retireLater(slot);
+        continue;
+      }
+      if (slot.idleTimer) clearTimeout(slot.idleTimer);
+      slot.idleTimer = undefined;
       slot.busy = job;
       slot.fetches.clear();
       slot.settled.clear();
@@ -217,6 +246,19 @@ export class ComputeHost {
       job.timer = setInterval(() => this.checkLimits(slot, job), 25);
       slot.worker.postMessage({ type: 'run', run: job.run, request: job.request });
     }
+  }
+
+  /** Stops a thread above the minimum once it has been idle for a while. */
+  private retireLater(slot: Slot): void {
+    if (slot.idleTimer || this.slots.length <= this.minWorkers) return;
+    slot.idleTimer = setTimeout(() => {
+      slot.idleTimer = undefined;
+      if (slot.busy || this.slots.length <= this.minWorkers) return;
+      this.slots.splice(this.slots.indexOf(slot), 1);
+      slot.port.close();
+      void slot.worker.terminate();
+    }, 10_000);
+    slot.idleTimer.unref();
   }
 
   private checkLimits(slot: Slot, job: Job): void {
@@ -290,6 +332,7 @@ export class ComputeHost {
 
   private finish(slot: Slot, job: Job, outcome: RunOutcome, timings: RunTimings): void {
     slot.busy = undefined;
+    slot.served++;
     if (job.timer) clearInterval(job.timer);
     if (!job.finished) {
       if (outcome.kind === 'trap' || outcome.kind === 'no_response' || outcome.kind === 'exit') {
