@@ -56,7 +56,7 @@ export interface ComputeHostOptions {
   /**
    * Guest threads; each serves one request at a time. `min` stay up; up to `max` are started when
    * requests overlap (on Fastly every request has its own instance, so concurrent requests must
-   * really run concurrently) and stop again after a while idle. Default 2 and 16.
+   * really run concurrently) and stop again after a while idle. Default 2 and 8.
    */
   workers?: { min?: number; max?: number };
 }
@@ -102,7 +102,7 @@ interface Job {
   timer?: NodeJS.Timeout;
 }
 
-const DEFAULT_LIMITS: HostLimits = { cpuMs: 10_000, wallMs: 120_000, backendTimeoutMs: 30_000 };
+const DEFAULT_LIMITS: HostLimits = { cpuMs: 20_000, wallMs: 120_000, backendTimeoutMs: 30_000 };
 
 /** A running host. */
 export class ComputeHost {
@@ -124,7 +124,7 @@ export class ComputeHost {
   ) {
     this.limits = { ...DEFAULT_LIMITS, ...options.limits };
     this.minWorkers = Math.max(1, options.workers?.min ?? 2);
-    this.maxWorkers = Math.max(this.minWorkers, options.workers?.max ?? 16);
+    this.maxWorkers = Math.max(this.minWorkers, options.workers?.max ?? 8);
     for (let i = 0; i < this.minWorkers; i++) this.slots.push(this.spawn());
   }
 
@@ -205,12 +205,12 @@ export class ComputeHost {
   }
 
   /** Replaces a dead or terminated thread; its request (if any) fails with a 500. */
-  private replace(slot: Slot, reason: string): void {
+  private replace(slot: Slot, reason: string, killed = false): void {
     const index = this.slots.indexOf(slot);
     if (index < 0) return;
     // A thread that dies before finishing any request cannot start at all (a broken install):
     // stop replacing it after a few tries rather than spinning, and fail what is queued.
-    this.failedStarts = slot.served ? 0 : this.failedStarts + 1;
+    if (!killed) this.failedStarts = slot.served ? 0 : this.failedStarts + 1;
     if (this.failedStarts >= 3 && !this.closed) {
       this.closed = true;
       this.options.output.host('host_broken', { reason });
@@ -242,7 +242,8 @@ export class ComputeHost {
       slot.busy = job;
       slot.fetches.clear();
       slot.settled.clear();
-      job.startedAt = performance.now();
+      // The clock starts when the thread starts the run (a new thread first loads its code).
+      job.startedAt = Number.POSITIVE_INFINITY;
       job.timer = setInterval(() => this.checkLimits(slot, job), 25);
       slot.worker.postMessage({ type: 'run', run: job.run, request: job.request });
     }
@@ -264,6 +265,7 @@ export class ComputeHost {
   private checkLimits(slot: Slot, job: Job): void {
     if (slot.busy !== job) return;
     const now = performance.now();
+    if (job.startedAt > now) return;
     const wall = now - job.startedAt;
     const waiting = job.waitingMs + (job.waitSince === undefined ? 0 : now - job.waitSince);
     const cpu = wall - waiting;
@@ -272,7 +274,7 @@ export class ComputeHost {
     else if (cpu > this.limits.cpuMs) reason = `CPU limit of ${this.limits.cpuMs} ms exceeded`;
     if (!reason) return;
     this.options.output.host('guest_killed', { run: job.run, reason, wall_ms: Math.round(wall) });
-    this.replace(slot, reason);
+    this.replace(slot, reason, true);
   }
 
   private abort(job: Job, status: number, reason: string): void {
@@ -288,7 +290,7 @@ export class ComputeHost {
     const job = slot.busy;
     switch (message.type) {
       case 'call':
-        void this.answer(slot, message.call);
+        void this.answer(slot, message.seq, message.call);
         return;
       case 'fetch_start':
         slot.fetches.set(message.id, this.backendFetch(message.request));
@@ -305,6 +307,9 @@ export class ComputeHost {
           this.unsupported.add(message.name);
           this.options.output.host('hostcall_unsupported', { hostcall: message.name });
         }
+        return;
+      case 'start':
+        if (job && job.run === message.run) job.startedAt = performance.now();
         return;
       case 'head':
         if (job && !job.finished && job.run === message.run) {
@@ -358,7 +363,7 @@ export class ComputeHost {
   }
 
   /** Answers a blocking hostcall: the reply goes on the port first, then the flag wakes the guest. */
-  private async answer(slot: Slot, call: HostCall): Promise<void> {
+  private async answer(slot: Slot, seq: number, call: HostCall): Promise<void> {
     const job = slot.busy;
     const waitStart = performance.now();
     if (job) job.waitSince = waitStart;
@@ -374,8 +379,8 @@ export class ComputeHost {
       job.waitSince = undefined;
     }
     if (slot.busy !== job || !this.slots.includes(slot)) return;
-    slot.port.postMessage({ value });
-    Atomics.store(slot.signal, 0, 1);
+    slot.port.postMessage({ seq, value });
+    Atomics.add(slot.signal, 0, 1);
     Atomics.notify(slot.signal, 0);
   }
 

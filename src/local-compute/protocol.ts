@@ -50,8 +50,9 @@ export type HostCall =
 
 /** Messages a worker posts to the host (one port, so their order is kept). */
 export type GuestMessage =
-  | { type: 'call'; call: HostCall }
+  | { type: 'call'; seq: number; call: HostCall }
   | { type: 'fetch_start'; id: number; request: BackendRequest }
+  | { type: 'start'; run: number }
   | { type: 'head'; run: number; status: number; headers: HeaderList }
   | { type: 'chunk'; run: number; bytes: Uint8Array }
   | { type: 'end'; run: number }

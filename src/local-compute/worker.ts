@@ -7,7 +7,7 @@ import {
   workerData,
   type MessagePort,
 } from 'node:worker_threads';
-import { guestImports, HostUnavailable, type GuestChannel } from './guest.js';
+import { guestImports, type GuestChannel } from './guest.js';
 import type { RunMessage, RunOutcome } from './protocol.js';
 
 interface WorkerInit {
@@ -19,21 +19,31 @@ interface WorkerInit {
 const { module, port, flag } = workerData as WorkerInit;
 const signal = new Int32Array(flag);
 
+let seq = 0;
+
 const channel: GuestChannel = {
   post: (message) => port.postMessage(message),
   call(call) {
-    Atomics.store(signal, 0, 0);
-    port.postMessage({ type: 'call', call });
-    // The host always answers (or terminates this thread); a wait without limit is correct.
-    Atomics.wait(signal, 0, 0);
-    const reply = receiveMessageOnPort(port);
-    if (!reply) throw new HostUnavailable('the host woke the guest without an answer');
-    return (reply.message as { value: unknown }).value;
+    const id = ++seq;
+    port.postMessage({ type: 'call', seq: id, call });
+    // The host posts the answer, then bumps the counter in `signal` and notifies. A message posted
+    // from another thread is not always in this port's queue the moment the counter changes, so
+    // the port is polled until the answer with this call's number is there, waiting on the
+    // counter in between (the host always answers, or terminates this thread).
+    for (;;) {
+      const seen = Atomics.load(signal, 0);
+      const reply = receiveMessageOnPort(port)?.message as
+        { seq: number; value: unknown } | undefined;
+      if (reply?.seq === id) return reply.value;
+      if (reply) continue; // an answer to a call this thread no longer waits for
+      Atomics.wait(signal, 0, seen, 20);
+    }
   },
 };
 
 parentPort?.on('message', (message: RunMessage) => {
   if (message.type !== 'run') return;
+  port.postMessage({ type: 'start', run: message.run });
   const started = performance.now();
   let outcome: RunOutcome = { kind: 'ok' };
   let instantiated = started;
