@@ -17,6 +17,8 @@ export default defineConfig({
   },
   test: {
     include: ['test/**/*.test.ts'],
+    // Needs bin/main.wasm: runs in the parity run (vitest.wasm.config.ts, `npm run test:wasm`).
+    exclude: ['test/local-compute/wasm-parity.test.ts', 'node_modules/**'],
     testTimeout: 20_000,
     hookTimeout: 20_000,
   },
