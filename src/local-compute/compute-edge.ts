@@ -19,6 +19,7 @@ import {
   type ProvisionedStores,
 } from '../platform/node/provision.js';
 import { loadSettingsFile } from '../platform/node/settings-file.js';
+import { attachLocalApi } from './attached-api.js';
 import { ComputeHost, type HostLimits, type HostOutput, type HostResources } from './host.js';
 import { startComputeServer } from './http-server.js';
 import type { BackendRequest } from './protocol.js';
@@ -39,6 +40,8 @@ export interface ComputeEdgeOptions {
   echoAudit?: boolean;
   limits?: Partial<HostLimits>;
   workers?: { min?: number; max?: number };
+  /** See ComputeHostOptions.erl. */
+  erl?: 'memory' | 'off';
 }
 
 export interface ComputeEdge {
@@ -64,11 +67,7 @@ export async function startComputeEdge(options: ComputeEdgeOptions): Promise<Com
   const seed = await readLocalSeed(tomlPath);
   const backends = await readBackends(tomlPath);
   await mkdir(options.stateDir, { recursive: true, mode: 0o700 });
-  const api = await startLocalApi({
-    stateDir: options.stateDir,
-    host,
-    port: options.apiPort ?? 7677,
-  });
+  const api = await startOrAttachApi(options.stateDir, host, options.apiPort ?? 7677);
   let compute: ComputeHost | undefined;
   try {
     const client = new FastlyApi({
@@ -147,6 +146,7 @@ export async function startComputeEdge(options: ComputeEdgeOptions): Promise<Com
       output,
       ...(options.limits ? { limits: options.limits } : {}),
       ...(options.workers ? { workers: options.workers } : {}),
+      ...(options.erl ? { erl: options.erl } : {}),
     });
     const server = await startComputeServer(compute, host, options.edgePort ?? 7676);
     const running = compute;
@@ -172,6 +172,19 @@ export async function startComputeEdge(options: ComputeEdgeOptions): Promise<Com
     await compute?.close();
     await api.close();
     throw err;
+  }
+}
+
+/** Starts the local API, or uses the one already serving this state folder on that port. */
+async function startOrAttachApi(stateDir: string, host: string, port: number): Promise<LocalApi> {
+  try {
+    return await startLocalApi({ stateDir, host, port });
+  } catch (err) {
+    // The local API reports a taken port in its message (it wraps the listen error).
+    if (!/EADDRINUSE/.test(err instanceof Error ? err.message : String(err))) throw err;
+    const attached = await attachLocalApi(stateDir, host, port);
+    if (!attached) throw err;
+    return attached;
   }
 }
 

@@ -54,6 +54,11 @@ export interface ComputeHostOptions {
   output: HostOutput;
   limits?: Partial<HostLimits>;
   /**
+   * The Edge Rate Limiter: counters and penalty boxes in memory (default), or `off` (counts stay
+   * 0, nobody is boxed) for test suites that want limits out of the way.
+   */
+  erl?: 'memory' | 'off';
+  /**
    * Guest threads; each serves one request at a time. `min` stay up; up to `max` are started when
    * requests overlap (on Fastly every request has its own instance, so concurrent requests must
    * really run concurrently) and stop again after a while idle. Default 2 and 8.
@@ -408,14 +413,14 @@ export class ComputeHost {
       case 'fetch_wait':
         return this.waitAny(slot, call.ids, call.timeoutMs);
       case 'erl_increment':
-        this.erl.increment(call.counter, call.entry, call.delta);
+        if (this.options.erl !== 'off') this.erl.increment(call.counter, call.entry, call.delta);
         return null;
       case 'erl_count':
         return this.erl.count(call.counter, call.entry, call.seconds);
       case 'erl_rate':
         return this.erl.rate(call.counter, call.entry, call.seconds);
       case 'pb_add':
-        this.erl.penalize(call.box, call.entry, call.ttlSeconds);
+        if (this.options.erl !== 'off') this.erl.penalize(call.box, call.entry, call.ttlSeconds);
         return null;
       case 'pb_has':
         return this.erl.penalized(call.box, call.entry);

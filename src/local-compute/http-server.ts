@@ -36,12 +36,20 @@ export async function startComputeServer(
 
 async function serve(compute: ComputeHost, req: IncomingMessage, res: ServerResponse) {
   let body: Uint8Array;
-  try {
-    body = await readBody(req);
-  } catch (err) {
-    res.statusCode = err instanceof TooLarge ? 413 : 400;
-    res.end();
-    return;
+  const declared = Number(req.headers['content-length'] ?? 0);
+  if (declared > MAX_DOWNSTREAM_BODY) {
+    // More than the host buffers: the guest gets the headers and no body (the app refuses by
+    // Content-Length before reading), and the connection closes after the answer.
+    body = new Uint8Array();
+    res.shouldKeepAlive = false;
+  } else {
+    try {
+      body = await readBody(req);
+    } catch (err) {
+      res.statusCode = err instanceof TooLarge ? 413 : 400;
+      res.end();
+      return;
+    }
   }
   const headers: HeaderList = [];
   for (let i = 0; i < req.rawHeaders.length; i += 2) {

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startComputeEdge, type ComputeEdge } from '../../src/local-compute/compute-edge.js';
+import { startLocalEdge } from '../../src/platform/node/local-edge.js';
 
 let edge: ComputeEdge;
 let stateDir: string;
@@ -109,5 +110,54 @@ describe('bin/main.wasm on the Compute host', () => {
     // The guest's console.log (fd 1 through WASI) reaches the host as one JSON object a line.
     const events = stdout.map((line) => (JSON.parse(line) as { event: string }).event);
     expect(events).toContain('admin_client_penalized');
+  });
+});
+
+describe('next to a running `npm start`', () => {
+  it('uses the local API already serving the state folder, and both edges see each other’s writes', async () => {
+    const shared = await mkdtemp(join(tmpdir(), 'tsk-attach-'));
+    const node = await startLocalEdge({
+      stateDir: shared,
+      edgePort: 0,
+      apiPort: 0,
+      echoAudit: false,
+      logger: { log: () => undefined },
+    });
+    try {
+      const wasm = await startComputeEdge({
+        stateDir: shared,
+        edgePort: 0,
+        apiPort: Number(new URL(node.apiUrl).port),
+        echoAudit: false,
+        stdout: () => undefined,
+      });
+      try {
+        expect(wasm.apiUrl).toBe(node.apiUrl);
+        const kids = async (url: string) =>
+          (
+            (await (await fetch(`${url}/.well-known/jwks.json`)).json()) as {
+              keys: Array<{ kid: string }>;
+            }
+          ).keys.map((k) => k.kid);
+        const rotate = (url: string, kid: string) =>
+          fetch(`${url}/admin/keys/rotate`, {
+            method: 'POST',
+            headers: {
+              authorization: `Bearer ${node.adminToken}`,
+              'content-type': 'application/json',
+            },
+            body: JSON.stringify({ kid }),
+          });
+        expect((await rotate(wasm.edgeUrl, 'via-wasm')).status).toBe(200);
+        expect(await kids(node.edgeUrl)).toEqual(['ts-2025-10-A', 'via-wasm']);
+        expect((await rotate(node.edgeUrl, 'via-node')).status).toBe(200);
+        expect(await kids(wasm.edgeUrl)).toEqual(['ts-2025-10-A', 'via-wasm', 'via-node']);
+      } finally {
+        await wasm.close();
+      }
+    } finally {
+      await node.close();
+      await rm(shared, { recursive: true, force: true });
+    }
   });
 });
