@@ -55,8 +55,6 @@ type Handle =
 
 const utf8 = new TextEncoder();
 const text = new TextDecoder();
-// The largest multi-value buffer js-compute-runtime offers; values beyond it cannot be read.
-const MAX_STRING = 0x7fff_ffff;
 
 /** Builds the import object for one instance; `bind` must be called with the instance. */
 export function guestImports(
@@ -768,7 +766,6 @@ export function guestImports(
     const label = `${name}::${field}`;
     table[field] = fn ? guard(fn, label) : unsupported(label);
   }
-  void MAX_STRING;
 
   return {
     imports,
@@ -802,15 +799,11 @@ function guard(fn: (...args: number[]) => number, label: string) {
       return fn(...args);
     } catch (err) {
       if (err instanceof AbiError) return err.status;
-      if (err instanceof HostUnavailable) throw err;
       process.stderr.write(`compute-host: ${label} failed: ${String(err)}\n`);
       return Status.error;
     }
   };
 }
-
-/** Thrown when the host stopped answering; unwinds the guest instead of answering it. */
-export class HostUnavailable extends Error {}
 
 function sendErrorTag(reason: 'unknown_backend' | 'connection_refused' | 'timeout'): number {
   if (reason === 'unknown_backend') return SendErrorTag.destinationNotFound;

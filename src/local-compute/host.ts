@@ -101,6 +101,8 @@ interface Job {
   waitingMs: number;
   waitSince: number | undefined;
   headSent: boolean;
+  /** The guest ended the response; a trap after that only gets a log line. */
+  ended: boolean;
   finished: boolean;
   logWrites: Array<Promise<void> | void>;
   resolve(timings: RunTimings | undefined): void;
@@ -155,6 +157,7 @@ export class ComputeHost {
         waitingMs: 0,
         waitSince: undefined,
         headSent: false,
+        ended: false,
         finished: false,
         logWrites: [],
         resolve,
@@ -329,6 +332,7 @@ export class ComputeHost {
         if (job && !job.finished && job.run === message.run) {
           // Log-endpoint lines written before the response ended are stored before it is sent,
           // so a client that reads the audit file after the response finds them (as on Node).
+          job.ended = true;
           const writes = job.logWrites.splice(0);
           void Promise.allSettled(writes).then(() => job.sink.end());
         }
@@ -352,7 +356,9 @@ export class ComputeHost {
             : outcome.kind === 'exit'
               ? `guest exited with code ${outcome.code}`
               : 'guest finished without sending a response';
-        if (!job.headSent || outcome.kind !== 'exit') {
+        if (job.ended) {
+          this.options.output.host('guest_failed_after_response', { run: job.run, reason });
+        } else if (!job.headSent || outcome.kind !== 'exit') {
           this.options.output.host('request_failed', { run: job.run, reason });
           job.finished = true;
           job.sink.fail(500, reason);
