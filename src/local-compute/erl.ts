@@ -38,7 +38,9 @@ export class MemoryErl {
   penalize(box: string, entry: string, ttlSeconds: number): void {
     const entries = this.boxes.get(box) ?? new Map<string, number>();
     this.boxes.set(box, entries);
-    entries.set(entry, this.now() + ttlSeconds * 1000);
+    // As Fastly: the TTL is truncated to whole minutes and kept between 1 minute and 1 hour.
+    const ttl = Math.min(3600, Math.max(60, Math.floor(ttlSeconds / 60) * 60));
+    entries.set(entry, this.now() + ttl * 1000);
   }
 
   penalized(box: string, entry: string): boolean {

@@ -238,9 +238,12 @@ describe('host helpers', () => {
     expect(erl.count('c', 'ip', 60)).toBe(5);
     expect(erl.count('c', 'ip', 10)).toBe(2);
     expect(erl.count('c', 'other', 60)).toBe(0);
-    erl.penalize('box', 'ip', 60);
+    erl.penalize('box', 'ip', 119); // truncated to one minute
     expect(erl.penalized('box', 'ip')).toBe(true);
     now += 60_001;
     expect(erl.penalized('box', 'ip')).toBe(false);
+    erl.penalize('box', 'ip', 5); // at least one minute
+    now += 59_000;
+    expect(erl.penalized('box', 'ip')).toBe(true);
   });
 });
