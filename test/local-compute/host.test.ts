@@ -36,7 +36,11 @@ const request: DownstreamRequest = {
   requestId: '0123456789abcdef0123456789abcdef',
 };
 
-async function hostFor(bytes: Uint8Array, limits?: Partial<HostLimits>) {
+async function hostFor(
+  bytes: Uint8Array,
+  limits?: Partial<HostLimits>,
+  config: Record<string, Record<string, string>> = {},
+) {
   const path = join(dir, `guest-${hosts.length}-${Date.now()}.wasm`);
   await writeFile(path, bytes);
   const events: Array<{ event: string; fields: Record<string, unknown> }> = [];
@@ -45,7 +49,10 @@ async function hostFor(bytes: Uint8Array, limits?: Partial<HostLimits>) {
     workers: { min: 1, max: 1 },
     ...(limits ? { limits } : {}),
     resources: {
-      configStore: () => undefined,
+      configStore: (name) => {
+        const items = config[name];
+        return items ? { get: (key) => items[key] ?? null } : undefined;
+      },
       secretStore: () => undefined,
       kvStoreExists: () => false,
       backend: () => undefined,
@@ -136,6 +143,73 @@ describe('the Compute host', () => {
     expect(events.filter((e) => e.event === 'hostcall_unsupported')).toEqual([
       { event: 'hostcall_unsupported', fields: { hostcall: 'fastly_geo::lookup' } },
     ]);
+  });
+
+  describe('store hostcalls, as Viceroy answers them', () => {
+    // Each guest answers 200 + a status or a length. Its response text doubles as the data: the
+    // names it passes to the hostcalls are read from it ("cfg" at 64, "key" at 67, "nope" at 70).
+    const open = (name: [number, number], out = 16) => [
+      ...op.i32(name[0]),
+      ...op.i32(name[1]),
+      ...op.i32(out),
+      ...op.call(5),
+    ];
+    const get = (max: number) => [
+      ...op.load(16),
+      ...op.i32(67),
+      ...op.i32(3),
+      ...op.i32(128),
+      ...op.i32(max),
+      ...op.i32(20),
+      ...op.call(6),
+    ];
+    const storeGuest = (expr: number[], module = 'fastly_config_store') =>
+      respondingModule(200, 'cfgkeynope', {
+        imports: [
+          { module, name: 'open', params: 3 },
+          { module: 'fastly_config_store', name: 'get', params: 6 },
+        ],
+        statusFromCall: expr,
+      });
+    const config = { cfg: { key: 'value-123' } };
+
+    it('an unknown config store is badf (3), an unknown secret store none (10)', async () => {
+      expect((await (await hostFor(storeGuest(open([70, 4])), {}, config)).serve()).status).toBe(
+        203,
+      );
+      const secret = await hostFor(storeGuest(open([70, 4]), 'fastly_secret_store'), {}, config);
+      expect((await secret.serve()).status).toBe(210);
+    });
+
+    it('a value larger than the buffer is buflen (4) with the size needed in nwritten', async () => {
+      const status = await hostFor(
+        storeGuest([...open([64, 3]), ...op.drop, ...get(2)]),
+        {},
+        config,
+      );
+      expect((await status.serve()).status).toBe(204);
+      const needed = await hostFor(
+        storeGuest([...open([64, 3]), ...op.drop, ...get(2), ...op.drop, ...op.load(20)]),
+        {},
+        config,
+      );
+      expect((await needed.serve()).status).toBe(200 + 'value-123'.length);
+    });
+
+    it('a value that fits is ok (0); a missing key is none (10)', async () => {
+      const fits = await hostFor(
+        storeGuest([...open([64, 3]), ...op.drop, ...get(64)]),
+        {},
+        config,
+      );
+      expect((await fits.serve()).status).toBe(200);
+      const missing = await hostFor(
+        storeGuest([...open([64, 3]), ...op.drop, ...get(64)]),
+        {},
+        { cfg: {} },
+      );
+      expect((await missing.serve()).status).toBe(210);
+    });
   });
 
   it('refuses a module that is not a Compute program', async () => {
