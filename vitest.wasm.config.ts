@@ -14,6 +14,7 @@ export default defineConfig({
     include: [
       'test/e2e/trusted-server-routes.test.ts',
       'test/e2e/keysets.test.ts',
+      'test/e2e/admin-security.test.ts',
       'test/local-compute/wasm-parity.test.ts',
       'test/security/hostile-table.test.ts',
       'test/cli/keyset.test.ts',

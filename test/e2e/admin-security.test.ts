@@ -2,7 +2,7 @@
 import { readFile } from 'node:fs/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Settings } from '../../src/core/settings.js';
-import { startTestEdge, type TestEdge } from '../support/local-edge.js';
+import { startTestEdge, TEST_TARGET, type TestEdge } from '../support/local-edge.js';
 
 const DEV_SEED = 'NVnTYrw5xoyTJDOwoUWoPJO3A6UCCXOJJUzgGTxxx7k=';
 
@@ -23,7 +23,9 @@ async function auditLines(): Promise<Array<Record<string, unknown>>> {
     .map((line) => JSON.parse(line) as Record<string, unknown>);
 }
 
-describe('rate limiting', () => {
+// Each case sets its own limits, and the wasm's settings are built in: these run on Node only (the
+// wasm's rate limiter and penalty box are covered in test/local-compute/wasm-parity.test.ts).
+describe.skipIf(TEST_TARGET === 'wasm')('rate limiting', () => {
   it('answers 429 with Retry-After past the per-client limit, and counts unknown admin paths too', async () => {
     edge = await startTestEdge({ configure: limits({ requests_per_minute: 5 }) });
     const statuses: number[] = [];
