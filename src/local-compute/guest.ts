@@ -35,6 +35,8 @@ interface ResponseHandle extends Headers {
 interface BodyHandle {
   kind: 'body';
   chunks: Uint8Array[];
+  /** The downstream request body still arriving: more is read from the host on demand. */
+  remote?: boolean;
   /** Set once the body is the downstream response being streamed. */
   streaming: boolean;
 }
@@ -88,6 +90,7 @@ export function guestImports(
     kind: 'body',
     chunks: request.body.length > 0 ? [request.body] : [],
     streaming: false,
+    remote: request.streamed === true,
   });
   /** Finished backend responses by pending id. */
   const arrived = new Map<number, BackendResponse>();
@@ -172,7 +175,24 @@ export function guestImports(
     return Status.unsupported;
   };
 
+  /** One more piece of a remote body into `chunks`; false once it has all arrived. */
+  const pull = (body: BodyHandle): boolean => {
+    if (!body.remote) return false;
+    const next = channel.call({ op: 'body_read' }) as Uint8Array | null;
+    if (next === null) {
+      body.remote = false;
+      return false;
+    }
+    body.chunks.push(next);
+    return true;
+  };
+  /** All of a body, for the calls that take a body whole (send, append, send_downstream). */
+  const drain = (body: BodyHandle): void => {
+    while (pull(body));
+  };
+
   const sendBody = (body: BodyHandle): void => {
+    drain(body);
     for (const chunk of body.chunks) post({ type: 'chunk', run, bytes: chunk });
     body.chunks = [];
   };
@@ -256,6 +276,7 @@ export function guestImports(
     const b = get(body, 'body');
     const backend = str(bp, bl);
     const id = nextFetch++;
+    drain(b);
     const payload = concat(b.chunks);
     b.chunks = [];
     post({
@@ -431,6 +452,8 @@ export function guestImports(
     },
     read(h: number, buf: number, max: number, nreadOut: number) {
       const body = get(h, 'body');
+      // Waits for the next piece of a downstream body that is still arriving (empty pieces skipped).
+      while (body.chunks.length === 0 && pull(body));
       const first = body.chunks[0];
       if (!first) {
         u32(nreadOut, 0);
@@ -455,6 +478,7 @@ export function guestImports(
     append(dest: number, src: number) {
       const target = get(dest, 'body');
       const source = get(src, 'body');
+      drain(source);
       handles.delete(src);
       if (target.streaming) for (const c of source.chunks) post({ type: 'chunk', run, bytes: c });
       else target.chunks.push(...source.chunks);
@@ -476,7 +500,7 @@ export function guestImports(
     },
     known_length(h: number, out: number) {
       const body = get(h, 'body');
-      if (body.streaming) return Status.none;
+      if (body.streaming || body.remote) return Status.none;
       i64(out, BigInt(body.chunks.reduce((n, c) => n + c.length, 0)));
       return Status.ok;
     },

@@ -96,6 +96,7 @@ interface Slot {
 interface Job {
   run: number;
   request: DownstreamRequest;
+  body: AsyncIterator<Uint8Array> | undefined;
   sink: ResponseSink;
   startedAt: number;
   waitingMs: number;
@@ -146,12 +147,20 @@ export class ComputeHost {
     return new ComputeHost(module, options);
   }
 
-  /** Serves one downstream request; resolves with its timings once the response has ended. */
-  serve(request: DownstreamRequest, sink: ResponseSink): Promise<RunTimings | undefined> {
+  /**
+   * Serves one downstream request; resolves with its timings once the response has ended. With
+   * `body`, the request's body streams to the guest as it reads it (`request.streamed` is set).
+   */
+  serve(
+    request: DownstreamRequest,
+    sink: ResponseSink,
+    body?: AsyncIterable<Uint8Array>,
+  ): Promise<RunTimings | undefined> {
     return new Promise((resolve) => {
       const job: Job = {
         run: this.nextRun++,
-        request,
+        request: body ? { ...request, streamed: true } : request,
+        body: body?.[Symbol.asyncIterator](),
         sink,
         startedAt: 0,
         waitingMs: 0,
@@ -408,6 +417,10 @@ export class ComputeHost {
         return r.secretStore(call.store)?.get(call.key) ?? null;
       case 'kv_exists':
         return r.kvStoreExists(call.store);
+      case 'body_read': {
+        const next = await slot.busy?.body?.next();
+        return next && !next.done ? new Uint8Array(next.value) : null;
+      }
       case 'backend_exists':
         return r.backend(call.backend) !== undefined;
       case 'fetch_take': {

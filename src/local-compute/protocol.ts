@@ -11,7 +11,9 @@ export interface DownstreamRequest {
   /** Absolute URL, as Compute gives it (`http://host/path?query`). */
   uri: string;
   headers: HeaderList;
+  /** The body, or its start when `streamed`: then the rest is read through `body_read`. */
   body: Uint8Array;
+  streamed?: boolean;
   clientIp: string;
   serverIp: string;
   /** Fastly's request id for this request (hex). */
@@ -39,6 +41,7 @@ export type HostCall =
   | { op: 'secret_store_exists'; store: string }
   | { op: 'secret_get'; store: string; key: string }
   | { op: 'kv_exists'; store: string }
+  | { op: 'body_read' }
   | { op: 'backend_exists'; backend: string }
   | { op: 'fetch_wait'; ids: number[]; timeoutMs: number }
   | { op: 'fetch_take'; id: number }
