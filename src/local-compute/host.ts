@@ -309,9 +309,15 @@ export class ComputeHost {
       case 'call':
         void this.answer(slot, message.seq, message.call);
         return;
-      case 'fetch_start':
-        slot.fetches.set(message.id, this.backendFetch(message.request));
+      case 'fetch_start': {
+        const pending = this.backendFetch(message.request);
+        slot.fetches.set(message.id, pending);
+        // Recorded when done, so `is_ready` (which never waits) can see a finished request.
+        void pending.then((response) => {
+          if (slot.fetches.get(message.id) === pending) slot.settled.set(message.id, response);
+        });
         return;
+      }
       case 'stdout':
         for (const line of message.text.split('\n'))
           if (line) this.options.output.stdout(line, message.fd);
@@ -427,6 +433,7 @@ export class ComputeHost {
         const pending = slot.fetches.get(call.id);
         if (!pending) return { ok: false, reason: 'unknown_backend', message: 'no such request' };
         slot.fetches.delete(call.id);
+        slot.settled.delete(call.id);
         return pending;
       }
       case 'fetch_wait':
@@ -475,7 +482,10 @@ export class ComputeHost {
         : new Promise<null>(() => {});
     const winner = await Promise.race([...racers, timeout]);
     if (timer) clearTimeout(timer);
-    if (winner) slot.fetches.delete(winner.id);
+    if (winner) {
+      slot.fetches.delete(winner.id);
+      slot.settled.delete(winner.id);
+    }
     return winner;
   }
 
