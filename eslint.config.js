@@ -110,6 +110,24 @@ export default tseslint.config(
     },
   },
   {
+    // The Compute host runs the built wasm; it may use the Node edge's set-up code, never the app.
+    files: ['src/local-compute/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            fastlyModules,
+            upward(
+              ['http', 'platform/fastly', 'cli'],
+              'The Compute host runs the wasm, not the app.',
+            ),
+          ],
+        },
+      ],
+    },
+  },
+  {
     files: ['src/platform/node/**/*.ts', 'src/cli/**/*.ts', 'scripts/**', 'test/**', 'bench/**'],
     rules: { 'no-restricted-imports': ['error', { patterns: [fastlyModules] }] },
   },

@@ -6,7 +6,7 @@ import type { Settings } from '../../src/core/settings.js';
 import { handle } from '../../src/http/app.js';
 import type { Services } from '../../src/http/services.js';
 import { jsonLogger, localServices } from '../../src/platform/node/services.js';
-import { startTestEdge, type TestEdge } from '../support/local-edge.js';
+import { startTestEdge, TEST_TARGET, type TestEdge } from '../support/local-edge.js';
 
 const DEV_SEED = 'NVnTYrw5xoyTJDOwoUWoPJO3A6UCCXOJJUzgGTxxx7k=';
 
@@ -27,7 +27,9 @@ async function auditLines(): Promise<Array<Record<string, unknown>>> {
     .map((line) => JSON.parse(line) as Record<string, unknown>);
 }
 
-describe('rate limiting', () => {
+// Each case sets its own limits, and the wasm's settings are built in: these run on Node only (the
+// wasm's rate limiter and penalty box are covered in test/local-compute/wasm-parity.test.ts).
+describe.skipIf(TEST_TARGET === 'wasm')('rate limiting', () => {
   it('answers 429 with Retry-After past the per-client limit, and counts unknown admin paths too', async () => {
     edge = await startTestEdge({ configure: limits({ requests_per_minute: 5 }) });
     const statuses: number[] = [];
@@ -89,7 +91,8 @@ describe('rate limiting', () => {
   });
 });
 
-describe('the penalty box over time', () => {
+// Its own limits are settings, which the wasm has built in.
+describe.skipIf(TEST_TARGET === 'wasm')('the penalty box over time', () => {
   it('keeps counting a penalised client’s failures, so failing on keeps it out', async () => {
     edge = await startTestEdge({
       configure: limits({ auth_failures_per_minute: 3, penalty_minutes: 2 }),

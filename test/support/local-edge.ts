@@ -6,6 +6,15 @@ import { join } from 'node:path';
 import type { Settings } from '../../src/core/settings.js';
 import { FastlyApi } from '../../src/fastly-api/index.js';
 import { startLocalEdge, type LocalEdge } from '../../src/platform/node/local-edge.js';
+import { startComputeEdge } from '../../src/local-compute/compute-edge.js';
+import { loadSettingsFile } from '../../src/platform/node/settings-file.js';
+
+/**
+ * Which edge the end-to-end suites drive: the app on Node (default) or, with
+ * TSK_TEST_TARGET=wasm, the built bin/main.wasm on the local Compute host (`npm run build` first).
+ */
+export const TEST_TARGET: 'node' | 'wasm' =
+  process.env['TSK_TEST_TARGET'] === 'wasm' ? 'wasm' : 'node';
 
 /** A running edge plus helpers. */
 export interface TestEdge extends LocalEdge {
@@ -29,17 +38,21 @@ export async function startTestEdge(
 ): Promise<TestEdge> {
   const stateDir = options.stateDir ?? (await mkdtemp(join(tmpdir(), 'tsk-e2e-')));
   const lines: string[] = [];
-  const edge = await startLocalEdge({
-    stateDir,
-    edgePort: 0,
-    apiPort: 0,
-    echoAudit: false,
-    logger: {
-      log: (level, event, fields) => void lines.push(JSON.stringify({ level, event, ...fields })),
-    },
-    ...(options.configure ? { configure: options.configure } : {}),
-    ...(options.settingsPath ? { settingsPath: options.settingsPath } : {}),
-  });
+  const edge =
+    TEST_TARGET === 'wasm'
+      ? await startWasmEdge(stateDir, lines, options)
+      : await startLocalEdge({
+          stateDir,
+          edgePort: 0,
+          apiPort: 0,
+          echoAudit: false,
+          logger: {
+            log: (level, event, fields) =>
+              void lines.push(JSON.stringify({ level, event, ...fields })),
+          },
+          ...(options.configure ? { configure: options.configure } : {}),
+          ...(options.settingsPath ? { settingsPath: options.settingsPath } : {}),
+        });
   const client = new FastlyApi({
     endpoint: edge.apiUrl,
     token: edge.api.token,
@@ -74,4 +87,46 @@ export async function startTestEdge(
       if (!keepState) await rm(stateDir, { recursive: true, force: true });
     },
   };
+}
+
+const WASM_SETTINGS =
+  'the wasm edge runs the settings built into bin/main.wasm; skip this test on TSK_TEST_TARGET=wasm';
+
+/**
+ * The wasm edge. Its settings are the ones built into bin/main.wasm, so a test that changes them
+ * (`configure`, `settingsPath`) cannot run on it (such tests skip themselves on this target), with
+ * one exception below.
+ */
+async function startWasmEdge(
+  stateDir: string,
+  lines: string[],
+  options: { settingsPath?: string; configure?: (s: Settings) => Settings },
+): Promise<LocalEdge> {
+  let erl: 'memory' | 'off' = 'memory';
+  if (options.settingsPath) throw new Error(WASM_SETTINGS);
+  if (options.configure) {
+    // One change can be honoured: admin limits raised out of the way, which is the host's rate
+    // limiter switched off. Anything else needs a wasm built with those settings.
+    const built = await loadSettingsFile('trusted-server.toml');
+    const { admin, ...rest } = options.configure(built);
+    const { admin: builtAdmin, ...builtRest } = built;
+    const limitsOnly =
+      JSON.stringify(rest) === JSON.stringify(builtRest) &&
+      admin.requests_per_minute >= 10_000 &&
+      admin.auth_failures_per_minute >= 10_000 &&
+      admin.audit_log_endpoint === builtAdmin.audit_log_endpoint;
+    if (!limitsOnly) throw new Error(WASM_SETTINGS);
+    erl = 'off';
+  }
+  const edge = await startComputeEdge({
+    erl,
+    stateDir,
+    edgePort: 0,
+    apiPort: 0,
+    echoAudit: false,
+    // The guest logs one JSON object a line on stdout, as the Node edge's logger does.
+    stdout: (line) => void lines.push(line),
+    hostLog: (line) => void lines.push(line),
+  });
+  return edge;
 }
