@@ -13,6 +13,7 @@ export default defineConfig({
       { find: /^fastly:secret-store$/, replacement: fastlyFake('secret-store') },
       { find: /^fastly:edge-rate-limiter$/, replacement: fastlyFake('edge-rate-limiter') },
       { find: /^fastly:logger$/, replacement: fastlyFake('logger') },
+      { find: /^fastly:env$/, replacement: fastlyFake('env') },
     ],
   },
   test: {

@@ -70,12 +70,17 @@ export async function startComputeEdge(options: ComputeEdgeOptions): Promise<Com
   const api = await startOrAttachApi(options.stateDir, host, options.apiPort ?? 7677);
   let compute: ComputeHost | undefined;
   try {
-    const client = new FastlyApi({
+    const connection = {
       endpoint: api.url,
       token: api.token,
-      fetch: (r) => fetch(r),
+      fetch: (r: Request) => fetch(r),
       timeoutMs: 10_000,
-    });
+    };
+    // The local API signs the client keys secrets are sealed to with its own key: trust exactly
+    // that key, fetched once from the API this process started or attached to, here and in the
+    // guest (TSK_SECRET_SIGNING_KEY, which on Fastly is never set: there it is Fastly's key).
+    const secretSigningKey = await new FastlyApi(connection).getSecretSigningKey();
+    const client = new FastlyApi({ ...connection, secretSigningKey });
     const declared = Object.values(settings.deployments);
     const stores = await provisionStores(client, seed, {
       configStores: declared.map((d) => d.config_store),
@@ -147,6 +152,7 @@ export async function startComputeEdge(options: ComputeEdgeOptions): Promise<Com
       ...(options.limits ? { limits: options.limits } : {}),
       ...(options.workers ? { workers: options.workers } : {}),
       ...(options.erl ? { erl: options.erl } : {}),
+      env: { TSK_SECRET_SIGNING_KEY: secretSigningKey },
     });
     const server = await startComputeServer(compute, host, options.edgePort ?? 7676);
     const running = compute;

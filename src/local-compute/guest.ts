@@ -758,6 +758,7 @@ export function guestImports(
       FASTLY_SERVICE_VERSION: '0',
       FASTLY_TRACE_ID: request.requestId,
       FASTLY_CACHE_GENERATION: '0',
+      ...request.env,
     },
   });
   const wasiImports = wasi.getImportObject() as { wasi_snapshot_preview1: Record<string, unknown> };

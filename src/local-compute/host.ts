@@ -64,6 +64,11 @@ export interface ComputeHostOptions {
    * really run concurrently) and stop again after a while idle. Default 2 and 8.
    */
   workers?: { min?: number; max?: number };
+  /**
+   * Variables the guest sees besides Fastly's own, e.g. TSK_SECRET_SIGNING_KEY: the local Fastly
+   * API's key, which signs the client keys secrets are sealed to (on Fastly, Fastly's pinned key).
+   */
+  env?: Record<string, string>;
 }
 
 /** Where one response goes, as the guest produces it. */
@@ -159,7 +164,11 @@ export class ComputeHost {
     return new Promise((resolve) => {
       const job: Job = {
         run: this.nextRun++,
-        request: body ? { ...request, streamed: true } : request,
+        request: {
+          ...request,
+          ...(body ? { streamed: true } : {}),
+          ...(this.options.env ? { env: this.options.env } : {}),
+        },
         body: body?.[Symbol.asyncIterator](),
         sink,
         startedAt: 0,

@@ -18,6 +18,8 @@ export interface DownstreamRequest {
   serverIp: string;
   /** Fastly's request id for this request (hex). */
   requestId: string;
+  /** Variables the guest's environment holds besides Fastly's own (the host's, not the client's). */
+  env?: Record<string, string>;
 }
 
 /** A request the guest sends to a named backend. */

@@ -180,7 +180,14 @@ describe('the hostile-input table', () => {
     expect(new Set(HOSTILE_CASES.map((row) => row.name)).size).toBe(HOSTILE_CASES.length);
   });
 
-  it.each(HOSTILE_CASES)('$name → $status', async (row) => {
+  // Absolute-form and asterisk-form request targets are refused where the raw request line is
+  // visible (the Node edge). On Compute the app gets only the URL parsed from it, the same URL an
+  // origin-form request gives, so those rows cannot apply to the wasm.
+  const cases =
+    TEST_TARGET === 'wasm'
+      ? HOSTILE_CASES.filter((row) => !/absolute-form|asterisk-form/.test(row.name))
+      : HOSTILE_CASES;
+  it.each(cases)('$name → $status', async (row) => {
     if (row.arrange) await ARRANGE[row.arrange]();
     const before = await storeSnapshot(edge.client, edge.stores);
     const auditBefore = (await auditLines()).length;

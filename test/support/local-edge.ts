@@ -53,15 +53,18 @@ export async function startTestEdge(
           ...(options.configure ? { configure: options.configure } : {}),
           ...(options.settingsPath ? { settingsPath: options.settingsPath } : {}),
         });
-  const client = new FastlyApi({
+  const connection = {
     endpoint: edge.apiUrl,
     token: edge.api.token,
-    fetch: (r) => fetch(r),
+    fetch: (r: Request) => fetch(r),
     timeoutMs: 5000,
-    // The local API's own client-key signing key, which startLocalEdge chose to trust.
-    ...(edge.settings.fastly_api.secret_signing_key
-      ? { secretSigningKey: edge.settings.fastly_api.secret_signing_key }
-      : {}),
+  };
+  // The local API's own client-key signing key, which the edge (Node or wasm) trusts too.
+  const client = new FastlyApi({
+    ...connection,
+    secretSigningKey:
+      edge.settings.fastly_api.secret_signing_key ??
+      (await new FastlyApi(connection).getSecretSigningKey()),
   });
   return {
     ...edge,

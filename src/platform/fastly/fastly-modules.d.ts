@@ -8,3 +8,4 @@
 /// <reference path="../../../node_modules/@fastly/js-compute/types/secret-store.d.ts" />
 /// <reference path="../../../node_modules/@fastly/js-compute/types/edge-rate-limiter.d.ts" />
 /// <reference path="../../../node_modules/@fastly/js-compute/types/logger.d.ts" />
+/// <reference path="../../../node_modules/@fastly/js-compute/types/env.d.ts" />

@@ -1,5 +1,7 @@
 // The Fastly Compute entry: every request goes to the platform-neutral app with Fastly's services.
+import { env } from 'fastly:env';
 import { handle } from '../../http/app.js';
+import type { Settings } from '../../core/settings.js';
 import { fastlyServices } from './services.js';
 import { embeddedSettings } from './settings.js';
 
@@ -17,6 +19,19 @@ declare function addEventListener(type: 'fetch', listener: (event: FetchEvent) =
 // (Compute instantiates the snapshot per request, so a lazy cache would re-parse every time).
 const settings = embeddedSettings();
 
+/**
+ * The key that must sign the secret-store client keys private keys are sealed to. On Fastly the
+ * environment holds only Fastly's own variables, so this is always the pinned Fastly key; a local
+ * Compute host (`npm run serve`) sets TSK_SECRET_SIGNING_KEY to its local Fastly API's key.
+ */
+function requestSettings(): Settings {
+  const local = env('TSK_SECRET_SIGNING_KEY');
+  if (!local) return settings;
+  return { ...settings, fastly_api: { ...settings.fastly_api, secret_signing_key: local } };
+}
+
 addEventListener('fetch', (event) => {
-  event.respondWith(handle(event.request, fastlyServices(settings), { ip: event.client.address }));
+  event.respondWith(
+    handle(event.request, fastlyServices(requestSettings()), { ip: event.client.address }),
+  );
 });
