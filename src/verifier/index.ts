@@ -99,10 +99,13 @@ export interface VerifierOptions {
   signatureEncoding?: 'base64url' | 'base64url-or-base64';
   /** Which Ed25519 implementation checks: `auto` (default) uses WebCrypto where it has Ed25519. */
   crypto?: CryptoChoice;
-  /** How long a key document fetch may take. Default 5000 ms. */
+  /** How long a key document fetch may take, in ms; 0 for no bound of ours. Default 5000. */
   fetchTimeoutMs?: number;
-  /** Defaults to the global fetch. */
-  fetch?: (request: Request) => Promise<Response>;
+  /**
+   * Defaults to the global fetch. On Fastly Compute pass one that names your backend:
+   * `(url, init) => fetch(url, { ...init, backend: 'publisher' })`.
+   */
+  fetch?: (url: string, init: RequestInit) => Promise<Response>;
   /** Defaults to Date.now. */
   now?: () => number;
 }
@@ -157,7 +160,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
     options.signatureEncoding !== 'base64url'
   )
     throw new TypeError('signatureEncoding must be "base64url" or "base64url-or-base64"');
-  const fetchFn = options.fetch ?? ((r: Request) => fetch(r));
+  const fetchFn = options.fetch ?? ((url: string, init: RequestInit) => fetch(url, init));
   const source = new KeySource({
     url,
     fetch: fetchFn,

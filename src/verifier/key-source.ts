@@ -16,7 +16,8 @@ export interface KeySet {
 
 export interface KeySourceOptions {
   url: string;
-  fetch: (request: Request) => Promise<Response>;
+  /** The fetch signature, so the global fetch fits (on Fastly Compute, add its `backend`). */
+  fetch: (url: string, init: RequestInit) => Promise<Response>;
   now: () => number;
   crypto: CryptoChoice;
   cooldownMs: number;
@@ -141,43 +142,61 @@ export class KeySource {
     const headers = new Headers({ accept: 'application/json' });
     const previous = this.cached;
     if (previous?.etag) headers.set('if-none-match', previous.etag);
-    const controller = new AbortController();
-    const timer = setTimeout(() => controller.abort(), this.options.timeoutMs);
-    let response: Response;
+    const response = await this.send(headers);
+    if (response.status === 304 && previous) {
+      await response.body?.cancel();
+      const fresh = response.headers.has('cache-control')
+        ? readFreshness(response.headers)
+        : { ...previous.freshness, age: readFreshness(response.headers).age };
+      this.cached = { ...previous, ...this.lifetime(started, fresh), freshness: fresh };
+      return;
+    }
+    if (response.status !== 200) {
+      await response.body?.cancel();
+      throw new FetchFailure(`the key document answered HTTP ${response.status}`);
+    }
+    const text = await readLimited(response, this.options.maxDocumentBytes);
+    const set = await this.parse(text);
+    const freshness = readFreshness(response.headers);
+    this.cached = {
+      set,
+      etag: response.headers.get('etag'),
+      freshness,
+      ...this.lifetime(started, freshness),
+    };
+  }
+
+  /**
+   * One request, bounded by `timeoutMs` (0: no bound of ours). Fastly Compute has no
+   * AbortController, so the bound is a race there: the request is abandoned, not cancelled.
+   */
+  private async send(headers: Headers): Promise<Response> {
+    const { timeoutMs } = this.options;
+    const abort = typeof AbortController === 'function' ? new AbortController() : null;
+    const fetching = this.options.fetch(this.options.url, {
+      headers,
+      ...(abort ? { signal: abort.signal } : {}),
+    });
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timeout =
+      timeoutMs > 0
+        ? new Promise<never>((_resolve, reject) => {
+            timer = setTimeout(() => {
+              // Settle the race first, so the abort's own rejection cannot win it.
+              reject(new FetchFailure(`the key document did not answer within ${timeoutMs} ms`));
+              abort?.abort();
+            }, timeoutMs);
+          })
+        : null;
+    // A request that fails after the timeout won must not surface as an unhandled rejection.
+    fetching.catch(() => undefined);
     try {
-      response = await this.options.fetch(
-        new Request(this.options.url, { headers, signal: controller.signal }),
-      );
-      if (response.status === 304 && previous) {
-        await response.body?.cancel();
-        const fresh = response.headers.has('cache-control')
-          ? readFreshness(response.headers)
-          : { ...previous.freshness, age: readFreshness(response.headers).age };
-        this.cached = { ...previous, ...this.lifetime(started, fresh), freshness: fresh };
-        return;
-      }
-      if (response.status !== 200) {
-        await response.body?.cancel();
-        throw new FetchFailure(`the key document answered HTTP ${response.status}`);
-      }
-      const text = await readLimited(response, this.options.maxDocumentBytes);
-      const set = await this.parse(text);
-      const freshness = readFreshness(response.headers);
-      this.cached = {
-        set,
-        etag: response.headers.get('etag'),
-        freshness,
-        ...this.lifetime(started, freshness),
-      };
+      return await (timeout ? Promise.race([fetching, timeout]) : fetching);
     } catch (err) {
       if (err instanceof FetchFailure) throw err;
-      throw new FetchFailure(
-        controller.signal.aborted
-          ? `the key document did not answer within ${this.options.timeoutMs} ms`
-          : 'the key document could not be fetched (network error)',
-      );
+      throw new FetchFailure('the key document could not be fetched (network error)');
     } finally {
-      clearTimeout(timer);
+      if (timer !== undefined) clearTimeout(timer);
     }
   }
 

@@ -34,9 +34,9 @@ function partner(e: TestEdge, options: { cooldownSeconds?: number } = {}) {
     // Signatures are replayed across the cycle, minutes of virtual time apart.
     maxAgeSeconds: 3600,
     now: () => Date.now() + offsetMs,
-    fetch: async (request) => {
+    fetch: async (url, init) => {
       try {
-        const response = await fetch(request);
+        const response = await fetch(url, init);
         fetches.push(response.status);
         return response;
       } catch (err) {

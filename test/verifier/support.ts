@@ -67,7 +67,7 @@ export function clock(start = 1_763_800_000_000) {
 }
 
 export interface Publisher {
-  fetch: (request: Request) => Promise<Response>;
+  fetch: (url: string, init: RequestInit) => Promise<Response>;
   /** Requests so far, with the If-None-Match each carried. */
   requests: Array<{ url: string; ifNoneMatch: string | null; status: number | 'error' }>;
   setKeys(keys: TestKey[], tainted?: string[]): void;
@@ -101,9 +101,9 @@ export function publisher(keys: TestKey[], options: { bare?: boolean } = {}): Pu
       version += 1;
       body = text;
     },
-    async fetch(request) {
-      const ifNoneMatch = request.headers.get('if-none-match');
-      const record = { url: request.url, ifNoneMatch, status: 0 as number | 'error' };
+    async fetch(url, init) {
+      const ifNoneMatch = new Headers(init.headers).get('if-none-match');
+      const record = { url, ifNoneMatch, status: 0 as number | 'error' };
       pub.requests.push(record);
       if (pub.failure === 'down') {
         record.status = 'error';

@@ -509,9 +509,9 @@ describe('the key document cache', () => {
       host: HOST,
       now: c.now,
       fetchTimeoutMs: 50,
-      fetch: (request) =>
+      fetch: (_url, init) =>
         new Promise((_resolve, reject) => {
-          request.signal.addEventListener('abort', () => {
+          init.signal?.addEventListener('abort', () => {
             aborted = true;
             reject(new DOMException('aborted', 'AbortError'));
           });
@@ -521,6 +521,19 @@ describe('the key document cache', () => {
     expect(result).toMatchObject({ verified: false, reason: 'keys_unavailable' });
     expect(!result.verified && result.detail).toMatch(/did not answer within 50 ms/);
     expect(aborted).toBe(true);
+    // A fetch that ignores the signal (Fastly Compute has no AbortController) is abandoned too.
+    const deaf = createVerifier({
+      discoveryUrl: URL_,
+      host: HOST,
+      now: c.now,
+      fetchTimeoutMs: 50,
+      fetch: () => new Promise<Response>(() => undefined),
+    });
+    expect(await deaf.verify(signed(DEV, c.now()))).toMatchObject({
+      verified: false,
+      reason: 'keys_unavailable',
+      detail: 'the key document did not answer within 50 ms',
+    });
   });
 
   it('signText is independent of the verifier: a payload it signs is the exact text', () => {
