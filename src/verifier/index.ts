@@ -137,6 +137,9 @@ const positive = (name: string, value: number | undefined, fallback: number): nu
   return v;
 };
 
+/** Host names compare case-insensitively in ASCII only: Unicode folding would let "\u212A" be "k". */
+const asciiLower = (text: string): string => text.replace(/[A-Z]/g, (c) => c.toLowerCase());
+
 /** A verifier for one publisher. Keep one per process: it holds the key cache. */
 export function createVerifier(options: VerifierOptions): Verifier {
   const url = options.discoveryUrl ?? options.jwksUrl;
@@ -149,7 +152,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
   }
   if (typeof options.host !== 'string' || options.host.length === 0)
     throw new TypeError('createVerifier needs the publisher host');
-  const host = options.host.toLowerCase();
+  const host = asciiLower(options.host);
   const now = options.now ?? (() => Date.now());
   const maxAgeMs = positive('maxAgeSeconds', options.maxAgeSeconds, 300) * 1000;
   const toleranceMs = positive('clockToleranceSeconds', options.clockToleranceSeconds, 0) * 1000;
@@ -193,7 +196,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
     const kid = payload.kid;
     if (input.kid !== undefined && input.kid !== kid)
       return refuse('kid_mismatch', 'the kid given does not match the payload kid', { kid });
-    if (payload.host.toLowerCase() !== host)
+    if (asciiLower(payload.host) !== host)
       return refuse('host_mismatch', 'payload host is not the publisher host', { kid });
     const t = now();
     if (payload.ts > t + toleranceMs)

@@ -231,7 +231,10 @@ export class KeySource {
     const tainted = obj.tainted_kids ?? [];
     if (!Array.isArray(tainted) || !tainted.every((k) => typeof k === 'string'))
       throw new FetchFailure('the discovery document has a malformed tainted_kids');
-    const keys = await importKeys(jwks.keys, this.options.crypto);
+    const keys = await importKeys(jwks.keys, this.options.crypto).catch(() => {
+      // Only `crypto: 'webcrypto'` throws: it forbids the fallback this runtime would need.
+      throw new FetchFailure('this runtime has no WebCrypto Ed25519 (crypto: "webcrypto")');
+    });
     // An empty set is no "good" set to replace the last one with: keep serving that instead.
     if (keys.size === 0) throw new FetchFailure('the key document lists no usable Ed25519 key');
     const version = obj.keyring_version;

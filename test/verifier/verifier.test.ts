@@ -235,9 +235,17 @@ describe('refusals, each with its reason and without a fetch where the payload d
     expect(reason(await verifier.verify(signed(DEV, now + 2001)))).toBe('ts_in_future');
   });
 
-  it('compares the host ASCII case-insensitively', async () => {
+  it('compares the host ASCII case-insensitively, and only ASCII', async () => {
     const { verifier } = setup(publisher([DEV]), { host: 'Publisher.EXAMPLE' });
     expect(reason(await verifier.verify(signed(DEV, now)))).toBe('verified');
+    // U+212A KELVIN SIGN lower-cases to "k" in Unicode; a host is not Unicode-folded.
+    const kelvin = setup(publisher([DEV]), { host: 'kelvin.example' }).verifier;
+    expect(reason(await kelvin.verify(signed(DEV, now, { host: '\u212Aelvin.example' })))).toBe(
+      'host_mismatch',
+    );
+    expect(reason(await kelvin.verify(signed(DEV, now, { host: 'Kelvin.example' })))).toBe(
+      'verified',
+    );
   });
 
   it('padded standard base64 verifies only with signatureEncoding base64url-or-base64', async () => {
