@@ -2,6 +2,9 @@
 // is fresh, revalidated with If-None-Match (a 304 costs no body), refetched early at most once
 // per cooldown when a kid it does not list shows up, and served past its freshness only within
 // the stale-while-revalidate / stale-if-error bounds. One fetch at a time, shared by all callers.
+// Not jose's createRemoteJWKSet: it has a cooldown but neither ETag/304 nor Cache-Control, and it
+// reads only a bare JWKS, so it would miss the discovery document's `tainted_kids`. jose still
+// imports each JWK (keys.ts).
 import { readFreshness, type Freshness } from './cache-control.js';
 import { importKeys, type CryptoChoice, type PublicKey } from './keys.js';
 
