@@ -12,6 +12,11 @@ const upward = (folders, why) => ({
   group: folders.flatMap((f) => [`**/${f}`, `**/${f}/**`]),
   message: why,
 });
+// The partner verifier ships to partners on its own: the service never imports it.
+const notVerifier = upward(
+  ['verifier'],
+  'src/verifier is for partners; the service does not use it.',
+);
 
 export default tseslint.config(
   {
@@ -50,6 +55,7 @@ export default tseslint.config(
               ['http', 'fastly-api', 'platform', 'local-api', 'cli'],
               'src/core is the pure domain; it imports nothing above it.',
             ),
+            notVerifier,
           ],
         },
       ],
@@ -76,6 +82,7 @@ export default tseslint.config(
             nodeBuiltins,
             fastlyModules,
             upward(['platform', 'local-api', 'cli'], 'This folder may import only src/core.'),
+            notVerifier,
           ],
         },
       ],
@@ -90,6 +97,7 @@ export default tseslint.config(
           patterns: [
             nodeBuiltins,
             upward(['node', 'local-api', 'cli'], 'Edge code stays Node-free.'),
+            notVerifier,
           ],
         },
       ],
@@ -104,6 +112,7 @@ export default tseslint.config(
           patterns: [
             fastlyModules,
             upward(['http', 'platform', 'cli'], 'The local Fastly API stands alone.'),
+            notVerifier,
           ],
         },
       ],
@@ -122,13 +131,37 @@ export default tseslint.config(
               ['http', 'platform/fastly', 'cli'],
               'The Compute host runs the wasm, not the app.',
             ),
+            notVerifier,
           ],
         },
       ],
     },
   },
   {
-    files: ['src/platform/node/**/*.ts', 'src/cli/**/*.ts', 'scripts/**', 'test/**', 'bench/**'],
+    files: ['src/platform/node/**/*.ts', 'src/cli/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [fastlyModules, notVerifier] }] },
+  },
+  {
+    files: ['scripts/**', 'test/**', 'bench/**'],
     rules: { 'no-restricted-imports': ['error', { patterns: [fastlyModules] }] },
+  },
+  {
+    // Web APIs only, and nothing of the service: partners take this folder without the rest.
+    files: ['src/verifier/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            nodeBuiltins,
+            fastlyModules,
+            upward(
+              ['core', 'http', 'fastly-api', 'platform', 'local-api', 'cli'],
+              'src/verifier imports nothing from the service.',
+            ),
+          ],
+        },
+      ],
+    },
   },
 );

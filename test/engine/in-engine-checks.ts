@@ -20,6 +20,8 @@ const hexBytes = (h: string): Uint8Array =>
   Uint8Array.from({ length: h.length / 2 }, (_, i) => parseInt(h.slice(i * 2, i * 2 + 2), 16));
 const toHex = (b: Uint8Array): string =>
   Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
+import { createVerifier } from '../../src/verifier/index.js';
+import { importKeys } from '../../src/verifier/keys.js';
 
 const results: string[] = [];
 const check = (name: string, ok: boolean, extra = ''): void => {
@@ -102,6 +104,85 @@ const sealed = sealBox(x25519, utf8('seed text'), x25519.getPublicKey(recipientS
 );
 const opened = openBox(x25519, sealed, recipientSecret);
 check('sealed box round trip', opened !== null && new TextDecoder().decode(opened) === 'seed text');
+
+// The partner verifier as a Fastly Compute partner would run it. `Response` and timers cannot be
+// made during initialization, so the injected fetch answers a Response-shaped object and the
+// verifier's own timeout is off (0).
+let verifierFetches = 0;
+const discovery = JSON.stringify({
+  version: '1.0',
+  jwks: { keys: [jwk] },
+  keyring_version: 1,
+  tainted_kids: [],
+});
+const verifier = createVerifier({
+  discoveryUrl: 'https://publisher.example/.well-known/trusted-server.json',
+  host: 'p.example',
+  maxAgeSeconds: 1e10,
+  fetchTimeoutMs: 0,
+  fetch: async () => {
+    verifierFetches += 1;
+    const body = new ReadableStream<Uint8Array>({
+      start(c) {
+        c.enqueue(utf8(discovery));
+        c.close();
+      },
+    });
+    return {
+      status: 200,
+      headers: new Headers({ etag: '"1"', 'cache-control': 'public, max-age=60' }),
+      body,
+    } as unknown as Response;
+  },
+});
+const engineKeys = await importKeys([jwk], 'auto');
+check(
+  'verifier: no WebCrypto Ed25519 here, so @noble/ed25519 checks',
+  engineKeys.get('ts-2025-10-A')?.webcrypto === null,
+);
+t = Date.now();
+const verified = await verifier.verify({ payload, signature: sig });
+const verifierMs = Date.now() - t;
+check(
+  'verifier: engine-signed v1.1 payload verifies',
+  verified.verified && verified.kid === 'ts-2025-10-A',
+  `(first call with fetch ${verifierMs} ms)`,
+);
+const flippedSig = sig.startsWith('A') ? `B${sig.slice(1)}` : `A${sig.slice(1)}`;
+const refusedFlip = await verifier.verify({ payload, signature: flippedSig });
+check(
+  'verifier: altered signature refused',
+  !refusedFlip.verified && refusedFlip.reason === 'invalid_signature',
+);
+const dup = await verifier.verify({
+  payload: payload.replace('"host"', '"host":"p.example","host"'),
+  signature: sig,
+});
+check('verifier: duplicate member refused', !dup.verified && dup.reason === 'duplicate_member');
+const tsVector = await createVerifier({
+  jwksUrl: 'https://publisher.example/.well-known/jwks.json',
+  host: 'publisher.example',
+  maxAgeSeconds: 1e10,
+  fetchTimeoutMs: 0,
+  fetch: async () =>
+    ({
+      status: 200,
+      headers: new Headers(),
+      body: new ReadableStream<Uint8Array>({
+        start(c) {
+          c.enqueue(utf8(JSON.stringify({ keys: [jwk] })));
+          c.close();
+        },
+      }),
+    }) as unknown as Response,
+}).verify({
+  payload:
+    '{"version":"1.1","kid":"ts-2025-10-A","host":"publisher.example","scheme":"https","id":"req-1","ts":1763800000000}',
+  signature:
+    'k0ohGlOVv9H9VZBikwUwlRPsgR-sG3pq19qLxXp5hLpG0X8xn5tQwSEELiRepu4r7BZ0Zv3EnwnM--1KSujCBg',
+});
+check("verifier: Trusted Server's pinned vector", tsVector.verified);
+check('verifier: one fetch for three verifications', verifierFetches === 1);
 for (const r of results) console.log(r);
 declare function addEventListener(
   type: 'fetch',
