@@ -38,19 +38,10 @@ export function fastlyServices(settings: Settings): Services {
   const clock = { now: () => Date.now() };
   const random = { bytes: (n: number) => crypto.getRandomValues(new Uint8Array(n)) };
   const logger = stdoutLogger(clock.now);
+  const edge = { settings, clock, random, configStore, secretStore };
   return {
-    settings,
-    clock,
-    random,
-    configStore,
-    secretStore,
-    deployments: fastlyDeployments({
-      settings,
-      clock,
-      random,
-      secretStore,
-      fetch: managementFetch(settings),
-    }),
+    ...edge,
+    deployments: fastlyDeployments({ ...edge, fetch: managementFetch(settings) }),
     logger,
     rateLimiter: edgeRateLimiter(settings.admin.penalty_minutes, logger),
     audit: logEndpointAuditSink(settings.admin.audit_log_endpoint),

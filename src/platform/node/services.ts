@@ -2,7 +2,7 @@
 // (so a rotation is visible to the next request), writes through its HTTP API like on Fastly.
 import { randomBytes } from 'node:crypto';
 import { MemoryRateLimiter } from '../../core/rate-limit/memory-rate-limiter.js';
-import type { AuditSink, EdgeSecrets } from '../../core/ports.js';
+import type { AuditSink, EdgeConfig, EdgeSecrets } from '../../core/ports.js';
 import type { Settings } from '../../core/settings.js';
 import { fastlyDeployments } from '../../fastly-api/index.js';
 import type { Logger, Services } from '../../http/services.js';
@@ -25,28 +25,25 @@ export function localServices(
       return bytes ? decoder.decode(bytes) : null;
     },
   });
-  return {
+  const edge = {
     settings,
     clock,
-    // One limiter for the life of the process, as Fastly's counters outlive a request.
-    rateLimiter: new MemoryRateLimiter(clock),
-    audit,
     random,
-    configStore: (name) => ({
+    configStore: (name: string): EdgeConfig => ({
       async get(key) {
         const store = state.findConfigStore(name);
         return store ? state.configItem(store.id, key) : null;
       },
     }),
     secretStore,
+  };
+  return {
+    ...edge,
+    // One limiter for the life of the process, as Fastly's counters outlive a request.
+    rateLimiter: new MemoryRateLimiter(clock),
+    audit,
     // Writes go through the local API over HTTP, exactly as on Fastly.
-    deployments: fastlyDeployments({
-      settings,
-      clock,
-      random,
-      secretStore,
-      fetch: (request) => fetch(request),
-    }),
+    deployments: fastlyDeployments({ ...edge, fetch: (request) => fetch(request) }),
     logger,
   };
 }
