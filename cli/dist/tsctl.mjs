@@ -2042,6 +2042,9 @@ function assertInvariants(keyring) {
   }
 }
 
+// src/core/deployments.ts
+var DEFAULT_DEPLOYMENT = "default";
+
 // src/cli/keyring.ts
 async function readKeyring(client, deployment) {
   const answer = await client.request("GET", keysetsPath(deployment));
@@ -2077,13 +2080,13 @@ async function requestChange(client, method, path, deployment, options) {
 }
 function withNextStep(err, deployment) {
   if (!(err instanceof CliError)) return err;
-  const list = deployment === "default" ? "`tsctl keyset list`" : `\`tsctl keyset list --deployment-name ${deployment}\``;
+  const list = deployment === DEFAULT_DEPLOYMENT ? "`tsctl keyset list`" : `\`tsctl keyset list --deployment-name ${deployment}\``;
   if (err.exitCode === EXIT.conflict) {
     return err.withHint(
       `nothing was changed or retried; check the current state with ${list}, then decide`
     );
   }
-  const doctor2 = deployment === "default" ? "`tsctl doctor`" : `\`tsctl doctor --deployment-name ${deployment}\``;
+  const doctor2 = deployment === DEFAULT_DEPLOYMENT ? "`tsctl doctor`" : `\`tsctl doctor --deployment-name ${deployment}\``;
   if (err.code === "timeout") {
     return new CliError(err.code, err.message, EXIT.unknown).withHint(
       `the change may or may not have been committed, and was not retried; check with ${list} or ${doctor2}`
@@ -2212,9 +2215,15 @@ var keysDeactivate = {
     const kid = ctx.args[0] ?? "";
     const remove = ctx.flags.boolean("delete");
     const client = await ctx.admin();
-    const answer = await requestChange(client, "POST", "/admin/keys/deactivate", "default", {
-      body: { kid, delete: remove }
-    });
+    const answer = await requestChange(
+      client,
+      "POST",
+      "/admin/keys/deactivate",
+      DEFAULT_DEPLOYMENT,
+      {
+        body: { kid, delete: remove }
+      }
+    );
     if (ctx.output === "json") {
       ctx.print.out(answer.text);
       return EXIT.ok;
@@ -2289,7 +2298,7 @@ var keysList = {
   options: ADMIN_OPTIONS,
   examples: ["tsctl keys list --trust-domain keys.example.com --token-file ~/.tsctl-token"],
   async run(ctx) {
-    const { keyring } = await readKeyring(await ctx.admin(), "default");
+    const { keyring } = await readKeyring(await ctx.admin(), DEFAULT_DEPLOYMENT);
     const current = activeKeyset(keyring)?.id ?? null;
     const published = publishedKeysets(keyring).map((k) => k.id);
     if (ctx.output === "json") {
@@ -2323,7 +2332,7 @@ var keysRotate = {
   async run(ctx) {
     const kid = ctx.flags.string("kid");
     const client = await ctx.admin();
-    const answer = await requestChange(client, "POST", "/admin/keys/rotate", "default", {
+    const answer = await requestChange(client, "POST", "/admin/keys/rotate", DEFAULT_DEPLOYMENT, {
       body: kid === void 0 ? {} : { kid }
     });
     if (ctx.output === "json") {
@@ -2403,34 +2412,71 @@ var keysetRemove = {
   }
 };
 
+// src/core/keyring/transitions.ts
+var TRANSITIONS = {
+  activate: {
+    PREPARED: { to: "ACTIVE" },
+    ACTIVE: { refuse: "key set is already active" },
+    TAINTED: { refuse: "cannot activate tainted key set" },
+    DEACTIVATED: { refuse: "cannot activate deactivated key set" }
+  },
+  taint: {
+    PREPARED: { to: "TAINTED" },
+    ACTIVE: { refuse: "cannot taint active key set" },
+    TAINTED: { refuse: "key set is already tainted" },
+    DEACTIVATED: { refuse: "cannot taint deactivated key set" }
+  },
+  deactivate: {
+    PREPARED: { to: "DEACTIVATED" },
+    ACTIVE: { refuse: "cannot deactivate active key set" },
+    TAINTED: { to: "DEACTIVATED" },
+    DEACTIVATED: { refuse: "key set is already deactivated" }
+  },
+  restore: {
+    PREPARED: { refuse: "cannot restore prepared key set" },
+    ACTIVE: { refuse: "cannot restore active key set" },
+    TAINTED: { refuse: "cannot restore tainted key set" },
+    DEACTIVATED: { to: "PREPARED" }
+  },
+  remove: {
+    PREPARED: { to: "removed" },
+    ACTIVE: { refuse: "cannot remove active key set" },
+    TAINTED: { to: "removed" },
+    DEACTIVATED: { to: "removed" }
+  }
+};
+var KEYSET_OPERATIONS = Object.keys(TRANSITIONS);
+var KEYSET_ACTIONS = KEYSET_OPERATIONS.filter(
+  (op) => op !== "remove"
+);
+
 // src/cli/commands/keyset-transition.ts
-var TRANSITIONS = [
-  {
-    action: "activate",
+var WORDING = {
+  activate: {
     past: "activated",
     summary: "make a Prepared key set the one that signs",
     description: "The previously Active key set becomes Prepared, so activating it again is the rollback."
   },
-  {
-    action: "taint",
+  taint: {
     past: "tainted",
     summary: "mark a Prepared key set for retirement (still published)",
     description: "Tainted key sets stay in the JWKS, listed as tainted in the discovery document, and never sign."
   },
-  {
-    action: "deactivate",
+  deactivate: {
     past: "deactivated",
     summary: "stop publishing a Prepared or Tainted key set (its key is kept)",
     description: "A Deactivated key set leaves the JWKS and no longer verifies; restore brings it back."
   },
-  {
-    action: "restore",
+  restore: {
     past: "restored",
     summary: "publish a Deactivated key set again, as Prepared",
     description: "The key set returns to the JWKS in state Prepared."
   }
-];
-var keysetTransitions = TRANSITIONS.map((t) => ({
+};
+var keysetTransitions = KEYSET_ACTIONS.map((action) => ({
+  action,
+  ...WORDING[action]
+})).map((t) => ({
   words: ["keyset", t.action],
   summary: t.summary,
   description: `${t.description} Operator token.`,
@@ -3006,7 +3052,7 @@ var HOSTNAME = /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.
 function createContext(parsed, io, print) {
   const { flags } = parsed;
   const timeout = timeoutMs(flags);
-  const deployment = flags.string("deployment-name") ?? "default";
+  const deployment = flags.string("deployment-name") ?? DEFAULT_DEPLOYMENT;
   if (deployment === "") throw new UsageError("--deployment-name must not be empty");
   const client = (baseUrl, credentials) => new HttpClient({
     baseUrl,

@@ -3,6 +3,7 @@
 // (`--token`, `--token-file`, `TSCTL_TOKEN`). Both are resolved only when a command needs them,
 // so `token create` needs neither.
 import { parseToken } from '../core/auth/admin-token.js';
+import { DEFAULT_DEPLOYMENT } from '../core/deployments.js';
 import { readFile } from 'node:fs/promises';
 import { timeoutMs, type Parsed } from './args.js';
 import { HttpClient } from './client.js';
@@ -17,7 +18,7 @@ const HOSTNAME =
 export function createContext(parsed: Parsed, io: CliIo, print: Printer): CommandContext {
   const { flags } = parsed;
   const timeout = timeoutMs(flags);
-  const deployment = flags.string('deployment-name') ?? 'default';
+  const deployment = flags.string('deployment-name') ?? DEFAULT_DEPLOYMENT;
   // The edge owns the naming rule and answers deployment_not_found; only emptiness is ours.
   if (deployment === '') throw new UsageError('--deployment-name must not be empty');
   const client = (baseUrl: string, credentials?: Record<string, string>): HttpClient =>

@@ -2,6 +2,7 @@
 // keyring, send the change with `If-Match: "<version>"`, report. A conflict or a timeout is
 // reported with the next step (look at the keyring), never retried.
 import { parseKeyring, type Keyring, type Keyset } from '../core/keyring/document.js';
+import { DEFAULT_DEPLOYMENT } from '../core/deployments.js';
 import { isRecord, type Answer, type HttpClient, type RequestOptions } from './client.js';
 import type { CommandContext } from './command.js';
 import { CliError, EXIT, type ExitCode } from './errors.js';
@@ -83,7 +84,7 @@ export async function requestChange(
 function withNextStep(err: unknown, deployment: string): unknown {
   if (!(err instanceof CliError)) return err;
   const list =
-    deployment === 'default'
+    deployment === DEFAULT_DEPLOYMENT
       ? '`tsctl keyset list`'
       : `\`tsctl keyset list --deployment-name ${deployment}\``;
   if (err.exitCode === EXIT.conflict) {
@@ -92,7 +93,7 @@ function withNextStep(err: unknown, deployment: string): unknown {
     );
   }
   const doctor =
-    deployment === 'default'
+    deployment === DEFAULT_DEPLOYMENT
       ? '`tsctl doctor`'
       : `\`tsctl doctor --deployment-name ${deployment}\``;
   if (err.code === 'timeout') {

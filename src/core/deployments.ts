@@ -12,6 +12,9 @@ export const STORE_NAMES = {
   locks: 'keyring_locks',
 } as const;
 
+/** Key of the Fastly API token inside the `api-keys` secret store. */
+export const API_KEY_SECRET = 'api_key';
+
 /** The name of the deployment Trusted Server's routes and the well-known documents serve. */
 export const DEFAULT_DEPLOYMENT = 'default';
 

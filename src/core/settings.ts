@@ -2,6 +2,8 @@
 // Fastly build embeds the parsed object, because edge code cannot read files.
 import * as z from 'zod/mini';
 import { TskError } from './errors.js';
+import { DEFAULT_DEPLOYMENT } from './deployments.js';
+import { LATE_WRITE_BOUND_MS, OPERATION_BOUND_MS } from './keyring/lease.js';
 
 const storeId = z.string().check(z.minLength(1), z.maxLength(64));
 // Edge names of linked stores: Fastly's rules (a letter, then letters, digits, `_`, `-`, space).
@@ -44,7 +46,7 @@ const SettingsSchema = z.object({
     z.record(
       z.string().check(
         z.regex(/^[a-z][a-z0-9_-]{0,63}$/),
-        z.refine((n) => n !== 'default', 'default is [request_signing]'),
+        z.refine((n) => n !== DEFAULT_DEPLOYMENT, `${DEFAULT_DEPLOYMENT} is [request_signing]`),
       ),
       DeploymentSchema,
     ),
@@ -115,12 +117,18 @@ const SettingsSchema = z.object({
       /** Bound on each management-API call. */
       timeout_ms: z._default(z.number().check(z.int(), z.positive(), z.lte(120_000)), 15_000),
       /** How long one operation may hold a deployment's lease before it is presumed dead. */
-      lease_ms: z._default(z.number().check(z.int(), z.gte(1000), z.lte(600_000)), 120_000),
+      lease_ms: z._default(
+        z.number().check(z.int(), z.gte(1000), z.lte(600_000)),
+        OPERATION_BOUND_MS,
+      ),
       /**
        * How long after it was sent a write whose answer never came may still land. Nothing such a
        * write could refer to is undone before; the deployment stays locked until then.
        */
-      late_write_ms: z._default(z.number().check(z.int(), z.gte(1000), z.lte(600_000)), 120_000),
+      late_write_ms: z._default(
+        z.number().check(z.int(), z.gte(1000), z.lte(600_000)),
+        LATE_WRITE_BOUND_MS,
+      ),
       /**
        * Base64 Ed25519 key that must sign the secret-store client keys secrets are sealed to.
        * Absent: Fastly's own, as the Fastly CLI pins it. Set only for an API you run yourself.
@@ -133,8 +141,8 @@ const SettingsSchema = z.object({
       endpoint: 'https://api.fastly.com',
       backend: 'fastly_api',
       timeout_ms: 15_000,
-      lease_ms: 120_000,
-      late_write_ms: 120_000,
+      lease_ms: OPERATION_BOUND_MS,
+      late_write_ms: LATE_WRITE_BOUND_MS,
     },
   ),
 });

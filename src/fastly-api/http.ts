@@ -10,6 +10,7 @@
 // after which the write may have landed. Every failure says so in `details.outcome`:
 // `refused` (certainly not applied) or `unknown` (it may have been applied).
 import { TskError } from '../core/errors.js';
+import { OPERATION_BOUND_MS } from '../core/keyring/lease.js';
 import { describeFailure, retryAfterSeconds, trimBody } from './failures.js';
 
 /** Sends one request; on Fastly it must name the backend, which is the caller's business. */
@@ -42,7 +43,7 @@ export interface FastlyApiOptions {
 export interface RetryOptions {
   /** Retries after the first attempt, at most; default 3. 0 turns retrying off. */
   maxRetries?: number;
-  /** Time one call may take, all attempts and waits included; default 60 s. */
+  /** Time one call may take, all attempts and waits included; default `DEFAULT_RETRY_BUDGET_MS`. */
   maxTotalMs?: number;
   /** An absolute deadline (ms since the epoch) no call may run past; none by default. */
   deadlineMs?: number;
@@ -57,10 +58,11 @@ export interface RetryOptions {
 }
 
 /**
- * Default bound on one call with its retries. It keeps a few calls, each with its retries,
- * inside the 120 s bound of a whole operation.
+ * Default bound on one call with its retries: half the default bound of a whole operation
+ * (`OPERATION_BOUND_MS`), so one slow call leaves the operation room to finish. The app passes
+ * a tighter absolute deadline (the end of the lease the request holds) on top.
  */
-export const DEFAULT_RETRY_BUDGET_MS = 60_000;
+export const DEFAULT_RETRY_BUDGET_MS = OPERATION_BOUND_MS / 2;
 
 /** Whether a failed call's effect is known: `refused` means certainly not applied. */
 export type Outcome = 'refused' | 'unknown';

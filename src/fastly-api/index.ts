@@ -10,3 +10,5 @@ export type { KvEntry, KvPutOptions } from './kv-stores.js';
 export { keyStoreApi } from './key-store-api.js';
 export type { KeyStoreIds } from './key-store-api.js';
 export { leaseStoreApi } from './lease-store-api.js';
+export { fastlyDeployments } from './deployments.js';
+export type { FastlyBackend } from './deployments.js';

@@ -1,5 +1,7 @@
-// Reading a JSON request body: bounded before parsing, typed by content, and refused with a
-// clear status (413, 415, 400) rather than parsed leniently.
+// Reading a JSON request body: bounded before parsing, typed by content, validated against the
+// route's zod/mini schema, and refused with a clear status (413, 415, 400) rather than parsed
+// leniently. Every route reads its body through `parseBody`, so every refusal reads alike.
+import * as z from 'zod/mini';
 import { TskError } from '../core/errors.js';
 
 /** The limit Trusted Server applies to admin and verify bodies. */
@@ -83,12 +85,49 @@ function tooLarge(maxBytes: number): TskError {
   return new TskError('payload_too_large', `the request body is over ${maxBytes} bytes`);
 }
 
-/** Like `readJson`, for routes whose body is optional: only an absent body becomes `{}`. */
-export async function readJsonOrEmpty(
+/** What a route accepts as its body. */
+export interface BodyRule<T> {
+  readonly schema: z.ZodMiniType<T>;
+  /** The accepted body as a client would write it; every refusal names it. */
+  readonly expected: string;
+  /** An absent body stands for `{}` (routes whose every field is optional). */
+  readonly optional: boolean;
+}
+
+/** A route's body rule: `schema`, described to clients as `expected`. */
+export function bodyRule<T>(
+  schema: z.ZodMiniType<T>,
+  expected: string,
+  options: { optional?: boolean } = {},
+): BodyRule<T> {
+  return { schema, expected, optional: options.optional ?? false };
+}
+
+/** For routes that take no fields: any JSON, or nothing, still bounded and typed. */
+export const NO_FIELDS = bodyRule(z.unknown(), 'no body', { optional: true });
+
+/**
+ * Reads the body (see `readJson`) and validates it. Refusals are 400 `invalid_request` naming
+ * the path of the first bad field (`body` for the whole) and the body the route expects.
+ */
+export async function parseBody<T>(
   request: Request,
+  rule: BodyRule<T>,
   maxBytes = MAX_BODY_BYTES,
-): Promise<unknown> {
-  const body = await readJson(request, maxBytes);
-  // `null` and every other JSON value are judged as sent: `null` is not "no body".
-  return body === undefined ? {} : body;
+): Promise<T> {
+  const read = await readJson(request, maxBytes);
+  // Only an absent body stands for `{}`: `null` and every other JSON value are judged as sent.
+  const value = read === undefined && rule.optional ? {} : read;
+  if (value === undefined) {
+    throw new TskError('invalid_request', `a JSON body is required: expected ${rule.expected}`);
+  }
+  const result = rule.schema.safeParse(value);
+  if (!result.success) {
+    const field = result.error.issues[0]?.path.join('.') || 'body';
+    throw new TskError(
+      'invalid_request',
+      `invalid request body at ${field}: expected ${rule.expected}`,
+    );
+  }
+  return result.data;
 }

@@ -1,14 +1,12 @@
-// Per-request wiring: the request id, the authenticated caller, and the management-API side of a
-// deployment (built only for mutations, so the hot path never reads the API token).
+// Per-request wiring: the request id, the authenticated caller, and the management side of a
+// deployment (opened through the platform's `Services.deployments`, only by routes that need the
+// authoritative state, so the hot path never reads the API token).
 import { TskError } from '../core/errors.js';
 import type { Principal } from '../core/auth/admin-token.js';
-import { resolveDeployment } from '../core/deployments.js';
-import { KeyringEngine } from '../core/keyring/engine.js';
-import { KvLease } from '../core/keyring/lease.js';
-import { KeyRotationManager } from '../core/keyring/rotation-manager.js';
-import { FastlyApi, keyStoreApi, leaseStoreApi } from '../fastly-api/index.js';
+import { DEFAULT_DEPLOYMENT } from '../core/deployments.js';
+import type { OpenedDeployment } from '../core/keyring/open-deployment.js';
 import type { AuditFacts } from './audit.js';
-import { API_KEY_SECRET, STORE_NAMES, type ClientInfo, type Services } from './services.js';
+import type { ClientInfo, Services } from './services.js';
 
 /** What a route handler gets. */
 export interface RequestContext {
@@ -36,11 +34,7 @@ export interface RequestContext {
 }
 
 /** The stores and API access of one deployment. */
-export interface Deployment {
-  name: string;
-  engine: KeyringEngine;
-  manager: KeyRotationManager;
-}
+export type Deployment = OpenedDeployment;
 
 /**
  * A fresh request id, always made here: a client-chosen id would let a caller write what it
@@ -51,61 +45,25 @@ export function requestIdFor(services: Services): string {
 }
 
 /**
- * Opens a deployment: reads the Fastly API token from the `api-keys` secret store (per request,
- * never cached in module state) and builds the engine over the management API, guarded by the
- * deployment's lease in the `keyring_locks` KV store.
+ * Opens a deployment through the platform's management backend (`services.deployments`), as the
+ * caller: the lease it may take records the admin token id and this request's id.
  */
-export async function openDeployment(ctx: RequestContext, name = 'default'): Promise<Deployment> {
-  const { services } = ctx;
-  const deployment = resolveDeployment(services.settings, name);
-  const token = (await services.secretStore(STORE_NAMES.apiKeys).get(API_KEY_SECRET))?.trim();
-  if (!token) {
-    throw new TskError(
-      'not_configured',
-      `the Fastly API token is missing: store it as "${API_KEY_SECRET}" in the "${STORE_NAMES.apiKeys}" secret store`,
-    );
-  }
-  const { fastly_api: apiSettings, request_signing: signing } = services.settings;
-  const api = new FastlyApi({
-    endpoint: apiSettings.endpoint,
-    token,
-    fetch: services.managementFetch,
-    timeoutMs: apiSettings.timeout_ms,
-    // No attempt of any call, retries included, may be sent after the lease this request takes
-    // ends (it ends no earlier than this): the journal's settle time depends on it.
-    retry: { deadlineMs: services.clock.now() + apiSettings.lease_ms },
-    ...(apiSettings.secret_signing_key ? { secretSigningKey: apiSettings.secret_signing_key } : {}),
+export async function openDeployment(
+  ctx: RequestContext,
+  name: string = DEFAULT_DEPLOYMENT,
+): Promise<Deployment> {
+  return ctx.services.deployments.open({
+    name,
+    holder: ctx.principal?.tokenId ?? 'anonymous',
+    requestId: ctx.requestId,
   });
-  const lockStoreId = signing.lock_store_id;
-  const guard = lockStoreId
-    ? new KvLease(
-        leaseStoreApi(api, lockStoreId),
-        services.clock,
-        {
-          holder: ctx.principal?.tokenId ?? 'anonymous',
-          requestId: ctx.requestId,
-        },
-        { operationMs: apiSettings.lease_ms, lateWriteMs: apiSettings.late_write_ms },
-      )
-    : undefined;
-  const engine = new KeyringEngine({
-    api: keyStoreApi(api, {
-      configStoreId: deployment.configStoreId,
-      secretStoreId: deployment.secretStoreId,
-    }),
-    clock: services.clock,
-    random: services.random,
-    deployment: deployment.name,
-    keyLifetimeDays: deployment.keyLifetimeDays,
-    callTimeoutMs: apiSettings.timeout_ms,
-    lateWriteBoundMs: apiSettings.late_write_ms,
-    ...(guard ? { guard } : {}),
-  });
-  return { name: deployment.name, engine, manager: new KeyRotationManager(engine) };
 }
 
 /** Like `openDeployment`, for mutations: refuses when no lock store is configured. */
-export async function openForMutation(ctx: RequestContext, name = 'default'): Promise<Deployment> {
+export async function openForMutation(
+  ctx: RequestContext,
+  name: string = DEFAULT_DEPLOYMENT,
+): Promise<Deployment> {
   if (!ctx.services.settings.request_signing.lock_store_id) {
     throw new TskError(
       'not_configured',

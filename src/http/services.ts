@@ -8,6 +8,7 @@ import type {
   Random,
   RateLimiter,
 } from '../core/ports.js';
+import type { Deployments } from '../core/keyring/open-deployment.js';
 import type { Settings } from '../core/settings.js';
 
 /** One structured log line's fields. Never put secret material in them. */
@@ -19,9 +20,6 @@ export interface Logger {
   log(level: 'info' | 'warn' | 'error', event: string, fields?: LogFields): void;
 }
 
-/** Sends one request to the Fastly management API (through the `fastly_api` backend on Fastly). */
-export type ManagementFetch = (request: Request) => Promise<Response>;
-
 /** Everything platform-specific the app uses. */
 export interface Services {
   readonly settings: Settings;
@@ -31,8 +29,12 @@ export interface Services {
   configStore(name: string): EdgeConfig;
   /** An edge Secret Store by its edge name (`signing_keys`, `admin_tokens`, `api-keys`). */
   secretStore(name: string): EdgeSecrets;
-  /** Reaches the management API; the app adds `Fastly-Key` itself. */
-  readonly managementFetch: ManagementFetch;
+  /**
+   * The management side of each deployment (its engine over the management API, guarded by its
+   * lease). The platform chooses the backend; the app only opens deployments, and only for
+   * routes that need the authoritative state, so the hot path never reads the API token.
+   */
+  readonly deployments: Deployments;
   readonly logger: Logger;
   /** Admin rate limiting and the penalty box. */
   readonly rateLimiter: RateLimiter;
@@ -53,6 +55,3 @@ export interface ClientInfo {
 }
 
 export { STORE_NAMES } from '../core/deployments.js';
-
-/** Key of the Fastly API token inside the `api-keys` secret store. */
-export const API_KEY_SECRET = 'api_key';

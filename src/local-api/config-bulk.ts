@@ -3,6 +3,8 @@
 // config_store_batch fixtures). Whether Fastly applies a batch all-or-nothing is unverified; here
 // it is: every operation is checked against the store as the earlier ones left it, on a draft,
 // and the first refusal discards the whole batch.
+// Fastly's limit, defined once beside the client that must respect it.
+import { MAX_BULK_OPS } from '../fastly-api/config-stores.js';
 import { jsonBody } from './body.js';
 import { ApiError, badRequest } from './errors.js';
 import { isoSeconds } from './model.js';
@@ -11,9 +13,6 @@ import type { ItemOp } from './item-ops.js';
 import { applyItemOp, checkItemCount } from './item-ops.js';
 import type { Reply, RequestContext } from './router.js';
 import { json } from './router.js';
-
-/** Most operations one bulk request may carry. */
-export const MAX_BULK_OPS = 1000;
 
 const OPS: ReadonlySet<string> = new Set(['create', 'update', 'upsert', 'delete']);
 

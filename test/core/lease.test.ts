@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { KeyringEngine } from '../../src/core/keyring/engine.js';
 import { TskError } from '../../src/core/errors.js';
 import { parseLockRecord, type IntentBody } from '../../src/core/keyring/journal.js';
+import { parseSettings } from '../../src/core/settings.js';
 import { KvLease, LATE_WRITE_BOUND_MS, OPERATION_BOUND_MS } from '../../src/core/keyring/lease.js';
 import { counterRandom, FakeKeyStore, manualClock } from '../support/fake-key-store.js';
 import { FakeLeaseStore } from '../support/fake-lease-store.js';
@@ -173,23 +174,32 @@ describe('KvLease', () => {
     expect(store.entries.size).toBe(0);
   });
 
-  it('says no key store was changed when taking the lease failed ambiguously', async () => {
-    const store = new FakeLeaseStore();
-    const add = store.add.bind(store);
-    store.add = async (key, value) => {
-      await add(key, value); // the write lands ...
-      throw new TskError('upstream_timeout', 'Fastly API did not answer'); // ... its answer does not
-    };
-    await expect(
-      new KvLease(store, manualClock(), alice).acquire('default', 'rotate', noSettle),
-    ).rejects.toMatchObject({
-      code: 'upstream_timeout',
-      message: expect.stringMatching(
-        /no key store was changed; if the lease was taken after all, it lapses within 120 s$/,
-      ),
-      details: { committed: false, outcome: 'not_committed' },
-    });
-  });
+  it.each([
+    [{}, 120],
+    [{ operationMs: 5000 }, 5],
+  ])(
+    'says no key store was changed when taking the lease failed ambiguously (bounds %j)',
+    async (bounds, seconds) => {
+      const store = new FakeLeaseStore();
+      const add = store.add.bind(store);
+      store.add = async (key, value) => {
+        await add(key, value); // the write lands ...
+        throw new TskError('upstream_timeout', 'Fastly API did not answer'); // ... its answer does not
+      };
+      await expect(
+        new KvLease(store, manualClock(), alice, bounds).acquire('default', 'rotate', noSettle),
+      ).rejects.toMatchObject({
+        code: 'upstream_timeout',
+        // The bound in force, not a number written beside it.
+        message: expect.stringMatching(
+          new RegExp(
+            `no key store was changed; if the lease was taken after all, it lapses within ${seconds} s$`,
+          ),
+        ),
+        details: { committed: false, outcome: 'not_committed' },
+      });
+    },
+  );
 });
 
 describe('the intent journal in the lock record', () => {
@@ -360,5 +370,25 @@ describe('engine under a lease', () => {
     expect(result.warnings).toEqual([
       'the deployment lease could not be released; the deployment stays locked for up to 120 s',
     ]);
+  });
+});
+
+describe('the bounds have one definition', () => {
+  it('gives the settings the lease constants as their defaults', () => {
+    const settings = parseSettings({
+      publisher: { domain: 'publisher.example' },
+      request_signing: { config_store_id: 'c', secret_store_id: 's' },
+    });
+    expect(settings.fastly_api.lease_ms).toBe(OPERATION_BOUND_MS);
+    expect(settings.fastly_api.late_write_ms).toBe(LATE_WRITE_BOUND_MS);
+    const withApi = parseSettings({
+      publisher: { domain: 'publisher.example' },
+      request_signing: { config_store_id: 'c', secret_store_id: 's' },
+      fastly_api: { timeout_ms: 1000 },
+    });
+    expect(withApi.fastly_api).toMatchObject({
+      lease_ms: OPERATION_BOUND_MS,
+      late_write_ms: LATE_WRITE_BOUND_MS,
+    });
   });
 });

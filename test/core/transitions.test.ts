@@ -1,7 +1,14 @@
 // The whole lifecycle matrix: every operation × every state, with the expected outcome.
 import { describe, expect, it } from 'vitest';
 import type { Keyring, Keyset, KeysetState } from '../../src/core/keyring/document.js';
-import { transition, type KeysetOperation } from '../../src/core/keyring/transitions.js';
+import {
+  isKeysetAction,
+  KEYSET_ACTIONS,
+  KEYSET_OPERATIONS,
+  transition,
+  type KeysetOperation,
+} from '../../src/core/keyring/transitions.js';
+import { keysetTransitions } from '../../src/cli/commands/keyset-transition.js';
 
 const NOW = '2026-11-22T10:00:00.000Z';
 const x = 'UVTi04QLrIuB7jXpVfHjUTVN5aIdcbPNr50umTtN8pw';
@@ -142,5 +149,21 @@ describe('transition matrix', () => {
     });
     expect(after.keysets.find((k) => k.id === 'fresh')?.state).toBe('ACTIVE');
     expect(after.keysets.find((k) => k.id === 'signer')?.state).toBe('PREPARED');
+  });
+});
+
+describe('what is derived from the table', () => {
+  it('lists the operations in the table order, and the path actions without remove', () => {
+    expect(KEYSET_OPERATIONS).toEqual(['activate', 'taint', 'deactivate', 'restore', 'remove']);
+    expect(KEYSET_ACTIONS).toEqual(['activate', 'taint', 'deactivate', 'restore']);
+    expect(isKeysetAction('taint')).toBe(true);
+    expect(isKeysetAction('remove')).toBe(false);
+    expect(isKeysetAction('toString')).toBe(false);
+  });
+
+  it('gives tsctl one keyset command per action', () => {
+    expect(keysetTransitions.map((c) => c.words)).toEqual(
+      KEYSET_ACTIONS.map((action) => ['keyset', action]),
+    );
   });
 });

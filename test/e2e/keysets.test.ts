@@ -1,10 +1,9 @@
 // The keyset lifecycle through real HTTP on the local edge: SPIRL's runbook (list, prepare,
-// activate, taint, remove), rollback, If-Match, problem+json errors, roles, and concurrency.
+// activate, taint, remove) and concurrency. Rollback, If-Match, problem+json refusals, roles and
+// the lease takeover run in-process in test/http/keysets.test.ts.
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { OPERATION_BOUND_MS } from '../../src/core/keyring/lease.js';
-import { installAdminToken } from '../../src/platform/node/provision.js';
 import { startGatedProxy } from '../support/gated-proxy.js';
 import { startTestEdge, TEST_TARGET, type TestEdge } from '../support/local-edge.js';
 
@@ -96,99 +95,6 @@ describe('the SPIRL runbook on the local edge', () => {
     expect(await edge.client.getConfigItem(edge.stores.jwksStoreId, 'active-kids')).toBe(next);
     expect(await edge.client.getConfigItem(edge.stores.jwksStoreId, 'current-kid')).toBe(next);
   });
-
-  it('rolls back a rotation by activating the previous key again', async () => {
-    edge = await startTestEdge();
-    const rotated = await send<{ new_kid: string }>('/admin/keys/rotate', { json: {} });
-    const back = await send<MutationBody>(`${BASE}/${DEV_KID}/activate`, { method: 'POST' });
-    expect(states(back.body.keyring)).toEqual([
-      [DEV_KID, 'ACTIVE'],
-      [rotated.body.new_kid, 'PREPARED'],
-    ]);
-    expect(await edge.client.getConfigItem(edge.stores.jwksStoreId, 'current-kid')).toBe(DEV_KID);
-  });
-
-  it('deactivates and restores a key set', async () => {
-    edge = await startTestEdge();
-    const prepared = await send<MutationBody>(BASE, { json: { kid: 'spare' } });
-    expect(prepared.body.keyset?.id).toBe('spare');
-    expect(
-      (await send<MutationBody>(`${BASE}/spare/deactivate`, { method: 'POST' })).body.keyset?.state,
-    ).toBe('DEACTIVATED');
-    expect(
-      (await send<MutationBody>(`${BASE}/spare/restore`, { method: 'POST' })).body.keyset?.state,
-    ).toBe('PREPARED');
-  });
-});
-
-describe('refusals as problem+json', () => {
-  it('answers illegal transitions with 409, the exact message and the keyring', async () => {
-    edge = await startTestEdge();
-    await send(BASE, { json: { kid: 'spare' } });
-    await send(`${BASE}/spare/taint`, { method: 'POST' });
-    const cases: Array<[string, RequestInit['method'], string]> = [
-      [`${BASE}/${DEV_KID}/taint`, 'POST', 'cannot taint active key set'],
-      [`${BASE}/${DEV_KID}`, 'DELETE', 'cannot remove active key set'],
-      [`${BASE}/spare/activate`, 'POST', 'cannot activate tainted key set'],
-      [`${BASE}/${DEV_KID}/deactivate`, 'POST', 'cannot deactivate active key set'],
-    ];
-    for (const [path, method, detail] of cases) {
-      const res = await send<Record<string, unknown>>(path, { method: method ?? 'POST' });
-      expect(res.status, path).toBe(409);
-      expect(res.headers.get('content-type')).toBe('application/problem+json');
-      expect(res.body).toMatchObject({
-        status: 409,
-        code: 'invalid_transition',
-        detail,
-        title: 'Invalid transition',
-      });
-      expect((res.body['keyring'] as KeyringBody).version).toBe(2);
-    }
-  });
-
-  it('answers unknown key sets, deployments and operations with 404', async () => {
-    edge = await startTestEdge();
-    expect(
-      (await send<{ code: string }>(`${BASE}/nope/activate`, { method: 'POST' })).body.code,
-    ).toBe('keyset_not_found');
-    expect(
-      (await send<{ code: string }>('/admin/deployments/nope/keysets', { method: 'GET' })).body
-        .code,
-    ).toBe('deployment_not_found');
-    expect(
-      (await send<{ code: string }>(`${BASE}/${DEV_KID}/explode`, { method: 'POST' })).status,
-    ).toBe(404);
-    expect(
-      (await send<{ code: string }>(`${BASE}/bad,kid/activate`, { method: 'POST' })).body.code,
-    ).toBe('invalid_kid');
-  });
-
-  it('refuses a stale If-Match with 412 and the current keyring', async () => {
-    edge = await startTestEdge();
-    const first = await send<MutationBody>(BASE, { json: {}, headers: { 'if-match': '"0"' } });
-    expect(first.status).toBe(201);
-    const stale = await send<Record<string, unknown>>(BASE, {
-      json: {},
-      headers: { 'if-match': '"0"' },
-    });
-    expect(stale.status).toBe(412);
-    expect(stale.body).toMatchObject({ code: 'keyring_version_mismatch', keyring: { version: 1 } });
-    expect((await send(BASE, { json: {}, headers: { 'if-match': 'garbage' } })).status).toBe(400);
-  });
-
-  it('lets a viewer list but not change', async () => {
-    edge = await startTestEdge();
-    const viewer = `viewer1.${'v'.repeat(32)}`;
-    await installAdminToken(edge.client, edge.stores, {
-      id: 'viewer1',
-      secret: 'v'.repeat(32),
-      role: 'viewer',
-    });
-    expect((await send(BASE, { method: 'GET', auth: viewer })).status).toBe(200);
-    expect((await send(BASE, { json: {}, auth: viewer })).status).toBe(403);
-    expect((await send(`${BASE}/${DEV_KID}`, { method: 'DELETE', auth: viewer })).status).toBe(403);
-    expect((await send(BASE, { method: 'GET', auth: false })).status).toBe(401);
-  });
 });
 
 describe('concurrency', () => {
@@ -279,26 +185,4 @@ describe('concurrency', () => {
       expect(jwks.keys.map((k: { kid: string }) => k.kid)).toEqual([DEV_KID, 'prod-next']);
     },
   );
-
-  it('takes over a lease left by a crashed operation only after the bound', async () => {
-    edge = await startTestEdge();
-    const lease = (startedAgoMs: number) =>
-      JSON.stringify({
-        operation: 'rotate',
-        holder: 'crashed-operator',
-        request_id: 'dead',
-        started_at: new Date(Date.now() - startedAgoMs).toISOString(),
-        expires_at: new Date(Date.now() - startedAgoMs + OPERATION_BOUND_MS).toISOString(),
-      });
-    await edge.client.kvPut(edge.stores.locksStoreId, 'default', lease(10_000), { add: true });
-    const blocked = await send<Record<string, unknown>>(BASE, { json: {} });
-    expect(blocked.status).toBe(409);
-    expect(blocked.body['detail']).toMatch(/rotate by crashed-operator/);
-    const entry = await edge.client.kvGet(edge.stores.locksStoreId, 'default');
-    await edge.client.kvPut(edge.stores.locksStoreId, 'default', lease(OPERATION_BOUND_MS + 1000), {
-      ifGenerationMatch: entry?.generation ?? '0',
-    });
-    expect((await send(BASE, { json: {} })).status).toBe(201);
-    expect(await edge.client.kvGet(edge.stores.locksStoreId, 'default')).toBeNull();
-  });
 });

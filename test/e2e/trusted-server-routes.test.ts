@@ -1,6 +1,7 @@
-// Trusted Server's routes through real HTTP on the local edge, against the local Fastly API.
-// What needs no management API (discovery, JWKS, verify's answers) is tested in-process in
-// test/http/public-routes.test.ts.
+// Trusted Server's routes through real HTTP on the local edge, against the local Fastly API: the
+// exact success shapes and what the stores hold after. Discovery, JWKS and verify's answers are
+// tested in-process in test/http/public-routes.test.ts, the admin routes' refusals and variants
+// in test/http/trusted-server-routes.test.ts.
 import { createPublicKey, verify as nodeVerify } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startTestEdge, type TestEdge } from '../support/local-edge.js';
@@ -54,28 +55,6 @@ describe('POST /admin/keys/rotate', () => {
     expect(after.headers.get('etag')).not.toBe(before);
     expect((await body(after))['keyring_version']).toBe(1);
   });
-
-  it('accepts an empty body, a chosen kid, and refuses a kid that exists or is malformed', async () => {
-    expect((await edge.call('/admin/keys/rotate', { method: 'POST' })).status).toBe(200);
-    const chosen = await edge.call('/admin/keys/rotate', { json: { kid: 'partner-test.1' } });
-    expect(await body(chosen)).toMatchObject({ new_kid: 'partner-test.1' });
-    const dup = await edge.call('/admin/keys/rotate', { json: { kid: 'partner-test.1' } });
-    expect(dup.status).toBe(409);
-    expect(await body(dup)).toMatchObject({
-      success: false,
-      message: 'Key rotation failed',
-      code: 'kid_exists',
-    });
-    for (const kid of ['Upper', 'a,b', 'x'.repeat(129), 'keyring', 7]) {
-      const bad = await edge.call('/admin/keys/rotate', { json: { kid } });
-      expect(bad.status, JSON.stringify(kid)).toBe(400);
-      expect((await body(bad))['success']).toBe(false);
-    }
-  });
-
-  it('answers under the /_ts alias too', async () => {
-    expect((await edge.call('/_ts/admin/keys/rotate', { json: {} })).status).toBe(200);
-  });
 });
 
 describe('POST /admin/keys/deactivate', () => {
@@ -102,37 +81,6 @@ describe('POST /admin/keys/deactivate', () => {
     const secrets = await edge.client.listSecrets(edge.stores.signingKeysStoreId);
     expect(secrets.map((s) => s.name)).toEqual([rotated['new_kid']]);
     expect(await edge.client.getConfigItem(edge.stores.jwksStoreId, DEV_KID)).toBeNull();
-  });
-
-  it('refuses the current key, an unknown kid and a bad body with honest statuses', async () => {
-    const current = await edge.call('/admin/keys/deactivate', { json: { kid: DEV_KID } });
-    expect(current.status).toBe(409);
-    expect(await body(current)).toMatchObject({
-      success: false,
-      message: 'Key deactivation failed',
-      deactivated_kid: DEV_KID,
-      error: 'cannot deactivate active key set',
-    });
-    const del = await edge.call('/admin/keys/deactivate', { json: { kid: DEV_KID, delete: true } });
-    expect(await body(del)).toMatchObject({
-      message: 'Key deletion failed',
-      error: 'cannot remove active key set',
-    });
-    expect((await edge.call('/admin/keys/deactivate', { json: { kid: 'nope' } })).status).toBe(404);
-    expect((await edge.call('/admin/keys/deactivate', { json: {} })).status).toBe(400);
-    expect(
-      (await edge.call('/admin/keys/deactivate', { json: { kid: DEV_KID, delete: 'yes' } })).status,
-    ).toBe(400);
-  });
-
-  it('refuses to leave no published key', async () => {
-    await edge.client.deleteConfigItem(edge.stores.jwksStoreId, 'current-kid');
-    const res = await edge.call('/admin/keys/deactivate', { json: { kid: DEV_KID } });
-    expect(res.status).toBe(409);
-    expect(await body(res)).toMatchObject({
-      error: 'Cannot deactivate the last active key',
-      code: 'last_active_key',
-    });
   });
 });
 

@@ -130,3 +130,34 @@ describe('POST /admin/keys/sign', () => {
     expect(services.audits).toHaveLength(2);
   });
 });
+
+describe('the hot path', () => {
+  it('never opens a deployment: no API token read, no management call', async () => {
+    const opened: string[] = [];
+    const services = memoryServices(
+      withDevKey({
+        deployments: {
+          open: async (request) => {
+            opened.push(request.name);
+            throw new Error('the hot path opened a deployment');
+          },
+        },
+      }),
+    );
+    const token = await addAdminToken(services, 'ops1', 'ops1-secret-0123456789abcdef', 'operator');
+    const app = testApp(services);
+    const answers = [
+      await app.request('/.well-known/trusted-server.json'),
+      await app.request('/.well-known/jwks.json'),
+      await app.request('/verify-signature', {
+        json: { payload: PAYLOAD, signature: SIGNATURE, kid: DEV_KEY.kid },
+      }),
+      await app.request('/admin/keys/sign', { token, json: { id: 'req-1' } }),
+    ];
+    expect(answers.map((r) => r.status)).toEqual([200, 200, 200, 200]);
+    expect(opened).toEqual([]);
+    // The control: a mutation does open one (and this stand-in refuses it).
+    expect((await app.request('/admin/keys/rotate', { token, json: {} })).status).toBe(500);
+    expect(opened).toEqual(['default']);
+  });
+});

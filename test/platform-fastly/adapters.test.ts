@@ -2,7 +2,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { TskError } from '../../src/core/errors.js';
 import { parseSettings } from '../../src/core/settings.js';
-import { fastlyServices } from '../../src/platform/fastly/services.js';
+import { fastlyServices, managementFetch } from '../../src/platform/fastly/services.js';
 import { configStore, secretStore } from '../../src/platform/fastly/stores.js';
 import { configStoreCalls } from './fakes/fastly-config-store.js';
 import { secretStoreCalls } from './fakes/fastly-secret-store.js';
@@ -84,12 +84,12 @@ describe('fastlyServices', () => {
   it('sends management requests through the configured backend', async () => {
     const settings = parseSettings(DEV_SETTINGS);
     const request = new Request('https://api.fastly.com/resources/stores/secret');
-    const res = await fastlyServices(settings).managementFetch(request);
+    const res = await managementFetch(settings)(request);
     expect(res.ok).toBe(true);
     expect(runtime.fetches).toEqual([{ request, init: { backend: 'fastly_api' } }]);
 
     const other = { ...settings, fastly_api: { ...settings.fastly_api, backend: 'mgmt' } };
-    await fastlyServices(other).managementFetch(request);
+    await managementFetch(other)(request);
     expect(runtime.fetches.at(-1)?.init).toEqual({ backend: 'mgmt' });
   });
 

@@ -4,6 +4,7 @@ import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { parseSettings } from '../../src/core/settings.js';
 import type { Services } from '../../src/http/services.js';
 import { configStoreCalls } from './fakes/fastly-config-store.js';
+import { secretStores } from './fakes/fastly-secret-store.js';
 import {
   DEV_KID,
   DEV_SEED,
@@ -45,8 +46,21 @@ describe('Fastly entry delegation', () => {
     expect(await services.configStore('jwks_store').get('current-kid')).toBe(DEV_KID);
     expect(await services.configStore('jwks_store').get('keyring')).toBeNull();
     expect(await services.secretStore('signing_keys').get(DEV_KID)).toBe(DEV_SEED);
-    await services.managementFetch(new Request('https://api.fastly.com/resources/stores/config'));
-    expect(runtime.fetches.at(-1)?.init).toEqual({ backend: 'fastly_api' });
+    // Mutations reach the management API through the `fastly_api` backend, with the token read
+    // from the `api-keys` secret store when the deployment is opened.
+    secretStores.set('api-keys', new Map([['api_key', 'fastly-token-from-the-store']]));
+    const { engine } = await services.deployments.open({
+      name: 'default',
+      holder: 'op',
+      requestId: 'r1',
+    });
+    await engine.read().catch(() => undefined);
+    const sent = runtime.fetches.at(-1);
+    expect(sent?.init).toEqual({ backend: 'fastly_api' });
+    expect(sent?.request.url).toBe(
+      'https://api.fastly.com/resources/stores/config/REPLACE_WITH_JWKS_STORE_ID/items',
+    );
+    expect(sent?.request.headers.get('fastly-key')).toBe('fastly-token-from-the-store');
   });
 
   it('builds fresh services for every request', async () => {

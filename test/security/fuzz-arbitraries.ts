@@ -2,6 +2,7 @@
 // mangled by case flips, percent-encoding, extra slashes and dot segments, any credential, any
 // content type, any body), with some valid mutations and reads so the stores do move.
 import fc from 'fast-check';
+import { KEYSET_ACTIONS, KEYSET_OPERATIONS } from '../../src/core/keyring/transitions.js';
 
 /** Methods the fuzz sends; TRACE included although Node's `Request` refuses to build one. */
 export const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS', 'TRACE'];
@@ -83,7 +84,7 @@ const routePath: fc.Arbitrary<string> = fc
     route: fc.constantFrom(...ROUTES),
     d: fc.oneof({ weight: 3, arbitrary: fc.constant('default') }, segment),
     id: segment,
-    action: fc.oneof(fc.constantFrom('activate', 'taint', 'deactivate', 'restore'), segment),
+    action: fc.oneof(fc.constantFrom(...KEYSET_ACTIONS), segment),
   })
   .map(({ route, d, id, action }) =>
     route.replace('{d}', d).replace('{id}', id).replace('{action}', action),
@@ -255,10 +256,7 @@ const validMutation: fc.Arbitrary<FuzzCase> = fc.oneof(
     })
     .map((r): FuzzCase => ({ ...plain, method: 'POST', ...r })),
   fc
-    .tuple(
-      fc.constantFrom(...KID_POOL),
-      fc.constantFrom('activate', 'taint', 'deactivate', 'restore', 'remove'),
-    )
+    .tuple(fc.constantFrom(...KID_POOL), fc.constantFrom(...KEYSET_OPERATIONS))
     .map(([kid, action]): FuzzCase => ({
       ...plain,
       method: action === 'remove' ? 'DELETE' : 'POST',
@@ -307,10 +305,7 @@ const hostileBody: fc.Arbitrary<FuzzCase> = fc.record({
       '/admin/deployments/default/keysets',
     ),
     fc
-      .tuple(
-        fc.oneof(fc.constantFrom(...KID_POOL), trickyKid),
-        fc.constantFrom('activate', 'taint', 'deactivate', 'restore'),
-      )
+      .tuple(fc.oneof(fc.constantFrom(...KID_POOL), trickyKid), fc.constantFrom(...KEYSET_ACTIONS))
       .map(([kid, action]) => `/admin/deployments/default/keysets/${encodeSegment(kid)}/${action}`),
   ),
   auth: fc.oneof({ weight: 4, arbitrary: fc.constant<AuthChoice>({ kind: 'bearer' }) }, authChoice),

@@ -2,22 +2,22 @@
 // straight to `handle()` with Services held in memory, so a route test needs no socket, no port
 // and no state directory. `memoryServices()` gives edge stores as Maps (seeded with Trusted
 // Server's development key by `withDevKey()`), a fixed clock, counting randomness, and a log and
-// an audit trail the test can read. Mutations need the management API: pass `managementFetch`
-// (the default refuses, so a route that writes answers a clean upstream failure).
+// an audit trail the test can read. Mutations and admin reads of the authoritative state go to
+// in-memory management stores (FakeKeyStore, FakeLeaseStore) whose maps ARE the edge stores, so
+// a rotation is visible to the next request, as on the local edge.
 //
 //   const app = testApp(memoryServices(withDevKey()));
 //   const res = await app.request('/verify-signature', { json: { payload, signature, kid } });
 import type { AuditRecord } from '../../src/core/ports.js';
 import { sha256Hex } from '../../src/core/auth/admin-token.js';
+import { resolveDeployment } from '../../src/core/deployments.js';
+import { openKeyring, type Deployments } from '../../src/core/keyring/open-deployment.js';
 import { MemoryRateLimiter } from '../../src/core/rate-limit/memory-rate-limiter.js';
 import { parseSettings, type Settings } from '../../src/core/settings.js';
 import { handle } from '../../src/http/app.js';
-import {
-  STORE_NAMES,
-  type ClientInfo,
-  type ManagementFetch,
-  type Services,
-} from '../../src/http/services.js';
+import { STORE_NAMES, type ClientInfo, type Services } from '../../src/http/services.js';
+import { FakeKeyStore } from './fake-key-store.js';
+import { FakeLeaseStore } from './fake-lease-store.js';
 
 /** `RequestInit` plus the shortcuts route tests use all the time. */
 export interface AppRequestInit extends RequestInit {
@@ -79,7 +79,8 @@ export interface MemoryOptions {
   settings?: Record<string, unknown>;
   /** Milliseconds since the epoch; the clock stands still unless the test moves `services.now`. */
   now?: number;
-  managementFetch?: ManagementFetch;
+  /** Another management backend than the in-memory one (see `MemoryServices.keyStores`). */
+  deployments?: Deployments;
 }
 
 /** Services in memory, plus handles for the test to look and change. */
@@ -92,10 +93,24 @@ export interface MemoryServices extends Services {
   readonly audits: AuditRecord[];
   /** The clock's reading; assign to move time. */
   now: number;
+  /**
+   * The management side of each deployment opened so far, by deployment name: its `items` and
+   * `secrets` are the edge maps of the deployment's config and secret store. Arm faults here.
+   */
+  readonly keyStores: Map<string, FakeKeyStore>;
+  /** The `keyring_locks` KV store, shared by every deployment. */
+  readonly leaseStore: FakeLeaseStore;
 }
 
 const asMaps = (contents: StoreContents = {}): Map<string, Map<string, string>> =>
   new Map(Object.entries(contents).map(([name, items]) => [name, new Map(Object.entries(items))]));
+
+/** The map of store `name`, created empty if absent. */
+function mapOf(stores: Map<string, Map<string, string>>, name: string): Map<string, string> {
+  let map = stores.get(name);
+  if (!map) stores.set(name, (map = new Map()));
+  return map;
+}
 
 /** In-memory Services; see the file comment. */
 export function memoryServices(options: MemoryOptions = {}): MemoryServices {
@@ -105,13 +120,46 @@ export function memoryServices(options: MemoryOptions = {}): MemoryServices {
   const settings: Settings = parseSettings(
     options.settings ?? {
       publisher: { domain: 'publisher.example' },
-      request_signing: { config_store_id: 'cfg-default', secret_store_id: 'sec-default' },
+      request_signing: {
+        config_store_id: 'cfg-default',
+        secret_store_id: 'sec-default',
+        lock_store_id: 'kv-locks',
+      },
     },
   );
+  const keyStores = new Map<string, FakeKeyStore>();
+  const leaseStore = new FakeLeaseStore();
+  /** The deployment's fake, sharing the edge maps (created empty when the test seeded none). */
+  const keyStoreOf = (name: string): FakeKeyStore => {
+    const found = keyStores.get(name);
+    if (found) return found;
+    const deployment = resolveDeployment(settings, name);
+    const store = new FakeKeyStore(
+      mapOf(config, deployment.configStoreName),
+      mapOf(secrets, deployment.secretStoreName),
+    );
+    keyStores.set(name, store);
+    return store;
+  };
+  const memoryDeployments: Deployments = {
+    async open(request) {
+      return openKeyring({
+        settings,
+        deployment: resolveDeployment(settings, request.name),
+        clock: services.clock,
+        random: services.random,
+        keyStore: keyStoreOf(request.name),
+        ...(settings.request_signing.lock_store_id ? { leaseStore } : {}),
+        holder: { holder: request.holder, requestId: request.requestId },
+      });
+    },
+  };
   const services: MemoryServices = {
     settings,
     config,
     secrets,
+    keyStores,
+    leaseStore,
     logs: [],
     audits: [],
     now: options.now ?? Date.parse('2026-11-22T09:00:00.000Z'),
@@ -122,9 +170,7 @@ export function memoryServices(options: MemoryOptions = {}): MemoryServices {
     },
     configStore: (name) => ({ get: async (key) => config.get(name)?.get(key) ?? null }),
     secretStore: (name) => ({ get: async (key) => secrets.get(name)?.get(key) ?? null }),
-    managementFetch:
-      options.managementFetch ??
-      (() => Promise.reject(new Error('no management API in this in-memory test'))),
+    deployments: options.deployments ?? memoryDeployments,
     logger: { log: (level, event, fields) => void services.logs.push({ level, event, ...fields }) },
     rateLimiter: new MemoryRateLimiter({ now: () => services.now }),
     audit: { write: async (record) => void services.audits.push(record) },

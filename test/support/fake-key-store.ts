@@ -23,8 +23,11 @@ export interface Fault {
 
 /** The fake. `items` and `secrets` are its whole state, open for assertions. */
 export class FakeKeyStore implements KeyStoreApi {
-  readonly items = new Map<string, string>();
-  readonly secrets = new Map<string, string>();
+  /** Pass maps to share them (e.g. with an in-memory edge store); by default new ones. */
+  constructor(
+    readonly items = new Map<string, string>(),
+    readonly secrets = new Map<string, string>(),
+  ) {}
   readonly calls: Call[] = [];
   /** Sizes of the bulk updates received, in order. */
   readonly patchSizes: number[] = [];

@@ -3,6 +3,7 @@
 import { ADMIN_OPTIONS } from '../args.js';
 import { isRecord } from '../client.js';
 import type { Command } from '../command.js';
+import { DEFAULT_DEPLOYMENT } from '../../core/deployments.js';
 import { EXIT } from '../errors.js';
 import { requestChange } from '../keyring.js';
 
@@ -30,9 +31,15 @@ export const keysDeactivate: Command = {
     const remove = ctx.flags.boolean('delete');
     const client = await ctx.admin();
     // Trusted Server's routes act on the default deployment.
-    const answer = await requestChange(client, 'POST', '/admin/keys/deactivate', 'default', {
-      body: { kid, delete: remove },
-    });
+    const answer = await requestChange(
+      client,
+      'POST',
+      '/admin/keys/deactivate',
+      DEFAULT_DEPLOYMENT,
+      {
+        body: { kid, delete: remove },
+      },
+    );
     if (ctx.output === 'json') {
       ctx.print.out(answer.text);
       return EXIT.ok;

@@ -2,6 +2,7 @@
 // derived from the authoritative keyring of the default deployment.
 import { ADMIN_OPTIONS } from '../args.js';
 import type { Command } from '../command.js';
+import { DEFAULT_DEPLOYMENT } from '../../core/deployments.js';
 import { activeKeyset, publishedKeysets } from '../../core/keyring/document.js';
 import { EXIT } from '../errors.js';
 import { readKeyring } from '../keyring.js';
@@ -18,7 +19,7 @@ export const keysList: Command = {
   options: ADMIN_OPTIONS,
   examples: ['tsctl keys list --trust-domain keys.example.com --token-file ~/.tsctl-token'],
   async run(ctx) {
-    const { keyring } = await readKeyring(await ctx.admin(), 'default');
+    const { keyring } = await readKeyring(await ctx.admin(), DEFAULT_DEPLOYMENT);
     const current = activeKeyset(keyring)?.id ?? null;
     const published = publishedKeysets(keyring).map((k) => k.id);
     if (ctx.output === 'json') {

@@ -3,6 +3,7 @@
 import { ADMIN_OPTIONS } from '../args.js';
 import { isRecord } from '../client.js';
 import type { Command } from '../command.js';
+import { DEFAULT_DEPLOYMENT } from '../../core/deployments.js';
 import { EXIT } from '../errors.js';
 import { requestChange } from '../keyring.js';
 
@@ -26,7 +27,7 @@ export const keysRotate: Command = {
     const kid = ctx.flags.string('kid');
     const client = await ctx.admin();
     // Trusted Server's routes act on the default deployment.
-    const answer = await requestChange(client, 'POST', '/admin/keys/rotate', 'default', {
+    const answer = await requestChange(client, 'POST', '/admin/keys/rotate', DEFAULT_DEPLOYMENT, {
       body: kid === undefined ? {} : { kid },
     });
     if (ctx.output === 'json') {

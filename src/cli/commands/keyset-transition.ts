@@ -1,50 +1,55 @@
-// `tsctl keyset activate|taint|deactivate|restore ID`: the lifecycle transitions, one command
-// each, built from one table so their help and messages cannot drift apart.
+// `tsctl keyset <action> ID`: one command per action of the lifecycle's transition table
+// (src/core/keyring/transitions.ts), so a new action cannot be missing here: the record below
+// must then give its words, or typechecking fails.
 import { KEYSET_OPTIONS } from '../args.js';
 import type { Command } from '../command.js';
 import { keysetsPath, runKeysetChange, type MutationAnswer } from '../keyring.js';
 import type { Keyring } from '../../core/keyring/document.js';
+import { KEYSET_ACTIONS, type KeysetAction } from '../../core/keyring/transitions.js';
 import { stateLabel } from '../output.js';
 
-interface Transition {
-  action: 'activate' | 'taint' | 'deactivate' | 'restore';
+/** What tsctl says of one action. */
+interface Wording {
   past: string;
   summary: string;
   description: string;
 }
 
-const TRANSITIONS: readonly Transition[] = [
-  {
-    action: 'activate',
+const WORDING: Readonly<Record<KeysetAction, Wording>> = {
+  activate: {
     past: 'activated',
     summary: 'make a Prepared key set the one that signs',
     description:
       'The previously Active key set becomes Prepared, so activating it again is the rollback.',
   },
-  {
-    action: 'taint',
+  taint: {
     past: 'tainted',
     summary: 'mark a Prepared key set for retirement (still published)',
     description:
       'Tainted key sets stay in the JWKS, listed as tainted in the discovery document, and never sign.',
   },
-  {
-    action: 'deactivate',
+  deactivate: {
     past: 'deactivated',
     summary: 'stop publishing a Prepared or Tainted key set (its key is kept)',
     description:
       'A Deactivated key set leaves the JWKS and no longer verifies; restore brings it back.',
   },
-  {
-    action: 'restore',
+  restore: {
     past: 'restored',
     summary: 'publish a Deactivated key set again, as Prepared',
     description: 'The key set returns to the JWKS in state Prepared.',
   },
-];
+};
+
+interface Transition extends Wording {
+  action: KeysetAction;
+}
 
 /** One command per transition. */
-export const keysetTransitions: readonly Command[] = TRANSITIONS.map((t): Command => ({
+export const keysetTransitions: readonly Command[] = KEYSET_ACTIONS.map((action): Transition => ({
+  action,
+  ...WORDING[action],
+})).map((t): Command => ({
   words: ['keyset', t.action],
   summary: t.summary,
   description: `${t.description} Operator token.`,

@@ -56,6 +56,22 @@ export const TRANSITIONS: Readonly<
   },
 };
 
+/** The operations on an existing key set, in the table's order. */
+export const KEYSET_OPERATIONS = Object.keys(TRANSITIONS) as readonly KeysetOperation[];
+
+/** The operations the API names in the path (`POST .../keysets/{id}/{action}`); not `remove`. */
+export type KeysetAction = Exclude<KeysetOperation, 'remove'>;
+
+/** Every `KeysetAction`, in the table's order; `remove` is `DELETE .../keysets/{id}` instead. */
+export const KEYSET_ACTIONS: readonly KeysetAction[] = KEYSET_OPERATIONS.filter(
+  (op): op is KeysetAction => op !== 'remove',
+);
+
+/** Whether `name` is a `KeysetAction`. */
+export function isKeysetAction(name: string): name is KeysetAction {
+  return (KEYSET_ACTIONS as readonly string[]).includes(name);
+}
+
 /** Refusals for taking away the last published key (Trusted Server's safety rule). */
 const LAST_KEY_MESSAGE: Partial<Record<KeysetOperation, string>> = {
   deactivate: 'Cannot deactivate the last active key',

@@ -3,30 +3,37 @@
 import * as z from 'zod/mini';
 import { publicKeyOf } from '../../core/crypto/ed25519.js';
 import { toBase64Url } from '../../core/crypto/base64.js';
+import { DEFAULT_DEPLOYMENT } from '../../core/deployments.js';
 import { TskError } from '../../core/errors.js';
 import { activeEdgeKeyset, readEdgeKeyring } from '../../core/keyring/edge-view.js';
 import { decodeSeed } from '../../core/keys/seed-encoding.js';
 import { assertKidFormat } from '../../core/keys/kid.js';
 import { buildPayloadV11, signPayload } from '../../core/signing/request-signing.js';
 import { auditVersions } from '../audit.js';
-import { readJson, readJsonOrEmpty } from '../body.js';
+import { bodyRule, parseBody } from '../body.js';
 import { openForMutation, type RequestContext } from '../context.js';
 import { parseIfMatch } from '../if-match.js';
 import { ADMIN_HEADERS, json } from '../responses.js';
 import { STORE_NAMES } from '../services.js';
+import { NEW_KID_BODY } from './keysets.js';
 
-const RotateRequest = z.object({ kid: z.optional(z.string()) });
-const DeactivateRequest = z.object({ kid: z.string(), delete: z._default(z.boolean(), false) });
-const SignRequest = z.object({ id: z.string().check(z.minLength(1), z.maxLength(256)) });
+const DeactivateBody = bodyRule(
+  z.object({ kid: z.string(), delete: z._default(z.boolean(), false) }),
+  '{"kid": "<kid>", "delete": false}',
+);
+const SignBody = bodyRule(
+  z.object({ id: z.string().check(z.minLength(1), z.maxLength(256)) }),
+  '{"id": "<request id>"}',
+);
 
 /** `POST /admin/keys/rotate` `{}` or `{"kid"}`. */
 export async function rotateKey(ctx: RequestContext): Promise<Response> {
-  const body = parse(
-    RotateRequest,
-    await readJsonOrEmpty(ctx.request),
-    '{} or {"kid": "<new kid>"}',
-  );
-  Object.assign(ctx.audit, { deployment: 'default', operation: 'rotate', keyset: body.kid });
+  const body = await parseBody(ctx.request, NEW_KID_BODY);
+  Object.assign(ctx.audit, {
+    deployment: DEFAULT_DEPLOYMENT,
+    operation: 'rotate',
+    keyset: body.kid,
+  });
   const { manager } = await openForMutation(ctx);
   const result = await manager.rotateKey(body.kid, parseIfMatch(ctx.request));
   auditVersions(ctx, result.result);
@@ -47,14 +54,10 @@ export async function rotateKey(ctx: RequestContext): Promise<Response> {
 
 /** `POST /admin/keys/deactivate` `{"kid","delete"}`. */
 export async function deactivateKey(ctx: RequestContext): Promise<Response> {
-  const body = parse(
-    DeactivateRequest,
-    await readJson(ctx.request),
-    '{"kid": "<kid>", "delete": false}',
-  );
+  const body = await parseBody(ctx.request, DeactivateBody);
   ctx.failure['deactivated_kid'] = body.kid;
   Object.assign(ctx.audit, {
-    deployment: 'default',
+    deployment: DEFAULT_DEPLOYMENT,
     operation: body.delete ? 'remove' : 'deactivate',
     keyset: body.kid,
   });
@@ -81,10 +84,14 @@ export async function deactivateKey(ctx: RequestContext): Promise<Response> {
 
 /** `POST /admin/keys/sign` `{"id"}`: signs Trusted Server's v1.1 payload, nothing else. */
 export async function signTestPayload(ctx: RequestContext): Promise<Response> {
-  const body = parse(SignRequest, await readJson(ctx.request), '{"id": "<request id>"}');
+  const body = await parseBody(ctx.request, SignBody);
   const { services } = ctx;
   const active = activeEdgeKeyset(await readEdgeKeyring(services.configStore(STORE_NAMES.jwks)));
-  Object.assign(ctx.audit, { deployment: 'default', operation: 'sign', keyset: active.id });
+  Object.assign(ctx.audit, {
+    deployment: DEFAULT_DEPLOYMENT,
+    operation: 'sign',
+    keyset: active.id,
+  });
   const stored = await services.secretStore(STORE_NAMES.signingKeys).get(active.id);
   if (stored === null) {
     throw new TskError(
@@ -111,16 +118,4 @@ export async function signTestPayload(ctx: RequestContext): Promise<Response> {
     200,
     ADMIN_HEADERS,
   );
-}
-
-function parse<T>(schema: z.ZodMiniType<T>, value: unknown, expected: string): T {
-  if (value === undefined)
-    throw new TskError('invalid_request', `a JSON body is required: ${expected}`);
-  const result = schema.safeParse(value);
-  if (!result.success) {
-    const issue = result.error.issues[0];
-    const field = issue?.path.join('.') || 'body';
-    throw new TskError('invalid_request', `invalid request body at ${field}: expected ${expected}`);
-  }
-  return result.data;
 }

@@ -2,7 +2,7 @@
 // the intent journal. `POST` (operator) repairs what is safe first: settles an intent whose
 // writes can no longer land and clears a dead operation's lease, then reports what is left.
 import { openDeployment, openForMutation, type RequestContext } from '../context.js';
-import { readJson } from '../body.js';
+import { NO_FIELDS, parseBody } from '../body.js';
 import { ADMIN_HEADERS, json } from '../responses.js';
 
 /** `GET .../doctor` (viewer). */
@@ -19,8 +19,7 @@ export async function doctorReport(ctx: RequestContext): Promise<Response> {
 export async function doctorRepair(ctx: RequestContext): Promise<Response> {
   const name = ctx.params['deployment'] ?? '';
   Object.assign(ctx.audit, { deployment: name, operation: 'repair' });
-  // The body is optional and carries nothing; still bounded and typed like every JSON route.
-  await readJson(ctx.request);
+  await parseBody(ctx.request, NO_FIELDS);
   const { engine } = await openForMutation(ctx, name);
   const before = await engine.diagnose();
   const { settled } = await engine.repair();

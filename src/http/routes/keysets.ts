@@ -4,15 +4,27 @@ import * as z from 'zod/mini';
 import { TskError } from '../../core/errors.js';
 import type { Keyring } from '../../core/keyring/document.js';
 import type { MutationResult } from '../../core/keyring/engine.js';
-import type { KeysetOperation } from '../../core/keyring/transitions.js';
-import { readJson, readJsonOrEmpty } from '../body.js';
+import {
+  isKeysetAction,
+  KEYSET_ACTIONS,
+  type KeysetOperation,
+} from '../../core/keyring/transitions.js';
+import { bodyRule, NO_FIELDS, parseBody } from '../body.js';
 import { openDeployment, openForMutation, type RequestContext } from '../context.js';
 import { parseIfMatch } from '../if-match.js';
 import { auditVersions } from '../audit.js';
 import { ADMIN_HEADERS, json } from '../responses.js';
 
-const PrepareRequest = z.object({ kid: z.optional(z.string()) });
-const ACTIONS: ReadonlySet<string> = new Set(['activate', 'taint', 'deactivate', 'restore']);
+/** The body of prepare here and of Trusted Server's rotate: `{}` or a chosen kid. */
+export const NEW_KID_BODY = bodyRule(
+  z.object({ kid: z.optional(z.string()) }),
+  '{} or {"kid": "<new kid>"}',
+  { optional: true },
+);
+
+/** "a, b, c or d", for messages that list choices. */
+const choices = (names: readonly string[]): string =>
+  names.length > 1 ? `${names.slice(0, -1).join(', ')} or ${names.at(-1)}` : (names[0] ?? '');
 
 /** `GET /admin/deployments/{d}/keysets`: the authoritative keyring. */
 export async function listKeysets(ctx: RequestContext): Promise<Response> {
@@ -25,30 +37,28 @@ export async function listKeysets(ctx: RequestContext): Promise<Response> {
 
 /** `POST /admin/deployments/{d}/keysets` `{}` or `{"kid"}`: prepare a key set (published, not signing). */
 export async function prepareKeyset(ctx: RequestContext): Promise<Response> {
-  const parsed = PrepareRequest.safeParse(await readJsonOrEmpty(ctx.request));
-  if (!parsed.success) throw new TskError('invalid_request', 'expected {} or {"kid": "<new kid>"}');
+  const body = await parseBody(ctx.request, NEW_KID_BODY);
   Object.assign(ctx.audit, { deployment: param(ctx, 'deployment'), operation: 'prepare' });
-  if (parsed.data.kid !== undefined) ctx.audit.keyset = parsed.data.kid;
+  if (body.kid !== undefined) ctx.audit.keyset = body.kid;
   const { engine } = await openForMutation(ctx, param(ctx, 'deployment'));
   const result = await engine.mutate({
     operation: 'prepare',
-    ...(parsed.data.kid !== undefined ? { kid: parsed.data.kid } : {}),
+    ...(body.kid !== undefined ? { kid: body.kid } : {}),
     ...ifMatch(ctx),
   });
   return mutationResponse(ctx, result, 201);
 }
 
-/** `POST /admin/deployments/{d}/keysets/{id}/{activate|taint|deactivate|restore}`. */
+/** `POST /admin/deployments/{d}/keysets/{id}/{action}`, an action of the transition table. */
 export async function transitionKeyset(ctx: RequestContext): Promise<Response> {
   const action = param(ctx, 'action');
-  if (!ACTIONS.has(action))
+  if (!isKeysetAction(action))
     throw new TskError(
       'not_found',
-      `unknown key set operation "${action}"; use activate, taint, deactivate or restore`,
+      `unknown key set operation "${action}"; use ${choices(KEYSET_ACTIONS)}`,
     );
-  // The body is optional and carries nothing; still bounded and typed like every JSON route.
-  await readJson(ctx.request);
-  return mutate(ctx, action as KeysetOperation);
+  await parseBody(ctx.request, NO_FIELDS);
+  return mutate(ctx, action);
 }
 
 /** `DELETE /admin/deployments/{d}/keysets/{id}`: remove for good (JWK and private key). */

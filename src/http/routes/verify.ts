@@ -8,12 +8,15 @@ import { PUBLISHED_STATES } from '../../core/keyring/document.js';
 import { readEdgeKeyring } from '../../core/keyring/edge-view.js';
 import { jwkPublicKey } from '../../core/keys/jwk.js';
 import { assertKidFormat } from '../../core/keys/kid.js';
-import { readJson } from '../body.js';
+import { bodyRule, parseBody } from '../body.js';
 import type { RequestContext } from '../context.js';
 import { CORS_HEADERS, json } from '../responses.js';
 import { STORE_NAMES } from '../services.js';
 
-const VerifyRequest = z.object({ payload: z.string(), signature: z.string(), kid: z.string() });
+const VerifyBody = bodyRule(
+  z.object({ payload: z.string(), signature: z.string(), kid: z.string() }),
+  '{"payload","signature","kid"} as strings',
+);
 
 /** Retry-After of a limited client: the counting window. */
 const WINDOW_SECONDS = 60;
@@ -33,15 +36,7 @@ export async function verifySignature(ctx: RequestContext): Promise<Response> {
       { details: { retryAfterSeconds: WINDOW_SECONDS } },
     );
   }
-  const parsed = VerifyRequest.safeParse(await readJson(ctx.request));
-  if (!parsed.success) {
-    const field = parsed.error.issues[0]?.path.join('.') || 'body';
-    throw new TskError(
-      'invalid_request',
-      `expected {"payload","signature","kid"} as strings; bad field: ${field}`,
-    );
-  }
-  const { payload, signature, kid } = parsed.data;
+  const { payload, signature, kid } = await parseBody(ctx.request, VerifyBody);
   ctx.failure['kid'] = kid;
   assertKidFormat(kid);
   const sig = fromEitherBase64(signature);

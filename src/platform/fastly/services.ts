@@ -1,6 +1,7 @@
 // The `Services` one request runs with on Fastly. Built per request: clock, randomness and stores
 // are only usable while a request is being handled, not while Wizer snapshots the module.
 import type { Settings } from '../../core/settings.js';
+import { fastlyDeployments } from '../../fastly-api/index.js';
 import type { LogFields, Logger, Services } from '../../http/services.js';
 import { configStore, secretStore } from './stores.js';
 import { edgeRateLimiter, logEndpointAuditSink } from './admin-security.js';
@@ -26,18 +27,21 @@ function stdoutLogger(now: () => number): Logger {
   };
 }
 
+/** Sends a management-API request through the Compute backend `fastly_api.backend` names. */
+export function managementFetch(settings: Settings): (request: Request) => Promise<Response> {
+  const backend = settings.fastly_api.backend;
+  return (request) => (fetch as BackendFetch)(request, { backend });
+}
+
 /** The services for one request. */
 export function fastlyServices(settings: Settings): Services {
   const clock = { now: () => Date.now() };
-  const backend = settings.fastly_api.backend;
+  const random = { bytes: (n: number) => crypto.getRandomValues(new Uint8Array(n)) };
   const logger = stdoutLogger(clock.now);
+  const edge = { settings, clock, random, configStore, secretStore };
   return {
-    settings,
-    clock,
-    random: { bytes: (n) => crypto.getRandomValues(new Uint8Array(n)) },
-    configStore,
-    secretStore,
-    managementFetch: (request) => (fetch as BackendFetch)(request, { backend }),
+    ...edge,
+    deployments: fastlyDeployments({ ...edge, fetch: managementFetch(settings) }),
     logger,
     rateLimiter: edgeRateLimiter(settings.admin.penalty_minutes, logger),
     audit: logEndpointAuditSink(settings.admin.audit_log_endpoint),

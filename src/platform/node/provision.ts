@@ -3,7 +3,7 @@
 // from fastly.toml, install the Fastly API token and the local admin token.
 import { tokenRecord } from '../../core/auth/admin-token.js';
 import type { FastlyApi } from '../../fastly-api/index.js';
-import { API_KEY_SECRET, STORE_NAMES } from '../../http/services.js';
+import { API_KEY_SECRET, STORE_NAMES } from '../../core/deployments.js';
 import type { LocalSeed } from './fastly-toml.js';
 
 /** Management-API ids of the stores the app uses. */

@@ -1,9 +1,10 @@
 // The `Services` of the local edge: edge reads served straight from the local Fastly API's state
 // (so a rotation is visible to the next request), writes through its HTTP API like on Fastly.
 import { randomBytes } from 'node:crypto';
-import type { AuditSink } from '../../core/ports.js';
 import { MemoryRateLimiter } from '../../core/rate-limit/memory-rate-limiter.js';
+import type { AuditSink, EdgeConfig, EdgeSecrets } from '../../core/ports.js';
 import type { Settings } from '../../core/settings.js';
+import { fastlyDeployments } from '../../fastly-api/index.js';
 import type { Logger, Services } from '../../http/services.js';
 import type { LocalApiState } from '../../local-api/index.js';
 
@@ -16,27 +17,33 @@ export function localServices(
 ): Services {
   const decoder = new TextDecoder();
   const clock = { now: () => Date.now() };
-  return {
+  const random = { bytes: (n: number) => new Uint8Array(randomBytes(n)) };
+  const secretStore = (name: string): EdgeSecrets => ({
+    async get(key) {
+      const store = state.findSecretStore(name);
+      const bytes = store ? state.secretPlaintext(store.id, key) : null;
+      return bytes ? decoder.decode(bytes) : null;
+    },
+  });
+  const edge = {
     settings,
     clock,
-    // One limiter for the life of the process, as Fastly's counters outlive a request.
-    rateLimiter: new MemoryRateLimiter(clock),
-    audit,
-    random: { bytes: (n) => new Uint8Array(randomBytes(n)) },
-    configStore: (name) => ({
+    random,
+    configStore: (name: string): EdgeConfig => ({
       async get(key) {
         const store = state.findConfigStore(name);
         return store ? state.configItem(store.id, key) : null;
       },
     }),
-    secretStore: (name) => ({
-      async get(key) {
-        const store = state.findSecretStore(name);
-        const bytes = store ? state.secretPlaintext(store.id, key) : null;
-        return bytes ? decoder.decode(bytes) : null;
-      },
-    }),
-    managementFetch: (request) => fetch(request),
+    secretStore,
+  };
+  return {
+    ...edge,
+    // One limiter for the life of the process, as Fastly's counters outlive a request.
+    rateLimiter: new MemoryRateLimiter(clock),
+    audit,
+    // Writes go through the local API over HTTP, exactly as on Fastly.
+    deployments: fastlyDeployments({ ...edge, fetch: (request) => fetch(request) }),
     logger,
   };
 }
