@@ -2,22 +2,14 @@
 // does), and bin/main.wasm on the Compute host in front of it. The stores the local API manages
 // are live views of its state, so a rotation is visible to the next request; other stores and the
 // backends come from fastly.toml's [local_server], as in Viceroy.
-import { randomBytes } from 'node:crypto';
-import { appendFile, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parse } from 'smol-toml';
-import { newTokenSecret, parseToken, type Credential } from '../core/auth/admin-token.js';
 import type { Settings } from '../core/settings.js';
-import { FastlyApi } from '../fastly-api/index.js';
 import { startLocalApi, type LocalApi } from '../local-api/index.js';
 import { readLocalSeed, type LocalSeed } from '../platform/node/fastly-toml.js';
-import { LOCAL_ADMIN_TOKEN_ID } from '../platform/node/local-edge.js';
-import {
-  installAdminToken,
-  installApiToken,
-  provisionStores,
-  type ProvisionedStores,
-} from '../platform/node/provision.js';
+import { provisionLocalStack } from '../platform/node/local-stack.js';
+import type { ProvisionedStores } from '../platform/node/provision.js';
 import { loadSettingsFile } from '../platform/node/settings-file.js';
 import { attachLocalApi } from './attached-api.js';
 import { ComputeHost, type HostLimits, type HostOutput, type HostResources } from './host.js';
@@ -70,26 +62,10 @@ export async function startComputeEdge(options: ComputeEdgeOptions): Promise<Com
   const api = await startOrAttachApi(options.stateDir, host, options.apiPort ?? 7677);
   let compute: ComputeHost | undefined;
   try {
-    const connection = {
-      endpoint: api.url,
-      token: api.token,
-      fetch: (r: Request) => fetch(r),
-      timeoutMs: 10_000,
-    };
-    // The local API signs the client keys secrets are sealed to with its own key: trust exactly
-    // that key, fetched once from the API this process started or attached to, here and in the
-    // guest (TSK_SECRET_SIGNING_KEY, which on Fastly is never set: there it is Fastly's key).
-    const secretSigningKey = await new FastlyApi(connection).getSecretSigningKey();
-    const client = new FastlyApi({ ...connection, secretSigningKey });
-    const declared = Object.values(settings.deployments);
-    const stores = await provisionStores(client, seed, {
-      configStores: declared.map((d) => d.config_store),
-      secretStores: declared.map((d) => d.secret_store),
-    });
-    await installApiToken(client, stores, api.token);
-    const adminTokenFile = join(options.stateDir, 'admin-token');
-    const credential = await ensureAdminTokenFile(adminTokenFile);
-    await installAdminToken(client, stores, { ...credential, role: 'operator' });
+    const { stores, secretSigningKey, credential, adminTokenFile } = await provisionLocalStack(
+      api,
+      { stateDir: options.stateDir, settings, seed },
+    );
 
     const auditFile = join(options.stateDir, 'audit.log');
     const stdout = options.stdout ?? ((line: string) => void process.stdout.write(`${line}\n`));
@@ -249,26 +225,6 @@ export function rewriteStoreIds(
     .join('/');
   url.pathname = path;
   return { ...request, uri: url.href };
-}
-
-async function ensureAdminTokenFile(path: string): Promise<Credential> {
-  let text: string | undefined;
-  try {
-    text = (await readFile(path, 'utf8')).trim();
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-  }
-  if (text === undefined) {
-    const secret = newTokenSecret({ bytes: (n) => new Uint8Array(randomBytes(n)) });
-    text = `${LOCAL_ADMIN_TOKEN_ID}.${secret}`;
-    await writeFile(path, `${text}\n`, { mode: 0o600, flag: 'wx' });
-  }
-  const credential = parseToken(text);
-  if (!credential)
-    throw new Error(
-      `${path} does not hold an <id>.<secret> admin token; delete it to get a new one`,
-    );
-  return credential;
 }
 
 export type { LocalSeed };

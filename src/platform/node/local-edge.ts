@@ -1,22 +1,15 @@
 // The local edge as one object: the local Fastly API, provisioned and seeded, and the app on Node
 // in front of it. `npm start` runs it; the end-to-end tests start it on free ports.
-import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { newTokenSecret, parseToken, type Credential } from '../../core/auth/admin-token.js';
 import type { Settings } from '../../core/settings.js';
-import { FastlyApi } from '../../fastly-api/index.js';
 import type { Logger } from '../../http/services.js';
 import { startLocalApi, type LocalApi } from '../../local-api/index.js';
 import { fileAuditSink } from './audit-file.js';
 import { startEdgeServer } from './edge-server.js';
 import { readLocalSeed } from './fastly-toml.js';
-import {
-  installAdminToken,
-  installApiToken,
-  provisionStores,
-  type ProvisionedStores,
-} from './provision.js';
+import { provisionLocalStack } from './local-stack.js';
+import { installAdminToken, type ProvisionedStores } from './provision.js';
 import { jsonLogger, localServices } from './services.js';
 import { loadSettingsFile } from './settings-file.js';
 
@@ -52,7 +45,7 @@ export interface LocalEdge {
 }
 
 /** Id of the operator token `npm start` creates. */
-export const LOCAL_ADMIN_TOKEN_ID = 'local-admin';
+export { LOCAL_ADMIN_TOKEN_ID } from './local-stack.js';
 
 /** Starts the local Fastly API and the edge; provisions and seeds stores on first start. */
 export async function startLocalEdge(options: LocalEdgeOptions): Promise<LocalEdge> {
@@ -66,26 +59,8 @@ export async function startLocalEdge(options: LocalEdgeOptions): Promise<LocalEd
     port: options.apiPort ?? 7677,
   });
   try {
-    const connection = {
-      endpoint: api.url,
-      token: api.token,
-      fetch: (r: Request) => fetch(r),
-      timeoutMs: 10_000,
-    };
-    // Trust decision: the local API signs its client keys with a key it generated at start, not
-    // Fastly's, so secrets sealed for it must be checked against that key. It is asked for once,
-    // over loopback, from the server this process has just started and holds the token of; the
-    // app and this provisioning client then trust exactly that key for this run.
-    const secretSigningKey = await new FastlyApi(connection).getSecretSigningKey();
-    const client = new FastlyApi({ ...connection, secretSigningKey });
-    const declared = Object.values(settings.deployments);
-    const stores = await provisionStores(client, seed, {
-      configStores: declared.map((d) => d.config_store),
-      secretStores: declared.map((d) => d.secret_store),
-    });
-    await installApiToken(client, stores, api.token);
-    const adminTokenFile = join(options.stateDir, 'admin-token');
-    const credential = await ensureAdminTokenFile(adminTokenFile);
+    const { client, stores, secretSigningKey, credential, adminTokenFile } =
+      await provisionLocalStack(api, { stateDir: options.stateDir, settings, seed });
     const adminToken = `${credential.id}.${credential.secret}`;
     await installAdminToken(client, stores, { ...credential, role: 'operator' });
 
@@ -146,23 +121,3 @@ export async function startLocalEdge(options: LocalEdgeOptions): Promise<LocalEd
 }
 
 /** Reads the local admin token, creating it (mode 0600) on first start. */
-async function ensureAdminTokenFile(path: string): Promise<Credential> {
-  let text: string | undefined;
-  try {
-    text = (await readFile(path, 'utf8')).trim();
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-  }
-  if (text === undefined) {
-    const secret = newTokenSecret({ bytes: (n) => new Uint8Array(randomBytes(n)) });
-    text = `${LOCAL_ADMIN_TOKEN_ID}.${secret}`;
-    await writeFile(path, `${text}\n`, { mode: 0o600, flag: 'wx' });
-  }
-  const credential = parseToken(text);
-  if (!credential) {
-    throw new Error(
-      `${path} does not hold an <id>.<secret> admin token; delete it to get a new one`,
-    );
-  }
-  return credential;
-}
