@@ -20,8 +20,13 @@ export default defineConfig({
     include: ['test/**/*.test.ts'],
     // Every test must assert something (see the file for why).
     setupFiles: ['test/support/setup-assertions.ts'],
-    // Needs bin/main.wasm: runs in the parity run (vitest.wasm.config.ts, `npm run test:wasm`).
-    exclude: ['test/local-compute/wasm-parity.test.ts', 'node_modules/**'],
+    // Need bin/main.wasm, or build a wasm of their own (~30 s): they run in the parity run
+    // (vitest.wasm.config.ts, `npm run test:wasm`).
+    exclude: [
+      'test/local-compute/wasm-parity.test.ts',
+      'test/verifier/compute-partner.wasm.test.ts',
+      'node_modules/**',
+    ],
     testTimeout: 20_000,
     hookTimeout: 20_000,
   },
