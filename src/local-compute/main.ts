@@ -4,6 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { startComputeEdge } from './compute-edge.js';
+import { stopOnSignals } from '../platform/node/stop-on-signals.js';
 
 /** Viceroy's command line, as far as this host uses it. */
 export interface HostArgs {
@@ -143,21 +144,7 @@ export async function main(argv: readonly string[]): Promise<void> {
       '',
     ].join('\n'),
   );
-  let stopping = false;
-  const stop = (signal: string): void => {
-    if (stopping) return;
-    stopping = true;
-    process.stdout.write(`\n${signal}: stopping\n`);
-    edge.close().then(
-      () => process.exit(0),
-      (err: unknown) => {
-        console.error(err);
-        process.exit(1);
-      },
-    );
-  };
-  process.on('SIGINT', () => stop('SIGINT'));
-  process.on('SIGTERM', () => stop('SIGTERM'));
+  stopOnSignals(() => edge.close());
 }
 
 /** Runs `main`, turning failures into a message and an exit code (2: usage, 1: could not start). */

@@ -1,6 +1,7 @@
 // `npm start`: the local edge on 127.0.0.1:7676 and the local Fastly API on 127.0.0.1:7677.
 import { isAbsolute, join, relative } from 'node:path';
 import { startLocalEdge } from './local-edge.js';
+import { stopOnSignals } from './stop-on-signals.js';
 
 const port = (name: string, fallback: number): number => {
   const raw = process.env[name];
@@ -51,21 +52,7 @@ async function main(): Promise<void> {
       '',
     ].join('\n'),
   );
-  let stopping = false;
-  const stop = (signal: string): void => {
-    if (stopping) return;
-    stopping = true;
-    process.stdout.write(`\n${signal}: stopping\n`);
-    edge.close().then(
-      () => process.exit(0),
-      (err: unknown) => {
-        console.error(err);
-        process.exit(1);
-      },
-    );
-  };
-  process.on('SIGINT', () => stop('SIGINT'));
-  process.on('SIGTERM', () => stop('SIGTERM'));
+  stopOnSignals(() => edge.close());
 }
 
 main().catch((err: unknown) => {
