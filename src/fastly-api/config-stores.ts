@@ -115,6 +115,5 @@ export async function bulkUpdateConfigItems(
   const path = apiPath`/resources/stores/config/${storeId}/items`;
   // Upserts and deletes leave the same items however often they are applied; a create does not
   // (a second one fails on the item the first made), so only such a batch may be retried.
-  const idempotent = ops.every((op) => op.op === 'upsert' || op.op === 'delete');
-  await t.send({ method: 'PATCH', path, body: { json: { items } }, idempotent });
+  await t.send({ method: 'PATCH', path, body: { json: { items } } });
 }

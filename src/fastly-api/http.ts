@@ -3,12 +3,13 @@
 // The token is written into one header and nowhere else; whatever the server echoes is scrubbed
 // of it too.
 //
-// Retries: a request is repeated only when repeating it cannot change the outcome. Idempotent
-// requests (GET, HEAD, DELETE, unconditional PUT, and PATCHes the caller marks idempotent) retry
-// 429, 5xx and connection failures; the rest (POST, conditional writes) retry only what was
-// certainly refused before processing (429, a refused connection), never a timeout or a 5xx,
-// after which the write may have landed. Every failure says so in `details.outcome`:
-// `refused` (certainly not applied) or `unknown` (it may have been applied).
+// Retries: a request is repeated only when repeating it cannot change the outcome. Reads (GET,
+// HEAD, and calls the caller marks repeatable, such as asking for a client key) retry 429, 5xx and
+// connection failures. Writes retry only what was certainly refused before processing (429, a
+// refused connection), never a timeout, a dropped connection or a 5xx: that attempt may still land
+// later, and even an "idempotent" write landing late would undo whatever the next operation wrote
+// meanwhile (a bulk update carries the whole keyring). Every failure says so in
+// `details.outcome`: `refused` (certainly not applied) or `unknown` (it may have been applied).
 import { TskError } from '../core/errors.js';
 import { OPERATION_BOUND_MS } from '../core/keyring/lease.js';
 import { describeFailure, retryAfterSeconds, trimBody } from './failures.js';
@@ -73,7 +74,7 @@ export const USER_AGENT = 'trusted-server-keys/0.1';
 /** The HTTP methods the client uses. */
 export type Method = 'GET' | 'HEAD' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
-const IDEMPOTENT_METHODS: ReadonlySet<Method> = new Set(['GET', 'HEAD', 'DELETE', 'PUT']);
+const IDEMPOTENT_METHODS: ReadonlySet<Method> = new Set(['GET', 'HEAD']);
 
 /** A request body and how to encode it. */
 export type RequestBody = { form: Record<string, string> } | { json: unknown } | { raw: string };

@@ -75,7 +75,6 @@ export async function kvPut(
   value: string,
   options: KvPutOptions = {},
 ): Promise<boolean> {
-  const conditional = options.add === true || options.ifGenerationMatch !== undefined;
   const req: ApiRequest = {
     method: 'PUT',
     path: keyPath(storeId, key),
@@ -83,9 +82,6 @@ export async function kvPut(
     headers: generationHeader(options.ifGenerationMatch),
     body: { raw: value },
     expect: [412],
-    // Repeating a conditional write that landed answers 412, which would read as "someone else
-    // got there first": only an unconditional PUT is idempotent.
-    idempotent: !conditional,
   };
   const res = await t.send(req);
   return res.status !== 412;
@@ -104,7 +100,6 @@ export async function kvDelete(
     headers: generationHeader(options.ifGenerationMatch),
     expect: [404, 412],
     // A repeated conditional delete that landed answers 404: "not deleted", which is false.
-    idempotent: options.ifGenerationMatch === undefined,
   });
   return res.status !== 404 && res.status !== 412;
 }
