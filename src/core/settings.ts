@@ -164,5 +164,20 @@ export function parseSettings(raw: unknown): Settings {
       },
     );
   }
+  const api = result.data.fastly_api;
+  // A lease shorter than two calls could never hold an operation's writes; a late-write bound
+  // shorter than one call would settle an intent while its write may still be in flight.
+  if (api.lease_ms < 2 * api.timeout_ms) {
+    throw new TskError(
+      'not_configured',
+      `trusted-server.toml: fastly_api.lease_ms: ${api.lease_ms} ms cannot hold an operation whose calls may each take fastly_api.timeout_ms (${api.timeout_ms} ms); make it at least ${2 * api.timeout_ms}`,
+    );
+  }
+  if (api.late_write_ms < api.timeout_ms) {
+    throw new TskError(
+      'not_configured',
+      `trusted-server.toml: fastly_api.late_write_ms: ${api.late_write_ms} ms is shorter than fastly_api.timeout_ms (${api.timeout_ms} ms); a write given up on may still land after it`,
+    );
+  }
   return result.data;
 }
