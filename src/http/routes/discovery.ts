@@ -1,11 +1,18 @@
 // The public key documents partners fetch: Trusted Server's discovery document and a plain
-// RFC 7517 JWKS. One edge config read on the hot path; ETag is the keyring version.
+// RFC 7517 JWKS. The hot path serves the document rendered when the keyring last changed (two
+// config reads: the document and `active-kids`, no keyring parse); without one, or when Trusted
+// Server's `active-kids` disagrees with it, the document is rendered from the keyring item (or
+// Trusted Server's items). ETag is the keyring version either way.
 import { sha256Hex } from '../../core/auth/admin-token.js';
+import { readEdgeKeyring, type EdgeKeyring } from '../../core/keyring/edge-view.js';
 import {
-  publishedEdgeKeysets,
-  readEdgeKeyring,
-  type EdgeKeyring,
-} from '../../core/keyring/edge-view.js';
+  DOCUMENT_ITEM_KEYS,
+  keyDocumentBody,
+  parseDocumentItem,
+  versionEtag,
+  type KeyDocumentKind,
+} from '../../core/keyring/key-documents.js';
+import { ITEM_KEYS } from '../../core/keyring/store-items.js';
 import type { RequestContext } from '../context.js';
 import { CORS_HEADERS } from '../responses.js';
 import { STORE_NAMES } from '../services.js';
@@ -14,21 +21,33 @@ import { STORE_NAMES } from '../services.js';
 export const JWKS_CACHE_CONTROL = 'public, max-age=60';
 
 /** `GET /.well-known/trusted-server.json`. `version` and `jwks` are exactly Trusted Server's. */
-export async function discoveryDocument(ctx: RequestContext): Promise<Response> {
-  const view = await edgeView(ctx);
-  const published = publishedEdgeKeysets(view);
-  return keyDocument(ctx, view, {
-    version: '1.0',
-    jwks: { keys: published.map((k) => k.jwk) },
-    keyring_version: view.version,
-    tainted_kids: published.filter((k) => k.state === 'TAINTED').map((k) => k.id),
-  });
+export function discoveryDocument(ctx: RequestContext): Promise<Response> {
+  return keyDocument(ctx, 'discovery');
 }
 
 /** `GET /.well-known/jwks.json`: the same keys as a bare JWKS. */
-export async function jwksDocument(ctx: RequestContext): Promise<Response> {
+export function jwksDocument(ctx: RequestContext): Promise<Response> {
+  return keyDocument(ctx, 'jwks');
+}
+
+async function keyDocument(ctx: RequestContext, kind: KeyDocumentKind): Promise<Response> {
+  const config = ctx.services.configStore(STORE_NAMES.jwks);
+  const [item, activeKids] = await Promise.all([
+    config.get(DOCUMENT_ITEM_KEYS[kind]),
+    config.get(ITEM_KEYS.activeKids),
+  ]);
+  const stored = item === null ? null : parseDocumentItem(item);
+  if (stored !== null && stored.activeKids === activeKids) {
+    return answer(ctx, stored.etag, stored.body);
+  }
   const view = await edgeView(ctx);
-  return keyDocument(ctx, view, { keys: publishedEdgeKeysets(view).map((k) => k.jwk) });
+  const body = keyDocumentBody(kind, view);
+  // Without a keyring (a Trusted Server–only store) there is no version: hash the content.
+  const etag =
+    view.version !== null
+      ? versionEtag(view.version)
+      : `"h${(await sha256Hex(body)).slice(0, 20)}"`;
+  return answer(ctx, etag, body);
 }
 
 async function edgeView(ctx: RequestContext): Promise<EdgeKeyring> {
@@ -42,15 +61,7 @@ async function edgeView(ctx: RequestContext): Promise<EdgeKeyring> {
   return view;
 }
 
-async function keyDocument(
-  ctx: RequestContext,
-  view: EdgeKeyring,
-  body: unknown,
-): Promise<Response> {
-  const text = JSON.stringify(body);
-  // Without a keyring (a Trusted Server–only store) there is no version: hash the content.
-  const etag =
-    view.version !== null ? `"${view.version}"` : `"h${(await sha256Hex(text)).slice(0, 20)}"`;
+function answer(ctx: RequestContext, etag: string, text: string): Response {
   const headers = { etag, 'cache-control': JWKS_CACHE_CONTROL, ...CORS_HEADERS };
   const inm = ctx.request.headers.get('if-none-match');
   if (
