@@ -1,9 +1,8 @@
 // The hot path, measured in-process through `handle()` (the route-test harness,
 // test/support/app.ts): the key documents served as stored (two config reads), from the keyring
 // item (one config read, parsed) and from Trusted Server's items (current-kid, active-kids and one
-// read per kid), and verify / sign. Cases
-// in one describe run side by side, so their ratio holds on a noisy shared machine even when
-// absolute numbers do not.
+// read per kid), and verify / sign. Cases in one describe run side by side, so their ratio holds
+// on a noisy shared machine even when absolute numbers do not.
 import { bench, describe } from 'vitest';
 import { publicKeyOf } from '../src/core/crypto/ed25519.js';
 import { encodeSeed } from '../src/core/keys/seed-encoding.js';
