@@ -34,6 +34,8 @@ export interface ComputeEdgeOptions {
   workers?: { min?: number; max?: number };
   /** See ComputeHostOptions.erl. */
   erl?: 'memory' | 'off';
+  /** Called on every config-store read the guest makes (the benchmark counts hot-path reads). */
+  onConfigRead?: (store: string, key: string) => void;
 }
 
 export interface ComputeEdge {
@@ -95,7 +97,13 @@ export async function startComputeEdge(options: ComputeEdgeOptions): Promise<Com
     const resources: HostResources = {
       configStore(name) {
         const live = state.findConfigStore(name);
-        if (live) return { get: (key) => state.configItem(live.id, key) };
+        if (live)
+          return {
+            get: (key) => {
+              options.onConfigRead?.(name, key);
+              return state.configItem(live.id, key);
+            },
+          };
         const fixed = seed.configStores.get(name);
         return fixed ? { get: (key) => fixed.get(key) ?? null } : undefined;
       },

@@ -270,12 +270,16 @@ export class KeyringEngine {
       }
     }
     this.checkDeadlineAfterWrite(lease, ending);
+    // Set when the bulk's answer was lost but the keyring is in: the items after it (the stored
+    // key documents) may be missing, so the journal completes them below.
+    let landedUnanswered = false;
     try {
       await api.patchConfigItems(ops);
     } catch (err) {
       if (writeOutcome(err) === 'unknown') {
         // Positive evidence is final: if the new keyring is already there, it committed.
         if (!(await this.landedNow(intent))) throw unknown(err);
+        landedUnanswered = true;
       } else {
         // Refused: it will not land later, so it can be settled now (restoring any part a
         // non-atomic bulk applied, and deleting the key this operation created).
@@ -294,7 +298,7 @@ export class KeyringEngine {
     // The keyring committed. What is left (a remove's private key, items a partial bulk missed)
     // is settled from the journal; if that fails the intent stays and the next operation does it.
     const warnings: string[] = [];
-    if (removed || ending.keepUntilMs !== undefined) {
+    if (removed || landedUnanswered || ending.keepUntilMs !== undefined) {
       try {
         await this.settle(intent);
       } catch (err) {

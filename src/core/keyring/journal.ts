@@ -171,9 +171,11 @@ const FIXED_ORDER: readonly string[] = [
   ITEM_KEYS.activeKids,
   ITEM_KEYS.currentKid,
   ITEM_KEYS.keyring,
+  ITEM_KEYS.jwksDocument,
+  ITEM_KEYS.discoveryDocument,
 ];
 
-/** JWK items first, then `active-kids`, `current-kid` and `keyring`: the order a commit writes. */
+/** JWK items first, then `active-kids`, `current-kid`, `keyring` and the documents: a commit's order. */
 function orderedKeys(keys: readonly string[]): string[] {
   const jwks = keys.filter((k) => !FIXED_ORDER.includes(k));
   return [...jwks, ...FIXED_ORDER.filter((k) => keys.includes(k))];

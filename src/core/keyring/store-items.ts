@@ -6,6 +6,7 @@ import { formatActiveKids, parseActiveKids } from '../keys/active-kids.js';
 import { parseJwkItem } from '../keys/jwk.js';
 import { RESERVED_ITEM_KEYS } from '../keys/kid.js';
 import type { ConfigItemOp } from '../ports.js';
+import { DOCUMENT_ITEM_KEYS, renderDocumentItem } from './key-documents.js';
 import {
   activeKeyset,
   emptyKeyring,
@@ -22,6 +23,8 @@ export const ITEM_KEYS = {
   currentKid: 'current-kid',
   activeKids: 'active-kids',
   keyring: 'keyring',
+  jwksDocument: DOCUMENT_ITEM_KEYS.jwks,
+  discoveryDocument: DOCUMENT_ITEM_KEYS.discovery,
 } as const;
 
 /** Facts needed to adopt a store that has no keyring yet. */
@@ -79,21 +82,36 @@ export function loadKeyring(
   return { keyring, adopted: true, skipped };
 }
 
-/** The config items a keyring implies, `keyring` included. */
+/**
+ * The config items a keyring implies, `keyring` included, and the key documents rendered from it
+ * (left out when one would exceed the item limit: the edge then reads the keyring).
+ */
 export function derivedItems(keyring: Keyring): Map<string, string> {
   const out = new Map<string, string>();
   for (const k of keyring.keysets) out.set(k.id, JSON.stringify(k.jwk));
   out.set(ITEM_KEYS.activeKids, formatActiveKids(publishedKeysets(keyring).map((k) => k.id)));
   const active = activeKeyset(keyring);
   if (active) out.set(ITEM_KEYS.currentKid, active.id);
-  out.set(ITEM_KEYS.keyring, serializeKeyring(keyring));
+  const text = serializeKeyring(keyring);
+  out.set(ITEM_KEYS.keyring, text);
+  // Rendered from the keyring as read back, so the stored bytes are the ones the edge would
+  // render from the `keyring` item (member order included).
+  const canonical = parseKeyring(text);
+  for (const kind of ['jwks', 'discovery'] as const) {
+    const value = renderDocumentItem(kind, canonical);
+    if (value !== null) out.set(DOCUMENT_ITEM_KEYS[kind], value);
+  }
   return out;
 }
 
+/** The stored documents, after `keyring` in a commit: any prefix holding one holds the keyring. */
+const DOCUMENT_KEYS: readonly string[] = [DOCUMENT_ITEM_KEYS.jwks, DOCUMENT_ITEM_KEYS.discovery];
+
 /**
  * The bulk operations that take `current` items to `next`'s. Order matters if Fastly applies a
- * bulk request partially: JWKs first, then `active-kids`, `current-kid`, `keyring`, and deletions
- * of dropped JWKs last, so every prefix publishes no kid without its JWK.
+ * bulk request partially: JWKs first, then `active-kids`, `current-kid`, `keyring`, the stored
+ * documents, and deletions of dropped JWKs last, so every prefix publishes no kid without its JWK
+ * and holds no document newer than the keyring.
  */
 export function itemOpsFor(
   current: ReadonlyMap<string, string>,
@@ -110,6 +128,10 @@ export function itemOpsFor(
   upsert(ITEM_KEYS.activeKids);
   upsert(ITEM_KEYS.currentKid);
   upsert(ITEM_KEYS.keyring);
+  for (const key of DOCUMENT_KEYS) {
+    if (wanted.has(key)) upsert(key);
+    else if (current.has(key)) ops.push({ op: 'delete', key });
+  }
   if (!wanted.has(ITEM_KEYS.currentKid) && current.has(ITEM_KEYS.currentKid)) {
     ops.push({ op: 'delete', key: ITEM_KEYS.currentKid });
   }

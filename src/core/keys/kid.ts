@@ -12,6 +12,8 @@ export const RESERVED_ITEM_KEYS: ReadonlySet<string> = new Set([
   'current-kid',
   'active-kids',
   'keyring',
+  'jwks-document',
+  'discovery-document',
 ]);
 
 /**

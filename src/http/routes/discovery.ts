@@ -1,34 +1,76 @@
 // The public key documents partners fetch: Trusted Server's discovery document and a plain
-// RFC 7517 JWKS. One edge config read on the hot path; ETag is the keyring version.
+// RFC 7517 JWKS. The hot path serves the document rendered when the keyring last changed (two
+// config reads: the document and `active-kids`, no keyring parse); without one, or when Trusted
+// Server's `active-kids` disagrees with it, the document is rendered from the keyring item (or
+// Trusted Server's items). ETag is the keyring version either way.
 import { sha256Hex } from '../../core/auth/admin-token.js';
+import { readEdgeKeyring, type EdgeKeyring } from '../../core/keyring/edge-view.js';
 import {
-  publishedEdgeKeysets,
-  readEdgeKeyring,
-  type EdgeKeyring,
-} from '../../core/keyring/edge-view.js';
+  DOCUMENT_ITEM_KEYS,
+  keyDocumentBody,
+  parseDocumentItem,
+  versionEtag,
+  type KeyDocumentKind,
+} from '../../core/keyring/key-documents.js';
+import { ITEM_KEYS } from '../../core/keyring/store-items.js';
 import type { RequestContext } from '../context.js';
 import { CORS_HEADERS } from '../responses.js';
-import { STORE_NAMES } from '../services.js';
+import { STORE_NAMES, type Services } from '../services.js';
 
 /** How long partners and caches may reuse a key document. Short: a rotate publishes and signs at once. */
 export const JWKS_CACHE_CONTROL = 'public, max-age=60';
 
 /** `GET /.well-known/trusted-server.json`. `version` and `jwks` are exactly Trusted Server's. */
-export async function discoveryDocument(ctx: RequestContext): Promise<Response> {
-  const view = await edgeView(ctx);
-  const published = publishedEdgeKeysets(view);
-  return keyDocument(ctx, view, {
-    version: '1.0',
-    jwks: { keys: published.map((k) => k.jwk) },
-    keyring_version: view.version,
-    tainted_kids: published.filter((k) => k.state === 'TAINTED').map((k) => k.id),
-  });
+export function discoveryDocument(ctx: RequestContext): Promise<Response> {
+  return keyDocument(ctx, 'discovery');
 }
 
 /** `GET /.well-known/jwks.json`: the same keys as a bare JWKS. */
-export async function jwksDocument(ctx: RequestContext): Promise<Response> {
+export function jwksDocument(ctx: RequestContext): Promise<Response> {
+  return keyDocument(ctx, 'jwks');
+}
+
+async function keyDocument(ctx: RequestContext, kind: KeyDocumentKind): Promise<Response> {
+  const inm = ctx.request.headers.get('if-none-match');
+  const stored = await storedDocumentAnswer(ctx.services, kind, ctx.request.method, inm);
+  if (stored) return toResponse(stored);
   const view = await edgeView(ctx);
-  return keyDocument(ctx, view, { keys: publishedEdgeKeysets(view).map((k) => k.jwk) });
+  const body = keyDocumentBody(kind, view);
+  // Without a keyring (a Trusted Server–only store) there is no version: hash the content.
+  const etag =
+    view.version !== null
+      ? versionEtag(view.version)
+      : `"h${(await sha256Hex(body)).slice(0, 20)}"`;
+  return toResponse(documentAnswer(etag, body, ctx.request.method, inm));
+}
+
+/** A key document's answer as plain data, so a platform can send it without Fetch objects. */
+export interface DocumentAnswer {
+  status: 200 | 304;
+  headers: Record<string, string>;
+  /** Null for a 304 or a HEAD. */
+  body: string | null;
+}
+
+/**
+ * The stored document's answer (two config reads, no keyring parse), or null when the item is
+ * absent, malformed or disagrees with Trusted Server's `active-kids`: then the route renders
+ * from the keyring. The Node edge calls this directly for the two document paths.
+ */
+export async function storedDocumentAnswer(
+  services: Pick<Services, 'configStore'>,
+  kind: KeyDocumentKind,
+  method: string,
+  ifNoneMatch: string | null,
+): Promise<DocumentAnswer | null> {
+  const config = services.configStore(STORE_NAMES.jwks);
+  const [item, activeKids] = await Promise.all([
+    config.get(DOCUMENT_ITEM_KEYS[kind]),
+    config.get(ITEM_KEYS.activeKids),
+  ]);
+  const stored = item === null ? null : parseDocumentItem(item);
+  if (stored === null || stored.activeKids !== activeKids) return null;
+  return documentAnswer(stored.etag, stored.body, method, ifNoneMatch);
 }
 
 async function edgeView(ctx: RequestContext): Promise<EdgeKeyring> {
@@ -42,26 +84,26 @@ async function edgeView(ctx: RequestContext): Promise<EdgeKeyring> {
   return view;
 }
 
-async function keyDocument(
-  ctx: RequestContext,
-  view: EdgeKeyring,
-  body: unknown,
-): Promise<Response> {
-  const text = JSON.stringify(body);
-  // Without a keyring (a Trusted Server–only store) there is no version: hash the content.
-  const etag =
-    view.version !== null ? `"${view.version}"` : `"h${(await sha256Hex(text)).slice(0, 20)}"`;
+function documentAnswer(
+  etag: string,
+  text: string,
+  method: string,
+  inm: string | null,
+): DocumentAnswer {
   const headers = { etag, 'cache-control': JWKS_CACHE_CONTROL, ...CORS_HEADERS };
-  const inm = ctx.request.headers.get('if-none-match');
   if (
     inm !== null &&
     inm.split(',').some((t) => t.trim().replace(/^W\//, '') === etag || t.trim() === '*')
   ) {
-    return new Response(null, { status: 304, headers });
+    return { status: 304, headers, body: null };
   }
-  const head = ctx.request.method === 'HEAD';
-  return new Response(head ? null : text, {
+  return {
     status: 200,
     headers: { 'content-type': 'application/json', ...headers },
-  });
+    body: method === 'HEAD' ? null : text,
+  };
+}
+
+function toResponse(answer: DocumentAnswer): Response {
+  return new Response(answer.body, { status: answer.status, headers: answer.headers });
 }

@@ -5,6 +5,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { handle, handleForbiddenMethod } from '../../http/app.js';
+import { storedDocumentAnswer } from '../../http/routes/discovery.js';
 import type { Services } from '../../http/services.js';
 import { nodeRequestBody, type NodeBody } from './request-body.js';
 
@@ -76,9 +77,48 @@ function limitConnections(server: Server, max: number): void {
   });
 }
 
+/** The key documents' paths, answered from the stored item without building Fetch objects. */
+const DOCUMENT_PATHS: ReadonlyMap<string, 'jwks' | 'discovery'> = new Map([
+  ['/.well-known/jwks.json', 'jwks'],
+  ['/.well-known/trusted-server.json', 'discovery'],
+]);
+
+/**
+ * Partners' hot path: a GET or HEAD of a key document, without a body, answered as the app would
+ * (the same function renders its status, headers and body) but without a `Request`, a `Response`
+ * and their streams, which cost several times the route itself. False when the app must answer
+ * (any other request, or no stored document that agrees with Trusted Server's items).
+ */
+async function serveStoredDocument(
+  req: IncomingMessage,
+  res: ServerResponse,
+  services: Services,
+): Promise<boolean> {
+  const kind = DOCUMENT_PATHS.get(req.url ?? '');
+  if (kind === undefined || (req.method !== 'GET' && req.method !== 'HEAD')) return false;
+  if (req.headers['content-length'] !== undefined || req.headers['transfer-encoding'] !== undefined)
+    return false;
+  const answer = await storedDocumentAnswer(
+    services,
+    kind,
+    req.method,
+    req.headers['if-none-match'] ?? null,
+  );
+  if (answer === null) return false;
+  if (res.destroyed || req.socket.destroyed) return true;
+  res.writeHead(answer.status, answer.headers);
+  res.end(answer.body ?? undefined);
+  return true;
+}
+
 async function serve(req: IncomingMessage, res: ServerResponse, services: Services): Promise<void> {
   // A client gone mid-answer makes writes fail; that is its loss, never the process's.
   res.on('error', () => undefined);
+  try {
+    if (await serveStoredDocument(req, res, services)) return;
+  } catch {
+    // A store read that failed: the app's path answers (and reports) it.
+  }
   const limits = services.settings.local_edge;
   const body = nodeRequestBody(req, {
     idleMs: limits.body_idle_timeout_ms,

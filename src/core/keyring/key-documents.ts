@@ -1,0 +1,75 @@
+// The public key documents (the JWKS and Trusted Server's discovery document), rendered once when
+// a change commits and stored as config items beside the keyring, so the hot path serves them as
+// stored: one read of the document item and one of `active-kids`, no keyring parse. Each item
+// carries its ETag and the `active-kids` value it was rendered against; when Trusted Server's
+// `active-kids` no longer says the same (its own tools changed the store, or a bulk update applied
+// only in part), the edge ignores the item and falls back to reading the keyring.
+import { formatActiveKids } from '../keys/active-kids.js';
+import type { PublicJwk } from '../keys/jwk.js';
+import { MAX_KEYRING_CHARS, PUBLISHED_STATES, type KeysetState } from './document.js';
+
+/** Config item keys of the stored documents (reserved: no kid may take them). */
+export const DOCUMENT_ITEM_KEYS = {
+  jwks: 'jwks-document',
+  discovery: 'discovery-document',
+} as const;
+
+/** Which document. */
+export type KeyDocumentKind = keyof typeof DOCUMENT_ITEM_KEYS;
+
+/** What a document is rendered from: a keyring version and its key sets, in keyring order. */
+export interface KeyDocumentSource {
+  /** The keyring version, or null for a store written only by Trusted Server's tools. */
+  version: number | null;
+  keysets: ReadonlyArray<{ id: string; state: KeysetState; jwk: PublicJwk }>;
+}
+
+/** The body of a document: for discovery `version` and `jwks` are exactly Trusted Server's. */
+export function keyDocumentBody(kind: KeyDocumentKind, source: KeyDocumentSource): string {
+  const published = source.keysets.filter((k) => PUBLISHED_STATES.has(k.state));
+  const keys = published.map((k) => k.jwk);
+  if (kind === 'jwks') return JSON.stringify({ keys });
+  return JSON.stringify({
+    version: '1.0',
+    jwks: { keys },
+    keyring_version: source.version,
+    tainted_kids: published.filter((k) => k.state === 'TAINTED').map((k) => k.id),
+  });
+}
+
+/** The ETag of a keyring version's documents. */
+export function versionEtag(version: number): string {
+  return `"${version}"`;
+}
+
+/** A stored document as the hot path reads it. */
+export interface StoredDocument {
+  etag: string;
+  /** The `active-kids` value the document was rendered against. */
+  activeKids: string;
+  body: string;
+}
+
+/**
+ * The config item holding a document (`<etag>\n<active-kids>\n<body>`: neither an ETag, a kid list
+ * nor compact JSON contains a newline), or null when it would exceed Fastly's 8,000-character item
+ * limit: then no item is stored and the edge reads the keyring instead.
+ */
+export function renderDocumentItem(
+  kind: KeyDocumentKind,
+  source: KeyDocumentSource & { version: number },
+): string | null {
+  const published = source.keysets.filter((k) => PUBLISHED_STATES.has(k.state)).map((k) => k.id);
+  const value = `${versionEtag(source.version)}\n${formatActiveKids(published)}\n${keyDocumentBody(kind, source)}`;
+  return value.length > MAX_KEYRING_CHARS ? null : value;
+}
+
+/** Splits a document item; null when it is not one (then the edge reads the keyring). */
+export function parseDocumentItem(value: string): StoredDocument | null {
+  const first = value.indexOf('\n');
+  const second = first < 0 ? -1 : value.indexOf('\n', first + 1);
+  if (second < 0) return null;
+  const etag = value.slice(0, first);
+  if (!/^"[^"\n]*"$/.test(etag)) return null;
+  return { etag, activeKids: value.slice(first + 1, second), body: value.slice(second + 1) };
+}
