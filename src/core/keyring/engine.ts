@@ -295,10 +295,11 @@ export class KeyringEngine {
         throw notCommitted(err);
       }
     }
-    // The keyring committed. What is left (a remove's private key, items a partial bulk missed)
-    // is settled from the journal; if that fails the intent stays and the next operation does it.
+    // The keyring committed. What is left (a remove's private key, the items after the keyring
+    // that a bulk whose answer was lost may have missed) is settled from the journal; if that
+    // fails, the intent stays and the next operation does it.
     const warnings: string[] = [];
-    if (removed || landedUnanswered || ending.keepUntilMs !== undefined) {
+    if (removed || landedUnanswered) {
       try {
         await this.settle(intent);
       } catch (err) {
@@ -322,7 +323,6 @@ export class KeyringEngine {
           `the keyring committed, but completing Trusted Server's items failed (${describe(err)}); the next operation completes them`,
         );
       }
-      if (ending.keepUntilMs === undefined) delete ending.keepUntilMs;
     }
     const keyset = removed ?? findKeyset(after, id);
     return { operation: request.operation, keyset, before, after, adopted, warnings };
