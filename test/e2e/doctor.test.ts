@@ -170,6 +170,24 @@ describe('doctor', () => {
     expect(await edge.client.kvGet(edge.stores.locksStoreId, 'default')).toBeNull();
   });
 
+  it('answers 502 problem+json, changing nothing, when the lock record cannot be read', async () => {
+    await start();
+    const disarm = edge.api.state.injectFault({
+      method: 'GET',
+      path: /\/kv\/[^/]+\/keys\//,
+      status: 503,
+      times: Infinity,
+    });
+    const res = await edge.call(DOCTOR, { method: 'GET' });
+    const repair = await edge.call(DOCTOR, { json: {} });
+    disarm();
+    expect(res.status).toBe(502);
+    expect(res.headers.get('content-type')).toBe('application/problem+json');
+    expect(await res.json()).toMatchObject({ code: 'upstream_failed', upstream_status: 503 });
+    expect(repair.status).toBe(502);
+    expect(await report()).toMatchObject({ healthy: true, findings: [] });
+  });
+
   it('needs the operator role to repair', async () => {
     await start();
     const res = await edge.call(DOCTOR, { json: {}, auth: 'nobody.' + 'x'.repeat(43) });
