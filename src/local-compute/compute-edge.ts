@@ -2,7 +2,8 @@
 // does), and bin/main.wasm on the Compute host in front of it. The stores the local API manages
 // are live views of its state, so a rotation is visible to the next request; other stores and the
 // backends come from fastly.toml's [local_server], as in Viceroy.
-import { appendFile, mkdir, readFile } from 'node:fs/promises';
+import { appendFileSync } from 'node:fs';
+import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parse } from 'smol-toml';
 import type { Settings } from '../core/settings.js';
@@ -73,7 +74,6 @@ export async function startComputeEdge(options: ComputeEdgeOptions): Promise<Com
     const stdout = options.stdout ?? ((line: string) => void process.stdout.write(`${line}\n`));
     const hostLog = options.hostLog ?? ((line: string) => void process.stderr.write(`${line}\n`));
     const echo = options.echoAudit !== false;
-    let auditQueue: Promise<void> = Promise.resolve();
     const output: HostOutput = {
       stdout: (line) => stdout(line),
       log(endpoint, line) {
@@ -83,8 +83,21 @@ export async function startComputeEdge(options: ComputeEdgeOptions): Promise<Com
           return;
         }
         if (echo) process.stdout.write(`${line}\n`);
-        auditQueue = auditQueue.then(() => appendFile(auditFile, `${line}\n`, { mode: 0o600 }));
-        return auditQueue;
+        // Written before the next message from the guest is handled, so the line is in the file
+        // before the response's head is sent (as on the Node edge, where the app awaits it).
+        try {
+          appendFileSync(auditFile, `${line}\n`, { mode: 0o600 });
+        } catch (err) {
+          // A lost audit line must be visible, but never takes the host down.
+          hostLog(
+            JSON.stringify({
+              time: new Date().toISOString(),
+              level: 'error',
+              event: 'audit_write_failed',
+              error: err instanceof Error ? err.message : String(err),
+            }),
+          );
+        }
       },
       host: (event, fields) =>
         hostLog(
@@ -154,7 +167,6 @@ export async function startComputeEdge(options: ComputeEdgeOptions): Promise<Com
       close: async () => {
         await server.close();
         await running.close();
-        await auditQueue.catch(() => undefined);
         await api.close();
       },
     };
