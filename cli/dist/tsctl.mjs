@@ -28,7 +28,9 @@ var EXIT = {
   /** A change whose outcome is unknown: it may still take effect. Look with `tsctl doctor`. */
   unknown: 6,
   /** `tsctl doctor` found something that needs a person. */
-  unhealthy: 7
+  unhealthy: 7,
+  /** Rate limited (429): nothing was done; the message and `retry_after_seconds` say when to retry. */
+  rateLimited: 8
 };
 var CONFLICT_CODES = /* @__PURE__ */ new Set([
   "operation_in_progress",
@@ -40,15 +42,18 @@ var CliError = class _CliError extends Error {
   exitCode;
   /** A next step for the operator, printed on its own line. */
   hint;
-  constructor(code, message, exitCode, hint) {
+  /** Facts a script may want (`status`, `retry_after_seconds`, the server's answer); `-o json` prints them. */
+  details;
+  constructor(code, message, exitCode, hint, details = {}) {
     super(message);
     this.code = code;
     this.exitCode = exitCode;
     this.hint = hint;
+    this.details = details;
   }
   /** The same failure with a next step attached. */
   withHint(hint) {
-    return new _CliError(this.code, this.message, this.exitCode, hint);
+    return new _CliError(this.code, this.message, this.exitCode, hint, this.details);
   }
 };
 var UsageError = class extends CliError {
@@ -60,6 +65,7 @@ var UsageError = class extends CliError {
 function exitCodeFor(status, code, outcome) {
   if (outcome === "unknown") return EXIT.unknown;
   if (code !== void 0 && CONFLICT_CODES.has(code)) return EXIT.conflict;
+  if (status === 429) return EXIT.rateLimited;
   if (status === 401 || status === 403) return EXIT.auth;
   if (status >= 400 && status < 500) return EXIT.refused;
   return EXIT.failure;
@@ -288,11 +294,24 @@ function httpError(response, json) {
   const code = firstString(body["code"]) ?? `http_${response.status}`;
   const message = firstString(body["detail"], body["error"], body["msg"], body["title"]) ?? `HTTP ${response.status} ${response.statusText}`.trim();
   const outcome = firstString(body["outcome"]);
-  return new CliError(
-    code,
-    message,
-    exitCodeFor(response.status, firstString(body["code"]), outcome)
-  );
+  const exit = exitCodeFor(response.status, firstString(body["code"]), outcome);
+  const details = { status: response.status };
+  if (json !== void 0) details["response"] = json;
+  if (exit !== EXIT.rateLimited) return new CliError(code, message, exit, void 0, details);
+  const retry = retryAfterSeconds(response.headers.get("retry-after"));
+  if (retry === void 0) {
+    return new CliError(code, message, exit, "wait a minute before retrying", details);
+  }
+  details["retry_after_seconds"] = retry;
+  return new CliError(code, `${message} (retry after ${retry} s)`, exit, void 0, details);
+}
+function retryAfterSeconds(value, nowMs = Date.now()) {
+  if (value === null) return void 0;
+  const text = value.trim();
+  if (/^\d{1,10}$/.test(text)) return Number(text);
+  const at = Date.parse(text);
+  if (!/[A-Za-z]/.test(text) || Number.isNaN(at)) return void 0;
+  return Math.max(0, Math.ceil((at - nowMs) / 1e3));
 }
 function describeCause(err) {
   let current = err;
@@ -3163,7 +3182,10 @@ var EXIT_CODES_HELP = `Exit codes:
   5  network or server failure: connection refused, timeout (--timeout, default 30 s), 5xx
   6  outcome unknown: a change may still take effect (a Fastly API write timed out, or tsctl's
      own request did); nothing was retried. Run \`tsctl doctor\` after the time it names
-  7  doctor: something needs a person (the findings say what and how)`;
+  7  doctor: something needs a person (the findings say what and how)
+  8  rate limited (429): nothing was done; retry after the time the message names
+With -o json every failure also prints {"error":{"code","message","exit_code",...}} on stdout
+(with "status", "retry_after_seconds" and the server's "response" where there was one).`;
 function topHelp(commands) {
   const width = Math.max(...commands.map((c) => synopsis(c).length));
   const sections = [];
@@ -3175,6 +3197,7 @@ function topHelp(commands) {
   return `tsctl operates the request-signing keys of a trusted-server-keys edge through its admin API.
 
 Usage: tsctl <command> [arguments] [flags]
+       tsctl --version
 
 ${sections.join("\n\n")}
 
@@ -3287,54 +3310,94 @@ var Printer = class {
   }
 };
 
+// src/cli/version.ts
+import { createRequire } from "node:module";
+var TSCTL_VERSION = readVersion();
+function readVersion() {
+  try {
+    const pkg = createRequire(import.meta.url)("../../package.json");
+    const version2 = pkg.version;
+    return typeof version2 === "string" ? version2 : "unknown";
+  } catch {
+    return "unknown";
+  }
+}
+
 // src/cli/main.ts
 async function run(argv, io) {
   const print = new Printer(io);
+  const json = wantsJson(argv);
+  if (argv.includes("--version") || argv.includes("-V")) {
+    print.out(
+      json ? JSON.stringify({ name: "tsctl", version: TSCTL_VERSION }) : `tsctl ${TSCTL_VERSION}`
+    );
+    return EXIT.ok;
+  }
   const located = locate(argv, COMMANDS);
   switch (located.kind) {
     case "none":
       if (located.help) return help(print, topHelp(COMMANDS));
-      return usage(print, new UsageError("no command given"), topHelp(COMMANDS));
+      return usage(print, new UsageError("no command given"), topHelp(COMMANDS), json);
     case "group":
       if (located.help) return help(print, groupHelp(COMMANDS, located.group));
       return usage(
         print,
         new UsageError(`"${located.group}" needs a command`),
-        groupHelp(COMMANDS, located.group)
+        groupHelp(COMMANDS, located.group),
+        json
       );
     case "unknown": {
       const text = located.group ? groupHelp(COMMANDS, located.group) : topHelp(COMMANDS);
-      return usage(print, new UsageError(`unknown command "${located.words}"`), text);
+      return usage(print, new UsageError(`unknown command "${located.words}"`), text, json);
     }
     case "command":
       if (located.help) return help(print, commandHelp(located.command));
-      return runCommand(located.command, argv, io, print);
+      return runCommand(located.command, argv, io, print, json);
   }
 }
-async function runCommand(command, argv, io, print) {
+async function runCommand(command, argv, io, print, json) {
   try {
     const parsed = parseFor(command, argv);
     return await command.run(createContext(parsed, io, print));
   } catch (err) {
-    if (err instanceof UsageError) return usage(print, err, commandHelp(command));
-    if (err instanceof CliError) {
-      print.err(`tsctl: ${err.code}: ${err.message}`);
-      if (err.hint !== void 0) print.err(`tsctl: hint: ${err.hint}`);
-      return err.exitCode;
-    }
+    if (err instanceof UsageError) return usage(print, err, commandHelp(command), json);
+    if (err instanceof CliError) return failure2(print, err, json);
     const message = err instanceof Error ? err.message : String(err);
-    print.err(`tsctl: internal: ${message}`);
-    return EXIT.failure;
+    return failure2(print, new CliError("internal", message, EXIT.failure), json);
   }
+}
+function failure2(print, err, json) {
+  print.err(`tsctl: ${err.code}: ${err.message}`);
+  if (err.hint !== void 0) print.err(`tsctl: hint: ${err.hint}`);
+  if (json) {
+    const error = {
+      code: err.code,
+      message: err.message,
+      exit_code: err.exitCode,
+      ...err.details
+    };
+    if (err.hint !== void 0) error["hint"] = err.hint;
+    print.out(JSON.stringify({ error }));
+  }
+  return err.exitCode;
+}
+function wantsJson(argv) {
+  return argv.some(
+    (arg, i) => arg === "-ojson" || arg === "--output=json" || (arg === "-o" || arg === "--output") && argv[i + 1] === "json"
+  );
 }
 function help(print, text) {
   print.out(text);
   return EXIT.ok;
 }
-function usage(print, err, text) {
+function usage(print, err, text, json) {
   print.err(`tsctl: ${err.code}: ${err.message}`);
   print.err("");
   print.err(text);
+  if (json)
+    print.out(
+      JSON.stringify({ error: { code: err.code, message: err.message, exit_code: EXIT.usage } })
+    );
   return EXIT.usage;
 }
 

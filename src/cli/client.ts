@@ -105,11 +105,27 @@ function httpError(response: Response, json: unknown): CliError {
     firstString(body['detail'], body['error'], body['msg'], body['title']) ??
     `HTTP ${response.status} ${response.statusText}`.trim();
   const outcome = firstString(body['outcome']);
-  return new CliError(
-    code,
-    message,
-    exitCodeFor(response.status, firstString(body['code']), outcome),
-  );
+  const exit = exitCodeFor(response.status, firstString(body['code']), outcome);
+  const details: Record<string, unknown> = { status: response.status };
+  if (json !== undefined) details['response'] = json;
+  if (exit !== EXIT.rateLimited) return new CliError(code, message, exit, undefined, details);
+  // A script needs to know when to come back: Retry-After in seconds (or an HTTP date).
+  const retry = retryAfterSeconds(response.headers.get('retry-after'));
+  if (retry === undefined) {
+    return new CliError(code, message, exit, 'wait a minute before retrying', details);
+  }
+  details['retry_after_seconds'] = retry;
+  return new CliError(code, `${message} (retry after ${retry} s)`, exit, undefined, details);
+}
+
+/** `Retry-After` as whole seconds from now, from delta-seconds or an HTTP date; undefined if absent or unreadable. */
+export function retryAfterSeconds(value: string | null, nowMs = Date.now()): number | undefined {
+  if (value === null) return undefined;
+  const text = value.trim();
+  if (/^\d{1,10}$/.test(text)) return Number(text);
+  const at = Date.parse(text);
+  if (!/[A-Za-z]/.test(text) || Number.isNaN(at)) return undefined;
+  return Math.max(0, Math.ceil((at - nowMs) / 1000));
 }
 
 /** Why fetch failed, from its cause chain (`ECONNREFUSED`, `ENOTFOUND` ...), never a URL's credentials. */

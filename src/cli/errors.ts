@@ -18,6 +18,8 @@ export const EXIT = {
   unknown: 6,
   /** `tsctl doctor` found something that needs a person. */
   unhealthy: 7,
+  /** Rate limited (429): nothing was done; the message and `retry_after_seconds` say when to retry. */
+  rateLimited: 8,
 } as const;
 
 /** One of the exit codes above. */
@@ -36,17 +38,26 @@ export class CliError extends Error {
   readonly exitCode: ExitCode;
   /** A next step for the operator, printed on its own line. */
   readonly hint: string | undefined;
+  /** Facts a script may want (`status`, `retry_after_seconds`, the server's answer); `-o json` prints them. */
+  readonly details: Readonly<Record<string, unknown>>;
 
-  constructor(code: string, message: string, exitCode: ExitCode, hint?: string) {
+  constructor(
+    code: string,
+    message: string,
+    exitCode: ExitCode,
+    hint?: string,
+    details: Readonly<Record<string, unknown>> = {},
+  ) {
     super(message);
     this.code = code;
     this.exitCode = exitCode;
     this.hint = hint;
+    this.details = details;
   }
 
   /** The same failure with a next step attached. */
   withHint(hint: string): CliError {
-    return new CliError(this.code, this.message, this.exitCode, hint);
+    return new CliError(this.code, this.message, this.exitCode, hint, this.details);
   }
 }
 
@@ -63,6 +74,7 @@ export class UsageError extends CliError {
 export function exitCodeFor(status: number, code: string | undefined, outcome?: string): ExitCode {
   if (outcome === 'unknown') return EXIT.unknown;
   if (code !== undefined && CONFLICT_CODES.has(code)) return EXIT.conflict;
+  if (status === 429) return EXIT.rateLimited;
   if (status === 401 || status === 403) return EXIT.auth;
   if (status >= 400 && status < 500) return EXIT.refused;
   return EXIT.failure;

@@ -22,7 +22,10 @@ export const EXIT_CODES_HELP = `Exit codes:
   5  network or server failure: connection refused, timeout (--timeout, default 30 s), 5xx
   6  outcome unknown: a change may still take effect (a Fastly API write timed out, or tsctl's
      own request did); nothing was retried. Run \`tsctl doctor\` after the time it names
-  7  doctor: something needs a person (the findings say what and how)`;
+  7  doctor: something needs a person (the findings say what and how)
+  8  rate limited (429): nothing was done; retry after the time the message names
+With -o json every failure also prints {"error":{"code","message","exit_code",...}} on stdout
+(with "status", "retry_after_seconds" and the server's "response" where there was one).`;
 
 /** `tsctl --help`. */
 export function topHelp(commands: readonly Command[]): string {
@@ -37,6 +40,7 @@ export function topHelp(commands: readonly Command[]): string {
   return `tsctl operates the request-signing keys of a trusted-server-keys edge through its admin API.
 
 Usage: tsctl <command> [arguments] [flags]
+       tsctl --version
 
 ${sections.join('\n\n')}
 
