@@ -14,3 +14,10 @@ export type {
   StoreRef,
 } from './types.js';
 export { startLocalApi } from './server.js';
+export {
+  RUNNING_FILE,
+  StateDirInUseError,
+  readRunningInstance,
+  updateClaim,
+  type RunningInstance,
+} from './instance-lock.js';

@@ -1,7 +1,7 @@
 // The HTTP server: reads the body (≤ 1 MiB, else 413), checks `Fastly-Key` (401 with Fastly's
 // own message), serves the fault control route, applies injected faults, routes, and answers
 // JSON errors `{"msg","detail"?}`.
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join } from 'node:path';
@@ -10,6 +10,7 @@ import { MAX_BODY_BYTES } from './body.js';
 import { createClientKeys } from './client-keys.js';
 import { Database, STATE_FILE, loadState, prepareStateDir } from './database.js';
 import { ApiError, badRequest, errorBody } from './errors.js';
+import { claimStateDir, releaseStateDir, updateClaim } from './instance-lock.js';
 import { FaultRegistry, faultsFromEnv, parseFaultSpecs } from './faults.js';
 import { WriteBudget } from './rate-limit.js';
 import type { Reply, Router } from './router.js';
@@ -161,10 +162,23 @@ function send(res: ServerResponse, a: Answer): void {
 export async function startLocalApi(options: LocalApiOptions): Promise<LocalApi> {
   const host = options.host ?? '127.0.0.1';
   mkdirSync(options.stateDir, { recursive: true, mode: 0o700 });
+  // Before anything is read: a second process on the same directory would lose writes.
+  claimStateDir(options.stateDir);
+  try {
+    return await listen(options, host);
+  } catch (err) {
+    releaseStateDir(options.stateDir);
+    throw err;
+  }
+}
+
+async function listen(options: LocalApiOptions, host: string): Promise<LocalApi> {
   const stateFile = join(options.stateDir, STATE_FILE);
   // Before the token is made: a token left by an earlier run is what marks a missing state file.
   prepareStateDir(options.stateDir, stateFile);
-  const token = loadOrCreateToken(join(options.stateDir, TOKEN_FILE));
+  const tokenFile = join(options.stateDir, TOKEN_FILE);
+  const tokenIsNew = !existsSync(tokenFile);
+  const token = loadOrCreateToken(tokenFile);
   const db = new Database(stateFile, loadState(stateFile));
   const faults = new FaultRegistry();
   for (const spec of faultsFromEnv((options.env ?? process.env)['TSK_FAULTS'])) faults.add(spec);
@@ -204,20 +218,31 @@ export async function startLocalApi(options: LocalApiOptions): Promise<LocalApi>
       server.off('error', fail);
       resolve();
     });
+  }).catch((err: unknown) => {
+    // A token made by a start that never served would make the next start refuse the folder as
+    // "state file missing" (see prepareStateDir): a taken port must leave the folder as it was.
+    if (tokenIsNew) rmSync(tokenFile, { force: true });
+    throw err;
   });
   const address = server.address();
   const port = typeof address === 'object' && address !== null ? address.port : options.port;
   const urlHost = host.includes(':') ? `[${host}]` : host;
 
   let closing: Promise<void> | undefined;
+  const url = `http://${urlHost}:${port}`;
+  updateClaim(options.stateDir, { api_url: url });
   return {
-    url: `http://${urlHost}:${port}`,
+    url,
     token,
     state: createStateView(db, faults, requestLog),
     close() {
       // Every answered write is already on disk (see database.ts), so closing only stops serving.
       closing ??= new Promise<void>((resolve, reject) => {
-        server.close((err) => (err === undefined ? resolve() : reject(err)));
+        server.close((err) => {
+          releaseStateDir(options.stateDir);
+          if (err === undefined) resolve();
+          else reject(err);
+        });
         server.closeAllConnections();
       });
       return closing;

@@ -1,6 +1,7 @@
 // `npm start` as its own process, for what only a real process shows: a hostile request must not
 // take it down (an exception thrown outside any request's promise would end it).
 import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -69,4 +70,71 @@ describe('npm start under hostile bodies', () => {
     expect((await fetch(`${edgeUrl}/.well-known/jwks.json`)).status).toBe(200);
     expect(stderr).toBe('');
   });
+});
+
+describe('npm start owns its state directory', () => {
+  it('records where it serves in .running.json', async () => {
+    const claim = JSON.parse(await readFile(join(stateDir, '.running.json'), 'utf8'));
+    expect(claim).toMatchObject({ pid: child.pid, edge_url: edgeUrl });
+    expect(claim.api_url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+  });
+
+  it('refuses a second instance on the same directory, and the first keeps serving', async () => {
+    const second = spawn(process.execPath, ['--import', 'tsx', 'src/platform/node/main.ts'], {
+      cwd: ROOT,
+      env: { ...process.env, TSK_STATE_DIR: stateDir, TSK_EDGE_PORT: '0', TSK_API_PORT: '0' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let err = '';
+    second.stderr?.on('data', (d: Buffer) => (err += d.toString()));
+    const [code] = (await once(second, 'exit')) as [number | null];
+    expect(code).toBe(1);
+    expect(err).toContain(
+      `another local edge (pid ${child.pid}, ${edgeUrl}) is using the state directory`,
+    );
+    expect(err).toContain('TSK_STATE_DIR');
+    expect((await fetch(`${edgeUrl}/.well-known/jwks.json`)).status).toBe(200);
+    expect(child.exitCode).toBeNull();
+  }, 30_000);
+});
+
+describe('stopping npm start through npm', () => {
+  it("SIGTERM to npm's own pid stops the server too", async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'tsk-npm-'));
+    const npm = spawn('npm', ['start'], {
+      cwd: ROOT,
+      env: { ...process.env, TSK_STATE_DIR: dir, TSK_EDGE_PORT: '0', TSK_API_PORT: '0' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    try {
+      const url = await new Promise<string>((resolve, reject) => {
+        let out = '';
+        npm.stdout?.on('data', (d: Buffer) => {
+          out += d.toString();
+          const found = /edge \(the app\):\s+(http:\/\/\S+)/.exec(out)?.[1];
+          if (found) resolve(found);
+        });
+        npm.once('exit', (code) => reject(new Error(`npm start exited (${code})`)));
+      });
+      expect((await fetch(`${url}/.well-known/jwks.json`)).status).toBe(200);
+      const exited = once(npm, 'exit');
+      npm.kill('SIGTERM');
+      await exited;
+      // The node process npm started notices within about a second that its parent is gone.
+      const deadline = Date.now() + 15_000;
+      let serving = true;
+      while (serving && Date.now() < deadline) {
+        serving = await fetch(`${url}/.well-known/jwks.json`).then(
+          () => true,
+          () => false,
+        );
+        if (serving) await new Promise((r) => setTimeout(r, 250));
+      }
+      expect(serving, 'the edge still answers after npm was stopped').toBe(false);
+      await expect(readFile(join(dir, '.running.json'), 'utf8')).rejects.toThrow(/ENOENT/);
+    } finally {
+      if (npm.exitCode === null) npm.kill('SIGKILL');
+      await rm(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
 });

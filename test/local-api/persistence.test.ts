@@ -1,8 +1,11 @@
 import { existsSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { startLocalApi } from '../../src/local-api/index.js';
+import { RUNNING_FILE, startLocalApi } from '../../src/local-api/index.js';
 import { b64, call, configStore, kvStore, secretStore, startApi, tempDir } from './helpers.js';
+
+/** The directory's files, without the running instance's claim (see instance-lock.ts). */
+const stateFiles = (dir: string): string[] => readdirSync(dir).filter((f) => f !== RUNNING_FILE);
 
 describe('local API: persistence', () => {
   it('keeps stores, items, secrets, KV entries and the token across a restart', async () => {
@@ -52,7 +55,7 @@ describe('local API: persistence', () => {
     expect(text).toContain(b64('plain-text-value'));
     expect(text).not.toContain('plain-text-value');
     if (process.platform !== 'win32') expect(statSync(file).mode & 0o777).toBe(0o600);
-    expect(readdirSync(dir).sort()).toEqual(['fastly-api-token', 'local-api-state.json']);
+    expect(stateFiles(dir).sort()).toEqual(['fastly-api-token', 'local-api-state.json']);
   });
 
   it('does not persist a refused mutation', async () => {
@@ -92,7 +95,9 @@ describe('local API: persistence', () => {
 
   it('refuses to start with an unusable token file instead of replacing it', async () => {
     const dir = tempDir();
-    await configStore(await startApi(dir));
+    const first = await startApi(dir);
+    await configStore(first);
+    await first.close();
     writeFileSync(join(dir, 'fastly-api-token'), 'short\n');
     await expect(startLocalApi({ stateDir: dir, port: 0 })).rejects.toThrow(/fastly-api-token/);
   });
@@ -117,14 +122,14 @@ describe('local API: persistence', () => {
     const second = await startApi(dir);
     expect(existsSync(stale)).toBe(false);
     expect(second.state.findConfigStore('real_store')).toEqual({ id, name: 'real_store' });
-    expect(readdirSync(dir).sort()).toEqual(['fastly-api-token', 'local-api-state.json']);
+    expect(stateFiles(dir).sort()).toEqual(['fastly-api-token', 'local-api-state.json']);
   });
 
   it('removes a stale temp file even when the state file never got written', async () => {
     const dir = tempDir();
     writeFileSync(join(dir, '.local-api-state.json.1.aa.tmp'), '{}');
     await startApi(dir);
-    expect(readdirSync(dir)).toEqual(['fastly-api-token']);
+    expect(stateFiles(dir)).toEqual(['fastly-api-token']);
   });
 
   it.each(['fastly-api-token', 'admin-token', 'audit.log'])(
@@ -138,7 +143,7 @@ describe('local API: persistence', () => {
       );
       await expect(started).rejects.toThrow(/Restore local-api-state\.json .*or remove the folder/);
       // Nothing was created: no token, no state.
-      expect(readdirSync(dir)).toEqual([leftover]);
+      expect(stateFiles(dir)).toEqual([leftover]);
     },
   );
 });

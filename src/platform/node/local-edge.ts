@@ -4,7 +4,7 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Settings } from '../../core/settings.js';
 import type { Logger } from '../../http/services.js';
-import { startLocalApi, type LocalApi } from '../../local-api/index.js';
+import { startLocalApi, updateClaim, type LocalApi } from '../../local-api/index.js';
 import { fileAuditSink } from './audit-file.js';
 import { startEdgeServer } from './edge-server.js';
 import { readLocalSeed } from './fastly-toml.js';
@@ -99,6 +99,8 @@ export async function startLocalEdge(options: LocalEdgeOptions): Promise<LocalEd
       host,
       options.edgePort ?? 7676,
     );
+    // Tools find the running edge from the state directory alone (tsctl token --local).
+    updateClaim(options.stateDir, { edge_url: edge.url });
     return {
       edgeUrl: edge.url,
       apiUrl: api.url,
