@@ -2556,7 +2556,48 @@ async function sha256Hex(text) {
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 var ADMIN_TOKENS_STORE = "admin_tokens";
-async function installLocalAdminToken(ctx, target, name, record) {
+var RUNNING_FILE = ".running.json";
+var LOCAL_OPTIONS = {
+  local: { type: "boolean", description: "act on the local edge's admin_tokens store (npm start)" },
+  "state-dir": {
+    type: "string",
+    value: "DIR",
+    description: "with --local: the local state (default TSK_STATE_DIR or .fastly-local)"
+  },
+  "api-endpoint": {
+    type: "string",
+    value: "URL",
+    description: "with --local: the local Fastly API (default: where the edge on --state-dir runs, else 127.0.0.1:TSK_API_PORT or 7677)"
+  }
+};
+async function localTarget(ctx) {
+  const { flags, io } = ctx;
+  if (!flags.boolean("local")) {
+    for (const name of ["state-dir", "api-endpoint"]) {
+      if (flags.string(name) !== void 0) throw new UsageError(`--${name} needs --local`);
+    }
+    return void 0;
+  }
+  const stateDir = flags.string("state-dir") ?? (io.env["TSK_STATE_DIR"] || ".fastly-local");
+  const apiUrl = flags.string("api-endpoint") ?? await recordedApiUrl(stateDir) ?? `http://127.0.0.1:${io.env["TSK_API_PORT"] || "7677"}`;
+  try {
+    const url = new URL(apiUrl);
+    if (url.protocol !== "http:" && url.protocol !== "https:") throw new Error("scheme");
+  } catch {
+    throw new UsageError(`--api-endpoint must be an http(s) URL, not "${apiUrl}"`);
+  }
+  return { apiUrl, stateDir };
+}
+async function recordedApiUrl(stateDir) {
+  try {
+    const running = JSON.parse(await readFile(join(stateDir, RUNNING_FILE), "utf8"));
+    const url = isRecord(running) ? running["api_url"] : void 0;
+    return typeof url === "string" ? url : void 0;
+  } catch {
+    return void 0;
+  }
+}
+async function openStore(ctx, target) {
   const tokenFile = join(target.stateDir, "fastly-api-token");
   let apiToken;
   try {
@@ -2587,9 +2628,62 @@ async function installLocalAdminToken(ctx, target, name, record) {
       EXIT.refused
     );
   }
-  await api.request("PUT", `/resources/stores/secret/${encodeURIComponent(storeId)}/secrets`, {
-    body: { name, secret: toBase64(utf8(record)) }
-  });
+  return { api, storeId, path: `/resources/stores/secret/${encodeURIComponent(storeId)}/secrets` };
+}
+async function installLocalAdminToken(ctx, target, name, record, options = {}) {
+  const { api, storeId, path } = await openStore(ctx, target);
+  const body = { name, secret: toBase64(utf8(record)) };
+  try {
+    await api.request(options.replace ? "PUT" : "POST", path, { body });
+  } catch (err) {
+    if (err instanceof CliError && !options.replace && (err.details["status"] === 409 || /duplicate/i.test(err.message))) {
+      throw new CliError(
+        "token_exists",
+        `a token with id "${name}" already exists in the local ${ADMIN_TOKENS_STORE} store; nothing was changed`,
+        EXIT.refused,
+        "choose another --id, or pass --replace to replace it (its holder loses access)"
+      );
+    }
+    throw err;
+  }
+  return storeId;
+}
+async function listLocalAdminTokens(ctx, target) {
+  const { api, storeId, path } = await openStore(ctx, target);
+  const tokens = [];
+  let cursor;
+  for (let page = 0; page < 1e3; page++) {
+    const query = `?limit=200${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ""}`;
+    const answer = await api.request("GET", `${path}${query}`);
+    const json = isRecord(answer.json) ? answer.json : {};
+    for (const entry of Array.isArray(json["data"]) ? json["data"] : []) {
+      if (!isRecord(entry) || typeof entry["name"] !== "string") continue;
+      const created = entry["created_at"];
+      tokens.push({ id: entry["name"], created_at: typeof created === "string" ? created : null });
+    }
+    const meta2 = isRecord(json["meta"]) ? json["meta"] : {};
+    const next = meta2["next_cursor"];
+    if (typeof next !== "string" || next === "") break;
+    cursor = next;
+  }
+  tokens.sort((a, b) => a.id.localeCompare(b.id));
+  return { storeId, tokens };
+}
+async function deleteLocalAdminToken(ctx, target, name) {
+  const { api, storeId, path } = await openStore(ctx, target);
+  try {
+    await api.request("DELETE", `${path}/${encodeURIComponent(name)}`);
+  } catch (err) {
+    if (err instanceof CliError && err.details["status"] === 404) {
+      throw new CliError(
+        "token_not_found",
+        `no token with id "${name}" in the local ${ADMIN_TOKENS_STORE} store`,
+        EXIT.refused,
+        "list the ids with `tsctl token list --local`"
+      );
+    }
+    throw err;
+  }
   return storeId;
 }
 
@@ -2597,7 +2691,7 @@ async function installLocalAdminToken(ctx, target, name, record) {
 var tokenCreate = {
   words: ["token", "create"],
   summary: "generate an admin token and its admin_tokens entry (--local installs it)",
-  description: 'Prints the token <id>.<secret> once, the admin_tokens secret-store entry (name = id, value = {"sha256","role"}) and the Fastly CLI command that uploads it. Only the hash is stored, so keep the token now. With --local it is also installed in the local edge (npm start); an entry with the same id is replaced. Talks to no edge.',
+  description: 'Prints the token <id>.<secret> once, the admin_tokens secret-store entry (name = id, value = {"sha256","role"}) and the Fastly CLI command that uploads it. Only the hash is stored, so keep the token now. With --local it is also installed in the local edge (npm start), found from its state directory; an existing id is refused unless --replace is given. Talks to no edge.',
   args: [],
   options: {
     role: {
@@ -2606,16 +2700,10 @@ var tokenCreate = {
       description: "viewer (read) or operator (change); required"
     },
     id: { type: "string", value: "ID", description: "the token id (default tok-<8 hex>)" },
-    local: { type: "boolean", description: "install it in the local edge's admin_tokens store" },
-    "state-dir": {
-      type: "string",
-      value: "DIR",
-      description: "with --local: the local state (default TSK_STATE_DIR or .fastly-local)"
-    },
-    "api-endpoint": {
-      type: "string",
-      value: "URL",
-      description: "with --local: the local Fastly API (default 127.0.0.1:7677)"
+    ...LOCAL_OPTIONS,
+    replace: {
+      type: "boolean",
+      description: "with --local: replace an existing token with this id (its holder loses access)"
     },
     ...TIMEOUT_OPTION
   },
@@ -2632,11 +2720,13 @@ var tokenCreate = {
     }
     const id = ctx.flags.string("id") ?? `tok-${randomBytes(4).toString("hex")}`;
     if (!isTokenId(id)) throw new UsageError(`--id must be 1-64 of A-Z a-z 0-9 _ -, not "${id}"`);
-    const local = localTarget(ctx);
+    const local = await localTarget(ctx);
+    const replace = ctx.flags.boolean("replace");
+    if (replace && !local) throw new UsageError("--replace needs --local");
     const secret = newTokenSecret({ bytes: (n) => new Uint8Array(randomBytes(n)) });
     const record = await tokenRecord(secret, role);
     const command = `printf '%s' '${record}' | fastly secret-store-entry create --store-id=<${ADMIN_TOKENS_STORE} id> --name=${id} --stdin`;
-    const storeId = local ? await installLocalAdminToken(ctx, local, id, record) : void 0;
+    const storeId = local ? await installLocalAdminToken(ctx, local, id, record, { replace }) : void 0;
     const token = `${id}.${secret}`;
     if (ctx.output === "json") {
       ctx.print.out(
@@ -2672,25 +2762,68 @@ var tokenCreate = {
     return EXIT.ok;
   }
 };
-function localTarget(ctx) {
-  const { flags, io } = ctx;
-  if (!flags.boolean("local")) {
-    for (const name of ["state-dir", "api-endpoint"]) {
-      if (flags.string(name) !== void 0) throw new UsageError(`--${name} needs --local`);
+
+// src/cli/commands/token-delete.ts
+var tokenDelete = {
+  words: ["token", "delete"],
+  summary: "revoke an admin token (--local: of the local edge)",
+  description: "Deletes the entry ID from the admin_tokens secret store; the token is refused from then on (on Fastly, once the store change has reached the edge). An unknown ID is an error (exit 1). Without --local it prints the Fastly CLI command that deletes it on Fastly.",
+  args: [{ name: "ID", description: "the token id (the part before the dot)" }],
+  options: { ...LOCAL_OPTIONS, ...TIMEOUT_OPTION },
+  examples: ["tsctl token delete ops-alice --local"],
+  async run(ctx) {
+    const id = ctx.args[0] ?? "";
+    if (!isTokenId(id)) throw new UsageError(`ID must be 1-64 of A-Z a-z 0-9 _ -, not "${id}"`);
+    const local = await localTarget(ctx);
+    if (!local) {
+      const command = `fastly secret-store-entry delete --store-id=<${ADMIN_TOKENS_STORE} id> --name=${id}`;
+      if (ctx.output === "json") ctx.print.out(JSON.stringify({ command }));
+      else ctx.print.out(`On Fastly, revoke it with:
+  ${command}`);
+      return EXIT.ok;
     }
-    return void 0;
+    const storeId = await deleteLocalAdminToken(ctx, local, id);
+    if (ctx.output === "json") {
+      ctx.print.out(JSON.stringify({ deleted: id, store_id: storeId }));
+      return EXIT.ok;
+    }
+    ctx.print.out(`Token ${id} deleted from the local ${ADMIN_TOKENS_STORE} store (${storeId}).`);
+    return EXIT.ok;
   }
-  const stateDir = flags.string("state-dir") ?? (io.env["TSK_STATE_DIR"] || ".fastly-local");
-  const port = io.env["TSK_API_PORT"];
-  const apiUrl = flags.string("api-endpoint") ?? `http://127.0.0.1:${port || "7677"}`;
-  try {
-    const url = new URL(apiUrl);
-    if (url.protocol !== "http:" && url.protocol !== "https:") throw new Error("scheme");
-  } catch {
-    throw new UsageError(`--api-endpoint must be an http(s) URL, not "${apiUrl}"`);
+};
+
+// src/cli/commands/token-list.ts
+var tokenList = {
+  words: ["token", "list"],
+  summary: "list the admin token ids (--local: of the local edge)",
+  description: "Lists the ids in the admin_tokens secret store and when each was created. Roles cannot be listed: the store holds them inside secret values, which the Fastly API never returns. Without --local it prints the Fastly CLI command that lists them on Fastly.",
+  args: [],
+  options: { ...LOCAL_OPTIONS, ...TIMEOUT_OPTION },
+  examples: ["tsctl token list --local", "tsctl token list --local -o json"],
+  async run(ctx) {
+    const local = await localTarget(ctx);
+    if (!local) {
+      const command = `fastly secret-store-entry list --store-id=<${ADMIN_TOKENS_STORE} id>`;
+      if (ctx.output === "json") ctx.print.out(JSON.stringify({ command }));
+      else ctx.print.out(`On Fastly, list the ${ADMIN_TOKENS_STORE} entries with:
+  ${command}`);
+      return EXIT.ok;
+    }
+    const { storeId, tokens } = await listLocalAdminTokens(ctx, local);
+    if (ctx.output === "json") {
+      ctx.print.out(JSON.stringify({ store_id: storeId, tokens }));
+      return EXIT.ok;
+    }
+    if (tokens.length === 0) {
+      ctx.print.out(`No tokens in the local ${ADMIN_TOKENS_STORE} store (${storeId}).`);
+      return EXIT.ok;
+    }
+    ctx.print.out(
+      alignColumns([["ID", "CREATED"], ...tokens.map((t) => [t.id, t.created_at ?? "-"])])
+    );
+    return EXIT.ok;
   }
-  return { apiUrl, stateDir };
-}
+};
 
 // node_modules/jose/dist/webapi/util/errors.js
 var errors_exports2 = {};
@@ -3062,7 +3195,9 @@ var COMMANDS = [
   jwks,
   verify,
   doctor,
-  tokenCreate
+  tokenCreate,
+  tokenList,
+  tokenDelete
 ];
 
 // src/cli/context.ts
@@ -3213,8 +3348,9 @@ ${flagRows(COMMON_OPTIONS)}
 Environment:
   TSCTL_ENDPOINT  the edge URL when --endpoint is not given (with --trust-domain too: a usage error)
   TSCTL_TOKEN     the admin token when neither --token nor --token-file is given
-  TSK_STATE_DIR   token create --local: the local state directory (default .fastly-local)
-  TSK_API_PORT    token create --local: the local Fastly API port (default 7677)
+  TSK_STATE_DIR   token ... --local: the local state directory (default .fastly-local)
+  TSK_API_PORT    token ... --local: the local Fastly API port, when the state directory does
+                  not say where its running edge is (default 7677)
 
 ${EXIT_CODES_HELP}
 

@@ -10,6 +10,8 @@ import { keysetPrepare } from './keyset-prepare.js';
 import { keysetRemove } from './keyset-remove.js';
 import { keysetTransitions } from './keyset-transition.js';
 import { tokenCreate } from './token-create.js';
+import { tokenDelete } from './token-delete.js';
+import { tokenList } from './token-list.js';
 import { verify } from './verify.js';
 
 /** The command table. */
@@ -25,4 +27,6 @@ export const COMMANDS: readonly Command[] = [
   verify,
   doctor,
   tokenCreate,
+  tokenList,
+  tokenDelete,
 ];

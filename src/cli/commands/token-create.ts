@@ -4,9 +4,14 @@
 import { randomBytes } from 'node:crypto';
 import { isTokenId, newTokenSecret, tokenRecord, type Role } from '../../core/auth/admin-token.js';
 import { TIMEOUT_OPTION } from '../args.js';
-import type { Command, CommandContext } from '../command.js';
+import type { Command } from '../command.js';
 import { EXIT, UsageError } from '../errors.js';
-import { ADMIN_TOKENS_STORE, installLocalAdminToken } from '../local-admin-tokens.js';
+import {
+  ADMIN_TOKENS_STORE,
+  installLocalAdminToken,
+  localTarget,
+  LOCAL_OPTIONS,
+} from '../local-admin-tokens.js';
 
 /** `token create`. */
 export const tokenCreate: Command = {
@@ -15,8 +20,8 @@ export const tokenCreate: Command = {
   description:
     'Prints the token <id>.<secret> once, the admin_tokens secret-store entry (name = id, value = ' +
     '{"sha256","role"}) and the Fastly CLI command that uploads it. Only the hash is stored, so ' +
-    'keep the token now. With --local it is also installed in the local edge (npm start); an ' +
-    'entry with the same id is replaced. Talks to no edge.',
+    'keep the token now. With --local it is also installed in the local edge (npm start), found ' +
+    'from its state directory; an existing id is refused unless --replace is given. Talks to no edge.',
   args: [],
   options: {
     role: {
@@ -25,16 +30,10 @@ export const tokenCreate: Command = {
       description: 'viewer (read) or operator (change); required',
     },
     id: { type: 'string', value: 'ID', description: 'the token id (default tok-<8 hex>)' },
-    local: { type: 'boolean', description: "install it in the local edge's admin_tokens store" },
-    'state-dir': {
-      type: 'string',
-      value: 'DIR',
-      description: 'with --local: the local state (default TSK_STATE_DIR or .fastly-local)',
-    },
-    'api-endpoint': {
-      type: 'string',
-      value: 'URL',
-      description: 'with --local: the local Fastly API (default 127.0.0.1:7677)',
+    ...LOCAL_OPTIONS,
+    replace: {
+      type: 'boolean',
+      description: 'with --local: replace an existing token with this id (its holder loses access)',
     },
     ...TIMEOUT_OPTION,
   },
@@ -53,12 +52,16 @@ export const tokenCreate: Command = {
     }
     const id = ctx.flags.string('id') ?? `tok-${randomBytes(4).toString('hex')}`;
     if (!isTokenId(id)) throw new UsageError(`--id must be 1-64 of A-Z a-z 0-9 _ -, not "${id}"`);
-    const local = localTarget(ctx);
+    const local = await localTarget(ctx);
+    const replace = ctx.flags.boolean('replace');
+    if (replace && !local) throw new UsageError('--replace needs --local');
     const secret = newTokenSecret({ bytes: (n) => new Uint8Array(randomBytes(n)) });
     const record = await tokenRecord(secret, role satisfies Role);
     const command = `printf '%s' '${record}' | fastly secret-store-entry create --store-id=<${ADMIN_TOKENS_STORE} id> --name=${id} --stdin`;
     // Install before printing: a token the store does not know must not look usable.
-    const storeId = local ? await installLocalAdminToken(ctx, local, id, record) : undefined;
+    const storeId = local
+      ? await installLocalAdminToken(ctx, local, id, record, { replace })
+      : undefined;
     const token = `${id}.${secret}`;
     if (ctx.output === 'json') {
       ctx.print.out(
@@ -96,24 +99,3 @@ export const tokenCreate: Command = {
     return EXIT.ok;
   },
 };
-
-/** With --local: the local API and state directory; flags that need --local refuse without it. */
-function localTarget(ctx: CommandContext): { apiUrl: string; stateDir: string } | undefined {
-  const { flags, io } = ctx;
-  if (!flags.boolean('local')) {
-    for (const name of ['state-dir', 'api-endpoint']) {
-      if (flags.string(name) !== undefined) throw new UsageError(`--${name} needs --local`);
-    }
-    return undefined;
-  }
-  const stateDir = flags.string('state-dir') ?? (io.env['TSK_STATE_DIR'] || '.fastly-local');
-  const port = io.env['TSK_API_PORT'];
-  const apiUrl = flags.string('api-endpoint') ?? `http://127.0.0.1:${port || '7677'}`;
-  try {
-    const url = new URL(apiUrl);
-    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error('scheme');
-  } catch {
-    throw new UsageError(`--api-endpoint must be an http(s) URL, not "${apiUrl}"`);
-  }
-  return { apiUrl, stateDir };
-}
