@@ -39,6 +39,8 @@ const KeyringSchema = z.object({
   version: z.number().check(z.int(), z.nonnegative()),
   updated_at: timestamp,
   keysets: z.array(KeysetSchema),
+  /** Kids removed from this deployment, oldest first (see `retireKid`): never issued again. */
+  retired: z.optional(z.array(z.string())),
 });
 
 /** One key set (one Ed25519 key; its id is its kid). */
@@ -60,6 +62,27 @@ export interface Keyring {
   version: number;
   updated_at: string;
   keysets: Keyset[];
+  /** Kids removed from this deployment, oldest first; a new key never takes one. */
+  retired?: string[];
+}
+
+/**
+ * How many removed kids a keyring remembers. Partners cache keys by kid, so a kid is never
+ * issued for a second key; the memory is bounded so the document stays under Fastly's item limit
+ * (200 kids of up to 25 characters take about 5,400 of its 8,000). The oldest are forgotten
+ * first: a generated kid carries today's date, so it cannot collide with one that old.
+ */
+export const MAX_RETIRED_KIDS = 200;
+
+/** `keyring` with `id` added to its retired kids (the oldest dropped beyond the bound). */
+export function retireKid(keyring: Keyring, id: string): Keyring {
+  const retired = [...(keyring.retired ?? []).filter((k) => k !== id), id];
+  return { ...keyring, retired: retired.slice(-MAX_RETIRED_KIDS) };
+}
+
+/** Whether `id` was used by a key set this deployment has removed. */
+export function isRetired(keyring: Pick<Keyring, 'retired'>, id: string): boolean {
+  return keyring.retired?.includes(id) ?? false;
 }
 
 /** Parses and validates the stored document; `keyring_corrupt` names the first bad field. */

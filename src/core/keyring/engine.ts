@@ -9,7 +9,7 @@ import { publicJwk } from '../keys/jwk.js';
 import { assertKidFormat, assertNewKid, dateKid, uniqueKid } from '../keys/kid.js';
 import { encodeSeed } from '../keys/seed-encoding.js';
 import type { Clock, KeyStoreApi, Random } from '../ports.js';
-import { expiryOf, serializeKeyring, type Keyring, type Keyset } from './document.js';
+import { expiryOf, isRetired, serializeKeyring, type Keyring, type Keyset } from './document.js';
 import { diagnose, type DoctorReport } from './doctor.js';
 import { describeSettlement, planSettlement, type Intent, type IntentBody } from './journal.js';
 import { LATE_WRITE_BOUND_MS, type Lease, type MutationGuard } from './lease.js';
@@ -365,9 +365,18 @@ export class KeyringEngine {
     // become the journal's "created by this operation", or settling could delete it.
     const secrets = new Set(await this.deps.api.listSecretNames());
     const taken = (kid: string): boolean =>
-      items.has(kid) || keyring.keysets.some((k) => k.id === kid) || secrets.has(kid);
+      items.has(kid) ||
+      keyring.keysets.some((k) => k.id === kid) ||
+      secrets.has(kid) ||
+      isRetired(keyring, kid);
     let kid: string;
     if (request.kid !== undefined) {
+      if (isRetired(keyring, request.kid) && !items.has(request.kid) && !secrets.has(request.kid)) {
+        throw new TskError(
+          'kid_exists',
+          `kid "${request.kid}" was used by a key set that has been removed; a kid is never reused, since partners may still cache its old key: choose a unique kid`,
+        );
+      }
       if (taken(request.kid)) {
         const why = secrets.has(request.kid)
           ? ' (a private key by that name exists; tsctl doctor shows whether it is an orphan)'

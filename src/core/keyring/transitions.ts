@@ -5,6 +5,7 @@ import { TskError } from '../errors.js';
 import {
   activeKeyset,
   publishedKeysets,
+  retireKid,
   type Keyring,
   type Keyset,
   type KeysetState,
@@ -125,7 +126,8 @@ export function transition(
 
   if (outcome.to === 'removed') {
     next.keysets = keysets.filter((k) => k !== target);
-    return next;
+    // Remembered, so the kid is never issued for another key (partners may cache the old one).
+    return retireKid(next, target.id);
   }
   if (outcome.to === 'ACTIVE') {
     const previous = activeKeyset(next);
