@@ -7,7 +7,12 @@ import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parse } from 'smol-toml';
 import type { Settings } from '../core/settings.js';
-import { startLocalApi, type LocalApi } from '../local-api/index.js';
+import {
+  StateDirInUseError,
+  startLocalApi,
+  updateClaim,
+  type LocalApi,
+} from '../local-api/index.js';
 import { readLocalSeed, type LocalSeed } from '../platform/node/fastly-toml.js';
 import { provisionLocalStack } from '../platform/node/local-stack.js';
 import type { ProvisionedStores } from '../platform/node/provision.js';
@@ -152,6 +157,8 @@ export async function startComputeEdge(options: ComputeEdgeOptions): Promise<Com
       env: { TSK_SECRET_SIGNING_KEY: secretSigningKey },
     });
     const server = await startComputeServer(compute, host, options.edgePort ?? 7676);
+    // Tools find the running edge from the state directory alone (tsctl token --local).
+    updateClaim(options.stateDir, { edge_url: server.url });
     const running = compute;
     return {
       edgeUrl: server.url,
@@ -182,6 +189,19 @@ async function startOrAttachApi(stateDir: string, host: string, port: number): P
   try {
     return await startLocalApi({ stateDir, host, port });
   } catch (err) {
+    // `npm start` already serves this folder: use its API, wherever it listens (only one API
+    // may own a folder; an attached host writes through it and reads its state file).
+    const holder = err instanceof StateDirInUseError ? err.holder.api_url : undefined;
+    if (holder !== undefined) {
+      const url = new URL(holder);
+      const attached = await attachLocalApi(
+        stateDir,
+        url.hostname.replace(/^\[|\]$/g, ''),
+        Number(url.port),
+      );
+      if (!attached) throw err;
+      return attached;
+    }
     // The local API reports a taken port in its message (it wraps the listen error).
     if (!/EADDRINUSE/.test(err instanceof Error ? err.message : String(err))) throw err;
     const attached = await attachLocalApi(stateDir, host, port);
