@@ -52,8 +52,8 @@ ${flagRows(COMMON_OPTIONS)}
 Environment:
   TSCTL_ENDPOINT  the edge URL when --endpoint is not given (with --trust-domain too: a usage error)
   TSCTL_TOKEN     the admin token when neither --token nor --token-file is given
-  TSK_STATE_DIR   token create --local: the local state directory (default .fastly-local)
-  TSK_API_PORT    token create --local: the local Fastly API port (default 7677)
+  TSK_STATE_DIR   token create|import --local: the local state directory (default .fastly-local)
+  TSK_API_PORT    token create|import --local: the local Fastly API port (default 7677)
 
 ${EXIT_CODES_HELP}
 

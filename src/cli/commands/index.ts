@@ -10,6 +10,7 @@ import { keysetPrepare } from './keyset-prepare.js';
 import { keysetRemove } from './keyset-remove.js';
 import { keysetTransitions } from './keyset-transition.js';
 import { tokenCreate } from './token-create.js';
+import { tokenImport } from './token-import.js';
 import { verify } from './verify.js';
 
 /** The command table. */
@@ -25,4 +26,5 @@ export const COMMANDS: readonly Command[] = [
   verify,
   doctor,
   tokenCreate,
+  tokenImport,
 ];

@@ -4,9 +4,9 @@
 import { randomBytes } from 'node:crypto';
 import { isTokenId, newTokenSecret, tokenRecord, type Role } from '../../core/auth/admin-token.js';
 import { TIMEOUT_OPTION } from '../args.js';
-import type { Command, CommandContext } from '../command.js';
+import type { Command } from '../command.js';
 import { EXIT, UsageError } from '../errors.js';
-import { ADMIN_TOKENS_STORE, installLocalAdminToken } from '../local-admin-tokens.js';
+import { ADMIN_TOKENS_STORE, installLocalAdminToken, localTarget } from '../local-admin-tokens.js';
 
 /** `token create`. */
 export const tokenCreate: Command = {
@@ -96,24 +96,3 @@ export const tokenCreate: Command = {
     return EXIT.ok;
   },
 };
-
-/** With --local: the local API and state directory; flags that need --local refuse without it. */
-function localTarget(ctx: CommandContext): { apiUrl: string; stateDir: string } | undefined {
-  const { flags, io } = ctx;
-  if (!flags.boolean('local')) {
-    for (const name of ['state-dir', 'api-endpoint']) {
-      if (flags.string(name) !== undefined) throw new UsageError(`--${name} needs --local`);
-    }
-    return undefined;
-  }
-  const stateDir = flags.string('state-dir') ?? (io.env['TSK_STATE_DIR'] || '.fastly-local');
-  const port = io.env['TSK_API_PORT'];
-  const apiUrl = flags.string('api-endpoint') ?? `http://127.0.0.1:${port || '7677'}`;
-  try {
-    const url = new URL(apiUrl);
-    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error('scheme');
-  } catch {
-    throw new UsageError(`--api-endpoint must be an http(s) URL, not "${apiUrl}"`);
-  }
-  return { apiUrl, stateDir };
-}
