@@ -4,6 +4,7 @@
 // is refused 403 `cross_site_request` before the route runs. One row per way a request arrives.
 import { describe, expect, it } from 'vitest';
 import { STORE_NAMES } from '../../src/core/deployments.js';
+import { ROUTES } from '../../src/http/routes.js';
 import { addAdminToken, DEV_KEY, memoryServices, testApp, withDevKey } from '../support/app.js';
 
 /** The origin testApp serves on (its request URLs). */
@@ -192,6 +193,42 @@ describe('a browser request on behalf of another site stays refused', () => {
       });
     expect((await app.fetch(request('http://127.0.0.1:7676'))).status).toBe(200);
     expect((await app.fetch(request('http://localhost'))).status).toBe(403);
+  });
+});
+
+describe('every route that takes a body', () => {
+  // The table, not a list kept by hand: a route added later is held to the same rule.
+  const writes = ROUTES.flatMap((route) =>
+    Object.keys(route.methods)
+      .filter((method) => method !== 'GET' && method !== 'HEAD' && method !== 'DELETE')
+      .map((method) => ({
+        method,
+        path: route.pattern
+          .replace(':deployment', 'default')
+          .replace(':id', DEV_KEY.kid)
+          .replace(':action', 'taint'),
+      })),
+  );
+
+  it('covers the admin writes and verify', () => {
+    expect(writes.length).toBeGreaterThanOrEqual(9);
+    expect(writes.map((w) => w.path)).toContain('/_ts/admin/keys/rotate');
+  });
+
+  it.each(writes)('$method $path refuses an empty cross-site post, changing nothing', async (w) => {
+    const { app, services, currentKid } = await world();
+    const token = await addAdminToken(services, 'ops3', 'ops3-secret-0123456789abcdef', 'operator');
+    const res = await app.request(w.path, {
+      method: w.method,
+      headers: {
+        authorization: `Bearer ${token}`,
+        'content-type': FORM,
+        origin: 'https://attacker.example',
+      },
+    });
+    expect(res.status).toBe(403);
+    expect(((await res.json()) as { code: string }).code).toBe('cross_site_request');
+    expect(currentKid()).toBe(DEV_KEY.kid);
   });
 });
 
