@@ -3483,6 +3483,7 @@ var PLACEHOLDER_PASSWORDS = [
   "replace-with-admin-password",
   "change-me-admin-password"
 ];
+var MIN_STRONG_PASSWORD = 16;
 var tokenImport = {
   words: ["token", "import"],
   summary: "import Trusted Server's Basic credentials as an admin token (--local installs it)",
@@ -3534,6 +3535,13 @@ var tokenImport = {
     }
     const local = localTarget(ctx);
     const credentials = await readCredentials(ctx);
+    for (const c of credentials) {
+      if ([...c.password].length < MIN_STRONG_PASSWORD) {
+        ctx.print.err(
+          `tsctl: warning: the password of ${c.source} has fewer than ${MIN_STRONG_PASSWORD} characters; prefer a long random one`
+        );
+      }
+    }
     const replace = ctx.flags.boolean("replace");
     const random = { bytes: (n) => new Uint8Array(randomBytes2(n)) };
     const entries = await Promise.all(

@@ -165,6 +165,17 @@ describe('tsctl token import', () => {
     expect(await signWith(e, 'page-user', 'page-password-123')).toBe(401);
   });
 
+  it('imports a short password but warns on stderr', async () => {
+    const out = await tsctl(['token', 'import', '--username', 'admin', '--password-stdin'], {
+      stdin: 'short-pass',
+    });
+    expect(out.code).toBe(0);
+    expect(out.stderr).toBe(
+      'tsctl: warning: the password of --username has fewer than 16 characters; prefer a long random one\n',
+    );
+    expect(out.stdout + out.stderr).not.toContain('short-pass');
+  });
+
   it.each([
     [['--username', 'a:b', '--password-stdin'], 'x', 'the username contains ":"'],
     [['--username', 'admin', '--password-stdin'], '\n', 'the password is empty'],
