@@ -124,4 +124,19 @@ describe("the README's run of Trusted Server's rotation script", () => {
     },
     60_000,
   );
+
+  it('over real HTTP, tells a page of this origin from one of another by Origin and Host', async () => {
+    const e = (edge = await startTestEdge());
+    const post = (origin: string) =>
+      e.call('/admin/keys/sign', {
+        method: 'POST',
+        headers: { 'content-type': 'text/plain', origin },
+        body: new TextEncoder().encode('{"id":"req-1"}'),
+      });
+    // The Node edge builds its URLs on http://localhost; the browser's Host is what counts.
+    expect((await post(new URL(e.edgeUrl).origin)).status).toBe(200);
+    const refused = await post('https://attacker.example');
+    expect(refused.status).toBe(403);
+    expect(((await refused.json()) as { code: string }).code).toBe('cross_site_request');
+  });
 });
