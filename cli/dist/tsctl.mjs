@@ -1212,7 +1212,7 @@ function capSize(inst, size) {
   if (!caps.length)
     return;
   const cap = Math.min(...caps.map((c) => c[0]));
-  const parse2 = inst._zod.parse;
+  const parse3 = inst._zod.parse;
   inst._zod.parse = (payload, ctx) => {
     const n = size(payload.value);
     if (n > cap && !ctx?.skipChecks && ctx?.direction !== "backward") {
@@ -1226,7 +1226,7 @@ function capSize(inst, size) {
         }
       }
     }
-    return parse2(payload, ctx);
+    return parse3(payload, ctx);
   };
 }
 var arraySize = (input) => Array.isArray(input) ? input.length : -1;
@@ -2019,7 +2019,9 @@ var KeyringSchema = object({
   deployment: string2(),
   version: number2().check(int(), _nonnegative()),
   updated_at: timestamp,
-  keysets: array(KeysetSchema)
+  keysets: array(KeysetSchema),
+  /** Kids removed from this deployment, oldest first (see `retireKid`): never issued again. */
+  retired: optional(array(string2()))
 });
 function parseKeyring(text) {
   let json;
@@ -2540,16 +2542,37 @@ function parseToken(token) {
   const [id, secret] = [token.slice(0, dot), token.slice(dot + 1)];
   return TOKEN_ID.test(id) && TOKEN_SECRET.test(secret) ? { id, secret } : null;
 }
+var SALT = /^[A-Za-z0-9_-]{22}$/;
 var RecordSchema = object({
   sha256: string2().check(_regex(/^[0-9a-f]{64}$/)),
-  role: _enum(["viewer", "operator"])
+  role: _enum(["viewer", "operator"]),
+  // Only on imported Basic credentials. A record with a salt an older version does not know is
+  // refused by it (the unsalted hash never matches), never accepted by mistake.
+  salt: optional(string2().check(_regex(SALT)))
 });
 async function tokenRecord(secret, role) {
   return JSON.stringify({ sha256: await sha256Hex(secret), role });
 }
+var SALT_BYTES = 16;
+async function basicEntryName(username) {
+  return TOKEN_ID.test(username) ? username : `basic-${await sha256Base64Url(username)}`;
+}
+async function basicRecord(password, role, random) {
+  const salt = toBase64Url(random.bytes(SALT_BYTES));
+  return JSON.stringify({ sha256: await sha256Hex(salt + password), role, salt });
+}
+function basicCredentialProblem(username, password) {
+  if (username.length === 0) return "the username is empty";
+  if (username.includes(":")) return 'the username contains ":", which HTTP Basic cannot carry';
+  if (password.length === 0) return "the password is empty";
+  return null;
+}
 async function sha256Hex(text) {
   const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", utf8(text)));
   return Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+async function sha256Base64Url(text) {
+  return toBase64Url(new Uint8Array(await crypto.subtle.digest("SHA-256", utf8(text))));
 }
 
 // src/cli/local-admin-tokens.ts
@@ -2685,6 +2708,27 @@ async function deleteLocalAdminToken(ctx, target, name) {
     throw err;
   }
   return storeId;
+}
+async function openLocalAdminTokens(ctx, target) {
+  const { api, storeId, path } = await openStore(ctx, target);
+  const write = (method) => async (name, record) => {
+    await api.request(method, path, { body: { name, secret: toBase64(utf8(record)) } });
+  };
+  return {
+    storeId,
+    origin: api.origin,
+    async has(name) {
+      try {
+        await api.request("GET", `${path}/${encodeURIComponent(name)}`);
+        return true;
+      } catch (err) {
+        if (err instanceof CliError && err.details["status"] === 404) return false;
+        throw err;
+      }
+    },
+    put: write("PUT"),
+    create: write("POST")
+  };
 }
 
 // src/cli/commands/token-create.ts
@@ -2824,6 +2868,1005 @@ var tokenList = {
     return EXIT.ok;
   }
 };
+
+// src/cli/commands/token-import.ts
+import { randomBytes as randomBytes2 } from "node:crypto";
+import { readFile as readFile2 } from "node:fs/promises";
+
+// node_modules/smol-toml/dist/error.js
+function getLineColFromPtr(string3, ptr) {
+  let lines = string3.slice(0, ptr).split(/\r?\n/);
+  return [lines.length, lines.pop().length + 1];
+}
+function makeCodeBlock(string3, line, column) {
+  let lines = string3.split(/\r?\n/);
+  let codeblock = "";
+  let numberLen = (Math.log10(line + 1) | 0) + 1;
+  for (let i = line - 1; i <= line + 1; i++) {
+    let l = lines[i - 1];
+    if (!l)
+      continue;
+    codeblock += i.toString().padEnd(numberLen, " ");
+    codeblock += ":  ";
+    codeblock += l;
+    codeblock += "\n";
+    if (i === line) {
+      codeblock += " ".repeat(numberLen + column + 2);
+      codeblock += "^\n";
+    }
+  }
+  return codeblock;
+}
+var TomlError = class _TomlError extends Error {
+  line;
+  column;
+  codeblock;
+  constructor(message, options) {
+    const [line, column] = getLineColFromPtr(options.toml, options.ptr);
+    const codeblock = makeCodeBlock(options.toml, line, column);
+    super(`Invalid TOML document: ${message}
+
+${codeblock}`, options);
+    this.line = line;
+    this.column = column;
+    this.codeblock = codeblock;
+  }
+  /** @internal */
+  static x(message, ctx, ptr) {
+    throw new _TomlError(message, { toml: ctx.s, ptr: ptr ?? ctx.p });
+  }
+};
+
+// node_modules/smol-toml/dist/primitive.js
+function parseString(ctx) {
+  let startPtr = ctx.p;
+  let c = ctx.s.charCodeAt(ctx.p++);
+  let first = c;
+  let isLiteral = c === 39;
+  let isMultiline = c === ctx.s.charCodeAt(ctx.p) && c === ctx.s.charCodeAt(ctx.p + 1);
+  if (isMultiline) {
+    if ((c = ctx.s.charCodeAt(ctx.p += 2)) === 10)
+      ctx.p++;
+    else if (c === 13 && ctx.s.charCodeAt(ctx.p + 1) === 10)
+      ctx.p += 2;
+  }
+  let parsed = "";
+  let sliceStart = ctx.p;
+  let state = 0;
+  for (; ctx.p < ctx.s.length; ctx.p++) {
+    c = ctx.s.charCodeAt(ctx.p);
+    if (isMultiline && (c === 10 || c === 13 && ctx.s.charCodeAt(ctx.p + 1) === 10)) {
+      state = state && 3;
+    } else if (c < 32 && c !== 9 || c === 127) {
+      TomlError.x("control characters are not allowed in strings", ctx);
+    } else if ((!state || state === 3) && c === first && (!isMultiline || ctx.s.charCodeAt(ctx.p + 1) === first && ctx.s.charCodeAt(ctx.p + 2) === first)) {
+      if (isMultiline) {
+        if (ctx.s.charCodeAt(ctx.p + 3) === first)
+          ctx.p++;
+        if (ctx.s.charCodeAt(ctx.p + 3) === first)
+          ctx.p++;
+      }
+      if (!state) {
+        let s = ctx.s.slice(sliceStart, ctx.p);
+        parsed = parsed ? parsed + s : s;
+      }
+      ctx.p += isMultiline ? 3 : 1;
+      return parsed;
+    } else if (!state) {
+      if (!isLiteral && c === 92) {
+        parsed += ctx.s.slice(sliceStart, sliceStart = ctx.p);
+        state = 1;
+      }
+    } else if (state === 1) {
+      if (c === 120 || c === 117 || c === 85) {
+        let errPtr = ctx.p++ - 1;
+        let value = 0;
+        let len = c === 120 ? 2 : c === 117 ? 4 : 8;
+        for (let j = 0; j < len; j++, ctx.p++) {
+          let hex = ctx.s.charCodeAt(ctx.p);
+          let digit = (
+            /* 0-9 */
+            hex >= 48 && hex <= 57 ? hex - 48 : (
+              /* A-F */
+              hex >= 65 && hex <= 70 ? hex - 65 + 10 : (
+                /* a-f */
+                hex >= 97 && hex <= 102 ? hex - 97 + 10 : -1
+              )
+            )
+          );
+          if (digit < 0)
+            TomlError.x("invalid non-hex character in unicode escape", ctx);
+          value = value << 4 | digit;
+        }
+        if (value < 0 || value > 1114111 || value >= 55296 && value <= 57343) {
+          TomlError.x("invalid unicode escape", ctx, errPtr);
+        }
+        parsed += String.fromCodePoint(value);
+        sliceStart = ctx.p--;
+        state = 0;
+      } else if (isMultiline && (c === 32 || c === 9)) {
+        state = 2;
+      } else {
+        if (c === 98)
+          parsed += "\b";
+        else if (c === 116)
+          parsed += "	";
+        else if (c === 110)
+          parsed += "\n";
+        else if (c === 102)
+          parsed += "\f";
+        else if (c === 114)
+          parsed += "\r";
+        else if (c === 101)
+          parsed += "\x1B";
+        else if (c === 34)
+          parsed += '"';
+        else if (c === 92)
+          parsed += "\\";
+        else
+          TomlError.x("unrecognised escape sequence", ctx);
+        sliceStart = ctx.p + 1;
+        state = 0;
+      }
+    } else if (c !== 32 && c !== 9) {
+      if (state === 2)
+        TomlError.x("invalid escape: only line-ending whitespace may be escaped", ctx, sliceStart);
+      state = !isLiteral && c === 92 ? 1 : 0;
+      sliceStart = ctx.p;
+    }
+  }
+  TomlError.x("unfinished string", ctx, startPtr);
+}
+
+// node_modules/smol-toml/dist/date.js
+var DATE_TIME_RE = /^(\d{4}-\d{2}-\d{2})?[Tt ]?(?:(\d{2}):\d{2}(?::\d{2}(?:\.\d+)?)?)?(Z|z|[-+]\d{2}:\d{2})?$/i;
+var TomlDate = class _TomlDate extends Date {
+  #hasDate = false;
+  #hasTime = false;
+  #offset = null;
+  constructor(date3, fasttype, unsafeDelim) {
+    let hasDate = true;
+    let hasTime = true;
+    let offset = "Z";
+    let c;
+    if (typeof date3 === "string") {
+      if (fasttype)
+        prep: {
+          if (fasttype < 3) {
+            if (+date3.slice(11, 13) > 23) {
+              date3 = "";
+              break prep;
+            }
+            if (fasttype === 2) {
+              offset = null;
+              date3 += "Z";
+            } else if ((c = date3.charCodeAt(date3.length - 1)) !== 90 && c !== 122) {
+              offset = date3.slice(date3.length - 6);
+            }
+            if (unsafeDelim)
+              date3 = date3.slice(0, 10) + "T" + date3.slice(11);
+          } else if (fasttype === 4) {
+            date3 = +date3.slice(0, 2) > 23 ? "" : `0000-01-01T${date3}Z`;
+          }
+          hasDate = fasttype !== 4;
+          hasTime = fasttype !== 3;
+        }
+      else {
+        let match = date3.match(DATE_TIME_RE);
+        if (match) {
+          if (!match[1]) {
+            hasDate = false;
+            date3 = `0000-01-01T${date3}`;
+          }
+          hasTime = !!match[2];
+          hasTime && date3[10] === " " && (date3 = date3.replace(" ", "T"));
+          if (match[2] && +match[2] > 23) {
+            date3 = "";
+          } else {
+            offset = match[3] || null;
+            if (!offset && hasTime)
+              date3 += "Z";
+          }
+        } else {
+          date3 = "";
+        }
+      }
+    }
+    super(date3);
+    if (!isNaN(this.getTime())) {
+      this.#hasDate = hasDate;
+      this.#hasTime = hasTime;
+      this.#offset = offset;
+    }
+  }
+  isDateTime() {
+    return this.#hasDate && this.#hasTime;
+  }
+  isLocal() {
+    return !this.#hasDate || !this.#hasTime || !this.#offset;
+  }
+  isDate() {
+    return this.#hasDate && !this.#hasTime;
+  }
+  isTime() {
+    return this.#hasTime && !this.#hasDate;
+  }
+  isValid() {
+    return this.#hasDate || this.#hasTime;
+  }
+  toISOString() {
+    let iso = super.toISOString();
+    if (this.isDate())
+      return iso.slice(0, 10);
+    if (this.isTime())
+      return iso.slice(11, 23);
+    if (this.#offset === null)
+      return iso.slice(0, -1);
+    if (this.#offset === "Z" || this.#offset === "z")
+      return iso;
+    let offset = +this.#offset.slice(1, 3) * 60 + +this.#offset.slice(4, 6);
+    offset = this.#offset[0] === "-" ? offset : -offset;
+    let offsetDate = new Date(this.getTime() - offset * 6e4);
+    return offsetDate.toISOString().slice(0, -1) + this.#offset;
+  }
+  static wrapAsOffsetDateTime(jsDate, offset = "Z") {
+    let date3 = new _TomlDate(jsDate);
+    date3.#offset = offset;
+    return date3;
+  }
+  static wrapAsLocalDateTime(jsDate) {
+    let date3 = new _TomlDate(jsDate);
+    date3.#offset = null;
+    return date3;
+  }
+  static wrapAsLocalDate(jsDate) {
+    let date3 = new _TomlDate(jsDate);
+    date3.#hasTime = false;
+    date3.#offset = null;
+    return date3;
+  }
+  static wrapAsLocalTime(jsDate) {
+    let date3 = new _TomlDate(jsDate);
+    date3.#hasDate = false;
+    date3.#offset = null;
+    return date3;
+  }
+};
+
+// node_modules/smol-toml/dist/extract.js
+function isDigit(char, base = 10) {
+  return base === 16 ? char > 47 && char < 58 || char > 64 && char < 71 || char > 96 && char < 103 : char > 47 && char < 48 + base;
+}
+function isEndOfValue(char, delim) {
+  return char === 32 || char === 9 || char === 10 || char === 13 || // Structure end or next value delimiter
+  delim && (char === delim || char === 44) || // Comment
+  char === 35;
+}
+function extractValue(ctx, end) {
+  let errPtr = ctx.p;
+  let c = ctx.s.charCodeAt(ctx.p);
+  if (c === 91 || c === 123) {
+    ctx.d-- || TomlError.x("document contains excessively nested structures. aborting.", ctx);
+    let value = c === 91 ? parseArray(ctx) : parseInlineTable(ctx);
+    ctx.d++;
+    return value;
+  }
+  if (c === 34 || c === 39) {
+    return parseString(ctx);
+  }
+  if (c === 116) {
+    if (ctx.s.charCodeAt(++ctx.p) !== 114 || ctx.s.charCodeAt(++ctx.p) !== 117 || ctx.s.charCodeAt(++ctx.p) !== 101)
+      TomlError.x("invalid value", ctx, errPtr);
+    return ctx.p++, true;
+  }
+  if (c === 102) {
+    if (ctx.s.charCodeAt(++ctx.p) !== 97 || ctx.s.charCodeAt(++ctx.p) !== 108 || ctx.s.charCodeAt(++ctx.p) !== 115 || ctx.s.charCodeAt(++ctx.p) !== 101)
+      TomlError.x("invalid value", ctx, errPtr);
+    return ctx.p++, false;
+  }
+  if (c === 43 || c === 45) {
+    return parseNumber(ctx, ctx.p, ctx.s.charCodeAt(++ctx.p), 44 - c, end);
+  }
+  if (ctx.s.charCodeAt(ctx.p + 4) === 45 && ctx.s.charCodeAt(ctx.p + 7) === 45) {
+    return parseDate(ctx, c, end);
+  }
+  if (ctx.s.charCodeAt(ctx.p + 2) === 58) {
+    return parseTime(ctx, c, end);
+  }
+  return parseNumber(ctx, ctx.p, c, 0, end);
+}
+function parseNumber(ctx, startPtr, startChr, sign, endChr) {
+  let c = startChr;
+  let state = 0;
+  let hasUnderscores = false;
+  if (c === 105) {
+    if (ctx.s.charCodeAt(++ctx.p) !== 110 || ctx.s.charCodeAt(++ctx.p) !== 102)
+      TomlError.x("invalid value", ctx, startPtr);
+    return ctx.p++, (sign || 1) / 0;
+  }
+  if (c === 110) {
+    if (ctx.s.charCodeAt(++ctx.p) !== 97 || ctx.s.charCodeAt(++ctx.p) !== 110)
+      TomlError.x("invalid value", ctx, startPtr);
+    return ctx.p++, NaN;
+  }
+  if (c === 48) {
+    if (++ctx.p >= ctx.s.length || isEndOfValue(c = ctx.s.charCodeAt(ctx.p), endChr))
+      return ctx.bi === true ? 0n : 0;
+    if (!sign) {
+      if (c === 120)
+        return parseIntegerBaseN(ctx, startPtr, 16, endChr);
+      else if (c === 98)
+        return parseIntegerBaseN(ctx, startPtr, 2, endChr);
+      else if (c === 111)
+        return parseIntegerBaseN(ctx, startPtr, 8, endChr);
+    }
+    if (c === 46)
+      state = 2;
+    else if (c === 101 || c === 69)
+      state = 4;
+    else
+      TomlError.x("illegal leading zero", ctx, startPtr);
+  } else if (!isDigit(c))
+    TomlError.x("invalid value", ctx, startPtr);
+  while (++ctx.p < ctx.s.length && (c = ctx.s.charCodeAt(ctx.p), !isEndOfValue(c, endChr))) {
+    if (!state)
+      state = 1;
+    if (c === 95) {
+      if (!(state & 1))
+        TomlError.x("illegal underscore", ctx);
+      state += 11;
+      hasUnderscores = true;
+    } else if (state === 1 && c === 46)
+      state = 2;
+    else if ((state === 1 || state === 3) && (c === 101 || c === 69))
+      state = 4;
+    else if (state === 4 && (c === 43 || c === 45)) {
+      state = 6;
+    } else if (!isDigit(c))
+      TomlError.x(`illegal character in numeric literal`, ctx);
+    else if (state > 9)
+      state -= 11;
+    else if (!(state & 1))
+      state++;
+  }
+  if (!state) {
+    let val = (startChr - 48) * (sign || 1);
+    return ctx.bi === true ? BigInt(val) : val;
+  }
+  if (!(state & 1))
+    TomlError.x("unfinished numeric value", ctx, startPtr);
+  let str = ctx.s.slice(startPtr, ctx.p);
+  if (hasUnderscores)
+    str = str.replaceAll("_", "");
+  return state > 1 ? parseFloat(str) : parseInteger(ctx, str, 10, startPtr);
+}
+function parseIntegerBaseN(ctx, startPtr, base, endChr) {
+  let c, underscore = 1;
+  while (++ctx.p < ctx.s.length && (c = ctx.s.charCodeAt(ctx.p), !isEndOfValue(c, endChr))) {
+    if (c === 95) {
+      if (underscore & 1)
+        TomlError.x("illegal underscore", ctx);
+      underscore = 3;
+    } else if (!isDigit(c, base))
+      TomlError.x(`illegal character in numeric literal`, ctx);
+    else if (underscore & 1)
+      underscore--;
+  }
+  if (underscore & 1)
+    TomlError.x("unfinished numeric value", ctx);
+  let str = ctx.s.slice(startPtr + 2, ctx.p);
+  if (underscore)
+    str = str.replaceAll("_", "");
+  return parseInteger(ctx, str, base, startPtr);
+}
+function parseInteger(ctx, str, base, startPtr) {
+  if (ctx.bi !== true)
+    int: {
+      let val = parseInt(str, base);
+      if (!Number.isSafeInteger(val)) {
+        if (ctx.bi)
+          break int;
+        TomlError.x("integer value cannot be represented losslessly", ctx, startPtr);
+      }
+      return val;
+    }
+  return base === 10 ? BigInt(str) : BigInt((base === 2 ? "0b" : base === 8 ? "0o" : "0x") + str);
+}
+function parseDate(ctx, c, endChr) {
+  let startPtr = ctx.p++, unsafeSeparator;
+  if (!isDigit(c) || !isDigit(ctx.s.charCodeAt(ctx.p++)) || !isDigit(ctx.s.charCodeAt(ctx.p++)) || !isDigit(ctx.s.charCodeAt(ctx.p++))) {
+    return parseNumber(ctx, ctx.p = startPtr, c, 0, endChr);
+  }
+  ctx.p += 5;
+  if (!isDigit(ctx.s.charCodeAt(ctx.p++)))
+    TomlError.x("invalid date-time: date part is malformed", ctx, startPtr);
+  if (ctx.p >= ctx.s.length || ((c = ctx.s.charCodeAt(ctx.p)) !== 32 || (unsafeSeparator = true, !isDigit(ctx.s.charCodeAt(ctx.p + 1)))) && c !== 84 && c !== 116) {
+    let t2 = ctx.s.slice(startPtr, ctx.p);
+    return readDate(ctx, t2, 3, false, startPtr);
+  }
+  if (ctx.s.charCodeAt(ctx.p += 3) !== 58)
+    TomlError.x("invalid date-time: time part is malformed", ctx, startPtr);
+  if (ctx.s.charCodeAt(ctx.p += 3) === 58)
+    ctx.p += 3;
+  if (ctx.s.charCodeAt(ctx.p) === 46)
+    while (isDigit(ctx.s.charCodeAt(++ctx.p)))
+      ;
+  if (c = ctx.s.charCodeAt(ctx.p)) {
+    if (c === 90 || c === 122) {
+      let t2 = ctx.s.slice(startPtr, ++ctx.p);
+      return readDate(ctx, t2, 1, unsafeSeparator, startPtr, "[+00:00]");
+    }
+    if (c === 43 || c === 45) {
+      let t2 = ctx.s.slice(startPtr, ctx.p += 6);
+      return readDate(ctx, t2, 1, unsafeSeparator, startPtr, !ctx.ld && "[" + ctx.s.slice(ctx.p - 6, ctx.p) + "]");
+    }
+  }
+  let t = ctx.s.slice(startPtr, ctx.p);
+  return readDate(ctx, t, 2, unsafeSeparator, startPtr);
+}
+function parseTime(ctx, c, endChr) {
+  let start = ctx.p;
+  if (!isDigit(c) || !isDigit(ctx.s.charCodeAt(++ctx.p))) {
+    return parseNumber(ctx, --ctx.p, c, 0, endChr);
+  }
+  if (ctx.s.charCodeAt(ctx.p += 4) === 58)
+    ctx.p += 3;
+  if (ctx.s.charCodeAt(ctx.p) === 46)
+    while (isDigit(ctx.s.charCodeAt(++ctx.p)))
+      ;
+  let t = ctx.s.slice(start, ctx.p);
+  return readDate(ctx, t, 4, false, start);
+}
+function readDate(ctx, str, type, unsafeDelim, errPtr, temporalSuffix) {
+  if (ctx.ld) {
+    let date3 = new TomlDate(str, type, unsafeDelim);
+    if (!date3.isValid())
+      TomlError.x("invalid date", ctx, errPtr);
+    return date3;
+  }
+  try {
+    if (temporalSuffix)
+      str += temporalSuffix;
+    switch (type) {
+      case 1:
+        return Temporal.ZonedDateTime.from(str);
+      case 2:
+        return Temporal.PlainDateTime.from(str);
+      case 3:
+        return Temporal.PlainDate.from(str);
+      case 4:
+        return Temporal.PlainTime.from(str);
+    }
+  } catch (e) {
+    TomlError.x(e instanceof Error ? e.message : "" + e, ctx, errPtr);
+  }
+}
+
+// node_modules/smol-toml/dist/util.js
+function skipComment(ctx) {
+  for (; ctx.p < ctx.s.length; ctx.p++) {
+    let c = ctx.s.charCodeAt(ctx.p);
+    if (c === 10)
+      break;
+    if (c === 13 && ctx.s.charCodeAt(ctx.p + 1) === 10) {
+      ctx.p++;
+      break;
+    }
+    if (c < 32 && c !== 9 || c === 127) {
+      TomlError.x("control characters are not allowed in comments", ctx);
+    }
+  }
+}
+function skipVoid(ctx, banNewLines, banComments) {
+  let c;
+  while (ctx.p < ctx.s.length) {
+    while (ctx.p < ctx.s.length && ((c = ctx.s.charCodeAt(ctx.p)) === 32 || c === 9 || !banNewLines && (c === 10 || c === 13 && ctx.s.charCodeAt(ctx.p + 1) === 10)))
+      ctx.p++;
+    if (banComments || c !== 35)
+      break;
+    skipComment(ctx);
+  }
+}
+
+// node_modules/smol-toml/dist/struct.js
+function parseKey(ctx, end = 61) {
+  let startPtr;
+  let state = 0;
+  let parsed = [];
+  let sliceStart;
+  let c = ctx.s.charCodeAt(startPtr = ctx.p);
+  do {
+    if (c === end) {
+      if (!state)
+        TomlError.x("unexpected end of key", ctx);
+      if (state === 1)
+        parsed.push(ctx.s.slice(sliceStart, ctx.p));
+      return ctx.p++, parsed;
+    } else if (c === 46) {
+      if (!state)
+        TomlError.x("illegal empty bare key", ctx);
+      if (state === 1)
+        parsed.push(ctx.s.slice(sliceStart, ctx.p));
+      state = 0;
+    } else if (!state && (c === 34 || c === 39)) {
+      if (c === ctx.s.charCodeAt(ctx.p + 1) && c === ctx.s.charCodeAt(ctx.p + 2))
+        TomlError.x("illegal quoted key: multiline strings are not allowed", ctx);
+      parsed.push(parseString(ctx));
+      state = 2;
+      ctx.p--;
+    } else if (c === 32 || c === 9) {
+      if (state === 1) {
+        parsed.push(ctx.s.slice(sliceStart, ctx.p));
+        state = 2;
+      }
+    } else if (state === 2 || c < 48 && c !== 45 || c > 57 && c < 65 || c > 90 && c < 97 && c !== 95 || c > 122) {
+      TomlError.x("illegal character in key", ctx);
+    } else if (!state) {
+      state = 1;
+      sliceStart = ctx.p;
+    }
+  } while (c = ctx.s.charCodeAt(++ctx.p));
+  TomlError.x("incomplete key-value: cannot find end of key", ctx, startPtr);
+}
+function parseInlineTable(ctx) {
+  let startPtr = ctx.p++;
+  let res = /* @__PURE__ */ Object.create(null);
+  let seen = /* @__PURE__ */ new Set();
+  let c;
+  while (ctx.p < ctx.s.length) {
+    skipVoid(ctx);
+    if ((c = ctx.s.charCodeAt(ctx.p)) === 125) {
+      ctx.p++;
+      return res;
+    }
+    let k;
+    let t = res;
+    let hasOwn = false;
+    let errPtr = ctx.p;
+    let key = parseKey(ctx);
+    for (let i = 0; i < key.length; i++) {
+      if (i)
+        t = hasOwn ? t[k] : t[k] = /* @__PURE__ */ Object.create(null);
+      k = key[i];
+      if ((hasOwn = Object.hasOwn(t, k)) && (typeof t[k] !== "object" || seen.has(t[k]))) {
+        TomlError.x("trying to redefine an already defined value", ctx, errPtr);
+      }
+      let unsafe = k === "__proto__";
+      if (ctx.uk && (unsafe || k === "constructor")) {
+        t = ctx.uk !== 1 && TomlError.x("document contains an unsafe property", ctx, errPtr);
+        break;
+      }
+      if (!hasOwn && unsafe) {
+        Object.defineProperty(t, k, { enumerable: true, configurable: true, writable: true });
+      }
+    }
+    if (hasOwn) {
+      TomlError.x("trying to redefine an already defined value", ctx, errPtr);
+    }
+    skipVoid(ctx, true, true);
+    let value = extractValue(
+      ctx,
+      125
+      /* } */
+    );
+    if (t && typeof (t[k] = value) === "object")
+      seen.add(value);
+    skipVoid(ctx);
+    if ((c = ctx.s.charCodeAt(ctx.p++)) === 125) {
+      return res;
+    }
+    if (c !== 44)
+      TomlError.x("expected comma or end of structure", ctx, ctx.p - 1);
+  }
+  TomlError.x("unfinished table", ctx, startPtr);
+}
+function parseArray(ctx) {
+  let startPtr = ctx.p++;
+  let res = [];
+  let c;
+  while (ctx.p < ctx.s.length) {
+    skipVoid(ctx);
+    if ((c = ctx.s.charCodeAt(ctx.p)) === 93) {
+      ctx.p++;
+      return res;
+    }
+    res.push(extractValue(
+      ctx,
+      93
+      /* ] */
+    ));
+    skipVoid(ctx);
+    if ((c = ctx.s.charCodeAt(ctx.p++)) === 93) {
+      return res;
+    }
+    if (c !== 44)
+      TomlError.x("expected comma or end of structure", ctx, ctx.p - 1);
+  }
+  TomlError.x("unfinished array", ctx, startPtr);
+}
+
+// node_modules/smol-toml/dist/parse.js
+function peekTable(ctx, key, table2, meta2, type) {
+  let t = table2;
+  let m = meta2;
+  let k;
+  let hasOwn = false;
+  let state;
+  for (let i = 0; i < key.length; i++) {
+    if (i) {
+      t = hasOwn ? t[k] : t[k] = /* @__PURE__ */ Object.create(null);
+      m = (state = m[k]).c;
+      if (type === 0 && (state.t === 1 || state.t === 2)) {
+        return null;
+      }
+      if (state.t === 2) {
+        let l = t.length - 1;
+        t = t[l];
+        m = m[l].c;
+      }
+    }
+    k = key[i];
+    if ((hasOwn = Object.hasOwn(t, k)) && m[k]?.t === 0 && m[k]?.d) {
+      return null;
+    }
+    if (!hasOwn) {
+      let unsafe = k === "__proto__";
+      if (ctx.uk && (unsafe || k === "constructor"))
+        return false;
+      if (unsafe) {
+        Object.defineProperty(t, k, { enumerable: true, configurable: true, writable: true });
+        Object.defineProperty(m, k, { enumerable: true, configurable: true, writable: true });
+      }
+      m[k] = {
+        t: i < key.length - 1 && type === 2 ? 3 : type,
+        d: false,
+        i: 0,
+        c: /* @__PURE__ */ Object.create(null)
+      };
+    }
+  }
+  state = m[k];
+  if (state.t !== type && !(type === 1 && state.t === 3)) {
+    return null;
+  }
+  if (type === 2) {
+    if (!state.d) {
+      state.d = true;
+      t[k] = [];
+    }
+    t[k].push(t = /* @__PURE__ */ Object.create(null));
+    state.c[state.i++] = state = { t: 1, d: false, i: 0, c: /* @__PURE__ */ Object.create(null) };
+  }
+  if (state.d) {
+    return null;
+  }
+  state.d = true;
+  if (type === 1) {
+    t = hasOwn ? t[k] : t[k] = /* @__PURE__ */ Object.create(null);
+  } else if (type === 0 && hasOwn) {
+    return null;
+  }
+  return [k, t, state.c];
+}
+function validateTablePeek(ctx, peek, ptr) {
+  if (peek === null || ctx.uk === 2)
+    TomlError.x(peek === null ? "trying to redefine an already defined table or value" : "document contains an unsafe property", ctx, ptr);
+}
+function parse2(toml, options = {}) {
+  let ctx = {
+    s: toml,
+    p: 0,
+    d: options.maxDepth ?? 1e3,
+    bi: options.integersAsBigInt ?? false,
+    ld: options.useLegacyDate ?? true,
+    uk: options.unsafeKeyBehaviour === "throw" ? 2 : options.unsafeKeyBehaviour === "drop" ? 1 : 0
+  };
+  let res = /* @__PURE__ */ Object.create(null);
+  let meta2 = /* @__PURE__ */ Object.create(null);
+  let tmp;
+  let skipping = false;
+  let tbl = res;
+  let m = meta2;
+  if (toml.charCodeAt(0) === 65279)
+    ctx.p++;
+  skipVoid(ctx);
+  while (ctx.p < toml.length) {
+    if (toml.charCodeAt(ctx.p) === 91) {
+      let isTableArray = toml.charCodeAt(++ctx.p) === 91;
+      tmp = ctx.p += +isTableArray;
+      skipping = false;
+      let k = parseKey(
+        ctx,
+        93
+        /* ] */
+      );
+      if (isTableArray) {
+        if (toml.charCodeAt(ctx.p) !== 93) {
+          TomlError.x("expected end of table array declaration", ctx);
+        }
+        ctx.p++;
+      }
+      let p = peekTable(
+        ctx,
+        k,
+        res,
+        meta2,
+        isTableArray ? 2 : 1
+        /* Type.EXPLICIT */
+      );
+      if (!p) {
+        validateTablePeek(ctx, p, tmp);
+        skipping = true;
+      } else {
+        m = p[2];
+        tbl = p[1];
+      }
+    } else {
+      tmp = ctx.p;
+      let k = parseKey(ctx);
+      let p = peekTable(
+        ctx,
+        k,
+        tbl,
+        m,
+        0
+        /* Type.DOTTED */
+      );
+      if (!p && !skipping)
+        validateTablePeek(ctx, p, tmp);
+      skipVoid(ctx, true, true);
+      let v = extractValue(ctx, void 0);
+      if (p && !skipping)
+        p[1][p[0]] = v;
+    }
+    skipVoid(ctx, true);
+    if (ctx.p < toml.length && (tmp = toml.charCodeAt(ctx.p)) !== 10 && (tmp !== 13 || toml.charCodeAt(ctx.p + 1) !== 10)) {
+      TomlError.x("each key-value declaration must be followed by an end-of-line", ctx);
+    }
+    skipVoid(ctx);
+  }
+  return res;
+}
+
+// node_modules/smol-toml/dist/stringify.js
+var HAS_WELLFORMED = !!"".isWellFormed;
+
+// src/cli/commands/token-import.ts
+var KEY_ADMIN_PATHS = ["/admin/keys/rotate", "/_ts/admin/keys/rotate"];
+var PLACEHOLDER_PASSWORDS = [
+  "replace-with-admin-password-32-bytes",
+  "replace-with-admin-password",
+  "change-me-admin-password"
+];
+var MIN_STRONG_PASSWORD = 16;
+var tokenImport = {
+  words: ["token", "import"],
+  summary: "import Trusted Server's Basic credentials as an admin token (--local installs it)",
+  description: `Makes Trusted Server's HTTP Basic username and password (any characters) an admin token, so scripts that send them (curl -u user:password) work here. Give the username with --username and the password on standard input (--password-stdin) or in a file (--password-file; one trailing newline is dropped), or read every [[handlers]] entry that covers the key admin routes from Trusted Server's settings (--from-trusted-server-toml). Prints the admin_tokens entry (name derived from the username; value {"sha256","role","salt"}, a salted hash only) and the Fastly CLI command that uploads it. An existing entry is refused unless --replace. With --local it is installed in the local edge (npm start).`,
+  args: [],
+  options: {
+    username: { type: "string", value: "USER", description: "the Basic username" },
+    "password-stdin": {
+      type: "boolean",
+      description: "read the password from standard input"
+    },
+    "password-file": {
+      type: "string",
+      value: "FILE",
+      description: "read the password from FILE"
+    },
+    "from-trusted-server-toml": {
+      type: "string",
+      value: "FILE",
+      description: "import the [[handlers]] of Trusted Server's trusted-server.toml instead"
+    },
+    role: {
+      type: "string",
+      value: "ROLE",
+      description: "viewer or operator (default operator, as Trusted Server grants)"
+    },
+    replace: { type: "boolean", description: "replace an existing entry of the same name" },
+    ...LOCAL_OPTIONS,
+    ...TIMEOUT_OPTION
+  },
+  examples: [
+    `printf '%s' "$TS_ADMIN_PASSWORD" | tsctl token import --username admin --password-stdin --local`,
+    "tsctl token import --from-trusted-server-toml trusted-server.toml"
+  ],
+  async run(ctx) {
+    const role = ctx.flags.string("role") ?? "operator";
+    if (role !== "viewer" && role !== "operator") {
+      throw new UsageError(`--role must be viewer or operator, not "${role}"`);
+    }
+    const local = await localTarget(ctx);
+    const credentials = await readCredentials(ctx);
+    for (const c of credentials) {
+      if ([...c.password].length < MIN_STRONG_PASSWORD) {
+        ctx.print.err(
+          `tsctl: warning: the password of ${c.source} has fewer than ${MIN_STRONG_PASSWORD} characters; prefer a long random one`
+        );
+      }
+    }
+    const replace = ctx.flags.boolean("replace");
+    const random = { bytes: (n) => new Uint8Array(randomBytes2(n)) };
+    const entries = await Promise.all(
+      credentials.map(async (c) => ({
+        name: await basicEntryName(c.username),
+        record: await basicRecord(c.password, role, random),
+        source: c.source
+      }))
+    );
+    let store;
+    if (local) {
+      store = await openLocalAdminTokens(ctx, local);
+      if (!replace) {
+        for (const entry of entries) {
+          if (await store.has(entry.name)) throw exists(entry.name, entry.source);
+        }
+      }
+      for (const entry of entries) {
+        if (replace) await store.put(entry.name, entry.record);
+        else await store.create(entry.name, entry.record);
+      }
+    }
+    const results = entries.map((entry) => ({
+      name: entry.name,
+      source: entry.source,
+      record: entry.record,
+      command: `printf '%s' '${entry.record}' | fastly secret-store-entry create --store-id=<${ADMIN_TOKENS_STORE} id> --name=${entry.name} --stdin${replace ? " --recreate" : ""}`
+    }));
+    if (ctx.output === "json") {
+      ctx.print.out(
+        JSON.stringify({
+          role,
+          imported: results.map((r) => ({
+            source: r.source,
+            secret_store_entry: { store: ADMIN_TOKENS_STORE, name: r.name, value: r.record },
+            upload_command: r.command
+          })),
+          installed: local && store ? { api_endpoint: local.apiUrl, store_id: store.storeId } : null
+        })
+      );
+      return EXIT.ok;
+    }
+    const lines = [];
+    for (const r of results) {
+      lines.push(
+        `Basic credentials from ${r.source} as an admin token (${role}); send them as before (curl -u user:password).`,
+        `Secret-store entry for ${ADMIN_TOKENS_STORE} (holds only a salted hash of the password):`,
+        `  name:  ${r.name}`,
+        `  value: ${r.record}`,
+        "Upload it to Fastly with:",
+        `  ${r.command}`,
+        ""
+      );
+    }
+    if (local && store) {
+      lines.push(
+        `Installed in the local edge's ${ADMIN_TOKENS_STORE} store (${store.storeId} at ${local.apiUrl}).`
+      );
+    }
+    ctx.print.out(lines.join("\n").trimEnd());
+    return EXIT.ok;
+  }
+};
+function exists(name, source) {
+  return new CliError(
+    "token_exists",
+    `${ADMIN_TOKENS_STORE} already has an entry "${name}" (for ${source}); nothing was written`,
+    EXIT.refused,
+    "pass --replace to replace it"
+  );
+}
+async function readCredentials(ctx) {
+  const { flags } = ctx;
+  const toml = flags.string("from-trusted-server-toml");
+  const username = flags.string("username");
+  const fromStdin = flags.boolean("password-stdin");
+  const file = flags.string("password-file");
+  let credentials;
+  if (toml !== void 0) {
+    if (username !== void 0 || fromStdin || file !== void 0) {
+      throw new UsageError(
+        "--from-trusted-server-toml reads the usernames and passwords itself; drop --username and --password-*"
+      );
+    }
+    credentials = await handlersOf(toml);
+  } else {
+    if (username === void 0) {
+      throw new UsageError("missing --username USER (or --from-trusted-server-toml FILE)");
+    }
+    if (fromStdin === (file !== void 0)) {
+      throw new UsageError(
+        "give the password with exactly one of --password-stdin, --password-file"
+      );
+    }
+    const password = dropNewline(
+      fromStdin ? await readStdin(ctx) : await readText(file ?? "", "--password-file")
+    );
+    credentials = [{ username, password, source: "--username" }];
+  }
+  for (const c of credentials) {
+    const problem = basicCredentialProblem(c.username, c.password);
+    if (problem !== null) throw new UsageError(`${c.source}: ${problem}`);
+    if (PLACEHOLDER_PASSWORDS.includes(c.password.trim().toLowerCase())) {
+      throw new UsageError(
+        `${c.source}: the password is a placeholder Trusted Server refuses to run with; set a real one`
+      );
+    }
+  }
+  return credentials;
+}
+async function handlersOf(path) {
+  let settings;
+  try {
+    settings = parse2(await readText(path, "--from-trusted-server-toml"));
+  } catch (err) {
+    if (err instanceof CliError || err instanceof UsageError) throw err;
+    throw new UsageError(`${path} is not valid TOML: ${err.message.split("\n")[0]}`);
+  }
+  const handlers = typeof settings === "object" && settings !== null ? settings["handlers"] : void 0;
+  if (!Array.isArray(handlers) || handlers.length === 0) {
+    throw new UsageError(`${path} has no [[handlers]] entries`);
+  }
+  const found = /* @__PURE__ */ new Map();
+  handlers.forEach((handler, index) => {
+    const where = `${path} [[handlers]] #${index + 1}`;
+    const h = typeof handler === "object" && handler !== null ? handler : {};
+    const [pattern, username, password] = [h["path"], h["username"], h["password"]];
+    if (typeof pattern !== "string" || typeof username !== "string" || typeof password !== "string") {
+      throw new UsageError(`${where}: needs path, username and password strings`);
+    }
+    let regex;
+    try {
+      regex = new RegExp(pattern);
+    } catch {
+      throw new UsageError(
+        `${where}: path "${pattern}" is not a regular expression tsctl can read`
+      );
+    }
+    if (!KEY_ADMIN_PATHS.some((p) => regex.test(p))) return;
+    const before = found.get(username);
+    if (before && before.password !== password) {
+      throw new UsageError(
+        `${where}: the username of ${before.source} again with another password; one entry cannot hold both`
+      );
+    }
+    found.set(username, { username, password, source: where });
+  });
+  if (found.size === 0) {
+    throw new UsageError(
+      `${path}: no [[handlers]] path covers ${KEY_ADMIN_PATHS.join(" or ")}; nothing to import`
+    );
+  }
+  return [...found.values()];
+}
+async function readStdin(ctx) {
+  if (!ctx.io.stdin) {
+    throw new CliError("no_stdin", "standard input is not available here", EXIT.usage);
+  }
+  return decode2(await ctx.io.stdin(), "standard input");
+}
+async function readText(path, flag) {
+  let bytes;
+  try {
+    bytes = await readFile2(path);
+  } catch (err) {
+    const code = err.code ?? "unreadable";
+    throw new UsageError(`${flag}: cannot read ${path} (${code})`);
+  }
+  return decode2(bytes, path);
+}
+function decode2(bytes, what) {
+  try {
+    return new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+  } catch {
+    throw new UsageError(`${what} is not UTF-8 text`);
+  }
+}
+function dropNewline(text) {
+  return text.replace(/\r?\n$/, "");
+}
 
 // node_modules/jose/dist/webapi/util/errors.js
 var errors_exports2 = {};
@@ -3196,12 +4239,13 @@ var COMMANDS = [
   verify,
   doctor,
   tokenCreate,
+  tokenImport,
   tokenList,
   tokenDelete
 ];
 
 // src/cli/context.ts
-import { readFile as readFile2 } from "node:fs/promises";
+import { readFile as readFile3 } from "node:fs/promises";
 var HOSTNAME = /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*(?::\d{1,5})?$/;
 function createContext(parsed, io, print) {
   const { flags } = parsed;
@@ -3273,7 +4317,7 @@ async function resolveToken(token, tokenFile, env) {
   let value;
   if (tokenFile !== void 0) {
     try {
-      value = await readFile2(tokenFile, "utf8");
+      value = await readFile3(tokenFile, "utf8");
     } catch (err) {
       const code = err.code ?? "unreadable";
       throw new UsageError(`cannot read --token-file ${tokenFile} (${code})`);
@@ -3542,5 +4586,49 @@ process.exitCode = await run(process.argv.slice(2), {
   stdout: process.stdout,
   stderr: process.stderr,
   env: process.env,
-  isTTY: process.stderr.isTTY === true
+  isTTY: process.stderr.isTTY === true,
+  async stdin() {
+    const chunks = [];
+    for await (const chunk of process.stdin) chunks.push(chunk);
+    return new Uint8Array(Buffer.concat(chunks));
+  }
 });
+/*! Bundled license information:
+
+smol-toml/dist/error.js:
+smol-toml/dist/primitive.js:
+smol-toml/dist/date.js:
+smol-toml/dist/extract.js:
+smol-toml/dist/util.js:
+smol-toml/dist/struct.js:
+smol-toml/dist/parse.js:
+smol-toml/dist/stringify.js:
+smol-toml/dist/index.js:
+  (*!
+   * Copyright (c) Squirrel Chat et al., All rights reserved.
+   * SPDX-License-Identifier: BSD-3-Clause
+   *
+   * Redistribution and use in source and binary forms, with or without
+   * modification, are permitted provided that the following conditions are met:
+   *
+   * 1. Redistributions of source code must retain the above copyright notice, this
+   *    list of conditions and the following disclaimer.
+   * 2. Redistributions in binary form must reproduce the above copyright notice,
+   *    this list of conditions and the following disclaimer in the
+   *    documentation and/or other materials provided with the distribution.
+   * 3. Neither the name of the copyright holder nor the names of its contributors
+   *    may be used to endorse or promote products derived from this software without
+   *    specific prior written permission.
+   *
+   * THIS SOFTWARE IS PROVIDED BY THE COPYRIGHT HOLDERS AND CONTRIBUTORS "AS IS" AND
+   * ANY EXPRESS OR IMPLIED WARRANTIES, INCLUDING, BUT NOT LIMITED TO, THE IMPLIED
+   * WARRANTIES OF MERCHANTABILITY AND FITNESS FOR A PARTICULAR PURPOSE ARE
+   * DISCLAIMED. IN NO EVENT SHALL THE COPYRIGHT HOLDER OR CONTRIBUTORS BE LIABLE
+   * FOR ANY DIRECT, INDIRECT, INCIDENTAL, SPECIAL, EXEMPLARY, OR CONSEQUENTIAL
+   * DAMAGES (INCLUDING, BUT NOT LIMITED TO, PROCUREMENT OF SUBSTITUTE GOODS OR
+   * SERVICES; LOSS OF USE, DATA, OR PROFITS; OR BUSINESS INTERRUPTION) HOWEVER
+   * CAUSED AND ON ANY THEORY OF LIABILITY, WHETHER IN CONTRACT, STRICT LIABILITY,
+   * OR TORT (INCLUDING NEGLIGENCE OR OTHERWISE) ARISING IN ANY WAY OUT OF THE USE
+   * OF THIS SOFTWARE, EVEN IF ADVISED OF THE POSSIBILITY OF SUCH DAMAGE.
+   *)
+*/

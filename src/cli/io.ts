@@ -1,4 +1,4 @@
-// What tsctl touches outside itself: two text streams, the environment, whether a person is
+// What tsctl touches outside itself: standard input on request, two text streams, the environment, whether a person is
 // watching, and the HTTP transport. `run(argv, io)` takes all of it, so tests run tsctl
 // in-process against real servers and read exactly what an operator would see.
 
@@ -16,6 +16,8 @@ export interface CliIo {
   isTTY: boolean;
   /** The HTTP transport; the global `fetch` unless a test needs to step between requests. */
   fetch?: typeof fetch;
+  /** All of standard input, as bytes (read only by commands that take `--...-stdin`). */
+  stdin?: () => Promise<Uint8Array>;
 }
 
 const REDACTED = '[redacted]';

@@ -209,3 +209,43 @@ export async function deleteLocalAdminToken(
   }
   return storeId;
 }
+
+/** The local `admin_tokens` store through the local Fastly API (for `token import`). */
+export interface LocalAdminTokens {
+  storeId: string;
+  /** The API's origin, for messages. */
+  origin: string;
+  /** True when an entry `name` exists. */
+  has(name: string): Promise<boolean>;
+  /** Creates or replaces `name`. */
+  put(name: string, record: string): Promise<void>;
+  /** Creates `name`; the API refuses it if the name is taken. */
+  create(name: string, record: string): Promise<void>;
+}
+
+/** Finds the local `admin_tokens` store (the API token comes from the state directory). */
+export async function openLocalAdminTokens(
+  ctx: CommandContext,
+  target: LocalApiTarget,
+): Promise<LocalAdminTokens> {
+  const { api, storeId, path } = await openStore(ctx, target);
+  const write = (method: 'PUT' | 'POST') => async (name: string, record: string) => {
+    await api.request(method, path, { body: { name, secret: toBase64(utf8(record)) } });
+  };
+  return {
+    storeId,
+    origin: api.origin,
+    async has(name) {
+      try {
+        await api.request('GET', `${path}/${encodeURIComponent(name)}`);
+        return true;
+      } catch (err) {
+        // Fastly answers a missing secret with 404 `{"msg":"Record not found"}`.
+        if (err instanceof CliError && err.details['status'] === 404) return false;
+        throw err;
+      }
+    },
+    put: write('PUT'),
+    create: write('POST'),
+  };
+}

@@ -9,6 +9,7 @@ export type ErrorCode =
   | 'request_timeout'
   | 'unauthorized'
   | 'forbidden'
+  | 'cross_site_request'
   | 'not_found'
   | 'method_not_allowed'
   | 'payload_too_large'

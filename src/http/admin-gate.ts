@@ -35,7 +35,7 @@ export async function admitAdmin(ctx: RequestContext, role: Role | undefined): P
   const limits = settings.admin;
   const clientKey = `ip:${ctx.client.ip}`;
 
-  const credential = parseAuthorization(ctx.request.headers.get('authorization'));
+  const credential = await parseAuthorization(ctx.request.headers.get('authorization'));
   let principal: Principal | undefined;
   let refusal: unknown;
   if (credential) {
@@ -83,7 +83,10 @@ export async function admitAdmin(ctx: RequestContext, role: Role | undefined): P
   if (!role) return; // an unknown admin path: counted, then answered by the caller
   throw (
     refusal ??
-    new TskError('unauthorized', 'send an admin token: Authorization: Bearer <id>.<secret>')
+    new TskError(
+      'unauthorized',
+      'send an admin token: Authorization: Bearer <id>.<secret> (or Basic with an imported username and password)',
+    )
   );
 }
 

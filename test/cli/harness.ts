@@ -16,6 +16,8 @@ export interface RunOptions {
   env?: Record<string, string | undefined>;
   isTTY?: boolean;
   fetch?: typeof fetch;
+  /** What standard input holds (UTF-8); absent: tsctl has no standard input. */
+  stdin?: string;
 }
 
 /** Runs `tsctl ...argv`; fails the test if the admin token shows up in the output. */
@@ -29,6 +31,9 @@ export async function tsctl(argv: string[], options: RunOptions = {}): Promise<O
     env,
     isTTY: options.isTTY ?? false,
     ...(options.fetch ? { fetch: options.fetch } : {}),
+    ...(options.stdin !== undefined
+      ? { stdin: async () => new TextEncoder().encode(options.stdin) }
+      : {}),
   };
   const code = await run(argv, io);
   const token = env['TSCTL_TOKEN'];

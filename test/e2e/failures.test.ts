@@ -135,7 +135,7 @@ describe('request shape', () => {
     expect(res.status).toBe(413);
   });
 
-  it('refuses invalid JSON with 400 and a non-JSON content type with 415', async () => {
+  it('refuses invalid JSON with 400, form fields with 400 and a multipart body with 415', async () => {
     const bad = await call('/admin/keys/rotate', {
       method: 'POST',
       body: '{"kid":',
@@ -148,7 +148,13 @@ describe('request shape', () => {
       body: 'kid=x',
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
     });
-    expect(form.status).toBe(415);
+    expect(form.status).toBe(400);
+    const multipart = await call('/admin/keys/rotate', {
+      method: 'POST',
+      body: '{}',
+      headers: { 'content-type': 'multipart/form-data; boundary=x' },
+    });
+    expect(multipart.status).toBe(415);
   });
 
   it('answers wrong methods with 405 and Allow, unknown paths with 404, odd spellings with 400', async () => {

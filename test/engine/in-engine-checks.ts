@@ -4,7 +4,14 @@
 // zod/mini, strict TextDecoder, btoa/atob - is exercised in the engine we deploy to. `Request`
 // cannot be built during initialization, so the HTTP layer is covered by the Node suites.
 // Run by scripts/engine-check.mjs (`npm run check:engine`), which fails on any FAIL line.
-import { authenticate, sha256Hex, tokenRecord } from '../../src/core/auth/admin-token.js';
+import {
+  authenticate,
+  basicEntryName,
+  basicRecord,
+  parseAuthorization,
+  sha256Hex,
+  tokenRecord,
+} from '../../src/core/auth/admin-token.js';
 import { fromBase64Url, toBase64Url, utf8 } from '../../src/core/crypto/base64.js';
 import { publicKeyOf, verify } from '../../src/core/crypto/ed25519.js';
 import { readEdgeKeyring } from '../../src/core/keyring/edge-view.js';
@@ -87,6 +94,27 @@ const rec = await tokenRecord('s'.repeat(32), 'operator');
 check(
   'admin token authenticate',
   (await authenticate({ id: 'ops', secret: 's'.repeat(32) }, rec)).role === 'operator',
+);
+// An imported Trusted Server Basic credential: non-ASCII UTF-8 through atob and the strict
+// TextDecoder, the username's entry name, and the salted record.
+const basicUser = 'ops admin@publisher.example';
+const basicPassword = 'pä:ss word ✓ 1';
+const header = `Basic ${btoa(String.fromCharCode(...utf8(`${basicUser}:${basicPassword}`)))}`;
+const basicCredential = await parseAuthorization(header);
+const basicName = await basicEntryName(basicUser);
+check(
+  'Basic entry name',
+  basicName === 'basic-pa7g8SChXj2DlWBitD41LZ3ijFn9sew0Zlui9PVtWnA' &&
+    basicCredential?.id === basicName &&
+    basicCredential.secret === basicPassword,
+  basicName,
+);
+const salted = await basicRecord(basicPassword, 'operator', {
+  bytes: (n) => new Uint8Array(n).fill(7),
+});
+check(
+  'Basic salted record authenticate',
+  (await authenticate(basicCredential ?? { id: '', secret: '' }, salted)).role === 'operator',
 );
 // The sealed box private keys travel in to Fastly: X25519 on the Montgomery ladder, BLAKE2b,
 // XSalsa20-Poly1305, all BigInt and typed-array work the engine must do exactly as Node does.

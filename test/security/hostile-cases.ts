@@ -243,16 +243,20 @@ const METHODS: HostileCase[] = [
 
 // prettier-ignore
 const CONTENT_TYPES: HostileCase[] = [
-  c('content type: text/plain', 'POST', R, { ...OP, contentType: 'text/plain', body: '{}' }, 415, 'unsupported_media_type'),
-  c('content type: a form post', 'POST', R, { ...OP, contentType: 'application/x-www-form-urlencoded', body: 'kid=x' }, 415, 'unsupported_media_type'),
+  // Trusted Server's scripts label JSON as curl does (`-d` sends form-urlencoded) or not at all:
+  // read as JSON. Fields are not JSON and are refused; multipart and other types stay 415.
+  c('content type: text/plain with a JSON body (a script) is read as JSON', 'POST', S, { ...OP, contentType: 'text/plain', body: '{"id":"a"}' }, 200),
+  c('content type: curl -d (form-urlencoded) with a JSON body is read as JSON', 'POST', S, { ...OP, contentType: 'application/x-www-form-urlencoded', body: '{"id":"a"}' }, 200),
+  c('content type: a form post with form fields', 'POST', R, { ...OP, contentType: 'application/x-www-form-urlencoded', body: 'kid=x' }, 400, 'invalid_request'),
   c('content type: multipart with a JSON-looking body', 'POST', R, { ...OP, contentType: 'multipart/form-data; boundary=x', body: '{"kid":"x"}' }, 415, 'unsupported_media_type'),
   c('content type: application/jsonx', 'POST', R, { ...OP, contentType: 'application/jsonx', body: '{}' }, 415, 'unsupported_media_type'),
   c('content type: text/json', 'POST', R, { ...OP, contentType: 'text/json', body: '{}' }, 415, 'unsupported_media_type'),
-  c('content type: text/plain on verify', 'POST', V, { contentType: 'text/plain', body: verify({}) }, 415, 'unsupported_media_type'),
+  c('content type: text/plain on verify from a script', 'POST', V, { contentType: 'text/plain', body: verify({}) }, 200),
+  c('content type: text/plain on verify from another site', 'POST', V, { contentType: 'text/plain', body: verify({}), headers: [['Origin', 'https://attacker.example']] }, 403, 'cross_site_request'),
   // The empty POST a cross-site <form> sends (with Basic credentials a browser cached after the
-  // WWW-Authenticate prompt) must not reach the route.
-  c('content type: an empty form post with Basic credentials', 'POST', R, { ...auth('Basic {operatorBasic}'), contentType: 'application/x-www-form-urlencoded', body: '' }, 415, 'unsupported_media_type'),
-  c('content type: an empty text/plain post on a key set transition', 'POST', `${K}/csrf-target/taint`, { ...auth('Basic {operatorBasic}'), contentType: 'text/plain', body: '' }, 415, 'unsupported_media_type'),
+  // WWW-Authenticate prompt) must not reach the route: the browser says where it comes from.
+  c('content type: an empty cross-site form post with Basic credentials', 'POST', R, { headers: [['Authorization', 'Basic {operatorBasic}'], ['Origin', 'https://attacker.example']], contentType: 'application/x-www-form-urlencoded', body: '' }, 403, 'cross_site_request'),
+  c('content type: an empty cross-site text/plain post on a key set transition', 'POST', `${K}/csrf-target/taint`, { headers: [['Authorization', 'Basic {operatorBasic}'], ['Sec-Fetch-Site', 'cross-site']], contentType: 'text/plain', body: '' }, 403, 'cross_site_request'),
   c('content type: application/json with a charset is accepted', 'POST', S, { ...OP, contentType: 'application/json; charset=utf-8', body: '{"id":"a"}' }, 200),
   c('content type: a +json type is accepted', 'POST', S, { ...OP, contentType: 'application/merge-patch+json', body: '{"id":"a"}' }, 200),
   c('content type: upper case is accepted', 'POST', S, { ...OP, contentType: 'APPLICATION/JSON', body: '{"id":"a"}' }, 200),

@@ -1,12 +1,13 @@
 // The README's curl + openssl recipe for partners, run exactly as written (extracted from the
 // README) against a real local edge, so the documented commands cannot rot.
 import { execFile, execFileSync } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startTestEdge, type TestEdge } from '../support/local-edge.js';
+import { readmeBlock } from '../support/readme.js';
 
 const run = promisify(execFile);
 const BASE = '/admin/deployments/default/keysets';
@@ -21,14 +22,7 @@ const hasTools = ['curl', 'jq', 'openssl'].every((tool) => {
   }
 });
 
-async function recipe(): Promise<string> {
-  const readme = await readFile(new URL('../../README.md', import.meta.url), 'utf8');
-  const section = readme.slice(readme.indexOf('## For partners'));
-  const after = section.slice(section.indexOf('Without a dependency'));
-  const match = /```sh\n([\s\S]*?)```/.exec(after);
-  if (!match?.[1]) throw new Error('README: no recipe under "Without a dependency"');
-  return match[1];
-}
+const recipe = () => readmeBlock('## For partners', { after: 'Without a dependency' });
 
 let edge: TestEdge | undefined;
 let dir: string | undefined;

@@ -12,6 +12,7 @@ import { keysetTransitions } from './keyset-transition.js';
 import { tokenCreate } from './token-create.js';
 import { tokenDelete } from './token-delete.js';
 import { tokenList } from './token-list.js';
+import { tokenImport } from './token-import.js';
 import { verify } from './verify.js';
 
 /** The command table. */
@@ -27,6 +28,7 @@ export const COMMANDS: readonly Command[] = [
   verify,
   doctor,
   tokenCreate,
+  tokenImport,
   tokenList,
   tokenDelete,
 ];
