@@ -18,6 +18,8 @@ export const EXIT = {
   unknown: 6,
   /** `tsctl doctor` found something that needs a person. */
   unhealthy: 7,
+  /** `--wait`: the change committed, but the edge did not serve it within the wait. */
+  notPropagated: 8,
 } as const;
 
 /** One of the exit codes above. */

@@ -22,7 +22,8 @@ export const EXIT_CODES_HELP = `Exit codes:
   5  network or server failure: connection refused, timeout (--timeout, default 30 s), 5xx
   6  outcome unknown: a change may still take effect (a Fastly API write timed out, or tsctl's
      own request did); nothing was retried. Run \`tsctl doctor\` after the time it names
-  7  doctor: something needs a person (the findings say what and how)`;
+  7  doctor: something needs a person (the findings say what and how)
+  8  --wait: the change committed, but the edge did not serve it within the wait (it may later)`;
 
 /** `tsctl --help`. */
 export function topHelp(commands: readonly Command[]): string {

@@ -7,6 +7,7 @@ import { TIMEOUT_OPTION } from '../args.js';
 import type { Command, CommandContext } from '../command.js';
 import { EXIT, UsageError } from '../errors.js';
 import { ADMIN_TOKENS_STORE, installLocalAdminToken } from '../local-admin-tokens.js';
+import { requireDefaultDeployment } from '../context.js';
 
 /** `token create`. */
 export const tokenCreate: Command = {
@@ -43,6 +44,11 @@ export const tokenCreate: Command = {
     'tsctl token create --role viewer --local',
   ],
   async run(ctx) {
+    requireDefaultDeployment(
+      ctx,
+      'admin tokens',
+      'leave out --deployment-name: one admin_tokens store serves every deployment, and a token acts on all of them',
+    );
     const role = ctx.flags.string('role');
     if (role !== 'viewer' && role !== 'operator') {
       throw new UsageError(
