@@ -35,12 +35,13 @@ export function extraWaitMs(flags: Flags): number {
 export function mutationQuery(flags: Flags): string {
   const dryRun = flags.boolean('dry-run');
   const wait = flags.boolean('wait');
+  // Checked first: --wait-timeout without --wait is a usage error, never silently ignored.
+  const timeout = waitTimeoutMs(flags);
   if (dryRun && wait) {
     throw new UsageError('--dry-run changes nothing, so there is nothing to --wait for');
   }
   if (dryRun) return '?dry_run=true';
   if (!wait) return '';
-  const timeout = waitTimeoutMs(flags);
   return `?wait=propagation${timeout === undefined ? '' : `&wait_timeout_ms=${timeout}`}`;
 }
 
