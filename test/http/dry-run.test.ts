@@ -186,6 +186,43 @@ describe('dry runs of every mutation route', () => {
     expect(dump(services)).toBe(before);
   });
 
+  it('with an earlier change unsettled: 409 until it may settle, then names it and still writes nothing', async () => {
+    const { services, send } = await operatorApp();
+    const now = services.now;
+    const intent = {
+      operation: 'prepare',
+      request_id: 'r-lost',
+      holder: 'ops2',
+      recorded_at: new Date(now - 5000).toISOString(),
+      before_version: 0,
+      keyring: '{}',
+      restore: {},
+    };
+    const record = (settlesAt: number) => ({
+      value: serializeLockRecord({
+        lease: null,
+        intent,
+        settles_at: new Date(settlesAt).toISOString(),
+      }),
+      generation: '1',
+    });
+    services.leaseStore.entries.set('default', record(now + 30_000));
+    const before = dump(services);
+    const early = await send(dry(BASE), { json: {} });
+    expect([early.status, early.body.code]).toEqual([409, 'operation_in_progress']);
+    expect(String(early.body['detail'])).toContain('earlier prepare (request r-lost)');
+    // Settleable now: the real call would settle it first, and the preview says so.
+    services.leaseStore.entries.set('default', record(now - 1));
+    const settleable = dump(services);
+    const preview = await send(dry(BASE), { json: {} });
+    expect(preview.status).toBe(200);
+    expect((preview.body['planned_writes'] as string[])[0]).toBe(
+      'settle the earlier prepare (request r-lost) first (its outcome is not settled yet)',
+    );
+    expect(dump(services)).toBe(settleable);
+    expect(settleable).not.toBe(before);
+  });
+
   it('answers the difference, the planned writes and the warnings', async () => {
     const { services, send } = await operatorApp();
     const rotated = await send('/admin/keys/rotate', { json: {} });
