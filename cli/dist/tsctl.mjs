@@ -30,7 +30,9 @@ var EXIT = {
   /** `tsctl doctor` found something that needs a person. */
   unhealthy: 7,
   /** Rate limited (429): nothing was done; the message and `retry_after_seconds` say when to retry. */
-  rateLimited: 8
+  rateLimited: 8,
+  /** `--wait`: the change committed, but the edge did not serve it within the wait. */
+  notPropagated: 9
 };
 var CONFLICT_CODES = /* @__PURE__ */ new Set([
   "operation_in_progress",
@@ -79,7 +81,13 @@ var COMMON_OPTIONS = {
     value: "FORMAT",
     description: "pretty (for people; the default) or json (the API answer verbatim)"
   },
-  help: { type: "boolean", short: "h", description: "show this help" }
+  help: { type: "boolean", short: "h", description: "show this help" },
+  // Every command takes it, as in SPIRL's flag table; those that serve only "default" say so.
+  "deployment-name": {
+    type: "string",
+    value: "NAME",
+    description: 'the deployment to act on (default "default")'
+  }
 };
 var TIMEOUT_OPTION = {
   timeout: {
@@ -113,15 +121,23 @@ var TOKEN_OPTIONS = {
     description: "the admin token (visible in ps: prefer --token-file or TSCTL_TOKEN)"
   }
 };
-var DEPLOYMENT_OPTIONS = {
-  "deployment-name": {
+var ADMIN_OPTIONS = { ...EDGE_OPTIONS, ...TOKEN_OPTIONS };
+var KEYSET_OPTIONS = ADMIN_OPTIONS;
+var MUTATION_OPTIONS = {
+  "dry-run": {
+    type: "boolean",
+    description: "check everything and show what would change, writing nothing"
+  },
+  wait: {
+    type: "boolean",
+    description: "after the change, wait until the edge serves it (exit 9 if not in time)"
+  },
+  "wait-timeout": {
     type: "string",
-    value: "NAME",
-    description: 'the deployment whose keyring to use (default "default")'
+    value: "SECONDS",
+    description: "with --wait: the longest wait (default the edge's, 120 s)"
   }
 };
-var ADMIN_OPTIONS = { ...EDGE_OPTIONS, ...TOKEN_OPTIONS };
-var KEYSET_OPTIONS = { ...DEPLOYMENT_OPTIONS, ...ADMIN_OPTIONS };
 function optionsOf(command) {
   return { ...command.options, ...COMMON_OPTIONS };
 }
@@ -2066,6 +2082,91 @@ function assertInvariants(keyring) {
 // src/core/deployments.ts
 var DEFAULT_DEPLOYMENT = "default";
 
+// src/cli/mutation-flags.ts
+var MAX_WAIT_MS = 6e5;
+function waitTimeoutMs(flags) {
+  const text = flags.string("wait-timeout");
+  if (text === void 0) return void 0;
+  if (!flags.boolean("wait")) throw new UsageError("--wait-timeout needs --wait");
+  const seconds = Number(text);
+  if (!/^\d+(\.\d+)?$/.test(text) || seconds > MAX_WAIT_MS / 1e3) {
+    throw new UsageError(
+      `--wait-timeout must be a number of seconds from 0 to ${MAX_WAIT_MS / 1e3}, not "${text}"`
+    );
+  }
+  return Math.round(seconds * 1e3);
+}
+function extraWaitMs(flags) {
+  if (!flags.boolean("wait")) return 0;
+  return waitTimeoutMs(flags) ?? MAX_WAIT_MS;
+}
+function mutationQuery(flags) {
+  const dryRun = flags.boolean("dry-run");
+  const wait = flags.boolean("wait");
+  const timeout = waitTimeoutMs(flags);
+  if (dryRun && wait) {
+    throw new UsageError("--dry-run changes nothing, so there is nothing to --wait for");
+  }
+  if (dryRun) return "?dry_run=true";
+  if (!wait) return "";
+  return `?wait=propagation${timeout === void 0 ? "" : `&wait_timeout_ms=${timeout}`}`;
+}
+function reportExtras(ctx, json) {
+  const body = isRecord(json) ? json : {};
+  if (ctx.output === "pretty" && body["dry_run"] === true) printPreview(ctx, body);
+  const propagation = isRecord(body["propagation"]) ? body["propagation"] : void 0;
+  if (propagation === void 0) return EXIT.ok;
+  const committed = String(propagation["keyring_version"]);
+  const seen = propagation["edge_keyring_version"];
+  const waited = Number(propagation["waited_ms"]) / 1e3;
+  if (propagation["propagated"] === true) {
+    if (ctx.output === "pretty") {
+      ctx.print.out(
+        `Propagated: the edge serves keyring version ${committed} (after ${waited} s).`
+      );
+    }
+    return EXIT.ok;
+  }
+  ctx.print.err(
+    `tsctl: not_propagated: the change committed (keyring version ${committed}), but after ${waited} s the edge still serves ${seen === null ? "no keyring" : `version ${String(seen)}`}; partners may not see it yet`
+  );
+  ctx.print.err(
+    "tsctl: hint: nothing is wrong with the change; check again later with `tsctl keyset list` and the key documents, or wait longer with --wait-timeout"
+  );
+  return EXIT.notPropagated;
+}
+function printPreview(ctx, body) {
+  const lines = ["Dry run: nothing was changed. The change would do this:"];
+  const diff = isRecord(body["diff"]) ? body["diff"] : {};
+  const keysets = isRecord(diff["keysets"]) ? diff["keysets"] : {};
+  const jwks2 = isRecord(diff["jwks"]) ? diff["jwks"] : {};
+  const current = isRecord(diff["current_kid"]) ? diff["current_kid"] : {};
+  const list = (v) => Array.isArray(v) ? v.filter((x) => typeof x === "string") : [];
+  for (const id of list(keysets["added"])) lines.push(`  + key set ${id}`);
+  for (const id of list(keysets["removed"])) lines.push(`  - key set ${id} (removed for good)`);
+  const changed = Array.isArray(keysets["changed"]) ? keysets["changed"].filter(isRecord) : [];
+  for (const c of changed) {
+    lines.push(`  ~ key set ${String(c["id"])}: ${String(c["from"])} \u2192 ${String(c["to"])}`);
+  }
+  const added = list(jwks2["added"]);
+  const removed = list(jwks2["removed"]);
+  if (added.length + removed.length > 0) {
+    const parts = [...added.map((k) => `+${k}`), ...removed.map((k) => `-${k}`)];
+    lines.push(`  JWKS: ${parts.join(" ")}`);
+  }
+  if (current["changed"] === true) {
+    lines.push(
+      `  signing kid: ${String(current["before"] ?? "(none)")} \u2192 ${String(current["after"] ?? "(none)")}`
+    );
+  }
+  for (const w of list(body["planned_writes"])) lines.push(`  write: ${w}`);
+  ctx.print.out(lines.join("\n"));
+  const warnings = Array.isArray(body["warnings"]) ? body["warnings"].filter(isRecord) : [];
+  for (const w of warnings) {
+    ctx.print.err(`tsctl: warning: ${String(w["code"])}: ${String(w["message"])}`);
+  }
+}
+
 // src/cli/keyring.ts
 async function readKeyring(client, deployment) {
   const answer = await client.request("GET", keysetsPath(deployment));
@@ -2077,20 +2178,21 @@ function keysetsPath(deployment, ...rest) {
   return ["/admin/deployments", deployment, "keysets", ...rest].map(encodeSegment).join("/");
 }
 async function runKeysetChange(ctx, change) {
+  const query = mutationQuery(ctx.flags);
   const client = await ctx.admin();
   const before = await readKeyring(client, ctx.deployment);
-  const answer = await requestChange(client, change.method, change.path, ctx.deployment, {
+  const answer = await requestChange(client, change.method, change.path + query, ctx.deployment, {
     ...change.body !== void 0 ? { body: change.body } : {},
     headers: { "if-match": `"${before.version}"` }
   });
   if (ctx.output === "json") {
     ctx.print.out(answer.text);
-    return EXIT.ok;
+    return reportExtras(ctx, answer.json);
   }
   const result = toMutationAnswer(answer.json);
-  ctx.print.out(change.describe(result, before.keyring));
+  if (!ctx.flags.boolean("dry-run")) ctx.print.out(change.describe(result, before.keyring));
   for (const warning of result.warnings) ctx.print.err(`tsctl: warning: ${warning}`);
-  return EXIT.ok;
+  return reportExtras(ctx, answer.json);
 }
 async function requestChange(client, method, path, deployment, options) {
   try {
@@ -2153,16 +2255,32 @@ var doctor = {
   args: [],
   options: {
     ...KEYSET_OPTIONS,
-    repair: { type: "boolean", description: "settle pending intents and clear stale leases first" }
+    repair: { type: "boolean", description: "settle pending intents and clear stale leases first" },
+    "dry-run": {
+      type: "boolean",
+      description: "with --repair: list what it would repair, writing nothing"
+    }
   },
   examples: [
     "tsctl doctor --trust-domain keys.example.com --token-file ~/.tsctl-token",
     "tsctl doctor --repair --endpoint http://127.0.0.1:7676 --token-file .fastly-local/admin-token"
   ],
   async run(ctx) {
+    const dryRun = ctx.flags.boolean("dry-run");
+    if (dryRun && !ctx.flags.boolean("repair")) {
+      throw new UsageError("--dry-run goes with --repair (doctor alone writes nothing anyway)");
+    }
     const client = await ctx.admin();
     const path = keysetsPath(ctx.deployment).replace(/\/keysets$/, "/doctor");
-    const answer = ctx.flags.boolean("repair") ? await requestChange(client, "POST", path, ctx.deployment, { body: {} }) : await client.request("GET", path);
+    const answer = ctx.flags.boolean("repair") ? await requestChange(
+      client,
+      "POST",
+      dryRun ? `${path}?dry_run=true` : path,
+      ctx.deployment,
+      {
+        body: {}
+      }
+    ) : await client.request("GET", path);
     const report = answer.json;
     if (!isRecord(report) || !Array.isArray(report["findings"])) {
       throw new CliError(
@@ -2179,6 +2297,13 @@ var doctor = {
     const lines = [];
     const repaired = Array.isArray(report["repaired"]) ? report["repaired"] : [];
     for (const r of repaired) lines.push(`Repaired: ${String(r)}`);
+    const would = Array.isArray(report["would_repair"]) ? report["would_repair"] : [];
+    if (report["dry_run"] === true) {
+      lines.push(
+        would.length === 0 ? "Dry run: --repair would find nothing to repair; nothing was changed." : "Dry run: nothing was changed. --repair would repair:"
+      );
+      for (const r of would) lines.push(`  ${String(r)}`);
+    }
     const findings = report["findings"].filter(isRecord);
     const version2 = report["keyring_version"];
     lines.push(
@@ -2196,24 +2321,183 @@ var doctor = {
 };
 
 // src/cli/commands/jwks.ts
+function jwksPath(deployment) {
+  return deployment === DEFAULT_DEPLOYMENT ? "/.well-known/jwks.json" : `/.well-known/deployments/${encodeURIComponent(deployment)}/jwks.json`;
+}
 var jwks = {
   words: ["jwks"],
-  summary: "print the published JWKS (GET /.well-known/jwks.json)",
+  summary: "print the published JWKS (GET /.well-known/jwks.json, or a deployment's)",
   description: "pretty indents it; -o json prints the document exactly as served. Edge caches may serve a copy up to 60 s old.",
   args: [],
   options: EDGE_OPTIONS,
   examples: [
     "tsctl jwks --trust-domain keys.publisher.example",
-    'tsctl jwks --endpoint http://127.0.0.1:7676 -o json | jq -r ".keys[].kid"'
+    'tsctl jwks --endpoint http://127.0.0.1:7676 -o json | jq -r ".keys[].kid"',
+    "tsctl jwks --deployment-name staging --trust-domain keys.publisher.example"
   ],
   async run(ctx) {
-    const answer = await ctx.edge().request("GET", "/.well-known/jwks.json");
+    const answer = await ctx.edge().request("GET", jwksPath(ctx.deployment));
     ctx.print.out(
       ctx.output === "json" || answer.json === void 0 ? answer.text : JSON.stringify(answer.json, null, 2)
     );
     return EXIT.ok;
   }
 };
+
+// src/core/auth/admin-token.ts
+var TOKEN_ID = /^[A-Za-z0-9_-]{1,64}$/;
+var TOKEN_SECRET = /^[A-Za-z0-9_-]{16,256}$/;
+var SECRET_BYTES = 32;
+function isTokenId(id) {
+  return TOKEN_ID.test(id);
+}
+function newTokenSecret(random) {
+  return toBase64Url(random.bytes(SECRET_BYTES));
+}
+function parseToken(token) {
+  const dot = token.indexOf(".");
+  if (dot < 0) return null;
+  const [id, secret] = [token.slice(0, dot), token.slice(dot + 1)];
+  return TOKEN_ID.test(id) && TOKEN_SECRET.test(secret) ? { id, secret } : null;
+}
+var SALT = /^[A-Za-z0-9_-]{22}$/;
+var RecordSchema = object({
+  sha256: string2().check(_regex(/^[0-9a-f]{64}$/)),
+  role: _enum(["viewer", "operator"]),
+  // Only on imported Basic credentials. A record with a salt an older version does not know is
+  // refused by it (the unsalted hash never matches), never accepted by mistake.
+  salt: optional(string2().check(_regex(SALT)))
+});
+async function tokenRecord(secret, role) {
+  return JSON.stringify({ sha256: await sha256Hex(secret), role });
+}
+var SALT_BYTES = 16;
+async function basicEntryName(username) {
+  return TOKEN_ID.test(username) ? username : `basic-${await sha256Base64Url(username)}`;
+}
+async function basicRecord(password, role, random) {
+  const salt = toBase64Url(random.bytes(SALT_BYTES));
+  return JSON.stringify({ sha256: await sha256Hex(salt + password), role, salt });
+}
+function basicCredentialProblem(username, password) {
+  if (username.length === 0) return "the username is empty";
+  if (username.includes(":")) return 'the username contains ":", which HTTP Basic cannot carry';
+  if (password.length === 0) return "the password is empty";
+  return null;
+}
+async function sha256Hex(text) {
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", utf8(text)));
+  return Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+async function sha256Base64Url(text) {
+  return toBase64Url(new Uint8Array(await crypto.subtle.digest("SHA-256", utf8(text))));
+}
+
+// src/cli/context.ts
+import { readFile } from "node:fs/promises";
+var HOSTNAME = /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*(?::\d{1,5})?$/;
+function createContext(parsed, io, print) {
+  const { flags } = parsed;
+  const timeout = timeoutMs(flags) + extraWaitMs(flags);
+  const deployment = flags.string("deployment-name") ?? DEFAULT_DEPLOYMENT;
+  if (deployment === "") throw new UsageError("--deployment-name must not be empty");
+  const client = (baseUrl, credentials) => new HttpClient({
+    baseUrl,
+    ...credentials ? { credentials } : {},
+    timeoutMs: timeout,
+    fetch: io.fetch ?? fetch,
+    progress: io
+  });
+  const endpoint = () => resolveEndpoint(flags.string("endpoint"), flags.string("trust-domain"), io.env);
+  return {
+    args: parsed.args,
+    flags,
+    output: parsed.output,
+    io,
+    print,
+    timeoutMs: timeout,
+    deployment,
+    client,
+    edge: () => client(endpoint()),
+    async admin() {
+      const base = endpoint();
+      const token = await resolveToken(flags.string("token"), flags.string("token-file"), io.env);
+      print.redact(token);
+      return client(base, { authorization: `Bearer ${token}` });
+    }
+  };
+}
+function resolveEndpoint(endpoint, trustDomain, env) {
+  const fromEnv = nonEmpty(env["TSCTL_ENDPOINT"]);
+  if (endpoint === void 0 && trustDomain !== void 0 && fromEnv !== void 0) {
+    throw new UsageError(
+      `--trust-domain ${trustDomain} and TSCTL_ENDPOINT=${fromEnv} disagree on where the edge is; unset TSCTL_ENDPOINT or pass --endpoint`
+    );
+  }
+  const explicit = endpoint ?? fromEnv;
+  if (explicit !== void 0) {
+    let url;
+    try {
+      url = new URL(explicit);
+    } catch {
+      throw new UsageError(`--endpoint must be an http(s) URL, not "${explicit}"`);
+    }
+    if (url.protocol !== "https:" && url.protocol !== "http:") {
+      throw new UsageError(`--endpoint must be an http(s) URL, not "${explicit}"`);
+    }
+    return url.href;
+  }
+  if (trustDomain !== void 0) {
+    if (!HOSTNAME.test(trustDomain)) {
+      throw new UsageError(
+        `--trust-domain takes a host name such as keys.publisher.example, not "${trustDomain}" (use --endpoint for a URL)`
+      );
+    }
+    return `https://${trustDomain}`;
+  }
+  throw new UsageError(
+    "say where the edge is: --trust-domain DOMAIN or --endpoint URL (or TSCTL_ENDPOINT)"
+  );
+}
+async function resolveToken(token, tokenFile, env) {
+  if (token !== void 0 && tokenFile !== void 0) {
+    throw new UsageError("give the admin token once: --token or --token-file, not both");
+  }
+  let value;
+  if (tokenFile !== void 0) {
+    try {
+      value = await readFile(tokenFile, "utf8");
+    } catch (err) {
+      const code = err.code ?? "unreadable";
+      throw new UsageError(`cannot read --token-file ${tokenFile} (${code})`);
+    }
+  } else {
+    value = token ?? env["TSCTL_TOKEN"];
+  }
+  const trimmed = value?.trim() ?? "";
+  if (trimmed === "") {
+    throw new UsageError(
+      "this command needs an admin token: --token-file FILE, TSCTL_TOKEN, or --token TOKEN"
+    );
+  }
+  if (!parseToken(trimmed)) {
+    throw new CliError(
+      "invalid_token",
+      "the admin token must look like <id>.<secret> (as `tsctl token create` prints it)",
+      EXIT.auth
+    );
+  }
+  return trimmed;
+}
+function requireDefaultDeployment(ctx, what, instead) {
+  if (ctx.deployment === DEFAULT_DEPLOYMENT) return;
+  throw new UsageError(
+    `${what} serves deployment "${DEFAULT_DEPLOYMENT}" only; for deployment "${ctx.deployment}" ${instead}`
+  );
+}
+function nonEmpty(value) {
+  return value === void 0 || value.trim() === "" ? void 0 : value.trim();
+}
 
 // src/cli/commands/keys-deactivate.ts
 var keysDeactivate = {
@@ -2226,7 +2510,8 @@ var keysDeactivate = {
       type: "boolean",
       description: "also delete its JWK and private key (cannot be undone)"
     },
-    ...ADMIN_OPTIONS
+    ...ADMIN_OPTIONS,
+    ...MUTATION_OPTIONS
   },
   examples: [
     "tsctl keys deactivate ts-2025-10-A --trust-domain keys.example.com --token-file ~/.tsctl-token",
@@ -2235,26 +2520,31 @@ var keysDeactivate = {
   async run(ctx) {
     const kid = ctx.args[0] ?? "";
     const remove = ctx.flags.boolean("delete");
+    requireDefaultDeployment(
+      ctx,
+      "keys deactivate (Trusted Server's /admin/keys/deactivate)",
+      `use \`tsctl keyset ${remove ? "remove" : "deactivate"} ${kid} --deployment-name ${ctx.deployment}\``
+    );
+    const query = mutationQuery(ctx.flags);
     const client = await ctx.admin();
     const answer = await requestChange(
       client,
       "POST",
-      "/admin/keys/deactivate",
+      `/admin/keys/deactivate${query}`,
       DEFAULT_DEPLOYMENT,
-      {
-        body: { kid, delete: remove }
-      }
+      { body: { kid, delete: remove } }
     );
     if (ctx.output === "json") {
       ctx.print.out(answer.text);
-      return EXIT.ok;
+      return reportExtras(ctx, answer.json);
     }
+    if (ctx.flags.boolean("dry-run")) return reportExtras(ctx, answer.json);
     const body = isRecord(answer.json) ? answer.json : {};
     const remaining = Array.isArray(body["remaining_active_kids"]) ? body["remaining_active_kids"].filter((k) => typeof k === "string") : [];
     ctx.print.out(
       `Key ${kid} ${remove ? "deleted" : "deactivated"}. Published: ${remaining.join(", ") || "(none)"}.`
     );
-    return EXIT.ok;
+    return reportExtras(ctx, answer.json);
   }
 };
 
@@ -2314,12 +2604,12 @@ ${alignColumns(rows)}`;
 var keysList = {
   words: ["keys", "list"],
   summary: "show the signing kid and the published kids",
-  description: 'Read from the keyring of the default deployment (viewer token or better). -o json prints {"current_kid": KID or null, "active_kids": [KID, ...]} in publication order.',
+  description: 'Read from the keyring of the deployment (viewer token or better). -o json prints {"current_kid": KID or null, "active_kids": [KID, ...]} in publication order.',
   args: [],
   options: ADMIN_OPTIONS,
   examples: ["tsctl keys list --trust-domain keys.example.com --token-file ~/.tsctl-token"],
   async run(ctx) {
-    const { keyring } = await readKeyring(await ctx.admin(), DEFAULT_DEPLOYMENT);
+    const { keyring } = await readKeyring(await ctx.admin(), ctx.deployment);
     const current = activeKeyset(keyring)?.id ?? null;
     const published = publishedKeysets(keyring).map((k) => k.id);
     if (ctx.output === "json") {
@@ -2344,29 +2634,41 @@ var keysRotate = {
   args: [],
   options: {
     kid: { type: "string", value: "KID", description: "the new kid (default ts-YYYY-MM-DD, UTC)" },
-    ...ADMIN_OPTIONS
+    ...ADMIN_OPTIONS,
+    ...MUTATION_OPTIONS
   },
   examples: [
     "tsctl keys rotate --trust-domain keys.example.com --token-file ~/.tsctl-token",
     "tsctl keys rotate --kid partner-2026-q4 --endpoint http://127.0.0.1:7676 -o json"
   ],
   async run(ctx) {
+    requireDefaultDeployment(
+      ctx,
+      "keys rotate (Trusted Server's /admin/keys/rotate)",
+      `use \`tsctl keyset prepare --deployment-name ${ctx.deployment}\`, then \`tsctl keyset activate ID --deployment-name ${ctx.deployment}\``
+    );
     const kid = ctx.flags.string("kid");
+    const query = mutationQuery(ctx.flags);
     const client = await ctx.admin();
-    const answer = await requestChange(client, "POST", "/admin/keys/rotate", DEFAULT_DEPLOYMENT, {
-      body: kid === void 0 ? {} : { kid }
-    });
+    const answer = await requestChange(
+      client,
+      "POST",
+      `/admin/keys/rotate${query}`,
+      DEFAULT_DEPLOYMENT,
+      { body: kid === void 0 ? {} : { kid } }
+    );
     if (ctx.output === "json") {
       ctx.print.out(answer.text);
-      return EXIT.ok;
+      return reportExtras(ctx, answer.json);
     }
+    if (ctx.flags.boolean("dry-run")) return reportExtras(ctx, answer.json);
     const body = isRecord(answer.json) ? answer.json : {};
     const next = typeof body["new_kid"] === "string" ? body["new_kid"] : "(unknown)";
     const previous = typeof body["previous_kid"] === "string" ? body["previous_kid"] : null;
     ctx.print.out(
       previous === null ? `Key rotated: ${next} (there was no previous signing key).` : `Key rotated: ${next} (previous ${previous}).`
     );
-    return EXIT.ok;
+    return reportExtras(ctx, answer.json);
   }
 };
 
@@ -2396,7 +2698,8 @@ var keysetPrepare = {
   args: [],
   options: {
     kid: { type: "string", value: "KID", description: "the new key set id (kid)" },
-    ...KEYSET_OPTIONS
+    ...KEYSET_OPTIONS,
+    ...MUTATION_OPTIONS
   },
   examples: [
     "tsctl keyset prepare --trust-domain keys.example.com --token-file ~/.tsctl-token",
@@ -2419,7 +2722,7 @@ var keysetRemove = {
   summary: "remove a key set for good: unpublish it and delete its private key",
   description: "Allowed from any state but Active. Signatures made with it stop verifying. Operator token.",
   args: [{ name: "ID", description: "the key set id (its kid)" }],
-  options: KEYSET_OPTIONS,
+  options: { ...KEYSET_OPTIONS, ...MUTATION_OPTIONS },
   examples: [
     "tsctl keyset remove ts-2025-10-A --trust-domain keys.example.com --token-file ~/.tsctl-token"
   ],
@@ -2502,7 +2805,7 @@ var keysetTransitions = KEYSET_ACTIONS.map((action) => ({
   summary: t.summary,
   description: `${t.description} Operator token.`,
   args: [{ name: "ID", description: "the key set id (its kid), as `tsctl keyset list` shows it" }],
-  options: KEYSET_OPTIONS,
+  options: { ...KEYSET_OPTIONS, ...MUTATION_OPTIONS },
   examples: [
     `tsctl keyset ${t.action} ts-2026-11-22 --trust-domain keys.example.com --token-file ~/.tsctl-token`
   ],
@@ -2526,57 +2829,8 @@ function describe2(t, id, result, before) {
 // src/cli/commands/token-create.ts
 import { randomBytes } from "node:crypto";
 
-// src/core/auth/admin-token.ts
-var TOKEN_ID = /^[A-Za-z0-9_-]{1,64}$/;
-var TOKEN_SECRET = /^[A-Za-z0-9_-]{16,256}$/;
-var SECRET_BYTES = 32;
-function isTokenId(id) {
-  return TOKEN_ID.test(id);
-}
-function newTokenSecret(random) {
-  return toBase64Url(random.bytes(SECRET_BYTES));
-}
-function parseToken(token) {
-  const dot = token.indexOf(".");
-  if (dot < 0) return null;
-  const [id, secret] = [token.slice(0, dot), token.slice(dot + 1)];
-  return TOKEN_ID.test(id) && TOKEN_SECRET.test(secret) ? { id, secret } : null;
-}
-var SALT = /^[A-Za-z0-9_-]{22}$/;
-var RecordSchema = object({
-  sha256: string2().check(_regex(/^[0-9a-f]{64}$/)),
-  role: _enum(["viewer", "operator"]),
-  // Only on imported Basic credentials. A record with a salt an older version does not know is
-  // refused by it (the unsalted hash never matches), never accepted by mistake.
-  salt: optional(string2().check(_regex(SALT)))
-});
-async function tokenRecord(secret, role) {
-  return JSON.stringify({ sha256: await sha256Hex(secret), role });
-}
-var SALT_BYTES = 16;
-async function basicEntryName(username) {
-  return TOKEN_ID.test(username) ? username : `basic-${await sha256Base64Url(username)}`;
-}
-async function basicRecord(password, role, random) {
-  const salt = toBase64Url(random.bytes(SALT_BYTES));
-  return JSON.stringify({ sha256: await sha256Hex(salt + password), role, salt });
-}
-function basicCredentialProblem(username, password) {
-  if (username.length === 0) return "the username is empty";
-  if (username.includes(":")) return 'the username contains ":", which HTTP Basic cannot carry';
-  if (password.length === 0) return "the password is empty";
-  return null;
-}
-async function sha256Hex(text) {
-  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", utf8(text)));
-  return Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("");
-}
-async function sha256Base64Url(text) {
-  return toBase64Url(new Uint8Array(await crypto.subtle.digest("SHA-256", utf8(text))));
-}
-
 // src/cli/local-admin-tokens.ts
-import { readFile } from "node:fs/promises";
+import { readFile as readFile2 } from "node:fs/promises";
 import { join } from "node:path";
 var ADMIN_TOKENS_STORE = "admin_tokens";
 var RUNNING_FILE = ".running.json";
@@ -2613,7 +2867,7 @@ async function localTarget(ctx) {
 }
 async function recordedApiUrl(stateDir) {
   try {
-    const running = JSON.parse(await readFile(join(stateDir, RUNNING_FILE), "utf8"));
+    const running = JSON.parse(await readFile2(join(stateDir, RUNNING_FILE), "utf8"));
     const url = isRecord(running) ? running["api_url"] : void 0;
     return typeof url === "string" ? url : void 0;
   } catch {
@@ -2624,7 +2878,7 @@ async function openStore(ctx, target) {
   const tokenFile = join(target.stateDir, "fastly-api-token");
   let apiToken;
   try {
-    apiToken = (await readFile(tokenFile, "utf8")).trim();
+    apiToken = (await readFile2(tokenFile, "utf8")).trim();
   } catch (err) {
     const code = err.code ?? "unreadable";
     throw new CliError(
@@ -2756,6 +3010,11 @@ var tokenCreate = {
     "tsctl token create --role viewer --local"
   ],
   async run(ctx) {
+    requireDefaultDeployment(
+      ctx,
+      "admin tokens",
+      "leave out --deployment-name: one admin_tokens store serves every deployment, and a token acts on all of them"
+    );
     const role = ctx.flags.string("role");
     if (role !== "viewer" && role !== "operator") {
       throw new UsageError(
@@ -2871,7 +3130,7 @@ var tokenList = {
 
 // src/cli/commands/token-import.ts
 import { randomBytes as randomBytes2 } from "node:crypto";
-import { readFile as readFile2 } from "node:fs/promises";
+import { readFile as readFile3 } from "node:fs/promises";
 
 // node_modules/smol-toml/dist/error.js
 function getLineColFromPtr(string3, ptr) {
@@ -3850,7 +4109,7 @@ async function readStdin(ctx) {
 async function readText(path, flag) {
   let bytes;
   try {
-    bytes = await readFile2(path);
+    bytes = await readFile3(path);
   } catch (err) {
     const code = err.code ?? "unreadable";
     throw new UsageError(`${flag}: cannot read ${path} (${code})`);
@@ -4175,6 +4434,11 @@ var verify = {
       throw new UsageError(`missing ${missing.map((f) => `--${f}`).join(", ")}`);
     }
     if (ctx.flags.boolean("local")) return verifyLocally(ctx);
+    requireDefaultDeployment(
+      ctx,
+      "the edge's /verify-signature",
+      `add --local to check against that deployment's published JWKS, as a partner does`
+    );
     const body = {
       payload: ctx.flags.string("payload"),
       signature: ctx.flags.string("signature"),
@@ -4198,7 +4462,7 @@ async function verifyLocally(ctx) {
   const kid = ctx.flags.string("kid") ?? "";
   const payload = ctx.flags.string("payload") ?? "";
   const signature = ctx.flags.string("signature") ?? "";
-  const answer = await ctx.edge().request("GET", "/.well-known/jwks.json");
+  const answer = await ctx.edge().request("GET", jwksPath(ctx.deployment));
   let result;
   try {
     result = await verifyWithJwks(answer.json, kid, payload, signature);
@@ -4244,106 +4508,6 @@ var COMMANDS = [
   tokenDelete
 ];
 
-// src/cli/context.ts
-import { readFile as readFile3 } from "node:fs/promises";
-var HOSTNAME = /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*(?::\d{1,5})?$/;
-function createContext(parsed, io, print) {
-  const { flags } = parsed;
-  const timeout = timeoutMs(flags);
-  const deployment = flags.string("deployment-name") ?? DEFAULT_DEPLOYMENT;
-  if (deployment === "") throw new UsageError("--deployment-name must not be empty");
-  const client = (baseUrl, credentials) => new HttpClient({
-    baseUrl,
-    ...credentials ? { credentials } : {},
-    timeoutMs: timeout,
-    fetch: io.fetch ?? fetch,
-    progress: io
-  });
-  const endpoint = () => resolveEndpoint(flags.string("endpoint"), flags.string("trust-domain"), io.env);
-  return {
-    args: parsed.args,
-    flags,
-    output: parsed.output,
-    io,
-    print,
-    timeoutMs: timeout,
-    deployment,
-    client,
-    edge: () => client(endpoint()),
-    async admin() {
-      const base = endpoint();
-      const token = await resolveToken(flags.string("token"), flags.string("token-file"), io.env);
-      print.redact(token);
-      return client(base, { authorization: `Bearer ${token}` });
-    }
-  };
-}
-function resolveEndpoint(endpoint, trustDomain, env) {
-  const fromEnv = nonEmpty(env["TSCTL_ENDPOINT"]);
-  if (endpoint === void 0 && trustDomain !== void 0 && fromEnv !== void 0) {
-    throw new UsageError(
-      `--trust-domain ${trustDomain} and TSCTL_ENDPOINT=${fromEnv} disagree on where the edge is; unset TSCTL_ENDPOINT or pass --endpoint`
-    );
-  }
-  const explicit = endpoint ?? fromEnv;
-  if (explicit !== void 0) {
-    let url;
-    try {
-      url = new URL(explicit);
-    } catch {
-      throw new UsageError(`--endpoint must be an http(s) URL, not "${explicit}"`);
-    }
-    if (url.protocol !== "https:" && url.protocol !== "http:") {
-      throw new UsageError(`--endpoint must be an http(s) URL, not "${explicit}"`);
-    }
-    return url.href;
-  }
-  if (trustDomain !== void 0) {
-    if (!HOSTNAME.test(trustDomain)) {
-      throw new UsageError(
-        `--trust-domain takes a host name such as keys.publisher.example, not "${trustDomain}" (use --endpoint for a URL)`
-      );
-    }
-    return `https://${trustDomain}`;
-  }
-  throw new UsageError(
-    "say where the edge is: --trust-domain DOMAIN or --endpoint URL (or TSCTL_ENDPOINT)"
-  );
-}
-async function resolveToken(token, tokenFile, env) {
-  if (token !== void 0 && tokenFile !== void 0) {
-    throw new UsageError("give the admin token once: --token or --token-file, not both");
-  }
-  let value;
-  if (tokenFile !== void 0) {
-    try {
-      value = await readFile3(tokenFile, "utf8");
-    } catch (err) {
-      const code = err.code ?? "unreadable";
-      throw new UsageError(`cannot read --token-file ${tokenFile} (${code})`);
-    }
-  } else {
-    value = token ?? env["TSCTL_TOKEN"];
-  }
-  const trimmed = value?.trim() ?? "";
-  if (trimmed === "") {
-    throw new UsageError(
-      "this command needs an admin token: --token-file FILE, TSCTL_TOKEN, or --token TOKEN"
-    );
-  }
-  if (!parseToken(trimmed)) {
-    throw new CliError(
-      "invalid_token",
-      "the admin token must look like <id>.<secret> (as `tsctl token create` prints it)",
-      EXIT.auth
-    );
-  }
-  return trimmed;
-}
-function nonEmpty(value) {
-  return value === void 0 || value.trim() === "" ? void 0 : value.trim();
-}
-
 // src/cli/help.ts
 var GROUPS = [
   { words: ["keyset"], title: "Key sets (the lifecycle: Prepared \u2192 Active \u2192 Tainted \u2192 removed)" },
@@ -4363,6 +4527,7 @@ var EXIT_CODES_HELP = `Exit codes:
      own request did); nothing was retried. Run \`tsctl doctor\` after the time it names
   7  doctor: something needs a person (the findings say what and how)
   8  rate limited (429): nothing was done; retry after the time the message names
+  9  --wait: the change committed, but the edge did not serve it within the wait (it may later)
 With -o json every failure also prints {"error":{"code","message","exit_code",...}} on stdout
 (with "status", "retry_after_seconds" and the server's "response" where there was one).`;
 function topHelp(commands) {

@@ -14,6 +14,12 @@ export const COMMON_OPTIONS: OptionTable = {
     description: 'pretty (for people; the default) or json (the API answer verbatim)',
   },
   help: { type: 'boolean', short: 'h', description: 'show this help' },
+  // Every command takes it, as in SPIRL's flag table; those that serve only "default" say so.
+  'deployment-name': {
+    type: 'string',
+    value: 'NAME',
+    description: 'the deployment to act on (default "default")',
+  },
 };
 
 /** How long to wait for an answer. */
@@ -54,20 +60,28 @@ export const TOKEN_OPTIONS: OptionTable = {
   },
 };
 
-/** Which deployment's keyring. */
-export const DEPLOYMENT_OPTIONS: OptionTable = {
-  'deployment-name': {
-    type: 'string',
-    value: 'NAME',
-    description: 'the deployment whose keyring to use (default "default")',
-  },
-};
-
 /** Flags of the commands that use admin routes. */
 export const ADMIN_OPTIONS: OptionTable = { ...EDGE_OPTIONS, ...TOKEN_OPTIONS };
 
-/** Flags of every `keyset` command. */
-export const KEYSET_OPTIONS: OptionTable = { ...DEPLOYMENT_OPTIONS, ...ADMIN_OPTIONS };
+/** Flags of every `keyset` command (`--deployment-name` is on every command). */
+export const KEYSET_OPTIONS: OptionTable = ADMIN_OPTIONS;
+
+/** Flags of every command that changes keys: preview it, or wait for the edge to serve it. */
+export const MUTATION_OPTIONS: OptionTable = {
+  'dry-run': {
+    type: 'boolean',
+    description: 'check everything and show what would change, writing nothing',
+  },
+  wait: {
+    type: 'boolean',
+    description: 'after the change, wait until the edge serves it (exit 9 if not in time)',
+  },
+  'wait-timeout': {
+    type: 'string',
+    value: 'SECONDS',
+    description: "with --wait: the longest wait (default the edge's, 120 s)",
+  },
+};
 
 /** Every flag of a command, including the common ones. */
 export function optionsOf(command: Command): OptionTable {

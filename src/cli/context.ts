@@ -6,6 +6,7 @@ import { parseToken } from '../core/auth/admin-token.js';
 import { DEFAULT_DEPLOYMENT } from '../core/deployments.js';
 import { readFile } from 'node:fs/promises';
 import { timeoutMs, type Parsed } from './args.js';
+import { extraWaitMs } from './mutation-flags.js';
 import { HttpClient } from './client.js';
 import type { CommandContext } from './command.js';
 import { CliError, EXIT, UsageError } from './errors.js';
@@ -17,7 +18,8 @@ const HOSTNAME =
 /** The context a command runs in. */
 export function createContext(parsed: Parsed, io: CliIo, print: Printer): CommandContext {
   const { flags } = parsed;
-  const timeout = timeoutMs(flags);
+  // With --wait the edge answers only after its wait: tsctl's own bound grows by that much.
+  const timeout = timeoutMs(flags) + extraWaitMs(flags);
   const deployment = flags.string('deployment-name') ?? DEFAULT_DEPLOYMENT;
   // The edge owns the naming rule and answers deployment_not_found; only emptiness is ours.
   if (deployment === '') throw new UsageError('--deployment-name must not be empty');
@@ -127,6 +129,18 @@ export async function resolveToken(
     );
   }
   return trimmed;
+}
+
+/**
+ * For commands that serve only deployment `default` (Trusted Server's routes, the edge's
+ * `/verify-signature`, admin tokens): any other `--deployment-name` is a usage error that says
+ * what to use instead, never silently the default deployment.
+ */
+export function requireDefaultDeployment(ctx: CommandContext, what: string, instead: string): void {
+  if (ctx.deployment === DEFAULT_DEPLOYMENT) return;
+  throw new UsageError(
+    `${what} serves deployment "${DEFAULT_DEPLOYMENT}" only; for deployment "${ctx.deployment}" ${instead}`,
+  );
 }
 
 function nonEmpty(value: string | undefined): string | undefined {

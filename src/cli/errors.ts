@@ -20,6 +20,8 @@ export const EXIT = {
   unhealthy: 7,
   /** Rate limited (429): nothing was done; the message and `retry_after_seconds` say when to retry. */
   rateLimited: 8,
+  /** `--wait`: the change committed, but the edge did not serve it within the wait. */
+  notPropagated: 9,
 } as const;
 
 /** One of the exit codes above. */

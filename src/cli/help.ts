@@ -24,6 +24,7 @@ export const EXIT_CODES_HELP = `Exit codes:
      own request did); nothing was retried. Run \`tsctl doctor\` after the time it names
   7  doctor: something needs a person (the findings say what and how)
   8  rate limited (429): nothing was done; retry after the time the message names
+  9  --wait: the change committed, but the edge did not serve it within the wait (it may later)
 With -o json every failure also prints {"error":{"code","message","exit_code",...}} on stdout
 (with "status", "retry_after_seconds" and the server's "response" where there was one).`;
 

@@ -6,6 +6,7 @@ import { DEFAULT_DEPLOYMENT } from '../core/deployments.js';
 import { isRecord, type Answer, type HttpClient, type RequestOptions } from './client.js';
 import type { CommandContext } from './command.js';
 import { CliError, EXIT, type ExitCode } from './errors.js';
+import { mutationQuery, reportExtras } from './mutation-flags.js';
 
 /** The keyring and the answer it came in. */
 export interface KeyringRead {
@@ -50,20 +51,22 @@ export async function runKeysetChange(
   ctx: CommandContext,
   change: KeysetChange,
 ): Promise<ExitCode> {
+  const query = mutationQuery(ctx.flags);
   const client = await ctx.admin();
   const before = await readKeyring(client, ctx.deployment);
-  const answer = await requestChange(client, change.method, change.path, ctx.deployment, {
+  const answer = await requestChange(client, change.method, change.path + query, ctx.deployment, {
     ...(change.body !== undefined ? { body: change.body } : {}),
     headers: { 'if-match': `"${before.version}"` },
   });
   if (ctx.output === 'json') {
     ctx.print.out(answer.text);
-    return EXIT.ok;
+    return reportExtras(ctx, answer.json);
   }
   const result = toMutationAnswer(answer.json);
-  ctx.print.out(change.describe(result, before.keyring));
+  // A dry run's preview (printed by reportExtras) replaces the line saying what was done.
+  if (!ctx.flags.boolean('dry-run')) ctx.print.out(change.describe(result, before.keyring));
   for (const warning of result.warnings) ctx.print.err(`tsctl: warning: ${warning}`);
-  return EXIT.ok;
+  return reportExtras(ctx, answer.json);
 }
 
 /** Sends one change; a conflict or timeout comes back with "look before you retry" attached. */

@@ -108,6 +108,19 @@ const SettingsSchema = z.object({
       max_connections_per_client: 32,
     },
   ),
+  /**
+   * `?wait=propagation` on a change (`tsctl --wait`): after the commit, the edge's own Config Store
+   * reads are polled until they serve the committed keyring version, for at most this long.
+   */
+  propagation: z._default(
+    z.object({
+      /** The longest wait before answering `propagated: false`; a request may ask for less. */
+      wait_timeout_ms: z._default(z.number().check(z.int(), z.gte(0), z.lte(600_000)), 120_000),
+      /** Time between two edge reads while waiting. */
+      poll_interval_ms: z._default(z.number().check(z.int(), z.gte(10), z.lte(60_000)), 1000),
+    }),
+    { wait_timeout_ms: 120_000, poll_interval_ms: 1000 },
+  ),
   fastly_api: z._default(
     z.object({
       /** Base URL of the management API. */

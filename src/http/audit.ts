@@ -16,6 +16,8 @@ export interface AuditFacts {
   versionAfter?: number;
   /** What settling an earlier operation's intent did, when this request did that first. */
   settled?: string;
+  /** A dry run: nothing was written, whatever the operation. */
+  dryRun?: boolean;
 }
 
 /** Builds the record for a finished admin request. */
@@ -50,6 +52,7 @@ export function auditRecord(
     keyring_version_before: before ?? null,
     keyring_version_after: facts.versionAfter ?? null,
     settled: facts.settled ?? settledBy(error) ?? null,
+    ...(facts.dryRun ? { dry_run: true as const } : {}),
   };
 }
 
@@ -70,6 +73,7 @@ function settledBy(error: TskError | undefined): string | undefined {
 /** Records the keyring versions a mutation moved between. */
 export function auditVersions(ctx: Pick<RequestContext, 'audit'>, result: MutationResult): void {
   ctx.audit.versionBefore = result.before.version;
-  ctx.audit.versionAfter = result.after.version;
+  // A dry run moved nothing: the keyring is still at the version it was judged against.
+  ctx.audit.versionAfter = result.plan ? result.before.version : result.after.version;
   if (result.settled !== undefined) ctx.audit.settled = result.settled;
 }

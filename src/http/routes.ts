@@ -20,6 +20,16 @@ export const ROUTES: readonly Route[] = [
     methods: { GET: jwksDocument, HEAD: jwksDocument },
     errors: 'public',
   },
+  {
+    pattern: '/.well-known/deployments/:deployment/trusted-server.json',
+    methods: { GET: discoveryDocument, HEAD: discoveryDocument },
+    errors: 'public',
+  },
+  {
+    pattern: '/.well-known/deployments/:deployment/jwks.json',
+    methods: { GET: jwksDocument, HEAD: jwksDocument },
+    errors: 'public',
+  },
   { pattern: '/verify-signature', methods: { POST: verifySignature }, errors: 'verify' },
   ...COMPAT_PREFIXES.flatMap((prefix): Route[] => [
     {

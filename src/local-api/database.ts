@@ -100,14 +100,31 @@ function syncDirectory(dir: string): void {
 export class Database {
   #state: StateData;
   readonly #file: string;
+  /**
+   * States that were replaced, each with the time it stopped being live, oldest first: kept for
+   * `retainMs` so `stateAt` can answer what an edge that lags by up to that long sees. Every
+   * state is a fresh copy that is never changed once live, so keeping one is keeping a snapshot.
+   */
+  readonly #history: Array<{ until: number; state: StateData }> = [];
+  readonly #retainMs: number;
 
-  constructor(file: string, state: StateData) {
+  constructor(file: string, state: StateData, options: { retainMs?: number } = {}) {
     this.#file = file;
     this.#state = state;
+    this.#retainMs = options.retainMs ?? 0;
   }
 
   /** The current state, for reads. Do not modify it; use `mutate`. */
   get state(): Readonly<StateData> {
+    return this.#state;
+  }
+
+  /**
+   * The state that was live at `atMs` (wall clock), as far back as `retainMs`; the state loaded
+   * at start counts as live since forever. Do not modify it.
+   */
+  stateAt(atMs: number): Readonly<StateData> {
+    for (const entry of this.#history) if (entry.until > atMs) return entry.state;
     return this.#state;
   }
 
@@ -120,6 +137,11 @@ export class Database {
     const draft = structuredClone(this.#state);
     const result = change(draft);
     writeFileAtomic(this.#file, serializeState(draft));
+    if (this.#retainMs > 0) {
+      const now = Date.now();
+      this.#history.push({ until: now, state: this.#state });
+      while ((this.#history[0]?.until ?? now) <= now - this.#retainMs) this.#history.shift();
+    }
     this.#state = draft;
     return result;
   }

@@ -158,6 +158,20 @@ function send(res: ServerResponse, a: Answer): void {
   res.end(a.status === 204 ? undefined : a.body);
 }
 
+/** The longest edge lag the local API simulates. */
+const MAX_PROPAGATION_DELAY_MS = 600_000;
+
+/** `TSK_PROPAGATION_DELAY_MS`: how far edge reads lag the API (unset or empty: 0). */
+export function propagationDelayFromEnv(raw: string | undefined): number {
+  if (raw === undefined || raw === '') return 0;
+  if (!/^\d{1,6}$/.test(raw) || Number(raw) > MAX_PROPAGATION_DELAY_MS) {
+    throw new Error(
+      `TSK_PROPAGATION_DELAY_MS must be a whole number of milliseconds from 0 to ${MAX_PROPAGATION_DELAY_MS}, not ${JSON.stringify(raw.slice(0, 32))}`,
+    );
+  }
+  return Number(raw);
+}
+
 /** Starts the local Fastly management API; resolves once it is listening. */
 export async function startLocalApi(options: LocalApiOptions): Promise<LocalApi> {
   const host = options.host ?? '127.0.0.1';
@@ -176,10 +190,16 @@ async function listen(options: LocalApiOptions, host: string): Promise<LocalApi>
   const stateFile = join(options.stateDir, STATE_FILE);
   // Before the token is made: a token left by an earlier run is what marks a missing state file.
   prepareStateDir(options.stateDir, stateFile);
+  const delay =
+    options.propagationDelayMs ??
+    propagationDelayFromEnv((options.env ?? process.env)['TSK_PROPAGATION_DELAY_MS']);
+  if (!Number.isInteger(delay) || delay < 0 || delay > MAX_PROPAGATION_DELAY_MS) {
+    throw new Error(`propagation delay must be 0-${MAX_PROPAGATION_DELAY_MS} ms, not ${delay}`);
+  }
   const tokenFile = join(options.stateDir, TOKEN_FILE);
   const tokenIsNew = !existsSync(tokenFile);
   const token = loadOrCreateToken(tokenFile);
-  const db = new Database(stateFile, loadState(stateFile));
+  const db = new Database(stateFile, loadState(stateFile), { retainMs: delay });
   const faults = new FaultRegistry();
   for (const spec of faultsFromEnv((options.env ?? process.env)['TSK_FAULTS'])) faults.add(spec);
   const requestLog: RequestLogEntry[] = [];
@@ -234,7 +254,7 @@ async function listen(options: LocalApiOptions, host: string): Promise<LocalApi>
   return {
     url,
     token,
-    state: createStateView(db, faults, requestLog),
+    state: createStateView(db, faults, requestLog, delay),
     close() {
       // Every answered write is already on disk (see database.ts), so closing only stops serving.
       closing ??= new Promise<void>((resolve, reject) => {

@@ -16,6 +16,7 @@ export function createStateView(
   db: Database,
   faults: FaultRegistry,
   requestLog: readonly RequestLogEntry[],
+  propagationDelayMs = 0,
 ): LocalApiState {
   return {
     findConfigStore: (name) => findByName(db.state.configStores, name),
@@ -23,6 +24,10 @@ export function createStateView(
     findKvStore: (name) => findByName(db.state.kvStores, name),
     configItem(storeId, key) {
       return db.state.configStores.get(storeId)?.items.get(key)?.value ?? null;
+    },
+    edgeConfigItem(storeId, key) {
+      const state = propagationDelayMs > 0 ? db.stateAt(Date.now() - propagationDelayMs) : db.state;
+      return state.configStores.get(storeId)?.items.get(key)?.value ?? null;
     },
     secretPlaintext(storeId, name) {
       const secret = db.state.secretStores.get(storeId)?.secrets.get(name);

@@ -11,6 +11,11 @@ export interface LocalApiOptions {
   port?: number;
   /** Where `TSK_FAULTS` (faults armed at start) is read; default `process.env`. */
   env?: Readonly<Record<string, string | undefined>>;
+  /**
+   * How far behind the API's state edge reads (`edgeConfigItem`) are, as Fastly's edge stores lag
+   * its management API; default 0 (the edge sees every write at once).
+   */
+  propagationDelayMs?: number;
 }
 
 /** A store's identity: the API addresses it by id, the edge by name. */
@@ -62,8 +67,13 @@ export interface LocalApiState {
   findSecretStore(name: string): StoreRef | undefined;
   /** The KV store with this name, if any. */
   findKvStore(name: string): StoreRef | undefined;
-  /** Edge-style read of a config item; null if absent. */
+  /** Read of a config item as the API holds it now; null if absent. */
   configItem(storeId: string, key: string): string | null;
+  /**
+   * Read of a config item as an edge sees it: the value it had `propagationDelayMs` ago (the
+   * value now when there is no delay); null if absent.
+   */
+  edgeConfigItem(storeId: string, key: string): string | null;
   /** Edge-style read of a secret's plaintext bytes (the decoded `secret` field); null if absent. */
   secretPlaintext(storeId: string, name: string): Uint8Array | null;
   /** Makes the next `times` requests matching method+path fail or wait; returns its remover. */

@@ -54,6 +54,8 @@ export function fileStateView(file: string): LocalApiState {
     findSecretStore: (name) => find(state().secretStores, name),
     findKvStore: (name) => find(state().kvStores, name),
     configItem: (id, key) => state().configStores.get(id)?.items.get(key)?.value ?? null,
+    // Another process owns the API and its history: edge reads here see its state file as is.
+    edgeConfigItem: (id, key) => state().configStores.get(id)?.items.get(key)?.value ?? null,
     secretPlaintext: (id, name) =>
       state().secretStores.get(id)?.secrets.get(name)?.plaintext.slice() ?? null,
     injectFault() {

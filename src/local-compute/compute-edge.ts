@@ -42,6 +42,11 @@ export interface ComputeEdgeOptions {
   erl?: 'memory' | 'off';
   /** Called on every config-store read the guest makes (the benchmark counts hot-path reads). */
   onConfigRead?: (store: string, key: string) => void;
+  /**
+   * How far the guest's config reads lag the local API; default TSK_PROPAGATION_DELAY_MS or 0.
+   * Only when this host starts the local API: one it attaches to keeps no history to lag behind.
+   */
+  propagationDelayMs?: number;
 }
 
 export interface ComputeEdge {
@@ -67,7 +72,12 @@ export async function startComputeEdge(options: ComputeEdgeOptions): Promise<Com
   const seed = await readLocalSeed(tomlPath);
   const backends = await readBackends(tomlPath);
   await mkdir(options.stateDir, { recursive: true, mode: 0o700 });
-  const api = await startOrAttachApi(options.stateDir, host, options.apiPort ?? 7677);
+  const api = await startOrAttachApi(
+    options.stateDir,
+    host,
+    options.apiPort ?? 7677,
+    options.propagationDelayMs,
+  );
   let compute: ComputeHost | undefined;
   try {
     const { stores, secretSigningKey, credential, adminTokenFile } = await provisionLocalStack(
@@ -119,7 +129,7 @@ export async function startComputeEdge(options: ComputeEdgeOptions): Promise<Com
           return {
             get: (key) => {
               options.onConfigRead?.(name, key);
-              return state.configItem(live.id, key);
+              return state.edgeConfigItem(live.id, key);
             },
           };
         const fixed = seed.configStores.get(name);
@@ -185,9 +195,19 @@ export async function startComputeEdge(options: ComputeEdgeOptions): Promise<Com
 }
 
 /** Starts the local API, or uses the one already serving this state folder on that port. */
-async function startOrAttachApi(stateDir: string, host: string, port: number): Promise<LocalApi> {
+async function startOrAttachApi(
+  stateDir: string,
+  host: string,
+  port: number,
+  propagationDelayMs: number | undefined,
+): Promise<LocalApi> {
   try {
-    return await startLocalApi({ stateDir, host, port });
+    return await startLocalApi({
+      stateDir,
+      host,
+      port,
+      ...(propagationDelayMs !== undefined ? { propagationDelayMs } : {}),
+    });
   } catch (err) {
     // `npm start` already serves this folder: use its API, wherever it listens (only one API
     // may own a folder; an attached host writes through it and reads its state file).

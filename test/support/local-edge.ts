@@ -34,7 +34,13 @@ export interface TestEdge extends LocalEdge {
 
 /** Starts an edge; pass `stateDir` to restart on existing state. */
 export async function startTestEdge(
-  options: { stateDir?: string; settingsPath?: string; configure?: (s: Settings) => Settings } = {},
+  options: {
+    stateDir?: string;
+    settingsPath?: string;
+    configure?: (s: Settings) => Settings;
+    /** How far the edge's config reads lag the local API (TSK_PROPAGATION_DELAY_MS). */
+    propagationDelayMs?: number;
+  } = {},
 ): Promise<TestEdge> {
   const stateDir = options.stateDir ?? (await mkdtemp(join(tmpdir(), 'tsk-e2e-')));
   const lines: string[] = [];
@@ -52,6 +58,9 @@ export async function startTestEdge(
           },
           ...(options.configure ? { configure: options.configure } : {}),
           ...(options.settingsPath ? { settingsPath: options.settingsPath } : {}),
+          ...(options.propagationDelayMs !== undefined
+            ? { propagationDelayMs: options.propagationDelayMs }
+            : {}),
         });
   const connection = {
     endpoint: edge.apiUrl,
@@ -103,7 +112,11 @@ const WASM_SETTINGS =
 async function startWasmEdge(
   stateDir: string,
   lines: string[],
-  options: { settingsPath?: string; configure?: (s: Settings) => Settings },
+  options: {
+    settingsPath?: string;
+    configure?: (s: Settings) => Settings;
+    propagationDelayMs?: number;
+  },
 ): Promise<LocalEdge> {
   let erl: 'memory' | 'off' = 'memory';
   if (options.settingsPath) throw new Error(WASM_SETTINGS);
@@ -130,6 +143,9 @@ async function startWasmEdge(
     // The guest logs one JSON object a line on stdout, as the Node edge's logger does.
     stdout: (line) => void lines.push(line),
     hostLog: (line) => void lines.push(line),
+    ...(options.propagationDelayMs !== undefined
+      ? { propagationDelayMs: options.propagationDelayMs }
+      : {}),
   });
   return edge;
 }

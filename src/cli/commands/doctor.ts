@@ -4,7 +4,7 @@
 import { KEYSET_OPTIONS } from '../args.js';
 import { isRecord } from '../client.js';
 import type { Command } from '../command.js';
-import { CliError, EXIT } from '../errors.js';
+import { CliError, EXIT, UsageError } from '../errors.js';
 import { keysetsPath, requestChange } from '../keyring.js';
 
 interface FindingView {
@@ -29,16 +29,32 @@ export const doctor: Command = {
   options: {
     ...KEYSET_OPTIONS,
     repair: { type: 'boolean', description: 'settle pending intents and clear stale leases first' },
+    'dry-run': {
+      type: 'boolean',
+      description: 'with --repair: list what it would repair, writing nothing',
+    },
   },
   examples: [
     'tsctl doctor --trust-domain keys.example.com --token-file ~/.tsctl-token',
     'tsctl doctor --repair --endpoint http://127.0.0.1:7676 --token-file .fastly-local/admin-token',
   ],
   async run(ctx) {
+    const dryRun = ctx.flags.boolean('dry-run');
+    if (dryRun && !ctx.flags.boolean('repair')) {
+      throw new UsageError('--dry-run goes with --repair (doctor alone writes nothing anyway)');
+    }
     const client = await ctx.admin();
     const path = keysetsPath(ctx.deployment).replace(/\/keysets$/, '/doctor');
     const answer = ctx.flags.boolean('repair')
-      ? await requestChange(client, 'POST', path, ctx.deployment, { body: {} })
+      ? await requestChange(
+          client,
+          'POST',
+          dryRun ? `${path}?dry_run=true` : path,
+          ctx.deployment,
+          {
+            body: {},
+          },
+        )
       : await client.request('GET', path);
     const report = answer.json;
     if (!isRecord(report) || !Array.isArray(report['findings'])) {
@@ -56,6 +72,15 @@ export const doctor: Command = {
     const lines: string[] = [];
     const repaired = Array.isArray(report['repaired']) ? report['repaired'] : [];
     for (const r of repaired) lines.push(`Repaired: ${String(r)}`);
+    const would = Array.isArray(report['would_repair']) ? report['would_repair'] : [];
+    if (report['dry_run'] === true) {
+      lines.push(
+        would.length === 0
+          ? 'Dry run: --repair would find nothing to repair; nothing was changed.'
+          : 'Dry run: nothing was changed. --repair would repair:',
+      );
+      for (const r of would) lines.push(`  ${String(r)}`);
+    }
     const findings = (report['findings'] as unknown[]).filter(isRecord) as unknown as FindingView[];
     const version = report['keyring_version'];
     lines.push(

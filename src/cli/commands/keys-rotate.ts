@@ -1,10 +1,11 @@
 // `tsctl keys rotate [--kid KID]`: Trusted Server's rotation (prepare and activate in one commit)
 // through its own route, so scripts written for Trusted Server's answer keep working with -o json.
-import { ADMIN_OPTIONS } from '../args.js';
+import { ADMIN_OPTIONS, MUTATION_OPTIONS } from '../args.js';
+import { requireDefaultDeployment } from '../context.js';
+import { mutationQuery, reportExtras } from '../mutation-flags.js';
 import { isRecord } from '../client.js';
 import type { Command } from '../command.js';
 import { DEFAULT_DEPLOYMENT } from '../../core/deployments.js';
-import { EXIT } from '../errors.js';
 import { requestChange } from '../keyring.js';
 
 /** `keys rotate`. */
@@ -18,22 +19,34 @@ export const keysRotate: Command = {
   options: {
     kid: { type: 'string', value: 'KID', description: 'the new kid (default ts-YYYY-MM-DD, UTC)' },
     ...ADMIN_OPTIONS,
+    ...MUTATION_OPTIONS,
   },
   examples: [
     'tsctl keys rotate --trust-domain keys.example.com --token-file ~/.tsctl-token',
     'tsctl keys rotate --kid partner-2026-q4 --endpoint http://127.0.0.1:7676 -o json',
   ],
   async run(ctx) {
-    const kid = ctx.flags.string('kid');
-    const client = await ctx.admin();
     // Trusted Server's routes act on the default deployment.
-    const answer = await requestChange(client, 'POST', '/admin/keys/rotate', DEFAULT_DEPLOYMENT, {
-      body: kid === undefined ? {} : { kid },
-    });
+    requireDefaultDeployment(
+      ctx,
+      "keys rotate (Trusted Server's /admin/keys/rotate)",
+      `use \`tsctl keyset prepare --deployment-name ${ctx.deployment}\`, then \`tsctl keyset activate ID --deployment-name ${ctx.deployment}\``,
+    );
+    const kid = ctx.flags.string('kid');
+    const query = mutationQuery(ctx.flags);
+    const client = await ctx.admin();
+    const answer = await requestChange(
+      client,
+      'POST',
+      `/admin/keys/rotate${query}`,
+      DEFAULT_DEPLOYMENT,
+      { body: kid === undefined ? {} : { kid } },
+    );
     if (ctx.output === 'json') {
       ctx.print.out(answer.text);
-      return EXIT.ok;
+      return reportExtras(ctx, answer.json);
     }
+    if (ctx.flags.boolean('dry-run')) return reportExtras(ctx, answer.json);
     const body = isRecord(answer.json) ? answer.json : {};
     const next = typeof body['new_kid'] === 'string' ? body['new_kid'] : '(unknown)';
     const previous = typeof body['previous_kid'] === 'string' ? body['previous_kid'] : null;
@@ -42,6 +55,6 @@ export const keysRotate: Command = {
         ? `Key rotated: ${next} (there was no previous signing key).`
         : `Key rotated: ${next} (previous ${previous}).`,
     );
-    return EXIT.ok;
+    return reportExtras(ctx, answer.json);
   },
 };

@@ -1,6 +1,6 @@
 // `tsctl keyset prepare [--kid KID]`: a new key set, published (partners can fetch it) but not
 // yet signing, so caches everywhere hold it before it is activated.
-import { KEYSET_OPTIONS } from '../args.js';
+import { KEYSET_OPTIONS, MUTATION_OPTIONS } from '../args.js';
 import type { Command } from '../command.js';
 import { keysetsPath, runKeysetChange } from '../keyring.js';
 
@@ -15,6 +15,7 @@ export const keysetPrepare: Command = {
   options: {
     kid: { type: 'string', value: 'KID', description: 'the new key set id (kid)' },
     ...KEYSET_OPTIONS,
+    ...MUTATION_OPTIONS,
   },
   examples: [
     'tsctl keyset prepare --trust-domain keys.example.com --token-file ~/.tsctl-token',

@@ -1,6 +1,6 @@
 // `tsctl keyset remove ID`: deletes a key set for good (JWK and private key). The edge refuses
 // the Active key set; tsctl adds nothing to that rule, it only reports it.
-import { KEYSET_OPTIONS } from '../args.js';
+import { KEYSET_OPTIONS, MUTATION_OPTIONS } from '../args.js';
 import type { Command } from '../command.js';
 import { keysetsPath, runKeysetChange } from '../keyring.js';
 
@@ -11,7 +11,7 @@ export const keysetRemove: Command = {
   description:
     'Allowed from any state but Active. Signatures made with it stop verifying. Operator token.',
   args: [{ name: 'ID', description: 'the key set id (its kid)' }],
-  options: KEYSET_OPTIONS,
+  options: { ...KEYSET_OPTIONS, ...MUTATION_OPTIONS },
   examples: [
     'tsctl keyset remove ts-2025-10-A --trust-domain keys.example.com --token-file ~/.tsctl-token',
   ],

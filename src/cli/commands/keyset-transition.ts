@@ -1,7 +1,7 @@
 // `tsctl keyset <action> ID`: one command per action of the lifecycle's transition table
 // (src/core/keyring/transitions.ts), so a new action cannot be missing here: the record below
 // must then give its words, or typechecking fails.
-import { KEYSET_OPTIONS } from '../args.js';
+import { KEYSET_OPTIONS, MUTATION_OPTIONS } from '../args.js';
 import type { Command } from '../command.js';
 import { keysetsPath, runKeysetChange, type MutationAnswer } from '../keyring.js';
 import type { Keyring } from '../../core/keyring/document.js';
@@ -54,7 +54,7 @@ export const keysetTransitions: readonly Command[] = KEYSET_ACTIONS.map((action)
   summary: t.summary,
   description: `${t.description} Operator token.`,
   args: [{ name: 'ID', description: 'the key set id (its kid), as `tsctl keyset list` shows it' }],
-  options: KEYSET_OPTIONS,
+  options: { ...KEYSET_OPTIONS, ...MUTATION_OPTIONS },
   examples: [
     `tsctl keyset ${t.action} ts-2026-11-22 --trust-domain keys.example.com --token-file ~/.tsctl-token`,
   ],

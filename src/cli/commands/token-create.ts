@@ -12,6 +12,7 @@ import {
   localTarget,
   LOCAL_OPTIONS,
 } from '../local-admin-tokens.js';
+import { requireDefaultDeployment } from '../context.js';
 
 /** `token create`. */
 export const tokenCreate: Command = {
@@ -42,6 +43,11 @@ export const tokenCreate: Command = {
     'tsctl token create --role viewer --local',
   ],
   async run(ctx) {
+    requireDefaultDeployment(
+      ctx,
+      'admin tokens',
+      'leave out --deployment-name: one admin_tokens store serves every deployment, and a token acts on all of them',
+    );
     const role = ctx.flags.string('role');
     if (role !== 'viewer' && role !== 'operator') {
       throw new UsageError(

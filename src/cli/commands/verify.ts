@@ -7,6 +7,8 @@ import { isRecord } from '../client.js';
 import type { Command, CommandContext } from '../command.js';
 import { CliError, EXIT, UsageError } from '../errors.js';
 import { verifyWithJwks } from '../partner-verify.js';
+import { requireDefaultDeployment } from '../context.js';
+import { jwksPath } from './jwks.js';
 
 /** What --local says for each refusal (the edge's own words where it has them). */
 const LOCAL_REASONS = {
@@ -45,6 +47,11 @@ export const verify: Command = {
       throw new UsageError(`missing ${missing.map((f) => `--${f}`).join(', ')}`);
     }
     if (ctx.flags.boolean('local')) return verifyLocally(ctx);
+    requireDefaultDeployment(
+      ctx,
+      "the edge's /verify-signature",
+      `add --local to check against that deployment's published JWKS, as a partner does`,
+    );
     const body = {
       payload: ctx.flags.string('payload'),
       signature: ctx.flags.string('signature'),
@@ -70,7 +77,7 @@ async function verifyLocally(ctx: CommandContext): Promise<typeof EXIT.ok | type
   const kid = ctx.flags.string('kid') ?? '';
   const payload = ctx.flags.string('payload') ?? '';
   const signature = ctx.flags.string('signature') ?? '';
-  const answer = await ctx.edge().request('GET', '/.well-known/jwks.json');
+  const answer = await ctx.edge().request('GET', jwksPath(ctx.deployment));
   let result;
   try {
     result = await verifyWithJwks(answer.json, kid, payload, signature);

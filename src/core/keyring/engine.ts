@@ -8,7 +8,7 @@ import { TskError, hasCode } from '../errors.js';
 import { publicJwk } from '../keys/jwk.js';
 import { assertKidFormat, assertNewKid, dateKid, uniqueKid } from '../keys/kid.js';
 import { encodeSeed } from '../keys/seed-encoding.js';
-import type { Clock, KeyStoreApi, Random } from '../ports.js';
+import type { Clock, ConfigItemOp, KeyStoreApi, Random } from '../ports.js';
 import { expiryOf, isRetired, serializeKeyring, type Keyring, type Keyset } from './document.js';
 import { diagnose, type DoctorReport } from './doctor.js';
 import { describeSettlement, planSettlement, type Intent, type IntentBody } from './journal.js';
@@ -43,6 +43,23 @@ export interface MutationRequest {
   kid?: string;
   /** The keyring version the caller last saw (If-Match); a mismatch is refused with 412. */
   ifMatch?: number;
+  /**
+   * Check every precondition and plan the writes, but write nothing: no lease, no journal, no
+   * store. The result carries `plan`; `after` is the keyring the real call would commit.
+   */
+  dryRun?: boolean;
+}
+
+/** The writes a dry run found the operation would make, in order. */
+export interface MutationPlan {
+  /** The private key it would create (prepare, rotate). */
+  createSecret?: string;
+  /** The one bulk config update. */
+  configOps: ConfigItemOp[];
+  /** The private key it would delete last (remove). */
+  deleteSecret?: string;
+  /** An earlier operation's unsettled intent the real call would settle before its own change. */
+  settlesFirst?: string;
 }
 
 /** What a committed mutation did. */
@@ -59,6 +76,8 @@ export interface MutationResult {
   settled?: string;
   /** Things that went wrong after the commit and need no action now (e.g. a lease not released). */
   warnings: string[];
+  /** Set by a dry run only: what the real call would write. Nothing was written. */
+  plan?: MutationPlan;
 }
 
 /** What the engine has to do with the lease when the operation ends. */
@@ -86,6 +105,7 @@ export class KeyringEngine {
   async mutate(request: MutationRequest): Promise<MutationResult> {
     if (request.id !== undefined) assertKidFormat(request.id);
     if (request.kid !== undefined) assertNewKid(request.kid);
+    if (request.dryRun) return this.preview(request);
     const taken = await this.deps.guard?.acquire(this.deps.deployment, request.operation, (i) =>
       this.settle(i),
     );
@@ -106,6 +126,20 @@ export class KeyringEngine {
     } finally {
       await this.end(lease, ending, result);
     }
+  }
+
+  /**
+   * A dry run: the checks the operation would make (the lease or an intent not yet settleable,
+   * If-Match, the transition table, a kid in use, the item size limit) and what it would commit
+   * and write, without taking the lease or writing anything.
+   */
+  private async preview(request: MutationRequest): Promise<MutationResult> {
+    const { pending } = (await this.deps.guard?.check?.(this.deps.deployment)) ?? {};
+    const result = await this.commit(request, undefined, {}, true);
+    if (pending && result.plan) {
+      result.plan.settlesFirst = `${pending.operation} (request ${pending.request_id})`;
+    }
+    return result;
   }
 
   /** Doctor's report: every disagreement between the stores, the keyring and the journal. */
@@ -204,6 +238,7 @@ export class KeyringEngine {
     request: MutationRequest,
     lease: Lease | undefined,
     ending: Ending,
+    dryRun = false,
   ): Promise<MutationResult> {
     const { api, clock } = this.deps;
     const { keyring: before, items, adopted } = await this.read();
@@ -219,7 +254,7 @@ export class KeyringEngine {
     const created = await this.createdKeyset(request, before, items, nowMs);
     const id = created?.keyset.id ?? request.id ?? '';
     if (request.operation === 'remove' && !before.keysets.some((k) => k.id === id)) {
-      return this.removeOrphanSecret(id, before, items, adopted);
+      return this.removeOrphanSecret(id, before, items, adopted, dryRun);
     }
     const removed = request.operation === 'remove' ? findKeyset(before, id) : undefined;
     let after: Keyring;
@@ -245,6 +280,21 @@ export class KeyringEngine {
       ...(created ? { create_secret: id } : {}),
       ...(removed ? { delete_secret: removed.id } : {}),
     };
+    if (dryRun) {
+      return {
+        operation: request.operation,
+        keyset: removed ?? findKeyset(after, id),
+        before,
+        after,
+        adopted,
+        warnings: [],
+        plan: {
+          ...(created ? { createSecret: id } : {}),
+          configOps: ops,
+          ...(removed ? { deleteSecret: removed.id } : {}),
+        },
+      };
+    }
     // Measured from when the call gave up: every attempt of it (retries included) was sent by then.
     const unknown = (err: unknown): TskError => {
       ending.keepUntilMs = clock.now() + this.lateBound();
@@ -414,6 +464,7 @@ export class KeyringEngine {
     keyring: Keyring,
     items: ReadonlyMap<string, string>,
     adopted: boolean,
+    dryRun: boolean,
   ): Promise<MutationResult> {
     const names = await this.deps.api.listSecretNames();
     if (!names.includes(id)) findKeyset(keyring, id);
@@ -427,7 +478,7 @@ export class KeyringEngine {
         { details: { keyring } },
       );
     }
-    await this.deps.api.deleteSecret(id);
+    if (!dryRun) await this.deps.api.deleteSecret(id);
     return {
       operation: 'remove',
       before: keyring,
@@ -435,6 +486,7 @@ export class KeyringEngine {
       adopted,
       deletedOrphanSecret: id,
       warnings: [],
+      ...(dryRun ? { plan: { configOps: [], deleteSecret: id } } : {}),
     };
   }
 }

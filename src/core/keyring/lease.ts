@@ -65,6 +65,12 @@ export interface MutationGuard {
   ): Promise<{ lease: Lease; settled?: string }>;
   /** The deployment's lock record as stored (for doctor); null when there is none. */
   inspect(deployment: string): Promise<LockRecord | 'unreadable' | null>;
+  /**
+   * What `acquire` would find, for a dry run, without writing anything: throws
+   * `operation_in_progress` exactly when `acquire` would; otherwise resolves to the earlier
+   * intent `acquire` would settle first, if any.
+   */
+  check?(deployment: string): Promise<{ pending?: Intent }>;
 }
 
 /** Bounds of the lock; tests shrink them. */
@@ -96,6 +102,22 @@ export class KvLease implements MutationGuard {
     const entry = await this.store.get(deployment);
     if (entry === null) return null;
     return parseLockRecord(entry.value) ?? 'unreadable';
+  }
+
+  async check(deployment: string): Promise<{ pending?: Intent }> {
+    const now = this.clock.now();
+    const entry = await this.store.get(deployment);
+    if (entry === null) return {};
+    const record = parseLockRecord(entry.value);
+    // The same two refusals as `acquire`, in the same order; anything else it would take over.
+    if (record?.lease && Date.parse(record.lease.expires_at) > now) {
+      throw inProgress(deployment, record, this.bounds, now);
+    }
+    const pending = record?.intent ?? null;
+    if (pending && record && settlesAtMs(record, this.bounds.lateWriteMs) > now) {
+      throw inProgress(deployment, record, this.bounds, now);
+    }
+    return pending ? { pending } : {};
   }
 
   async acquire(

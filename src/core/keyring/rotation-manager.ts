@@ -24,12 +24,16 @@ export interface KeyDeactivationResult {
 export class KeyRotationManager {
   constructor(private readonly engine: KeyringEngine) {}
 
-  /** Creates a key and makes it the signing key; the previous one stays published. */
-  async rotateKey(kid?: string, ifMatch?: number): Promise<KeyRotationResult> {
+  /**
+   * Creates a key and makes it the signing key; the previous one stays published. With `dryRun`,
+   * checks and reports what it would do, writing nothing (the same for the methods below).
+   */
+  async rotateKey(kid?: string, ifMatch?: number, dryRun = false): Promise<KeyRotationResult> {
     const result = await this.engine.mutate({
       operation: 'rotate',
       ...(kid !== undefined ? { kid } : {}),
       ...(ifMatch !== undefined ? { ifMatch } : {}),
+      dryRun,
     });
     const created = activeKeyset(result.after);
     if (!created) throw new Error('rotate committed without an ACTIVE key set');
@@ -43,25 +47,31 @@ export class KeyRotationManager {
   }
 
   /** Stops publishing a key but keeps its JWK and private key (it can be restored). */
-  async deactivateKey(kid: string, ifMatch?: number): Promise<KeyDeactivationResult> {
+  async deactivateKey(
+    kid: string,
+    ifMatch?: number,
+    dryRun = false,
+  ): Promise<KeyDeactivationResult> {
     return this.report(
       kid,
       await this.engine.mutate({
         operation: 'deactivate',
         id: kid,
         ...(ifMatch !== undefined ? { ifMatch } : {}),
+        dryRun,
       }),
     );
   }
 
   /** Unpublishes a key and deletes its JWK and private key for good. */
-  async deleteKey(kid: string, ifMatch?: number): Promise<KeyDeactivationResult> {
+  async deleteKey(kid: string, ifMatch?: number, dryRun = false): Promise<KeyDeactivationResult> {
     return this.report(
       kid,
       await this.engine.mutate({
         operation: 'remove',
         id: kid,
         ...(ifMatch !== undefined ? { ifMatch } : {}),
+        dryRun,
       }),
     );
   }

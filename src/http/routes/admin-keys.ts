@@ -14,6 +14,7 @@ import { bodyRule, parseBody } from '../body.js';
 import { openForMutation, type RequestContext } from '../context.js';
 import { parseIfMatch } from '../if-match.js';
 import { ADMIN_HEADERS, json } from '../responses.js';
+import { dryRunMembers, mutationOptions, propagationMembers } from '../mutation-options.js';
 import { STORE_NAMES } from '../services.js';
 import { NEW_KID_BODY } from './keysets.js';
 
@@ -34,18 +35,25 @@ export async function rotateKey(ctx: RequestContext): Promise<Response> {
     operation: 'rotate',
     keyset: body.kid,
   });
+  const options = mutationOptions(ctx);
+  if (options.dryRun) ctx.audit.dryRun = true;
   const { manager } = await openForMutation(ctx);
-  const result = await manager.rotateKey(body.kid, parseIfMatch(ctx.request));
+  const result = await manager.rotateKey(body.kid, parseIfMatch(ctx.request), options.dryRun);
   auditVersions(ctx, result.result);
   ctx.audit.keyset = result.newKid;
   return json(
     {
       success: true,
-      message: 'Key rotated successfully',
+      message: options.dryRun
+        ? 'Dry run: nothing was changed; this is what rotate would do'
+        : 'Key rotated successfully',
       new_kid: result.newKid,
       previous_kid: result.previousKid,
       active_kids: result.activeKids,
       jwk: result.jwk,
+      ...(options.dryRun
+        ? dryRunMembers(result.result, ctx.services)
+        : await propagationMembers(ctx, options, DEFAULT_DEPLOYMENT, result.result)),
     },
     200,
     ADMIN_HEADERS,
@@ -63,19 +71,27 @@ export async function deactivateKey(ctx: RequestContext): Promise<Response> {
   });
   if (body.delete) ctx.failure['message'] = 'Key deletion failed';
   assertKidFormat(body.kid);
+  const options = mutationOptions(ctx);
+  if (options.dryRun) ctx.audit.dryRun = true;
   const { manager } = await openForMutation(ctx);
   const ifMatch = parseIfMatch(ctx.request);
   const result = body.delete
-    ? await manager.deleteKey(body.kid, ifMatch)
-    : await manager.deactivateKey(body.kid, ifMatch);
+    ? await manager.deleteKey(body.kid, ifMatch, options.dryRun)
+    : await manager.deactivateKey(body.kid, ifMatch, options.dryRun);
   auditVersions(ctx, result.result);
+  const done = body.delete ? 'Key deleted successfully' : 'Key deactivated successfully';
   return json(
     {
       success: true,
-      message: body.delete ? 'Key deleted successfully' : 'Key deactivated successfully',
+      message: options.dryRun
+        ? `Dry run: nothing was changed; this is what ${body.delete ? 'delete' : 'deactivate'} would do`
+        : done,
       deactivated_kid: body.kid,
       deleted: body.delete,
       remaining_active_kids: result.remainingActiveKids,
+      ...(options.dryRun
+        ? dryRunMembers(result.result, ctx.services)
+        : await propagationMembers(ctx, options, DEFAULT_DEPLOYMENT, result.result)),
     },
     200,
     ADMIN_HEADERS,

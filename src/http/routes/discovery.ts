@@ -3,6 +3,10 @@
 // config reads: the document and `active-kids`, no keyring parse); without one, or when Trusted
 // Server's `active-kids` disagrees with it, the document is rendered from the keyring item (or
 // Trusted Server's items). ETag is the keyring version either way.
+//
+// Every deployment is published: `default` at Trusted Server's paths, every deployment (default
+// included) at `/.well-known/deployments/NAME/trusted-server.json` and `.../NAME/jwks.json`, each
+// read from that deployment's own Config Store, with the same fast path, ETag/304 and caching.
 import { sha256Hex } from '../../core/auth/admin-token.js';
 import { readEdgeKeyring, type EdgeKeyring } from '../../core/keyring/edge-view.js';
 import {
@@ -13,6 +17,8 @@ import {
   type KeyDocumentKind,
 } from '../../core/keyring/key-documents.js';
 import { ITEM_KEYS } from '../../core/keyring/store-items.js';
+import { listDeployments, resolveDeployment } from '../../core/deployments.js';
+import type { Settings } from '../../core/settings.js';
 import type { RequestContext } from '../context.js';
 import { CORS_HEADERS } from '../responses.js';
 import { STORE_NAMES, type Services } from '../services.js';
@@ -30,11 +36,56 @@ export function jwksDocument(ctx: RequestContext): Promise<Response> {
   return keyDocument(ctx, 'jwks');
 }
 
+/** The path prefix of the per-deployment documents. */
+export const DEPLOYMENT_DOCUMENTS_PREFIX = '/.well-known/deployments/';
+
+/** The file names of the two documents, at Trusted Server's paths and per deployment. */
+const DOCUMENT_FILES: Readonly<Record<KeyDocumentKind, string>> = {
+  discovery: 'trusted-server.json',
+  jwks: 'jwks.json',
+};
+
+/** The public paths of a deployment's documents. */
+export function keyDocumentPaths(deployment: string): Record<KeyDocumentKind, string> {
+  return {
+    discovery: `${DEPLOYMENT_DOCUMENTS_PREFIX}${deployment}/${DOCUMENT_FILES.discovery}`,
+    jwks: `${DEPLOYMENT_DOCUMENTS_PREFIX}${deployment}/${DOCUMENT_FILES.jwks}`,
+  };
+}
+
+/**
+ * Which document a raw request path names, and the Config Store it is read from; undefined for
+ * any other path. Only exact paths of declared deployments match, so the Node edge can answer
+ * them before the app's canonical-path rule without serving a spelling the app would refuse.
+ */
+export function keyDocumentTarget(
+  path: string,
+  settings: Settings,
+): { kind: KeyDocumentKind; configStoreName: string } | undefined {
+  if (path === '/.well-known/trusted-server.json') {
+    return { kind: 'discovery', configStoreName: STORE_NAMES.jwks };
+  }
+  if (path === '/.well-known/jwks.json') return { kind: 'jwks', configStoreName: STORE_NAMES.jwks };
+  if (!path.startsWith(DEPLOYMENT_DOCUMENTS_PREFIX)) return undefined;
+  for (const d of listDeployments(settings)) {
+    const paths = keyDocumentPaths(d.name);
+    if (path === paths.discovery) return { kind: 'discovery', configStoreName: d.configStoreName };
+    if (path === paths.jwks) return { kind: 'jwks', configStoreName: d.configStoreName };
+  }
+  return undefined;
+}
+
 async function keyDocument(ctx: RequestContext, kind: KeyDocumentKind): Promise<Response> {
   const inm = ctx.request.headers.get('if-none-match');
-  const stored = await storedDocumentAnswer(ctx.services, kind, ctx.request.method, inm);
+  const name = ctx.params['deployment'];
+  // `deployment_not_found` (404) for an undeclared name on the per-deployment paths.
+  const storeName =
+    name === undefined
+      ? STORE_NAMES.jwks
+      : resolveDeployment(ctx.services.settings, name).configStoreName;
+  const stored = await storedDocumentAnswer(ctx.services, kind, ctx.request.method, inm, storeName);
   if (stored) return toResponse(stored);
-  const view = await edgeView(ctx);
+  const view = await edgeView(ctx, storeName);
   const body = keyDocumentBody(kind, view);
   // Without a keyring (a Trusted Server–only store) there is no version: hash the content.
   const etag =
@@ -62,8 +113,9 @@ export async function storedDocumentAnswer(
   kind: KeyDocumentKind,
   method: string,
   ifNoneMatch: string | null,
+  configStoreName: string = STORE_NAMES.jwks,
 ): Promise<DocumentAnswer | null> {
-  const config = services.configStore(STORE_NAMES.jwks);
+  const config = services.configStore(configStoreName);
   const [item, activeKids] = await Promise.all([
     config.get(DOCUMENT_ITEM_KEYS[kind]),
     config.get(ITEM_KEYS.activeKids),
@@ -73,8 +125,8 @@ export async function storedDocumentAnswer(
   return documentAnswer(stored.etag, stored.body, method, ifNoneMatch);
 }
 
-async function edgeView(ctx: RequestContext): Promise<EdgeKeyring> {
-  const view = await readEdgeKeyring(ctx.services.configStore(STORE_NAMES.jwks));
+async function edgeView(ctx: RequestContext, storeName: string): Promise<EdgeKeyring> {
+  const view = await readEdgeKeyring(ctx.services.configStore(storeName));
   if (view.corrupt) {
     ctx.services.logger.log('warn', 'keyring_corrupt_fallback', {
       request_id: ctx.requestId,

@@ -13,6 +13,12 @@ import { bodyRule, NO_FIELDS, parseBody } from '../body.js';
 import { openDeployment, openForMutation, type RequestContext } from '../context.js';
 import { parseIfMatch } from '../if-match.js';
 import { auditVersions } from '../audit.js';
+import {
+  dryRunMembers,
+  mutationOptions,
+  propagationMembers,
+  type MutationOptions,
+} from '../mutation-options.js';
 import { ADMIN_HEADERS, json } from '../responses.js';
 
 /** The body of prepare here and of Trusted Server's rotate: `{}` or a chosen kid. */
@@ -40,13 +46,15 @@ export async function prepareKeyset(ctx: RequestContext): Promise<Response> {
   const body = await parseBody(ctx.request, NEW_KID_BODY);
   Object.assign(ctx.audit, { deployment: param(ctx, 'deployment'), operation: 'prepare' });
   if (body.kid !== undefined) ctx.audit.keyset = body.kid;
+  const options = optionsOf(ctx);
   const { engine } = await openForMutation(ctx, param(ctx, 'deployment'));
   const result = await engine.mutate({
     operation: 'prepare',
     ...(body.kid !== undefined ? { kid: body.kid } : {}),
     ...ifMatch(ctx),
+    dryRun: options.dryRun,
   });
-  return mutationResponse(ctx, result, 201);
+  return mutationResponse(ctx, result, options.dryRun ? 200 : 201, options);
 }
 
 /** `POST /admin/deployments/{d}/keysets/{id}/{action}`, an action of the transition table. */
@@ -72,20 +80,49 @@ async function mutate(ctx: RequestContext, operation: KeysetOperation): Promise<
     operation,
     keyset: param(ctx, 'id'),
   });
+  const options = optionsOf(ctx);
   const { engine } = await openForMutation(ctx, param(ctx, 'deployment'));
-  const result = await engine.mutate({ operation, id: param(ctx, 'id'), ...ifMatch(ctx) });
-  return mutationResponse(ctx, result, 200);
+  const result = await engine.mutate({
+    operation,
+    id: param(ctx, 'id'),
+    ...ifMatch(ctx),
+    dryRun: options.dryRun,
+  });
+  return mutationResponse(ctx, result, 200, options);
 }
 
-function mutationResponse(ctx: RequestContext, result: MutationResult, status: number): Response {
+/** The query options, with a dry run marked in the audit trail before anything can fail. */
+function optionsOf(ctx: RequestContext): MutationOptions {
+  const options = mutationOptions(ctx);
+  if (options.dryRun) ctx.audit.dryRun = true;
+  return options;
+}
+
+async function mutationResponse(
+  ctx: RequestContext,
+  result: MutationResult,
+  status: number,
+  options: MutationOptions,
+): Promise<Response> {
   auditVersions(ctx, result);
   if (result.keyset) ctx.audit.keyset = result.keyset.id;
+  if (options.dryRun) {
+    const body = {
+      operation: result.operation,
+      keyset: result.keyset ?? null,
+      ...(result.deletedOrphanSecret ? { deleted_orphan_secret: result.deletedOrphanSecret } : {}),
+      ...dryRunMembers(result, ctx.services),
+    };
+    // The version a real call must send in If-Match: nothing moved.
+    return json(body, status, { ...ADMIN_HEADERS, etag: `"${result.before.version}"` });
+  }
   const body = {
     operation: result.operation,
     keyset: result.keyset ?? null,
     ...(result.deletedOrphanSecret ? { deleted_orphan_secret: result.deletedOrphanSecret } : {}),
     ...(result.warnings.length > 0 ? { warnings: result.warnings } : {}),
     keyring: result.after,
+    ...(await propagationMembers(ctx, options, param(ctx, 'deployment'), result)),
   };
   return json(body, status, { ...ADMIN_HEADERS, etag: `"${result.after.version}"` });
 }

@@ -5,7 +5,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { handle, handleForbiddenMethod } from '../../http/app.js';
-import { storedDocumentAnswer } from '../../http/routes/discovery.js';
+import { keyDocumentTarget, storedDocumentAnswer } from '../../http/routes/discovery.js';
 import type { Services } from '../../http/services.js';
 import { nodeRequestBody, type NodeBody } from './request-body.js';
 
@@ -77,12 +77,6 @@ function limitConnections(server: Server, max: number): void {
   });
 }
 
-/** The key documents' paths, answered from the stored item without building Fetch objects. */
-const DOCUMENT_PATHS: ReadonlyMap<string, 'jwks' | 'discovery'> = new Map([
-  ['/.well-known/jwks.json', 'jwks'],
-  ['/.well-known/trusted-server.json', 'discovery'],
-]);
-
 /**
  * Partners' hot path: a GET or HEAD of a key document, without a body, answered as the app would
  * (the same function renders its status, headers and body) but without a `Request`, a `Response`
@@ -94,15 +88,17 @@ async function serveStoredDocument(
   res: ServerResponse,
   services: Services,
 ): Promise<boolean> {
-  const kind = DOCUMENT_PATHS.get(req.url ?? '');
-  if (kind === undefined || (req.method !== 'GET' && req.method !== 'HEAD')) return false;
+  // Every deployment's documents (Trusted Server's paths and /.well-known/deployments/NAME/...).
+  const target = keyDocumentTarget(req.url ?? '', services.settings);
+  if (target === undefined || (req.method !== 'GET' && req.method !== 'HEAD')) return false;
   if (req.headers['content-length'] !== undefined || req.headers['transfer-encoding'] !== undefined)
     return false;
   const answer = await storedDocumentAnswer(
     services,
-    kind,
+    target.kind,
     req.method,
     req.headers['if-none-match'] ?? null,
+    target.configStoreName,
   );
   if (answer === null) return false;
   if (res.destroyed || req.socket.destroyed) return true;

@@ -26,6 +26,8 @@ export interface LocalEdgeOptions {
   echoAudit?: boolean;
   /** Adjusts the settings after they are pointed at the local stores (tests shorten timeouts). */
   configure?: (settings: Settings) => Settings;
+  /** How far the edge's config reads lag the local API; default TSK_PROPAGATION_DELAY_MS or 0. */
+  propagationDelayMs?: number;
 }
 
 /** A running local edge. */
@@ -57,6 +59,9 @@ export async function startLocalEdge(options: LocalEdgeOptions): Promise<LocalEd
     stateDir: options.stateDir,
     host,
     port: options.apiPort ?? 7677,
+    ...(options.propagationDelayMs !== undefined
+      ? { propagationDelayMs: options.propagationDelayMs }
+      : {}),
   });
   try {
     const { client, stores, secretSigningKey, credential, adminTokenFile } =

@@ -32,7 +32,8 @@ export function localServices(
     configStore: (name: string): EdgeConfig => ({
       async get(key) {
         const store = state.findConfigStore(name);
-        return store ? state.configItem(store.id, key) : null;
+        // As an edge sees it: behind the API by its propagation delay (TSK_PROPAGATION_DELAY_MS).
+        return store ? state.edgeConfigItem(store.id, key) : null;
       },
     }),
     secretStore,
