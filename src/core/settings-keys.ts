@@ -198,6 +198,25 @@ function walk(
   }
 }
 
+/**
+ * This service's sections and keys that Trusted Server does not define: what a Trusted Server that
+ * denies unknown fields refuses in a shared file (README, "Sharing one file with Trusted Server").
+ */
+export function additionsToTrustedServer(schema: unknown): string[] {
+  const shape = unwrap(schema as SchemaNode)._zod.def.shape ?? {};
+  const out: string[] = [];
+  for (const [section, node] of Object.entries(shape)) {
+    const theirs = TRUSTED_SERVER_KEYS[section];
+    if (!theirs) {
+      out.push(`[${section}]`);
+      continue;
+    }
+    const inner = unwrap(node)._zod.def.shape ?? {};
+    for (const key of Object.keys(inner)) if (!theirs.includes(key)) out.push(`${section}.${key}`);
+  }
+  return out;
+}
+
 /** `admin.requests_per_minute` for a bare `requests_per_minute`: the section keys that match it. */
 function homeOf(key: string, shape: Record<string, SchemaNode>): string | undefined {
   const homes: string[] = [];

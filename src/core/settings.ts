@@ -6,7 +6,11 @@ import * as z from 'zod/mini';
 import { TskError } from './errors.js';
 import { DEFAULT_DEPLOYMENT } from './deployments.js';
 import { LATE_WRITE_BOUND_MS, OPERATION_BOUND_MS } from './keyring/lease.js';
-import { classifyKeys, type UnknownKey } from './settings-keys.js';
+import {
+  additionsToTrustedServer as additionsOf,
+  classifyKeys,
+  type UnknownKey,
+} from './settings-keys.js';
 import {
   PLACEHOLDER_CONFIG_STORE_ID,
   PLACEHOLDER_DOMAIN,
@@ -239,6 +243,11 @@ export function checkSettings(raw: unknown, options: SettingsOptions = {}): Chec
     }
   }
   return { settings, ignored: keys.ignored };
+}
+
+/** This service's sections and keys Trusted Server does not define (`[admin]`, `request_signing.lock_store_id`). */
+export function additionsToTrustedServer(): string[] {
+  return additionsOf(SettingsSchema);
 }
 
 /** `checkSettings(raw, options).settings`: for callers that have nothing to log. */

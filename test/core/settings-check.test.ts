@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import * as z from 'zod/mini';
 import { TskError } from '../../src/core/errors.js';
 import {
+  additionsToTrustedServer,
   checkSettings,
   ignoredSettingsLine,
   parseSettings,
@@ -395,6 +396,20 @@ describe('the production target', () => {
     expect(checkSettings(REPO_FILE, { target: 'local' }).settings.publisher.domain).toBe(
       'publisher.example',
     );
+  });
+});
+
+describe('the README on sharing one file with Trusted Server', () => {
+  it("lists every section and key of this service that Trusted Server's settings do not define", () => {
+    const readme = readFileSync('README.md', 'utf8');
+    const start = readme.indexOf('### Sharing one file with Trusted Server');
+    expect(start).toBeGreaterThan(0);
+    const section = readme.slice(start, readme.indexOf('\n### ', start + 1));
+    const additions = additionsToTrustedServer();
+    expect(additions).toContain('[admin]');
+    expect(additions).toContain('request_signing.lock_store_id');
+    // `[deployments]` is written `[deployments.NAME]` there.
+    for (const addition of additions) expect(section).toContain(addition.replace(/]$/, ''));
   });
 });
 
