@@ -273,12 +273,54 @@ function describeUnknown(k: UnknownKey): string {
   return `${k.path}: unknown key ([${section}] takes ${k.known.join(', ')})`;
 }
 
+/**
+ * What a zod issue means for someone editing the file. zod/mini carries no message locale (it
+ * would grow the edge bundle), so every issue says only "Invalid input" unless told otherwise.
+ */
+function describeIssue(issue: z.core.$ZodIssue, raw: Record<string, unknown>): string {
+  const given = issue.path.reduce<unknown>(
+    (value, key) =>
+      typeof value === 'object' && value !== null
+        ? (value as Record<PropertyKey, unknown>)[key]
+        : undefined,
+    raw,
+  );
+  switch (issue.code) {
+    case 'invalid_type':
+      if (given === undefined) return 'missing';
+      if (issue.expected === 'object') return 'must be a table';
+      if (issue.expected === 'int') return 'must be a whole number';
+      return `must be a ${issue.expected}`;
+    case 'too_big':
+      if (issue.origin === 'string') return `at most ${issue.maximum} characters`;
+      return issue.inclusive ? `at most ${issue.maximum}` : `less than ${issue.maximum}`;
+    case 'too_small':
+      if (issue.origin === 'string') return `at least ${issue.minimum} character(s)`;
+      return issue.inclusive ? `at least ${issue.minimum}` : `more than ${issue.minimum}`;
+    case 'invalid_format':
+      if (issue.message !== 'Invalid input') return issue.message;
+      if (issue.format === 'url') return 'must be a URL';
+      return issue.format === 'regex' && 'pattern' in issue
+        ? `must match ${String(issue.pattern)}`
+        : `must be a ${issue.format}`;
+    case 'invalid_key': {
+      const inner = issue.issues[0];
+      if (inner && inner.message !== 'Invalid input') return `not a valid name: ${inner.message}`;
+      const pattern = inner && 'pattern' in inner ? ` (${String(inner.pattern)})` : '';
+      return `not a valid name${pattern}`;
+    }
+    default:
+      return issue.message;
+  }
+}
+
 function parseSchema(raw: Record<string, unknown>, file: string): Settings {
   const result = SettingsSchema.safeParse(raw);
   if (!result.success) {
     const issue = result.error.issues[0];
     const where = issue && issue.path.length > 0 ? issue.path.join('.') : 'settings';
-    throw new TskError('not_configured', `${file}: ${where}: ${issue?.message ?? 'invalid'}`, {
+    const what = issue ? describeIssue(issue, raw) : 'invalid';
+    throw new TskError('not_configured', `${file}: ${where}: ${what}`, {
       details: { issues: result.error.issues },
     });
   }

@@ -399,6 +399,37 @@ describe('the production target', () => {
   });
 });
 
+describe('bad values', () => {
+  const cases: [unknown, string][] = [
+    [{ verify: 3 }, 'verify: must be a table'],
+    [{ admin: { penalty_minutes: 100 } }, 'admin.penalty_minutes: at most 60'],
+    [{ admin: { penalty_minutes: '5' } }, 'admin.penalty_minutes: must be a number'],
+    [{ admin: { penalty_minutes: 1.5 } }, 'admin.penalty_minutes: must be a whole number'],
+    [{ publisher: { domain: '' } }, 'publisher.domain: at least 1 character(s)'],
+    [{ fastly_api: { endpoint: 'nope' } }, 'fastly_api.endpoint: must be a URL'],
+    [
+      { fastly_api: { secret_signing_key: 'zz' } },
+      'fastly_api.secret_signing_key: base64 of 32 bytes',
+    ],
+    [{ deployments: { Bad: {} } }, 'deployments.Bad: not a valid name (/^[a-z][a-z0-9_-]{0,63}$/)'],
+    [
+      { deployments: { default: {} } },
+      'deployments.default: not a valid name: default is [request_signing]',
+    ],
+    [
+      {
+        deployments: {
+          eu: { config_store: 'jwks_eu', secret_store: 'keys_eu', secret_store_id: 's' },
+        },
+      },
+      'deployments.eu.config_store_id: missing',
+    ],
+  ];
+  it.each(cases)('refuses %j, saying what the value must be', (raw, message) => {
+    expect(refusal(raw)).toBe(`trusted-server.toml: ${message}`);
+  });
+});
+
 describe('the README on sharing one file with Trusted Server', () => {
   it("lists every section and key of this service that Trusted Server's settings do not define", () => {
     const readme = readFileSync('README.md', 'utf8');
