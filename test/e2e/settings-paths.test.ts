@@ -130,7 +130,7 @@ describe('the same settings file, refused alike by npm start and the build', () 
 });
 
 describe("Trusted Server's trusted-server.toml, unchanged", () => {
-  it('starts npm start, listing what it ignores in one line, and serves the keys', async () => {
+  it('starts npm start, listing what it ignores in one line, and serves the keys although it says enabled = false', async () => {
     let jwksStatus = 0;
     const run = await start(TS_FILE, async (url) => {
       jwksStatus = (await fetch(`${url}/.well-known/jwks.json`)).status;
