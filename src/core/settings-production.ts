@@ -16,6 +16,14 @@ export function isPlaceholderId(id: string): boolean {
 }
 
 /**
+ * Fastly's API documents store ids as alphanumeric strings; anything else (`app_config`, in
+ * Trusted Server's example file) is a store's name given where its id belongs.
+ */
+export function looksLikeStoreId(id: string): boolean {
+  return /^[A-Za-z0-9]+$/.test(id);
+}
+
+/**
  * Names reserved for documentation and testing (RFC 2606, RFC 6761): `publisher.example` (this
  * project's file), `example.com` (Trusted Server's example file), `*.test`, `localhost`.
  */
@@ -36,6 +44,10 @@ export function productionProblems(settings: Settings, raw: Record<string, unkno
     if (!present) problems.push(`${path}: not set; put the id of ${what}`);
     else if (isPlaceholderId(id)) {
       problems.push(`${path}: ${JSON.stringify(id)} is a placeholder; put the id of ${what}`);
+    } else if (!looksLikeStoreId(id)) {
+      problems.push(
+        `${path}: ${JSON.stringify(id)} is not a store id (ids are letters and digits; this looks like a name); put the id of ${what}`,
+      );
     }
   };
 
@@ -64,9 +76,12 @@ export function productionProblems(settings: Settings, raw: Record<string, unkno
     'the Secret Store linked as signing_keys (`npx fastly secret-store list`)',
   );
   // Optional: without it the edge serves and verifies, and every change answers 503.
-  if (rs.lock_store_id !== undefined && isPlaceholderId(rs.lock_store_id)) {
-    problems.push(
-      `request_signing.lock_store_id: ${JSON.stringify(rs.lock_store_id)} is a placeholder; put the id of the KV Store linked as keyring_locks (\`npx fastly kv-store list\`), or remove the line (key changes then answer 503 not_configured)`,
+  if (rs.lock_store_id !== undefined) {
+    storeId(
+      'request_signing.lock_store_id',
+      rs.lock_store_id,
+      true,
+      'the KV Store linked as keyring_locks (`npx fastly kv-store list`), or remove the line (key changes then answer 503 not_configured)',
     );
   }
   for (const [name, d] of Object.entries(settings.deployments)) {

@@ -361,6 +361,20 @@ describe('the production target', () => {
     },
   );
 
+  it("refuses a store's name given for its id (Trusted Server's example file)", () => {
+    const message = refusal(
+      { ...REAL_IDS, request_signing: { config_store_id: 'app_config', secret_store_id: 'x1' } },
+      { target: 'production' },
+    );
+    expect(message).toBe(
+      [
+        'trusted-server.toml is not ready for a production build:',
+        '  - request_signing.config_store_id: "app_config" is not a store id (ids are letters and digits; this looks like a name); put the id of the Config Store linked as jwks_store (`npx fastly config-store list`)',
+        '(`npm run build:local` builds with placeholders, for npm run serve and the tests.)',
+      ].join('\n'),
+    );
+  });
+
   it('refuses the placeholder ids of another deployment, naming its stores', () => {
     const message = refusal(
       {
