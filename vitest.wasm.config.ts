@@ -1,5 +1,5 @@
 // The parity run: end-to-end suites that drive the edge over real HTTP, against bin/main.wasm on
-// the local Compute host instead of the app on Node (`npm run build` first). Every request is a
+// the local Compute host instead of the app on Node (`npm run build:local` first). Every request is a
 // cold instance, so these suites get more time than in the main run.
 import { defineConfig } from 'vitest/config';
 import base from './vitest.config.js';

@@ -6,7 +6,7 @@
 // - Management API calls per operation, counted at the local API's request log.
 // - On the Node edge: JWKS requests/s and p99 against a plain node:http server answering the same
 //   bytes, side by side, under a bounded loopback load (bench/load.mjs in a child process).
-// Part of `npm run bench` (after `npm run build`); vitest bench cannot time a separate thread's
+// Part of `npm run bench` (after `npm run build:local`); vitest bench cannot time a separate thread's
 // phases, hence a plain script. Budgets are constants here and never adjusted to pass.
 import { execFile, spawnSync } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
@@ -369,7 +369,7 @@ async function nodeEdgeFigures(dir: string): Promise<Budget[]> {
 }
 
 async function main(): Promise<void> {
-  if (!existsSync(WASM)) throw new Error(`${WASM} is missing: npm run build`);
+  if (!existsSync(WASM)) throw new Error(`${WASM} is missing: npm run build:local`);
   const dir = await mkdtemp(join(tmpdir(), 'tsk-bench-'));
   try {
     // TSK_BENCH_PART=node measures the Node edge alone (while working on it); the table then

@@ -1,11 +1,13 @@
 // `npm run build`: trusted-server.toml → validated settings → one esbuild bundle of the Fastly
 // entry with the settings embedded → bin/main.wasm through js-compute-runtime. Any failure exits
 // non-zero. Nothing but the settings object is embedded: no environment, no local state.
+// `npm run build` is the production target (placeholders refused); `npm run build:local` is the
+// one for the local Compute host, the parity tests and CI.
 import { Buffer } from 'node:buffer';
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import process from 'node:process';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'smol-toml';
@@ -32,52 +34,77 @@ function readToml(file) {
   }
 }
 
-/** Paths of `raw` that the schema dropped: typos, or values that do not belong in the build. */
-function unknownKeys(raw, parsed, prefix = '') {
-  const found = [];
-  for (const [key, value] of Object.entries(raw)) {
-    const path = prefix + key;
-    if (!(key in parsed)) found.push(path);
-    else if (isTable(value) && isTable(parsed[key]))
-      found.push(...unknownKeys(value, parsed[key], `${path}.`));
-  }
-  return found;
-}
-
-function isTable(v) {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-/** The settings as the edge will see them, validated by the app's own schema (src/core/settings.ts). */
-async function loadSettings() {
-  const raw = readToml(SETTINGS_FILE);
+/**
+ * The settings as the edge will see them, through the very function `npm start` uses
+ * (readSettingsFile in src/platform/node/settings-file.ts, bundled for this process): the same
+ * file gets the same answer and the same message on both paths. What it does not use (Trusted
+ * Server's sections) is dropped from the result, so it is never embedded, and listed once here.
+ */
+async function loadSettings(options) {
   const out = await esbuild.build({
     absWorkingDir: root,
-    entryPoints: ['src/core/settings.ts'],
+    entryPoints: ['src/platform/node/settings-file.ts'],
     bundle: true,
     format: 'esm',
-    platform: 'neutral',
+    platform: 'node',
     write: false,
     logLevel: 'silent',
   });
   const code = Buffer.from(out.outputFiles[0].contents).toString('base64');
-  const { parseSettings } = await import(`data:text/javascript;base64,${code}`);
-  let settings;
+  const { readSettingsFile, ignoredSettingsLine } = await import(
+    `data:text/javascript;base64,${code}`
+  );
+  let checked;
   try {
-    settings = parseSettings(raw);
+    checked = await readSettingsFile(options.settings, { target: options.target });
   } catch (err) {
     throw new BuildError(err instanceof Error ? err.message : String(err));
   }
-  // The schema silently drops unknown keys; refuse them instead, so nothing unexpected (a token
-  // pasted into the wrong file, say) is ever embedded, and typos do not pass unnoticed.
-  const unknown = unknownKeys(raw, settings);
-  if (unknown.length > 0) {
-    throw new BuildError(
-      `${SETTINGS_FILE}: unknown settings ${unknown.join(', ')}. It must hold store ids and the ` +
-        'publisher domain only; secrets belong in secret stores.',
-    );
+  const line = ignoredSettingsLine(options.settings, checked.ignored);
+  if (line) process.stdout.write(`${line}\n`);
+  return checked.settings;
+}
+
+const USAGE = `usage: node scripts/build-wasm.mjs [--target production|local] [--settings FILE] [--check]
+  --target production  (default; npm run build, and fastly compute build/publish through fastly.toml)
+                       refuses placeholder store ids and domains: this build is the one that ships
+  --target local       (npm run build:local) for npm run serve, test:wasm and CI, with the
+                       repository's placeholder ids (the local Compute host maps them to its stores)
+  --settings FILE      another settings file (default trusted-server.toml)
+  --check              validate the settings for the target and stop (no bundle, no wasm)`;
+
+/** The command line; a usage error exits 2. */
+function parseArgs(argv) {
+  const options = {
+    target: 'production',
+    settings: relative(process.cwd(), join(root, SETTINGS_FILE)) || SETTINGS_FILE,
+    check: false,
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    const value = () => {
+      if (arg.includes('=')) return arg.slice(arg.indexOf('=') + 1);
+      const next = argv[++i];
+      if (next === undefined) usage(`${arg} needs a value`);
+      return next;
+    };
+    if (arg === '--check') options.check = true;
+    else if (arg === '--target' || arg.startsWith('--target=')) options.target = value();
+    else if (arg === '--settings' || arg.startsWith('--settings=')) options.settings = value();
+    else if (arg === '-h' || arg === '--help') {
+      process.stdout.write(`${USAGE}\n`);
+      process.exit(0);
+    } else usage(`unknown argument ${JSON.stringify(arg)}`);
   }
-  return settings;
+  if (options.target !== 'production' && options.target !== 'local') {
+    usage(`--target must be production or local, not ${JSON.stringify(options.target)}`);
+  }
+  return options;
+}
+
+function usage(message) {
+  process.stderr.write(`build-wasm: ${message}\n${USAGE}\n`);
+  process.exit(2);
 }
 
 /** Secret values `fastly.toml` gives the local server; none of them may reach the bundle. */
@@ -97,7 +124,12 @@ function localSecretValues() {
 }
 
 async function main() {
-  const settings = await loadSettings();
+  const options = parseArgs(process.argv.slice(2));
+  const settings = await loadSettings(options);
+  if (options.check) {
+    process.stdout.write(`${options.settings}: settings ok for a ${options.target} build\n`);
+    return;
+  }
 
   const result = await esbuild.build({
     absWorkingDir: root,

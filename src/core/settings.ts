@@ -1,9 +1,22 @@
 // The service's settings: the parsed `trusted-server.toml`. Node reads the file at start-up; the
-// Fastly build embeds the parsed object, because edge code cannot read files.
+// Fastly build embeds the parsed object, because edge code cannot read files. The file may be
+// Trusted Server's own: what this project does not use is ignored (and listed), every setting
+// here has a default, and `checkSettings` is the one validation that start, build and setup share.
 import * as z from 'zod/mini';
 import { TskError } from './errors.js';
 import { DEFAULT_DEPLOYMENT } from './deployments.js';
 import { LATE_WRITE_BOUND_MS, OPERATION_BOUND_MS } from './keyring/lease.js';
+import {
+  additionsToTrustedServer as additionsOf,
+  classifyKeys,
+  type UnknownKey,
+} from './settings-keys.js';
+import {
+  PLACEHOLDER_CONFIG_STORE_ID,
+  PLACEHOLDER_DOMAIN,
+  PLACEHOLDER_SECRET_STORE_ID,
+  productionProblems,
+} from './settings-production.js';
 
 const storeId = z.string().check(z.minLength(1), z.maxLength(64));
 // Edge names of linked stores: Fastly's rules (a letter, then letters, digits, `_`, `-`, space).
@@ -22,22 +35,34 @@ const DeploymentSchema = z.object({
 });
 
 const SettingsSchema = z.object({
-  publisher: z.object({
-    /** Host bound into signed payloads (`host` of Trusted Server's v1.1 payload). */
-    domain: z.string().check(z.minLength(1), z.maxLength(253)),
-  }),
-  request_signing: z.object({
-    /** Accepted for compatibility with Trusted Server's settings; this service always signs. */
-    enabled: z.optional(z.boolean()),
-    /** Management-API id of the Config Store the edge reads as `jwks_store`. */
-    config_store_id: storeId,
-    /** Management-API id of the Secret Store the edge reads as `signing_keys`. */
-    secret_store_id: storeId,
-    /** Management-API id of the KV Store holding mutation leases (`keyring_locks`). */
-    lock_store_id: z.optional(storeId),
-    /** Days from a key's creation to its `expires_at`. */
-    key_lifetime_days: z._default(lifetimeDays, 90),
-  }),
+  // The two sections Trusted Server has too. Their defaults are placeholders: `npm start` and the
+  // local Compute host put their own stores in place, and the production build refuses them.
+  publisher: z._default(
+    z.object({
+      /** Host bound into signed payloads (`host` of Trusted Server's v1.1 payload). */
+      domain: z._default(z.string().check(z.minLength(1), z.maxLength(253)), PLACEHOLDER_DOMAIN),
+    }),
+    { domain: PLACEHOLDER_DOMAIN },
+  ),
+  request_signing: z._default(
+    z.object({
+      /** Trusted Server signs only when true; this service always serves and signs. */
+      enabled: z.optional(z.boolean()),
+      /** Management-API id of the Config Store the edge reads as `jwks_store`. */
+      config_store_id: z._default(storeId, PLACEHOLDER_CONFIG_STORE_ID),
+      /** Management-API id of the Secret Store the edge reads as `signing_keys`. */
+      secret_store_id: z._default(storeId, PLACEHOLDER_SECRET_STORE_ID),
+      /** Management-API id of the KV Store holding mutation leases (`keyring_locks`). */
+      lock_store_id: z.optional(storeId),
+      /** Days from a key's creation to its `expires_at`. */
+      key_lifetime_days: z._default(lifetimeDays, 90),
+    }),
+    {
+      config_store_id: PLACEHOLDER_CONFIG_STORE_ID,
+      secret_store_id: PLACEHOLDER_SECRET_STORE_ID,
+      key_lifetime_days: 90,
+    },
+  ),
   /**
    * Deployments besides `default` (which is [request_signing]), each with its own stores. They
    * share the lock store; their key documents are served only through the admin API.
@@ -163,19 +188,154 @@ const SettingsSchema = z.object({
 /** The validated settings. */
 export type Settings = z.infer<typeof SettingsSchema>;
 
-/** Validates parsed TOML (or JSON) settings, naming the first bad field on failure. */
-export function parseSettings(raw: unknown): Settings {
+/**
+ * `local`: `npm start`, `npm run serve`, the tests (placeholders are fine, local stores replace
+ * them). `production`: the build that ships, which refuses placeholders and missing store ids.
+ */
+export type SettingsTarget = 'local' | 'production';
+
+export interface SettingsOptions {
+  /** Default `local`. */
+  target?: SettingsTarget;
+  /** The file named in every message; default `trusted-server.toml`. */
+  file?: string;
+}
+
+/** Settings that passed, and what of the file was left alone. */
+export interface CheckedSettings {
+  /** Defaults filled in; everything this project does not use dropped, so it is never embedded. */
+  settings: Settings;
+  /** Sections and keys ignored (Trusted Server's), in file order; see `ignoredSettingsLine`. */
+  ignored: string[];
+}
+
+/**
+ * The one validation of a settings file, for `npm start`, `npm run build` and `tsctl setup` alike,
+ * so the same file gets the same answer and the same message on every path. Refuses, in order: a
+ * key named like a secret, a key no section of this project knows (naming the nearest known one),
+ * a bad value, bounds that contradict each other, and for `production` the placeholders.
+ */
+export function checkSettings(raw: unknown, options: SettingsOptions = {}): CheckedSettings {
+  const file = options.file ?? 'trusted-server.toml';
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+    throw new TskError('not_configured', `${file}: settings must be a table of sections`);
+  }
+  const table = raw as Record<string, unknown>;
+  const keys = classifyKeys(table, SettingsSchema);
+  const secrets = keys.unknown.filter((k) => k.secret);
+  if (secrets.length > 0) {
+    throw new TskError(
+      'not_configured',
+      `${file}: ${secrets.map((k) => k.path).join(', ')}: named like a secret. This file is embedded in the wasm and kept in git; secrets belong in secret stores (the Fastly API token in api-keys as api_key, admin tokens in admin_tokens, signing keys in signing_keys), never here`,
+      { details: { keys: secrets.map((k) => k.path) } },
+    );
+  }
+  if (keys.unknown.length > 0) {
+    throw new TskError(
+      'not_configured',
+      `${file}: ${keys.unknown.map(describeUnknown).join('; ')}`,
+      {
+        details: {
+          unknown: keys.unknown.map((k) => ({
+            path: k.path,
+            ...(k.suggestion === undefined ? {} : { suggestion: k.suggestion }),
+          })),
+        },
+      },
+    );
+  }
+  const settings = parseSchema(table, file);
+  if (options.target === 'production') {
+    const problems = productionProblems(settings, table);
+    if (problems.length > 0) {
+      throw new TskError(
+        'not_configured',
+        `${file} is not ready for a production build:\n${problems.map((p) => `  - ${p}\n`).join('')}(\`npm run build:local\` builds with placeholders, for npm run serve and the tests.)`,
+        { details: { problems } },
+      );
+    }
+  }
+  return { settings, ignored: keys.ignored };
+}
+
+/** This service's sections and keys Trusted Server does not define (`[admin]`, `request_signing.lock_store_id`). */
+export function additionsToTrustedServer(): string[] {
+  return additionsOf(SettingsSchema);
+}
+
+/** `checkSettings(raw, options).settings`: for callers that have nothing to log. */
+export function parseSettings(raw: unknown, options: SettingsOptions = {}): Settings {
+  return checkSettings(raw, options).settings;
+}
+
+/** The one line start and build print about what they left alone; undefined when nothing. */
+export function ignoredSettingsLine(file: string, ignored: readonly string[]): string | undefined {
+  if (ignored.length === 0) return undefined;
+  return `${file}: ignored, not used by this service (Trusted Server's settings): ${ignored.join(', ')}`;
+}
+
+function describeUnknown(k: UnknownKey): string {
+  if (!k.path.includes('.') && !k.path.startsWith('[')) {
+    return `${k.path}: a key outside every section (did you mean ${k.suggestion ?? 'a section'}?)`;
+  }
+  if (k.path.startsWith('[')) {
+    return `${k.path}: unknown section (did you mean ${k.suggestion ?? "one of this service's"}?)`;
+  }
+  if (k.suggestion !== undefined) return `${k.path}: unknown key (did you mean ${k.suggestion}?)`;
+  const section = k.path.slice(0, k.path.lastIndexOf('.'));
+  return `${k.path}: unknown key ([${section}] takes ${k.known.join(', ')})`;
+}
+
+/**
+ * What a zod issue means for someone editing the file. zod/mini carries no message locale (it
+ * would grow the edge bundle), so every issue says only "Invalid input" unless told otherwise.
+ */
+function describeIssue(issue: z.core.$ZodIssue, raw: Record<string, unknown>): string {
+  const given = issue.path.reduce<unknown>(
+    (value, key) =>
+      typeof value === 'object' && value !== null
+        ? (value as Record<PropertyKey, unknown>)[key]
+        : undefined,
+    raw,
+  );
+  switch (issue.code) {
+    case 'invalid_type':
+      if (given === undefined) return 'missing';
+      if (issue.expected === 'object') return 'must be a table';
+      if (issue.expected === 'int') return 'must be a whole number';
+      return `must be a ${issue.expected}`;
+    case 'too_big':
+      if (issue.origin === 'string') return `at most ${issue.maximum} characters`;
+      return issue.inclusive ? `at most ${issue.maximum}` : `less than ${issue.maximum}`;
+    case 'too_small':
+      if (issue.origin === 'string') return `at least ${issue.minimum} character(s)`;
+      return issue.inclusive ? `at least ${issue.minimum}` : `more than ${issue.minimum}`;
+    case 'invalid_format':
+      if (issue.message !== 'Invalid input') return issue.message;
+      if (issue.format === 'url') return 'must be a URL';
+      return issue.format === 'regex' && 'pattern' in issue
+        ? `must match ${String(issue.pattern)}`
+        : `must be a ${issue.format}`;
+    case 'invalid_key': {
+      const inner = issue.issues[0];
+      if (inner && inner.message !== 'Invalid input') return `not a valid name: ${inner.message}`;
+      const pattern = inner && 'pattern' in inner ? ` (${String(inner.pattern)})` : '';
+      return `not a valid name${pattern}`;
+    }
+    default:
+      return issue.message;
+  }
+}
+
+function parseSchema(raw: Record<string, unknown>, file: string): Settings {
   const result = SettingsSchema.safeParse(raw);
   if (!result.success) {
     const issue = result.error.issues[0];
     const where = issue && issue.path.length > 0 ? issue.path.join('.') : 'settings';
-    throw new TskError(
-      'not_configured',
-      `trusted-server.toml: ${where}: ${issue?.message ?? 'invalid'}`,
-      {
-        details: { issues: result.error.issues },
-      },
-    );
+    const what = issue ? describeIssue(issue, raw) : 'invalid';
+    throw new TskError('not_configured', `${file}: ${where}: ${what}`, {
+      details: { issues: result.error.issues },
+    });
   }
   const api = result.data.fastly_api;
   // A lease shorter than two calls could never hold an operation's writes; a late-write bound
@@ -183,13 +343,13 @@ export function parseSettings(raw: unknown): Settings {
   if (api.lease_ms < 2 * api.timeout_ms) {
     throw new TskError(
       'not_configured',
-      `trusted-server.toml: fastly_api.lease_ms: ${api.lease_ms} ms cannot hold an operation whose calls may each take fastly_api.timeout_ms (${api.timeout_ms} ms); make it at least ${2 * api.timeout_ms}`,
+      `${file}: fastly_api.lease_ms: ${api.lease_ms} ms cannot hold an operation whose calls may each take fastly_api.timeout_ms (${api.timeout_ms} ms); make it at least ${2 * api.timeout_ms}`,
     );
   }
   if (api.late_write_ms < api.timeout_ms) {
     throw new TskError(
       'not_configured',
-      `trusted-server.toml: fastly_api.late_write_ms: ${api.late_write_ms} ms is shorter than fastly_api.timeout_ms (${api.timeout_ms} ms); a write given up on may still land after it`,
+      `${file}: fastly_api.late_write_ms: ${api.late_write_ms} ms is shorter than fastly_api.timeout_ms (${api.timeout_ms} ms); a write given up on may still land after it`,
     );
   }
   return result.data;

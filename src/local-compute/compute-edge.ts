@@ -16,7 +16,7 @@ import {
 import { readLocalSeed, type LocalSeed } from '../platform/node/fastly-toml.js';
 import { provisionLocalStack } from '../platform/node/local-stack.js';
 import type { ProvisionedStores } from '../platform/node/provision.js';
-import { loadSettingsFile } from '../platform/node/settings-file.js';
+import { readSettingsFile } from '../platform/node/settings-file.js';
 import { attachLocalApi } from './attached-api.js';
 import { ComputeHost, type HostLimits, type HostOutput, type HostResources } from './host.js';
 import { startComputeServer } from './http-server.js';
@@ -60,6 +60,8 @@ export interface ComputeEdge {
   stores: ProvisionedStores;
   /** The settings the wasm was built with (trusted-server.toml), not pointed at local ids. */
   settings: Settings;
+  /** What of the settings file this service left alone (Trusted Server's sections and keys). */
+  ignoredSettings: string[];
   compute: ComputeHost;
   close(): Promise<void>;
 }
@@ -68,7 +70,9 @@ export interface ComputeEdge {
 export async function startComputeEdge(options: ComputeEdgeOptions): Promise<ComputeEdge> {
   const host = options.host ?? '127.0.0.1';
   const tomlPath = options.fastlyTomlPath ?? 'fastly.toml';
-  const settings = await loadSettingsFile(options.settingsPath ?? 'trusted-server.toml');
+  const { settings, ignored } = await readSettingsFile(
+    options.settingsPath ?? 'trusted-server.toml',
+  );
   const seed = await readLocalSeed(tomlPath);
   const backends = await readBackends(tomlPath);
   await mkdir(options.stateDir, { recursive: true, mode: 0o700 });
@@ -180,6 +184,7 @@ export async function startComputeEdge(options: ComputeEdgeOptions): Promise<Com
       api,
       stores,
       settings,
+      ignoredSettings: ignored,
       compute: running,
       close: async () => {
         await server.close();

@@ -3,6 +3,7 @@
 import { spawnSync } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
+import { ignoredSettingsLine } from '../core/settings.js';
 import { startComputeEdge } from './compute-edge.js';
 import { stopOnSignals } from '../platform/node/stop-on-signals.js';
 
@@ -110,15 +111,20 @@ export async function main(argv: readonly string[]): Promise<void> {
   const root = dirname(manifest);
   const stateDir = resolve(root, process.env['TSK_STATE_DIR'] || '.fastly-local');
   if (args.buildIfStale && isStale(resolve(args.wasm), root)) {
-    process.stdout.write(`${args.wasm} is missing or older than its sources: npm run build\n`);
-    const built = spawnSync('npm', ['run', 'build'], { cwd: root, stdio: 'inherit' });
-    if (built.status !== 0) throw new Error('npm run build failed');
+    // The local target: the repository's placeholder ids are mapped to the local stores here, so
+    // the production build's refusal of them does not apply.
+    process.stdout.write(
+      `${args.wasm} is missing or older than its sources: npm run build:local\n`,
+    );
+    const built = spawnSync('npm', ['run', 'build:local'], { cwd: root, stdio: 'inherit' });
+    if (built.status !== 0) throw new Error('npm run build:local failed');
   }
+  const settingsPath = join(root, 'trusted-server.toml');
   const edge = await startComputeEdge({
     stateDir,
     wasmPath: resolve(args.wasm),
     fastlyTomlPath: manifest,
-    settingsPath: join(root, 'trusted-server.toml'),
+    settingsPath,
     host: args.addr?.host ?? '127.0.0.1',
     edgePort: envPort('TSK_EDGE_PORT') ?? args.addr?.port ?? 7676,
     apiPort: envPort('TSK_API_PORT') ?? 7677,
@@ -128,9 +134,11 @@ export async function main(argv: readonly string[]): Promise<void> {
     return rel.startsWith('..') || isAbsolute(rel) ? path : rel;
   };
   const tokenFile = shown(edge.adminTokenFile);
+  const ignored = ignoredSettingsLine(shown(settingsPath), edge.ignoredSettings);
   process.stdout.write(
     [
       `trusted-server-keys: ${shown(resolve(args.wasm))} on the local Compute host`,
+      ...(ignored ? [`  ${ignored}`] : []),
       `  edge (the wasm):       ${edge.edgeUrl}`,
       `  local Fastly API:      ${edge.apiUrl}   (token in ${shown(edge.apiTokenFile)})`,
       `  admin token (operator) in ${tokenFile}`,
@@ -161,7 +169,7 @@ export async function run(argv: readonly string[]): Promise<void> {
     console.error(`compute-host: could not start: ${message}`);
     if (/EADDRINUSE/.test(message))
       console.error('  a port is taken: set TSK_EDGE_PORT / TSK_API_PORT to free ones');
-    if (/ENOENT.*\.wasm/.test(message)) console.error('  build it first: npm run build');
+    if (/ENOENT.*\.wasm/.test(message)) console.error('  build it first: npm run build:local');
     process.exit(1);
   }
 }

@@ -1,4 +1,4 @@
-// bin/main.wasm on the local Compute host (run by `npm run test:wasm`, after `npm run build`):
+// bin/main.wasm on the local Compute host (run by `npm run test:wasm`, after `npm run build:local`):
 // signatures from the wasm verify with openssl and node:crypto, the log endpoint reaches the audit
 // file, the Edge Rate Limiter's penalty box works and the guest's console lines reach the host.
 import { execFileSync } from 'node:child_process';
@@ -17,7 +17,8 @@ let stdout: string[];
 let hostLines: string[];
 
 beforeEach(async () => {
-  if (!existsSync('bin/main.wasm')) throw new Error('bin/main.wasm is missing: npm run build');
+  if (!existsSync('bin/main.wasm'))
+    throw new Error('bin/main.wasm is missing: npm run build:local');
   stateDir = await mkdtemp(join(tmpdir(), 'tsk-wasm-'));
   stdout = [];
   hostLines = [];

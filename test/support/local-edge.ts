@@ -11,7 +11,7 @@ import { loadSettingsFile } from '../../src/platform/node/settings-file.js';
 
 /**
  * Which edge the end-to-end suites drive: the app on Node (default) or, with
- * TSK_TEST_TARGET=wasm, the built bin/main.wasm on the local Compute host (`npm run build` first).
+ * TSK_TEST_TARGET=wasm, the built bin/main.wasm on the local Compute host (`npm run build:local` first).
  */
 export const TEST_TARGET: 'node' | 'wasm' =
   process.env['TSK_TEST_TARGET'] === 'wasm' ? 'wasm' : 'node';

@@ -11,7 +11,7 @@ import { readLocalSeed } from './fastly-toml.js';
 import { provisionLocalStack } from './local-stack.js';
 import { installAdminToken, type ProvisionedStores } from './provision.js';
 import { jsonLogger, localServices } from './services.js';
-import { loadSettingsFile } from './settings-file.js';
+import { readSettingsFile } from './settings-file.js';
 
 /** Where and how to run. */
 export interface LocalEdgeOptions {
@@ -43,6 +43,8 @@ export interface LocalEdge {
   api: LocalApi;
   stores: ProvisionedStores;
   settings: Settings;
+  /** What of the settings file this service left alone (Trusted Server's sections and keys). */
+  ignoredSettings: string[];
   close(): Promise<void>;
 }
 
@@ -52,7 +54,9 @@ export { LOCAL_ADMIN_TOKEN_ID } from './local-stack.js';
 /** Starts the local Fastly API and the edge; provisions and seeds stores on first start. */
 export async function startLocalEdge(options: LocalEdgeOptions): Promise<LocalEdge> {
   const host = options.host ?? '127.0.0.1';
-  const settings = await loadSettingsFile(options.settingsPath ?? 'trusted-server.toml');
+  const { settings, ignored } = await readSettingsFile(
+    options.settingsPath ?? 'trusted-server.toml',
+  );
   const seed = await readLocalSeed(options.fastlyTomlPath ?? 'fastly.toml');
   await mkdir(options.stateDir, { recursive: true, mode: 0o700 });
   const api = await startLocalApi({
@@ -116,6 +120,7 @@ export async function startLocalEdge(options: LocalEdgeOptions): Promise<LocalEd
       api,
       stores,
       settings: local,
+      ignoredSettings: ignored,
       close: async () => {
         await edge.close();
         await api.close();

@@ -1,5 +1,6 @@
 // `npm start`: the local edge on 127.0.0.1:7676 and the local Fastly API on 127.0.0.1:7677.
 import { isAbsolute, join, relative } from 'node:path';
+import { ignoredSettingsLine } from '../../core/settings.js';
 import { startLocalEdge } from './local-edge.js';
 import { stopOnSignals } from './stop-on-signals.js';
 
@@ -16,13 +17,16 @@ const port = (name: string, fallback: number): number => {
 
 async function main(): Promise<void> {
   const stateDir = process.env['TSK_STATE_DIR'] || '.fastly-local';
+  // Another settings file than ./trusted-server.toml (a second deployment layout, a test's bounds,
+  // Trusted Server's own file).
+  const settingsPath = process.env['TSK_SETTINGS'] || 'trusted-server.toml';
   const edge = await startLocalEdge({
     stateDir,
     edgePort: port('TSK_EDGE_PORT', 7676),
     apiPort: port('TSK_API_PORT', 7677),
-    // Another settings file than ./trusted-server.toml (a second deployment layout, a test's bounds).
-    ...(process.env['TSK_SETTINGS'] ? { settingsPath: process.env['TSK_SETTINGS'] } : {}),
+    settingsPath,
   });
+  const ignored = ignoredSettingsLine(settingsPath, edge.ignoredSettings);
   // Show paths as the user can type them: relative under the working directory, else absolute.
   const shown = (path: string): string => {
     const rel = relative(process.cwd(), path);
@@ -36,6 +40,7 @@ async function main(): Promise<void> {
   process.stdout.write(
     [
       'trusted-server-keys: local edge running',
+      ...(ignored ? [`  ${ignored}`] : []),
       `  edge (the app):        ${edge.edgeUrl}`,
       `  local Fastly API:      ${edge.apiUrl}   (token in ${shown(edge.apiTokenFile)})`,
       `  admin token (operator) in ${tokenFile}${created}`,
