@@ -107,6 +107,8 @@ export interface AuditRecord {
   keyring_version_after: number | null;
   /** An earlier operation's pending intent this request settled first, described; else null. */
   settled: string | null;
+  /** Present (true) only on an activation that overrode the activation dwell (`force`). */
+  forced?: true;
 }
 
 /** Where audit lines go (a Fastly log endpoint; a local file). */

@@ -4,6 +4,11 @@ import * as z from 'zod/mini';
 import { TskError } from './errors.js';
 import { DEFAULT_DEPLOYMENT } from './deployments.js';
 import { LATE_WRITE_BOUND_MS, OPERATION_BOUND_MS } from './keyring/lease.js';
+import {
+  assertSchedulePolicies,
+  KeyDocumentsSettingsSchema,
+  ScheduleSettingsSchema,
+} from './schedule/policy.js';
 
 const storeId = z.string().check(z.minLength(1), z.maxLength(64));
 // Edge names of linked stores: Fastly's rules (a letter, then letters, digits, `_`, `-`, space).
@@ -19,6 +24,8 @@ const DeploymentSchema = z.object({
   secret_store: storeName,
   secret_store_id: storeId,
   key_lifetime_days: z.optional(lifetimeDays),
+  /** This deployment's rotation schedule, field by field over `[schedule]`. */
+  schedule: z.optional(ScheduleSettingsSchema),
 });
 
 const SettingsSchema = z.object({
@@ -52,6 +59,10 @@ const SettingsSchema = z.object({
     ),
     {},
   ),
+  /** Every deployment's rotation schedule (src/core/schedule/policy.ts); all fields optional. */
+  schedule: z._default(ScheduleSettingsSchema, {}),
+  /** Cache-Control of the JWKS and the discovery document. */
+  key_documents: KeyDocumentsSettingsSchema,
   admin: z._default(
     z.object({
       /** Admin requests a client (IP) or a token may make per minute. */
@@ -179,5 +190,6 @@ export function parseSettings(raw: unknown): Settings {
       `trusted-server.toml: fastly_api.late_write_ms: ${api.late_write_ms} ms is shorter than fastly_api.timeout_ms (${api.timeout_ms} ms); a write given up on may still land after it`,
     );
   }
+  assertSchedulePolicies(result.data);
   return result.data;
 }

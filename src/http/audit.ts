@@ -16,6 +16,8 @@ export interface AuditFacts {
   versionAfter?: number;
   /** What settling an earlier operation's intent did, when this request did that first. */
   settled?: string;
+  /** An activation that overrode the activation dwell. */
+  forced?: boolean;
 }
 
 /** Builds the record for a finished admin request. */
@@ -50,6 +52,7 @@ export function auditRecord(
     keyring_version_before: before ?? null,
     keyring_version_after: facts.versionAfter ?? null,
     settled: facts.settled ?? settledBy(error) ?? null,
+    ...(facts.forced === true ? { forced: true as const } : {}),
   };
 }
 

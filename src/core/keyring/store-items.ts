@@ -86,7 +86,10 @@ export function loadKeyring(
  * The config items a keyring implies, `keyring` included, and the key documents rendered from it
  * (left out when one would exceed the item limit: the edge then reads the keyring).
  */
-export function derivedItems(keyring: Keyring): Map<string, string> {
+export function derivedItems(
+  keyring: Keyring,
+  nextTransitionAtMs: number | null = null,
+): Map<string, string> {
   const out = new Map<string, string>();
   for (const k of keyring.keysets) out.set(k.id, JSON.stringify(k.jwk));
   out.set(ITEM_KEYS.activeKids, formatActiveKids(publishedKeysets(keyring).map((k) => k.id)));
@@ -98,7 +101,7 @@ export function derivedItems(keyring: Keyring): Map<string, string> {
   // render from the `keyring` item (member order included).
   const canonical = parseKeyring(text);
   for (const kind of ['jwks', 'discovery'] as const) {
-    const value = renderDocumentItem(kind, canonical);
+    const value = renderDocumentItem(kind, canonical, nextTransitionAtMs);
     if (value !== null) out.set(DOCUMENT_ITEM_KEYS[kind], value);
   }
   return out;
@@ -117,8 +120,9 @@ export function itemOpsFor(
   current: ReadonlyMap<string, string>,
   previous: Keyring,
   next: Keyring,
+  nextTransitionAtMs: number | null = null,
 ): ConfigItemOp[] {
-  const wanted = derivedItems(next);
+  const wanted = derivedItems(next, nextTransitionAtMs);
   const ops: ConfigItemOp[] = [];
   const upsert = (key: string): void => {
     const value = wanted.get(key);
