@@ -104,7 +104,8 @@ describe('the verifier through a full rotation cycle on the local edge', () => {
 
     // 2. activate: the new key signs. The partner already has it: no fetch, no outage, and a
     //    signature the old key made just before still verifies.
-    await ok(e.call(`${BASE}/${k2}/activate`, { method: 'POST' }));
+    //    (The partner's clock moved past max-age; the edge's cannot, so the dwell is forced.)
+    await ok(e.call(`${BASE}/${k2}/activate`, { json: { force: true } }));
     const b1 = await sign();
     expect(b1.kid).toBe(k2);
     await expectVerified(b1);

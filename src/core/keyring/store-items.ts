@@ -10,7 +10,6 @@ import { DOCUMENT_ITEM_KEYS, renderDocumentItem } from './key-documents.js';
 import {
   activeKeyset,
   emptyKeyring,
-  expiryOf,
   parseKeyring,
   publishedKeysets,
   serializeKeyring,
@@ -56,7 +55,9 @@ export function loadKeyring(
   if (stored !== undefined) return { keyring: parseKeyring(stored), adopted: false, skipped: [] };
 
   const now = new Date(ctx.nowMs).toISOString();
-  const expires = expiryOf(ctx.nowMs, ctx.keyLifetimeDays);
+  // Trusted Server's items carry no dates: an adopted key's age is unknown, so it is taken as
+  // expiring now, and the rotation schedule's first run prepares its successor at once.
+  const expires = now;
   const current = items.get(ITEM_KEYS.currentKid)?.trim() || null;
   const active = parseActiveKids(items.get(ITEM_KEYS.activeKids) ?? null);
   const listed = current && !active.includes(current) ? [...active, current] : active;
@@ -74,6 +75,9 @@ export function loadKeyring(
     const state = !published ? 'DEACTIVATED' : id === current ? 'ACTIVE' : 'PREPARED';
     const keyset: Keyset = { id, state, jwk, issued_at: now, expires_at: expires };
     if (state === 'ACTIVE') keyset.activated_at = now;
+    // Trusted Server keeps the keys it rotated away from in active-kids: they stopped signing
+    // before adoption, and the schedule must never take one for the next key to activate.
+    if (state === 'PREPARED') keyset.superseded_at = now;
     if (state === 'DEACTIVATED') keyset.deactivated_at = now;
     keyring.keysets.push(keyset);
   };

@@ -44,8 +44,8 @@ function signedSincePublished(k: Keyset): boolean {
 
 /**
  * The key set the schedule activates next: a PREPARED key set that has not signed since it was
- * published and outlives the ACTIVE one (so an old key adopted from Trusted Server's items, or a
- * spare that would expire first, is never brought back to sign); the longest-lived one.
+ * published, was never superseded (an old key adopted from Trusted Server's items never signs
+ * again) and does not expire before the ACTIVE one; the longest-lived one.
  */
 export function successorOf(keyring: Keyring): Keyset | undefined {
   const active = activeKeyset(keyring);
@@ -54,7 +54,8 @@ export function successorOf(keyring: Keyring): Keyset | undefined {
   for (const k of keyring.keysets) {
     if (k.state !== 'PREPARED' || signedSincePublished(k)) continue;
     if (active && k.superseded_at !== undefined) continue;
-    if (ms(k.expires_at) <= floor) continue;
+    // Equal expiry: prepared in the commit that adopted a Trusted Server store (same instant).
+    if (ms(k.expires_at) < floor) continue;
     if (!best || ms(k.expires_at) >= ms(best.expires_at)) best = k;
   }
   return best;

@@ -21,7 +21,7 @@ export const STORE_PROPAGATION_BOUND_SECONDS = 120;
 export const KEY_DOCUMENT_CACHE_DEFAULTS = {
   max_age_seconds: 60,
   stale_while_revalidate_seconds: 60,
-  stale_if_error_seconds: 86_400,
+  stale_if_error_seconds: 300,
 } as const;
 
 const days = z.number().check(z.gte(0), z.lte(3650));
