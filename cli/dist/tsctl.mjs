@@ -64,12 +64,12 @@ var UsageError = class extends CliError {
     super("usage", message, EXIT.usage);
   }
 };
-function exitCodeFor(status, code, outcome) {
+function exitCodeFor(status2, code, outcome) {
   if (outcome === "unknown") return EXIT.unknown;
   if (code !== void 0 && CONFLICT_CODES.has(code)) return EXIT.conflict;
-  if (status === 429) return EXIT.rateLimited;
-  if (status === 401 || status === 403) return EXIT.auth;
-  if (status >= 400 && status < 500) return EXIT.refused;
+  if (status2 === 429) return EXIT.rateLimited;
+  if (status2 === 401 || status2 === 403) return EXIT.auth;
+  if (status2 >= 400 && status2 < 500) return EXIT.refused;
   return EXIT.failure;
 }
 
@@ -2028,7 +2028,11 @@ var KeysetSchema = object({
   expires_at: timestamp,
   activated_at: optional(timestamp),
   tainted_at: optional(timestamp),
-  deactivated_at: optional(timestamp)
+  deactivated_at: optional(timestamp),
+  /** When a restore published it again; absent: published since `issued_at`. */
+  published_at: optional(timestamp),
+  /** When it last stopped signing (another key set was activated). */
+  superseded_at: optional(timestamp)
 });
 var KeyringSchema = object({
   schema: literal(1),
@@ -2627,10 +2631,11 @@ var keysList = {
 };
 
 // src/cli/commands/keys-rotate.ts
+var ROTATE_WARNING = "tsctl: warning: keys rotate publishes the new key and signs with it at once: a partner whose cached JWKS predates it fails to verify until its cache expires. Prefer tsctl keyset prepare, wait the activation dwell (tsctl schedule plan shows when), then tsctl keyset activate, or let tsctl schedule run do it.";
 var keysRotate = {
   words: ["keys", "rotate"],
   summary: "create a new key that signs at once (Trusted Server rotate)",
-  description: "POST /admin/keys/rotate on the default deployment. The previous signing key stays published (Prepared). Operator token.",
+  description: "POST /admin/keys/rotate on the default deployment. The previous signing key stays published (Prepared). Operator token. The new key signs the moment it is published, before partners' cached JWKS can hold it; `tsctl keyset prepare`, waiting the activation dwell, then `tsctl keyset activate` (or `tsctl schedule run`) is the safe path.",
   args: [],
   options: {
     kid: { type: "string", value: "KID", description: "the new kid (default ts-YYYY-MM-DD, UTC)" },
@@ -2657,6 +2662,7 @@ var keysRotate = {
       DEFAULT_DEPLOYMENT,
       { body: kid === void 0 ? {} : { kid } }
     );
+    if (!ctx.flags.boolean("dry-run")) ctx.print.err(ROTATE_WARNING);
     if (ctx.output === "json") {
       ctx.print.out(answer.text);
       return reportExtras(ctx, answer.json);
@@ -2779,7 +2785,7 @@ var WORDING = {
   activate: {
     past: "activated",
     summary: "make a Prepared key set the one that signs",
-    description: "The previously Active key set becomes Prepared, so activating it again is the rollback."
+    description: "The previously Active key set becomes Prepared, so activating it again is the rollback. A key set published for less than the activation dwell is refused (activation_too_early, with the time it becomes allowed): partners may not have it yet. --force overrides that, for a compromise; the audit trail marks it forced."
   },
   taint: {
     past: "tainted",
@@ -2797,6 +2803,12 @@ var WORDING = {
     description: "The key set returns to the JWKS in state Prepared."
   }
 };
+var FORCE_OPTION = {
+  force: {
+    type: "boolean",
+    description: "sign at once even if published for less than the activation dwell (compromise)"
+  }
+};
 var keysetTransitions = KEYSET_ACTIONS.map((action) => ({
   action,
   ...WORDING[action]
@@ -2805,15 +2817,17 @@ var keysetTransitions = KEYSET_ACTIONS.map((action) => ({
   summary: t.summary,
   description: `${t.description} Operator token.`,
   args: [{ name: "ID", description: "the key set id (its kid), as `tsctl keyset list` shows it" }],
-  options: { ...KEYSET_OPTIONS, ...MUTATION_OPTIONS },
+  options: t.action === "activate" ? { ...FORCE_OPTION, ...KEYSET_OPTIONS, ...MUTATION_OPTIONS } : { ...KEYSET_OPTIONS, ...MUTATION_OPTIONS },
   examples: [
     `tsctl keyset ${t.action} ts-2026-11-22 --trust-domain keys.example.com --token-file ~/.tsctl-token`
   ],
   run(ctx) {
     const id = ctx.args[0] ?? "";
+    const force = t.action === "activate" && ctx.flags.boolean("force");
     return runKeysetChange(ctx, {
       method: "POST",
       path: keysetsPath(ctx.deployment, id, t.action),
+      ...force ? { body: { force: true } } : {},
       describe: (result, before) => describe2(t, id, result, before)
     });
   }
@@ -2825,6 +2839,155 @@ function describe2(t, id, result, before) {
   const now = previous && result.keyring.keysets.find((k) => k.id === previous.id);
   return now ? `${line} ${previous.id} is now ${stateLabel(now.state)}.` : line;
 }
+
+// src/cli/commands/schedule.ts
+function schedulePath(deployment, ...rest) {
+  return keysetsPath(deployment).replace(/\/keysets$/, ["/schedule", ...rest].join("/"));
+}
+var scheduleRun = {
+  words: ["schedule", "run"],
+  summary: "apply the transitions of the rotation schedule that are due now",
+  description: "POST /admin/deployments/{d}/schedule/run (operator token). Prepares the next key, activates it once it has been published for the activation dwell, taints and removes retired keys, each through the keyring with If-Match, so an operator change in between stops the run (exit 3) and nothing of it is overwritten. Idempotent: run it hourly or daily from cron or a scheduled CI workflow; a late run catches up.",
+  args: [],
+  options: KEYSET_OPTIONS,
+  examples: [
+    "tsctl schedule run --trust-domain keys.example.com --token-file ~/.tsctl-token",
+    "tsctl schedule run --deployment-name partner-a --endpoint http://127.0.0.1:7676 -o json"
+  ],
+  async run(ctx) {
+    const client = await ctx.admin();
+    const answer = await requestChange(
+      client,
+      "POST",
+      schedulePath(ctx.deployment, "run"),
+      ctx.deployment,
+      { body: {} }
+    );
+    if (ctx.output === "json") {
+      ctx.print.out(answer.text);
+      return EXIT.ok;
+    }
+    const body = record(answer);
+    const applied = steps(body["applied"]);
+    const lines = applied.length === 0 ? [`Nothing was due (keyring version ${String(body["keyring_version"])}).`] : applied.map(
+      (s) => `Applied: ${s.operation}${s.keyset ? ` ${s.keyset}` : ""} (${s.reason})`
+    );
+    const next = steps(body["plan"]).find((s) => s.due !== true);
+    if (next) lines.push(`Next: ${describeStep(next)}`);
+    ctx.print.out(lines.join("\n"));
+    return EXIT.ok;
+  }
+};
+var schedulePlan = {
+  words: ["schedule", "plan"],
+  summary: "show every upcoming transition of the rotation schedule, with its time and reason",
+  description: 'GET /admin/deployments/{d}/schedule (viewer token). The first rows marked "due" are what `tsctl schedule run` would apply now; the rest is what later runs will do if nothing else changes (a key the schedule will prepare is shown as "(next key N)").',
+  args: [],
+  options: KEYSET_OPTIONS,
+  examples: [
+    "tsctl schedule plan --trust-domain keys.example.com --token-file ~/.tsctl-token",
+    "tsctl schedule plan --endpoint http://127.0.0.1:7676 -o json"
+  ],
+  async run(ctx) {
+    const client = await ctx.admin();
+    const answer = await client.request("GET", schedulePath(ctx.deployment));
+    if (ctx.output === "json") {
+      ctx.print.out(answer.text);
+      return EXIT.ok;
+    }
+    const body = record(answer);
+    const plan = steps(body["plan"]);
+    const header = `Deployment ${ctx.deployment} (keyring version ${String(body["keyring_version"])}): ${plan.length} upcoming transition(s)`;
+    if (plan.length === 0) {
+      ctx.print.out(header);
+      return EXIT.ok;
+    }
+    const rows = [
+      ["When", "Operation", "Keyset", "Reason"],
+      ...plan.map((s) => [
+        s.due === true ? `due (since ${formatTime(s.at)})` : formatTime(s.at),
+        s.operation,
+        s.keyset ?? "(new key)",
+        s.reason
+      ])
+    ];
+    ctx.print.out(`${header}
+
+${alignColumns(rows)}`);
+    return EXIT.ok;
+  }
+};
+function describeStep(s) {
+  return `${s.operation}${s.keyset ? ` ${s.keyset}` : ""} at ${formatTime(s.at)} (${s.reason})`;
+}
+function record(answer) {
+  if (!isRecord(answer.json)) {
+    throw new CliError("unexpected_answer", "the server sent an unreadable schedule", EXIT.failure);
+  }
+  return answer.json;
+}
+function steps(value) {
+  return Array.isArray(value) ? value.filter(isRecord) : [];
+}
+
+// src/cli/commands/status.ts
+var status = {
+  words: ["status"],
+  summary: "key ages, expiry, the next transition and problems; exit 7 when a person is needed",
+  description: "GET /admin/deployments/{d}/status (viewer token). Problems: an expired Active key, no successor prepared when one is due, a scheduled transition overdue by two days (the schedule is not running), and every doctor finding (stores that disagree with the keyring, an unfinished operation). Exit 0 when healthy, 7 when something needs a person.",
+  args: [],
+  options: KEYSET_OPTIONS,
+  examples: [
+    "tsctl status --trust-domain keys.example.com --token-file ~/.tsctl-token",
+    "tsctl status --deployment-name partner-a -o json"
+  ],
+  async run(ctx) {
+    const client = await ctx.admin();
+    const path = keysetsPath(ctx.deployment).replace(/\/keysets$/, "/status");
+    const answer = await client.request("GET", path);
+    const body = answer.json;
+    if (!isRecord(body) || !Array.isArray(body["keys"]) || !Array.isArray(body["problems"])) {
+      throw new CliError("unexpected_answer", "the server sent an unreadable status", EXIT.failure);
+    }
+    const healthy = body["healthy"] === true;
+    if (ctx.output === "json") {
+      ctx.print.out(answer.text);
+      return healthy ? EXIT.ok : EXIT.unhealthy;
+    }
+    const keys = body["keys"].filter(isRecord);
+    const problems = body["problems"].filter(isRecord);
+    const lines = [
+      `Deployment ${ctx.deployment} (keyring version ${String(body["keyring_version"])}): ${healthy ? "healthy" : `${problems.length} problem(s) need a person`}`,
+      `Active: ${typeof body["active_kid"] === "string" ? body["active_kid"] : "none"}; published keys: ${String(body["published_count"])}`
+    ];
+    const next = body["next_transition"];
+    if (isRecord(next)) {
+      lines.push(
+        `Next transition: ${String(next["operation"])}${typeof next["keyset"] === "string" ? ` ${next["keyset"]}` : ""} at ${formatTime(String(next["at"]))}`
+      );
+    }
+    lines.push("");
+    lines.push(
+      alignColumns([
+        ["Keyset ID", "State", "Age (days)", "Expires in (days)", "Published (days)"],
+        ...keys.map((k) => [
+          k.id,
+          k.state,
+          String(k.age_days),
+          String(k.expires_in_days),
+          k.published_days === null ? "-" : String(k.published_days)
+        ])
+      ])
+    );
+    for (const p of problems) {
+      lines.push(
+        `${String(p["severity"]).toUpperCase().padEnd(7)} ${String(p["code"])}${typeof p["kid"] === "string" ? ` ${p["kid"]}` : ""}: ${String(p["message"])}`
+      );
+    }
+    ctx.print.out(lines.join("\n"));
+    return healthy ? EXIT.ok : EXIT.unhealthy;
+  }
+};
 
 // src/cli/commands/token-create.ts
 import { randomBytes } from "node:crypto";
@@ -2907,9 +3070,9 @@ async function openStore(ctx, target) {
   }
   return { api, storeId, path: `/resources/stores/secret/${encodeURIComponent(storeId)}/secrets` };
 }
-async function installLocalAdminToken(ctx, target, name, record, options = {}) {
+async function installLocalAdminToken(ctx, target, name, record2, options = {}) {
   const { api, storeId, path } = await openStore(ctx, target);
-  const body = { name, secret: toBase64(utf8(record)) };
+  const body = { name, secret: toBase64(utf8(record2)) };
   try {
     await api.request(options.replace ? "PUT" : "POST", path, { body });
   } catch (err) {
@@ -2965,8 +3128,8 @@ async function deleteLocalAdminToken(ctx, target, name) {
 }
 async function openLocalAdminTokens(ctx, target) {
   const { api, storeId, path } = await openStore(ctx, target);
-  const write = (method) => async (name, record) => {
-    await api.request(method, path, { body: { name, secret: toBase64(utf8(record)) } });
+  const write = (method) => async (name, record2) => {
+    await api.request(method, path, { body: { name, secret: toBase64(utf8(record2)) } });
   };
   return {
     storeId,
@@ -3027,9 +3190,9 @@ var tokenCreate = {
     const replace = ctx.flags.boolean("replace");
     if (replace && !local) throw new UsageError("--replace needs --local");
     const secret = newTokenSecret({ bytes: (n) => new Uint8Array(randomBytes(n)) });
-    const record = await tokenRecord(secret, role);
-    const command = `printf '%s' '${record}' | fastly secret-store-entry create --store-id=<${ADMIN_TOKENS_STORE} id> --name=${id} --stdin`;
-    const storeId = local ? await installLocalAdminToken(ctx, local, id, record, { replace }) : void 0;
+    const record2 = await tokenRecord(secret, role);
+    const command = `printf '%s' '${record2}' | fastly secret-store-entry create --store-id=<${ADMIN_TOKENS_STORE} id> --name=${id} --stdin`;
+    const storeId = local ? await installLocalAdminToken(ctx, local, id, record2, { replace }) : void 0;
     const token = `${id}.${secret}`;
     if (ctx.output === "json") {
       ctx.print.out(
@@ -3037,7 +3200,7 @@ var tokenCreate = {
           token,
           id,
           role,
-          secret_store_entry: { store: ADMIN_TOKENS_STORE, name: id, value: record },
+          secret_store_entry: { store: ADMIN_TOKENS_STORE, name: id, value: record2 },
           upload_command: command,
           installed: local && storeId ? { api_endpoint: local.apiUrl, store_id: storeId } : null
         })
@@ -3052,7 +3215,7 @@ var tokenCreate = {
         "",
         `Secret-store entry for ${ADMIN_TOKENS_STORE} (holds only the hash of the secret):`,
         `  name:  ${id}`,
-        `  value: ${record}`,
+        `  value: ${record2}`,
         "",
         "Upload it to Fastly with:",
         `  ${command}`,
@@ -4501,6 +4664,9 @@ var COMMANDS = [
   keysDeactivate,
   jwks,
   verify,
+  scheduleRun,
+  schedulePlan,
+  status,
   doctor,
   tokenCreate,
   tokenImport,
@@ -4513,19 +4679,20 @@ var GROUPS = [
   { words: ["keyset"], title: "Key sets (the lifecycle: Prepared \u2192 Active \u2192 Tainted \u2192 removed)" },
   { words: ["keys"], title: "Trusted Server's key routes (default deployment)" },
   { words: ["jwks", "verify"], title: "Public routes (no token)" },
-  { words: ["doctor"], title: "Health" },
+  { words: ["schedule"], title: "The rotation schedule (run it from cron or a scheduled CI job)" },
+  { words: ["status", "doctor"], title: "Health and monitoring" },
   { words: ["token"], title: "Admin tokens" }
 ];
 var EXIT_CODES_HELP = `Exit codes:
   0  success
   1  refused by the server (another 4xx, e.g. invalid_transition); verify: not verified
   2  usage error: unknown command or flag, missing argument (the usage is printed)
-  3  conflict: operation_in_progress or keyring_version_mismatch; nothing was retried
+  3  conflict: operation_in_progress or keyring_version_mismatch; nothing was retried; schedule run: an operator's change came first
   4  authentication or permission: 401/403, or a malformed token
   5  network or server failure: connection refused, timeout (--timeout, default 30 s), 5xx
   6  outcome unknown: a change may still take effect (a Fastly API write timed out, or tsctl's
      own request did); nothing was retried. Run \`tsctl doctor\` after the time it names
-  7  doctor: something needs a person (the findings say what and how)
+  7  doctor, status: something needs a person (the findings or problems say what and how)
   8  rate limited (429): nothing was done; retry after the time the message names
   9  --wait: the change committed, but the edge did not serve it within the wait (it may later)
 With -o json every failure also prints {"error":{"code","message","exit_code",...}} on stdout

@@ -8,7 +8,8 @@ const GROUPS: ReadonlyArray<{ words: readonly string[]; title: string }> = [
   { words: ['keyset'], title: 'Key sets (the lifecycle: Prepared → Active → Tainted → removed)' },
   { words: ['keys'], title: "Trusted Server's key routes (default deployment)" },
   { words: ['jwks', 'verify'], title: 'Public routes (no token)' },
-  { words: ['doctor'], title: 'Health' },
+  { words: ['schedule'], title: 'The rotation schedule (run it from cron or a scheduled CI job)' },
+  { words: ['status', 'doctor'], title: 'Health and monitoring' },
   { words: ['token'], title: 'Admin tokens' },
 ];
 
@@ -17,12 +18,12 @@ export const EXIT_CODES_HELP = `Exit codes:
   0  success
   1  refused by the server (another 4xx, e.g. invalid_transition); verify: not verified
   2  usage error: unknown command or flag, missing argument (the usage is printed)
-  3  conflict: operation_in_progress or keyring_version_mismatch; nothing was retried
+  3  conflict: operation_in_progress or keyring_version_mismatch; nothing was retried; schedule run: an operator's change came first
   4  authentication or permission: 401/403, or a malformed token
   5  network or server failure: connection refused, timeout (--timeout, default 30 s), 5xx
   6  outcome unknown: a change may still take effect (a Fastly API write timed out, or tsctl's
      own request did); nothing was retried. Run \`tsctl doctor\` after the time it names
-  7  doctor: something needs a person (the findings say what and how)
+  7  doctor, status: something needs a person (the findings or problems say what and how)
   8  rate limited (429): nothing was done; retry after the time the message names
   9  --wait: the change committed, but the edge did not serve it within the wait (it may later)
 With -o json every failure also prints {"error":{"code","message","exit_code",...}} on stdout

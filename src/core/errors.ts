@@ -18,6 +18,7 @@ export type ErrorCode =
   | 'deployment_not_found'
   | 'kid_exists'
   | 'invalid_transition'
+  | 'activation_too_early'
   | 'last_active_key'
   | 'no_active_key'
   | 'keyring_too_large'

@@ -109,6 +109,8 @@ export interface AuditRecord {
   settled: string | null;
   /** Present (true) only on a dry run (`?dry_run=true`): checked and answered, nothing written. */
   dry_run?: true;
+  /** Present (true) only on an activation that overrode the activation dwell (`force`). */
+  forced?: true;
 }
 
 /** Where audit lines go (a Fastly log endpoint; a local file). */

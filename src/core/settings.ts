@@ -17,6 +17,11 @@ import {
   PLACEHOLDER_SECRET_STORE_ID,
   productionProblems,
 } from './settings-production.js';
+import {
+  assertSchedulePolicies,
+  KeyDocumentsSettingsSchema,
+  ScheduleSettingsSchema,
+} from './schedule/policy.js';
 
 const storeId = z.string().check(z.minLength(1), z.maxLength(64));
 // Edge names of linked stores: Fastly's rules (a letter, then letters, digits, `_`, `-`, space).
@@ -32,6 +37,8 @@ const DeploymentSchema = z.object({
   secret_store: storeName,
   secret_store_id: storeId,
   key_lifetime_days: z.optional(lifetimeDays),
+  /** This deployment's rotation schedule, field by field over `[schedule]`. */
+  schedule: z.optional(ScheduleSettingsSchema),
 });
 
 const SettingsSchema = z.object({
@@ -77,6 +84,10 @@ const SettingsSchema = z.object({
     ),
     {},
   ),
+  /** Every deployment's rotation schedule (src/core/schedule/policy.ts); all fields optional. */
+  schedule: z._default(ScheduleSettingsSchema, {}),
+  /** Cache-Control of the JWKS and the discovery document. */
+  key_documents: KeyDocumentsSettingsSchema,
   admin: z._default(
     z.object({
       /** Admin requests a client (IP) or a token may make per minute. */
@@ -352,5 +363,6 @@ function parseSchema(raw: Record<string, unknown>, file: string): Settings {
       `${file}: fastly_api.late_write_ms: ${api.late_write_ms} ms is shorter than fastly_api.timeout_ms (${api.timeout_ms} ms); a write given up on may still land after it`,
     );
   }
+  assertSchedulePolicies(result.data);
   return result.data;
 }

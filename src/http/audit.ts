@@ -18,6 +18,8 @@ export interface AuditFacts {
   settled?: string;
   /** A dry run: nothing was written, whatever the operation. */
   dryRun?: boolean;
+  /** An activation that overrode the activation dwell. */
+  forced?: boolean;
 }
 
 /** Builds the record for a finished admin request. */
@@ -53,6 +55,7 @@ export function auditRecord(
     keyring_version_after: facts.versionAfter ?? null,
     settled: facts.settled ?? settledBy(error) ?? null,
     ...(facts.dryRun ? { dry_run: true as const } : {}),
+    ...(facts.forced === true ? { forced: true as const } : {}),
   };
 }
 

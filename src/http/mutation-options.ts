@@ -13,6 +13,7 @@ import {
 import { readEdgeKeyring } from '../core/keyring/edge-view.js';
 import type { MutationResult } from '../core/keyring/engine.js';
 import { keyDocumentBody } from '../core/keyring/key-documents.js';
+import { schedulePolicy } from '../core/schedule/policy.js';
 import type { RequestContext } from './context.js';
 import type { Services } from './services.js';
 
@@ -69,7 +70,7 @@ export function mutationOptions(ctx: RequestContext): MutationOptions {
  */
 export function dryRunMembers(
   result: MutationResult,
-  services: Pick<Services, 'clock'>,
+  services: Pick<Services, 'clock' | 'settings'>,
 ): Record<string, unknown> {
   const created = result.plan?.createSecret;
   return {
@@ -81,6 +82,10 @@ export function dryRunMembers(
       operation: result.operation,
       nowMs: services.clock.now(),
       graceMs: RECENT_SIGNATURE_GRACE_MS,
+      dwellMs: schedulePolicy(
+        services.settings,
+        resolveDeployment(services.settings, result.after.deployment),
+      ).dwellMs,
     }),
     planned_writes: result.plan ? plannedWrites(result.plan) : [],
     ...(created !== undefined

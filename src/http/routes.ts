@@ -2,6 +2,7 @@
 import { deactivateKey, rotateKey, signTestPayload } from './routes/admin-keys.js';
 import { discoveryDocument, jwksDocument } from './routes/discovery.js';
 import { doctorRepair, doctorReport } from './routes/doctor.js';
+import { schedulePlan, scheduleRun, statusReport } from './routes/schedule.js';
 import { listKeysets, prepareKeyset, removeKeyset, transitionKeyset } from './routes/keysets.js';
 import { verifySignature } from './routes/verify.js';
 import type { Route } from './router.js';
@@ -60,6 +61,24 @@ export const ROUTES: readonly Route[] = [
   {
     pattern: '/admin/deployments/:deployment/doctor',
     methods: { GET: doctorReport, POST: doctorRepair },
+    role: 'viewer',
+    errors: 'problem',
+  },
+  {
+    pattern: '/admin/deployments/:deployment/schedule',
+    methods: { GET: schedulePlan },
+    role: 'viewer',
+    errors: 'problem',
+  },
+  {
+    pattern: '/admin/deployments/:deployment/schedule/run',
+    methods: { POST: scheduleRun },
+    role: 'operator',
+    errors: 'problem',
+  },
+  {
+    pattern: '/admin/deployments/:deployment/status',
+    methods: { GET: statusReport },
     role: 'viewer',
     errors: 'problem',
   },

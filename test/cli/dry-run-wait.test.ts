@@ -80,7 +80,7 @@ describe('tsctl --wait', () => {
       /^Keyset next prepared\.\nPropagated: the edge serves keyring version 1 \(after [\d.]+ s\)\.\n$/,
     );
     const late = await tsctl(
-      ['keyset', 'activate', 'next', '--wait', '--wait-timeout', '0.2', '-o', 'json'],
+      ['keyset', 'activate', 'next', '--force', '--wait', '--wait-timeout', '0.2', '-o', 'json'],
       { env },
     );
     expect(late.code).toBe(9);

@@ -15,6 +15,10 @@ describe('tsctl keys', () => {
     const env = edgeEnv(edge);
     const rotated = await tsctl(['keys', 'rotate'], { env });
     expect(rotated.code).toBe(0);
+    // Trusted Server's meaning is kept, with the reason to prefer prepare → wait → activate.
+    expect(rotated.stderr).toMatch(
+      /^tsctl: warning: keys rotate publishes the new key and signs with it at once: .*tsctl keyset prepare, wait the activation dwell/,
+    );
     const match = /^Key rotated: (ts-\d{4}-\d\d-\d\d) \(previous ts-2025-10-A\)\.\n$/.exec(
       rotated.stdout,
     );

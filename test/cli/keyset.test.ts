@@ -34,7 +34,13 @@ describe('tsctl keyset: the runbook on the local edge', () => {
     const prepared = await tsctl(['keyset', 'prepare', '--kid', 'next-1'], { env });
     expect(prepared).toEqual({ code: 0, stdout: 'Keyset next-1 prepared.\n', stderr: '' });
 
-    const activated = await tsctl(['keyset', 'activate', 'next-1'], { env });
+    // Published a moment ago: partners' cached JWKS may not hold it, so it may not sign yet.
+    const early = await tsctl(['keyset', 'activate', 'next-1'], { env });
+    expect(early.code).toBe(1);
+    expect(early.stderr).toMatch(
+      /^tsctl: activation_too_early: key set "next-1" has been published since .+ It may sign from \d{4}-\d\d-\d\dT/,
+    );
+    const activated = await tsctl(['keyset', 'activate', 'next-1', '--force'], { env });
     expect(activated.stdout).toBe(`Keyset next-1 activated. ${DEV_KID} is now Prepared.\n`);
 
     const tainted = await tsctl(['keyset', 'taint', DEV_KID], { env });
@@ -64,7 +70,7 @@ describe('tsctl keyset: the runbook on the local edge', () => {
     expect(listed).toEqual({ code: 0, stdout: `${direct}\n`, stderr: '' });
 
     for (const [args, operation] of [
-      [['keyset', 'activate', id], 'activate'],
+      [['keyset', 'activate', id, '--force'], 'activate'],
       [['keyset', 'taint', DEV_KID], 'taint'],
       [['keyset', 'deactivate', DEV_KID], 'deactivate'],
       [['keyset', 'restore', DEV_KID], 'restore'],

@@ -44,7 +44,8 @@ describe('dry runs on the local edge', () => {
     const steps: Array<[string, Parameters<TestEdge['call']>[1], string[][]]> = [
       [
         `${BASE}/next/activate`,
-        { method: 'POST' },
+        // Forced: prepared a moment ago, it is inside the activation dwell.
+        { json: { force: true } },
         [
           [DEV_KID, 'PREPARED'],
           ['next', 'ACTIVE'],
@@ -137,7 +138,7 @@ describe('waiting for propagation against an edge that lags the API', () => {
     // Waiting: the answer comes once the edge serves version 2, about the delay later.
     const started = Date.now();
     const waited = await send(`${BASE}/next/activate?wait=propagation&wait_timeout_ms=20000`, {
-      method: 'POST',
+      json: { force: true },
     });
     expect(waited.status).toBe(200);
     expect(waited.body['propagation']).toMatchObject({

@@ -67,7 +67,16 @@ describe('the SPIRL runbook on the local edge', () => {
     const signed = await send<{ kid: string }>('/admin/keys/sign', { json: { id: 'r' } });
     expect(signed.body.kid).toBe(DEV_KID);
 
-    const activated = await send<MutationBody>(`${BASE}/${next}/activate`, { method: 'POST' });
+    // The edge's clock cannot be moved from here: `force` skips the activation dwell, which
+    // test/http/schedule.test.ts checks with a moved clock. The refusal comes first.
+    const early = await send<{ code: string; allowed_at: string }>(`${BASE}/${next}/activate`, {
+      method: 'POST',
+    });
+    expect(early.status).toBe(409);
+    expect(early.body.code).toBe('activation_too_early');
+    const activated = await send<MutationBody>(`${BASE}/${next}/activate`, {
+      json: { force: true },
+    });
     expect(activated.status).toBe(200);
     expect(states(activated.body.keyring)).toEqual([
       [DEV_KID, 'PREPARED'],

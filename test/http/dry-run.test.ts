@@ -66,7 +66,8 @@ const CASES: Case[] = [
   {
     name: 'activate',
     path: `${BASE}/next/activate`,
-    init: { method: 'POST' },
+    // Forced: a key prepared a moment ago is inside the activation dwell.
+    init: { json: { force: true } },
     setup: async (send) => void (await send(BASE, { json: { kid: 'next' } })),
   },
   {
@@ -315,5 +316,35 @@ describe('query options of mutations', () => {
     const rotated = await send('/admin/keys/rotate?wait=propagation', { json: {} });
     expect(rotated.body['propagation']).toMatchObject({ propagated: true, keyring_version: 2 });
     expect(rotated.body['success']).toBe(true);
+  });
+});
+
+describe('dry runs and the activation dwell', () => {
+  const codes = (body: Body) =>
+    (body['warnings'] as Array<{ code: string; kid: string }>).map((w) => [w.code, w.kid]);
+
+  it("warns that Trusted Server's rotate signs with a key no partner can have cached yet", async () => {
+    const { send } = await operatorApp();
+    const preview = await send(dry('/admin/keys/rotate'), { json: {} });
+    expect(preview.status).toBe(200);
+    const kid = String(preview.body['new_kid']);
+    expect(codes(preview.body)).toContainEqual(['activation_too_early', kid]);
+  });
+
+  it('refuses an early activation as the real call does, and warns about a forced one', async () => {
+    const { services, send } = await operatorApp();
+    const prepared = await send(BASE, { json: {} });
+    const kid = String((prepared.body['keyset'] as { id: string }).id);
+    const early = await send(dry(`${BASE}/${kid}/activate`), { json: {} });
+    expect(early.status).toBe(409);
+    expect(early.body.code).toBe('activation_too_early');
+    const forced = await send(dry(`${BASE}/${kid}/activate`), { json: { force: true } });
+    expect(forced.status).toBe(200);
+    expect(codes(forced.body)).toContainEqual(['activation_too_early', kid]);
+    // Once the dwell has passed, neither refusal nor warning.
+    services.now += 24 * 3_600_000;
+    const later = await send(dry(`${BASE}/${kid}/activate`), { json: {} });
+    expect(later.status).toBe(200);
+    expect(codes(later.body).map(([code]) => code)).not.toContain('activation_too_early');
   });
 });

@@ -11,6 +11,9 @@ import {
 } from '../../src/core/keyring/key-documents.js';
 import { derivedItems, itemOpsFor } from '../../src/core/keyring/store-items.js';
 import { assertNewKid } from '../../src/core/keys/kid.js';
+import { resolveDeployment } from '../../src/core/deployments.js';
+import { nextTransitionAtMs } from '../../src/core/schedule/planner.js';
+import { schedulePolicy } from '../../src/core/schedule/policy.js';
 import { STORE_NAMES } from '../../src/http/services.js';
 import { DEV_KEY, memoryServices, testApp } from '../support/app.js';
 
@@ -55,13 +58,17 @@ const PATHS = {
 describe('stored key documents', () => {
   for (const kind of ['jwks', 'discovery'] as const) {
     it(`${kind}: served as stored with 2 config reads, the same bytes and ETag as the keyring renders`, async () => {
-      const stored = appWith(derivedItems(KEYRING));
+      // As the engine stores it: with the time of the schedule's next transition.
+      const { settings } = memoryServices();
+      const policy = schedulePolicy(settings, resolveDeployment(settings, 'default'));
+      const next = nextTransitionAtMs(KEYRING, policy);
+      const stored = appWith(derivedItems(KEYRING, next));
       const res = await stored.app.request(PATHS[kind]);
       expect(res.status).toBe(200);
       expect(stored.reads.sort()).toEqual([DOCUMENT_ITEM_KEYS[kind], 'active-kids'].sort());
       const body = await res.text();
 
-      const without = new Map(derivedItems(KEYRING));
+      const without = new Map(derivedItems(KEYRING, next));
       without.delete(DOCUMENT_ITEM_KEYS[kind]);
       const rendered = appWith(without);
       const fallback = await rendered.app.request(PATHS[kind]);
@@ -119,6 +126,7 @@ describe('stored key documents', () => {
     expect(small).not.toBeNull();
     expect(parseDocumentItem(small ?? '')).toEqual({
       etag: '"1"',
+      nextTransitionAtMs: null,
       activeKids: 'k0,k1',
       body: JSON.stringify({ keys: [jwkOf('k0'), jwkOf('k1')] }),
     });

@@ -9,6 +9,8 @@ import { keysetList } from './keyset-list.js';
 import { keysetPrepare } from './keyset-prepare.js';
 import { keysetRemove } from './keyset-remove.js';
 import { keysetTransitions } from './keyset-transition.js';
+import { scheduleRun, schedulePlan } from './schedule.js';
+import { status } from './status.js';
 import { tokenCreate } from './token-create.js';
 import { tokenDelete } from './token-delete.js';
 import { tokenList } from './token-list.js';
@@ -26,6 +28,9 @@ export const COMMANDS: readonly Command[] = [
   keysDeactivate,
   jwks,
   verify,
+  scheduleRun,
+  schedulePlan,
+  status,
   doctor,
   tokenCreate,
   tokenImport,

@@ -8,13 +8,19 @@ import type { Command } from '../command.js';
 import { DEFAULT_DEPLOYMENT } from '../../core/deployments.js';
 import { requestChange } from '../keyring.js';
 
+/** Printed on stderr by every `keys rotate`. */
+export const ROTATE_WARNING =
+  'tsctl: warning: keys rotate publishes the new key and signs with it at once: a partner whose cached JWKS predates it fails to verify until its cache expires. Prefer tsctl keyset prepare, wait the activation dwell (tsctl schedule plan shows when), then tsctl keyset activate, or let tsctl schedule run do it.';
+
 /** `keys rotate`. */
 export const keysRotate: Command = {
   words: ['keys', 'rotate'],
   summary: 'create a new key that signs at once (Trusted Server rotate)',
   description:
     'POST /admin/keys/rotate on the default deployment. The previous signing key stays published ' +
-    '(Prepared). Operator token.',
+    "(Prepared). Operator token. The new key signs the moment it is published, before partners' " +
+    'cached JWKS can hold it; `tsctl keyset prepare`, waiting the activation dwell, then ' +
+    '`tsctl keyset activate` (or `tsctl schedule run`) is the safe path.',
   args: [],
   options: {
     kid: { type: 'string', value: 'KID', description: 'the new kid (default ts-YYYY-MM-DD, UTC)' },
@@ -42,6 +48,8 @@ export const keysRotate: Command = {
       DEFAULT_DEPLOYMENT,
       { body: kid === undefined ? {} : { kid } },
     );
+    // Trusted Server's meaning is kept for its scripts, but an operator should know the risk.
+    if (!ctx.flags.boolean('dry-run')) ctx.print.err(ROTATE_WARNING);
     if (ctx.output === 'json') {
       ctx.print.out(answer.text);
       return reportExtras(ctx, answer.json);

@@ -20,7 +20,10 @@ const WORDING: Readonly<Record<KeysetAction, Wording>> = {
     past: 'activated',
     summary: 'make a Prepared key set the one that signs',
     description:
-      'The previously Active key set becomes Prepared, so activating it again is the rollback.',
+      'The previously Active key set becomes Prepared, so activating it again is the rollback. ' +
+      'A key set published for less than the activation dwell is refused (activation_too_early, ' +
+      'with the time it becomes allowed): partners may not have it yet. --force overrides that, ' +
+      'for a compromise; the audit trail marks it forced.',
   },
   taint: {
     past: 'tainted',
@@ -41,6 +44,14 @@ const WORDING: Readonly<Record<KeysetAction, Wording>> = {
   },
 };
 
+/** `keyset activate --force`. */
+const FORCE_OPTION = {
+  force: {
+    type: 'boolean',
+    description: 'sign at once even if published for less than the activation dwell (compromise)',
+  },
+} as const;
+
 interface Transition extends Wording {
   action: KeysetAction;
 }
@@ -54,15 +65,20 @@ export const keysetTransitions: readonly Command[] = KEYSET_ACTIONS.map((action)
   summary: t.summary,
   description: `${t.description} Operator token.`,
   args: [{ name: 'ID', description: 'the key set id (its kid), as `tsctl keyset list` shows it' }],
-  options: { ...KEYSET_OPTIONS, ...MUTATION_OPTIONS },
+  options:
+    t.action === 'activate'
+      ? { ...FORCE_OPTION, ...KEYSET_OPTIONS, ...MUTATION_OPTIONS }
+      : { ...KEYSET_OPTIONS, ...MUTATION_OPTIONS },
   examples: [
     `tsctl keyset ${t.action} ts-2026-11-22 --trust-domain keys.example.com --token-file ~/.tsctl-token`,
   ],
   run(ctx) {
     const id = ctx.args[0] ?? '';
+    const force = t.action === 'activate' && ctx.flags.boolean('force');
     return runKeysetChange(ctx, {
       method: 'POST',
       path: keysetsPath(ctx.deployment, id, t.action),
+      ...(force ? { body: { force: true } } : {}),
       describe: (result, before) => describe(t, id, result, before),
     });
   },

@@ -31,6 +31,10 @@ const KeysetSchema = z.object({
   activated_at: z.optional(timestamp),
   tainted_at: z.optional(timestamp),
   deactivated_at: z.optional(timestamp),
+  /** When a restore published it again; absent: published since `issued_at`. */
+  published_at: z.optional(timestamp),
+  /** When it last stopped signing (another key set was activated). */
+  superseded_at: z.optional(timestamp),
 });
 
 const KeyringSchema = z.object({
@@ -53,6 +57,10 @@ export interface Keyset {
   activated_at?: string;
   tainted_at?: string;
   deactivated_at?: string;
+  /** When a restore published it again; absent: published since `issued_at`. */
+  published_at?: string;
+  /** When it last stopped signing (another key set was activated). */
+  superseded_at?: string;
 }
 
 /** The whole document. */
@@ -125,6 +133,14 @@ export function serializeKeyring(keyring: Keyring): string {
 /** `expires_at` of a key set issued at `nowMs` with a lifetime of `days`. */
 export function expiryOf(nowMs: number, days: number): string {
   return new Date(nowMs + days * 86_400_000).toISOString();
+}
+
+/**
+ * Since when partners have been able to fetch the key set's JWK: its last restore, else its
+ * creation (a key set is published from the moment it is prepared).
+ */
+export function publishedSince(keyset: Pick<Keyset, 'issued_at' | 'published_at'>): string {
+  return keyset.published_at ?? keyset.issued_at;
 }
 
 /** The ACTIVE key set, if any. */

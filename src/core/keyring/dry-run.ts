@@ -6,6 +6,7 @@ import type { ConfigItemOp } from '../ports.js';
 import { activeKeyset, publishedKeysets, type Keyring, type Keyset } from './document.js';
 import type { MutationPlan } from './engine.js';
 import type { Operation } from './transitions.js';
+import { activationVerdict } from '../schedule/policy.js';
 
 /**
  * How long after a key stopped signing a signature it made may still be presented to a verifier
@@ -61,7 +62,7 @@ export function keyringDiff(before: Keyring, after: Keyring): KeyringDiff {
 
 /** One warning: a stable code, the key set concerned if any, and a sentence for people. */
 export interface DryRunWarning {
-  code: 'recent_signatures' | 'single_published_key' | (string & {});
+  code: 'recent_signatures' | 'single_published_key' | 'activation_too_early' | (string & {});
   kid?: string;
   message: string;
 }
@@ -73,9 +74,11 @@ export interface WarningContext {
   nowMs: number;
   /** See RECENT_SIGNATURE_GRACE_MS. */
   graceMs: number;
-  // EXTENSION POINT (activation dwell): the schedule policy's minimum time a PREPARED key must
-  // have been published before it may sign goes here (e.g. `dwellMs`), and its warning in
-  // `warnings` below, beside the two this module gives.
+  /**
+   * The schedule policy's activation dwell: the least time a key set must have been published
+   * before it signs (partners' cached JWKS must hold it). Absent: not judged.
+   */
+  dwellMs?: number;
 }
 
 /**
@@ -118,8 +121,25 @@ export function warnings(before: Keyring, after: Keyring, ctx: WarningContext): 
       message: `deployment "${after.deployment}" would publish one key only (${only}); with no successor prepared, the next rotation publishes and signs at once, before partners' caches hold the new key`,
     });
   }
-  // EXTENSION POINT (activation dwell): warn when `after`'s ACTIVE key set was published for less
-  // than the dwell (ctx.dwellMs) before it signs.
+  // A key set that starts signing with this change though published for less than the dwell:
+  // `/admin/keys/rotate` (publish and sign at once) and a forced activation. An unforced activate
+  // is refused with activation_too_early instead, as the real call would be.
+  const signer = activeKeyset(after);
+  const signedBefore = activeKeyset(before);
+  if (ctx.dwellMs !== undefined && signer && signer.id !== signedBefore?.id) {
+    // A key set this change creates (rotate) has been published for no time at all.
+    const published = before.keysets.find((k) => k.id === signer.id) ?? {
+      issued_at: new Date(ctx.nowMs).toISOString(),
+    };
+    const verdict = activationVerdict(published, ctx.nowMs, ctx.dwellMs);
+    if (!verdict.allowed) {
+      out.push({
+        code: 'activation_too_early',
+        kid: signer.id,
+        message: `key set "${signer.id}" would sign though published for less than the activation dwell of ${ctx.dwellMs / 1000} s (allowed from ${verdict.allowedAt}): a partner whose cached JWKS lacks it cannot verify what it signs until their cache refreshes`,
+      });
+    }
+  }
   return out;
 }
 

@@ -4,7 +4,7 @@ import { TskError } from '../errors.js';
 import { parseActiveKids } from '../keys/active-kids.js';
 import { parseJwkItem, type PublicJwk } from '../keys/jwk.js';
 import type { EdgeConfig } from '../ports.js';
-import { PUBLISHED_STATES, parseKeyring, type KeysetState } from './document.js';
+import { PUBLISHED_STATES, parseKeyring, type Keyring, type KeysetState } from './document.js';
 import { ITEM_KEYS } from './store-items.js';
 
 /** A key set as the edge sees it. */
@@ -20,6 +20,8 @@ export interface EdgeKeyring {
   version: number | null;
   /** Every key set the store knows, published or not. */
   keysets: EdgeKeyset[];
+  /** The whole keyring, when the store has one (the schedule's times live there). */
+  keyring?: Keyring;
 }
 
 /** Reads the edge view; a corrupt `keyring` item falls back to Trusted Server's items. */
@@ -33,6 +35,7 @@ export async function readEdgeKeyring(
       return {
         version: keyring.version,
         keysets: keyring.keysets.map(({ id, state, jwk }) => ({ id, state, jwk })),
+        keyring,
       };
     } catch (err) {
       const fallback = await readTrustedServerItems(config);

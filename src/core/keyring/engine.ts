@@ -32,6 +32,11 @@ export interface EngineDeps {
   callTimeoutMs?: number;
   /** How long after it was sent a write may still land; default LATE_WRITE_BOUND_MS. */
   lateWriteBoundMs?: number;
+  /**
+   * When the schedule next changes a keyring (ms), stored with the key documents so the edge can
+   * cap their max-age without reading the keyring; absent: no schedule.
+   */
+  nextTransitionAt?: (keyring: Keyring) => number | null;
 }
 
 /** One request to change the keyring. */
@@ -48,6 +53,11 @@ export interface MutationRequest {
    * store. The result carries `plan`; `after` is the keyring the real call would commit.
    */
   dryRun?: boolean;
+  /**
+   * A rule the change must pass against the authoritative keyring, checked under the lease before
+   * any write (the activation dwell); it throws to refuse.
+   */
+  precondition?: (before: Keyring, nowMs: number) => void;
 }
 
 /** The writes a dry run found the operation would make, in order. */
@@ -251,6 +261,12 @@ export class KeyringEngine {
     }
     const nowMs = clock.now();
     const nowIso = new Date(nowMs).toISOString();
+    try {
+      request.precondition?.(before, nowMs);
+    } catch (err) {
+      if (!(err instanceof TskError)) throw err;
+      throw new TskError(err.code, err.message, { details: { ...err.details, keyring: before } });
+    }
     const created = await this.createdKeyset(request, before, items, nowMs);
     const id = created?.keyset.id ?? request.id ?? '';
     if (request.operation === 'remove' && !before.keysets.some((k) => k.id === id)) {
@@ -270,7 +286,7 @@ export class KeyringEngine {
       throw new TskError(err.code, err.message, { details: { ...err.details, keyring: before } });
     }
     after.version = before.version + 1;
-    const ops = itemOpsFor(items, before, after);
+    const ops = itemOpsFor(items, before, after, this.deps.nextTransitionAt?.(after) ?? null);
     const intent: IntentBody = {
       operation: request.operation,
       recorded_at: nowIso,

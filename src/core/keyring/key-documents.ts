@@ -45,22 +45,28 @@ export function versionEtag(version: number): string {
 /** A stored document as the hot path reads it. */
 export interface StoredDocument {
   etag: string;
+  /** When the schedule next changes the keyring (ms), or null: the max-age is capped to it. */
+  nextTransitionAtMs: number | null;
   /** The `active-kids` value the document was rendered against. */
   activeKids: string;
   body: string;
 }
 
 /**
- * The config item holding a document (`<etag>\n<active-kids>\n<body>`: neither an ETag, a kid list
- * nor compact JSON contains a newline), or null when it would exceed Fastly's 8,000-character item
- * limit: then no item is stored and the edge reads the keyring instead.
+ * The config item holding a document (`<etag>[ <next transition ms>]\n<active-kids>\n<body>`:
+ * neither an ETag, a kid list nor compact JSON contains a newline), or null when it would exceed
+ * Fastly's 8,000-character item limit: then no item is stored and the edge reads the keyring
+ * instead. The next transition's time rides on the ETag's line so the edge caps max-age with it
+ * without parsing the keyring.
  */
 export function renderDocumentItem(
   kind: KeyDocumentKind,
   source: KeyDocumentSource & { version: number },
+  nextTransitionAtMs: number | null = null,
 ): string | null {
   const published = source.keysets.filter((k) => PUBLISHED_STATES.has(k.state)).map((k) => k.id);
-  const value = `${versionEtag(source.version)}\n${formatActiveKids(published)}\n${keyDocumentBody(kind, source)}`;
+  const next = nextTransitionAtMs === null ? '' : ` ${Math.floor(nextTransitionAtMs)}`;
+  const value = `${versionEtag(source.version)}${next}\n${formatActiveKids(published)}\n${keyDocumentBody(kind, source)}`;
   return value.length > MAX_KEYRING_CHARS ? null : value;
 }
 
@@ -69,7 +75,13 @@ export function parseDocumentItem(value: string): StoredDocument | null {
   const first = value.indexOf('\n');
   const second = first < 0 ? -1 : value.indexOf('\n', first + 1);
   if (second < 0) return null;
-  const etag = value.slice(0, first);
-  if (!/^"[^"\n]*"$/.test(etag)) return null;
-  return { etag, activeKids: value.slice(first + 1, second), body: value.slice(second + 1) };
+  // Items written before the schedule existed have the ETag alone on the line.
+  const head = /^("[^"\n ]*")(?: (\d{1,16}))?$/.exec(value.slice(0, first));
+  if (!head?.[1]) return null;
+  return {
+    etag: head[1],
+    nextTransitionAtMs: head[2] === undefined ? null : Number(head[2]),
+    activeKids: value.slice(first + 1, second),
+    body: value.slice(second + 1),
+  };
 }

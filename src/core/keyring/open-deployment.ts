@@ -5,6 +5,8 @@
 import type { DeploymentConfig } from '../deployments.js';
 import type { Clock, KeyStoreApi, LeaseStoreApi, Random } from '../ports.js';
 import type { Settings } from '../settings.js';
+import { nextTransitionAtMs } from '../schedule/planner.js';
+import { schedulePolicy, type SchedulePolicy } from '../schedule/policy.js';
 import { KeyringEngine } from './engine.js';
 import { KvLease, type LeaseHolder } from './lease.js';
 import { KeyRotationManager } from './rotation-manager.js';
@@ -20,6 +22,8 @@ export interface OpenedDeployment {
   name: string;
   engine: KeyringEngine;
   manager: KeyRotationManager;
+  /** The deployment's rotation schedule. */
+  policy: SchedulePolicy;
 }
 
 /**
@@ -48,6 +52,7 @@ export interface KeyringPorts {
 /** The engine and manager of one deployment, with the lease bounds of `fastly_api` settings. */
 export function openKeyring(ports: KeyringPorts): OpenedDeployment {
   const { fastly_api: bounds } = ports.settings;
+  const policy = schedulePolicy(ports.settings, ports.deployment);
   const guard = ports.leaseStore
     ? new KvLease(
         ports.leaseStore,
@@ -64,7 +69,13 @@ export function openKeyring(ports: KeyringPorts): OpenedDeployment {
     keyLifetimeDays: ports.deployment.keyLifetimeDays,
     callTimeoutMs: bounds.timeout_ms,
     lateWriteBoundMs: bounds.late_write_ms,
+    nextTransitionAt: (keyring) => nextTransitionAtMs(keyring, policy),
     ...(guard ? { guard } : {}),
   });
-  return { name: ports.deployment.name, engine, manager: new KeyRotationManager(engine) };
+  return {
+    name: ports.deployment.name,
+    engine,
+    manager: new KeyRotationManager(engine),
+    policy,
+  };
 }

@@ -10,7 +10,6 @@ import { DOCUMENT_ITEM_KEYS, renderDocumentItem } from './key-documents.js';
 import {
   activeKeyset,
   emptyKeyring,
-  expiryOf,
   parseKeyring,
   publishedKeysets,
   serializeKeyring,
@@ -56,7 +55,9 @@ export function loadKeyring(
   if (stored !== undefined) return { keyring: parseKeyring(stored), adopted: false, skipped: [] };
 
   const now = new Date(ctx.nowMs).toISOString();
-  const expires = expiryOf(ctx.nowMs, ctx.keyLifetimeDays);
+  // Trusted Server's items carry no dates: an adopted key's age is unknown, so it is taken as
+  // expiring now, and the rotation schedule's first run prepares its successor at once.
+  const expires = now;
   const current = items.get(ITEM_KEYS.currentKid)?.trim() || null;
   const active = parseActiveKids(items.get(ITEM_KEYS.activeKids) ?? null);
   const listed = current && !active.includes(current) ? [...active, current] : active;
@@ -74,6 +75,9 @@ export function loadKeyring(
     const state = !published ? 'DEACTIVATED' : id === current ? 'ACTIVE' : 'PREPARED';
     const keyset: Keyset = { id, state, jwk, issued_at: now, expires_at: expires };
     if (state === 'ACTIVE') keyset.activated_at = now;
+    // Trusted Server keeps the keys it rotated away from in active-kids: they stopped signing
+    // before adoption, and the schedule must never take one for the next key to activate.
+    if (state === 'PREPARED') keyset.superseded_at = now;
     if (state === 'DEACTIVATED') keyset.deactivated_at = now;
     keyring.keysets.push(keyset);
   };
@@ -86,7 +90,10 @@ export function loadKeyring(
  * The config items a keyring implies, `keyring` included, and the key documents rendered from it
  * (left out when one would exceed the item limit: the edge then reads the keyring).
  */
-export function derivedItems(keyring: Keyring): Map<string, string> {
+export function derivedItems(
+  keyring: Keyring,
+  nextTransitionAtMs: number | null = null,
+): Map<string, string> {
   const out = new Map<string, string>();
   for (const k of keyring.keysets) out.set(k.id, JSON.stringify(k.jwk));
   out.set(ITEM_KEYS.activeKids, formatActiveKids(publishedKeysets(keyring).map((k) => k.id)));
@@ -98,7 +105,7 @@ export function derivedItems(keyring: Keyring): Map<string, string> {
   // render from the `keyring` item (member order included).
   const canonical = parseKeyring(text);
   for (const kind of ['jwks', 'discovery'] as const) {
-    const value = renderDocumentItem(kind, canonical);
+    const value = renderDocumentItem(kind, canonical, nextTransitionAtMs);
     if (value !== null) out.set(DOCUMENT_ITEM_KEYS[kind], value);
   }
   return out;
@@ -117,8 +124,9 @@ export function itemOpsFor(
   current: ReadonlyMap<string, string>,
   previous: Keyring,
   next: Keyring,
+  nextTransitionAtMs: number | null = null,
 ): ConfigItemOp[] {
-  const wanted = derivedItems(next);
+  const wanted = derivedItems(next, nextTransitionAtMs);
   const ops: ConfigItemOp[] = [];
   const upsert = (key: string): void => {
     const value = wanted.get(key);

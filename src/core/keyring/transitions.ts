@@ -131,9 +131,15 @@ export function transition(
   }
   if (outcome.to === 'ACTIVE') {
     const previous = activeKeyset(next);
-    if (previous) previous.state = 'PREPARED';
+    if (previous) {
+      previous.state = 'PREPARED';
+      // The schedule counts a retired key's grace period from here.
+      previous.superseded_at = args.nowIso;
+    }
     target.activated_at = args.nowIso;
   }
+  // A restored key set is published anew: partners' caches may not hold it any more.
+  if (operation === 'restore') target.published_at = args.nowIso;
   if (outcome.to === 'TAINTED') target.tainted_at = args.nowIso;
   if (outcome.to === 'DEACTIVATED') target.deactivated_at = args.nowIso;
   target.state = outcome.to;

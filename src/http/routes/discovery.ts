@@ -17,14 +17,32 @@ import {
   type KeyDocumentKind,
 } from '../../core/keyring/key-documents.js';
 import { ITEM_KEYS } from '../../core/keyring/store-items.js';
-import { listDeployments, resolveDeployment } from '../../core/deployments.js';
+import { DEFAULT_DEPLOYMENT, listDeployments, resolveDeployment } from '../../core/deployments.js';
+import { nextTransitionAtMs } from '../../core/schedule/planner.js';
+import { schedulePolicy } from '../../core/schedule/policy.js';
 import type { Settings } from '../../core/settings.js';
 import type { RequestContext } from '../context.js';
 import { CORS_HEADERS } from '../responses.js';
 import { STORE_NAMES, type Services } from '../services.js';
 
-/** How long partners and caches may reuse a key document. Short: a rotate publishes and signs at once. */
-export const JWKS_CACHE_CONTROL = 'public, max-age=60';
+/**
+ * The key documents' Cache-Control: `key_documents.max_age_seconds`, but never past the next
+ * scheduled transition (a partner then fetches the key the schedule publishes as it appears),
+ * plus `stale-while-revalidate` and `stale-if-error` so a partner is never left without keys
+ * while it refetches or when the edge cannot answer. An overdue transition gives max-age=0:
+ * partners revalidate (a cheap 304) until the run has happened.
+ */
+export function keyDocumentCacheControl(
+  docs: Settings['key_documents'],
+  nextTransitionAtMs: number | null,
+  nowMs: number,
+): string {
+  let maxAge = docs.max_age_seconds;
+  if (nextTransitionAtMs !== null) {
+    maxAge = Math.min(maxAge, Math.max(0, Math.floor((nextTransitionAtMs - nowMs) / 1000)));
+  }
+  return `public, max-age=${maxAge}, stale-while-revalidate=${docs.stale_while_revalidate_seconds}, stale-if-error=${docs.stale_if_error_seconds}`;
+}
 
 /** `GET /.well-known/trusted-server.json`. `version` and `jwks` are exactly Trusted Server's. */
 export function discoveryDocument(ctx: RequestContext): Promise<Response> {
@@ -92,7 +110,15 @@ async function keyDocument(ctx: RequestContext, kind: KeyDocumentKind): Promise<
     view.version !== null
       ? versionEtag(view.version)
       : `"h${(await sha256Hex(body)).slice(0, 20)}"`;
-  return toResponse(documentAnswer(etag, body, ctx.request.method, inm));
+  const { settings, clock } = ctx.services;
+  const next = view.keyring
+    ? nextTransitionAtMs(
+        view.keyring,
+        schedulePolicy(settings, resolveDeployment(settings, DEFAULT_DEPLOYMENT)),
+      )
+    : null;
+  const cacheControl = keyDocumentCacheControl(settings.key_documents, next, clock.now());
+  return toResponse(documentAnswer(etag, body, ctx.request.method, inm, cacheControl));
 }
 
 /** A key document's answer as plain data, so a platform can send it without Fetch objects. */
@@ -109,7 +135,7 @@ export interface DocumentAnswer {
  * from the keyring. The Node edge calls this directly for the two document paths.
  */
 export async function storedDocumentAnswer(
-  services: Pick<Services, 'configStore'>,
+  services: Pick<Services, 'configStore' | 'clock' | 'settings'>,
   kind: KeyDocumentKind,
   method: string,
   ifNoneMatch: string | null,
@@ -122,7 +148,12 @@ export async function storedDocumentAnswer(
   ]);
   const stored = item === null ? null : parseDocumentItem(item);
   if (stored === null || stored.activeKids !== activeKids) return null;
-  return documentAnswer(stored.etag, stored.body, method, ifNoneMatch);
+  const cacheControl = keyDocumentCacheControl(
+    services.settings.key_documents,
+    stored.nextTransitionAtMs,
+    services.clock.now(),
+  );
+  return documentAnswer(stored.etag, stored.body, method, ifNoneMatch, cacheControl);
 }
 
 async function edgeView(ctx: RequestContext, storeName: string): Promise<EdgeKeyring> {
@@ -141,8 +172,9 @@ function documentAnswer(
   text: string,
   method: string,
   inm: string | null,
+  cacheControl: string,
 ): DocumentAnswer {
-  const headers = { etag, 'cache-control': JWKS_CACHE_CONTROL, ...CORS_HEADERS };
+  const headers = { etag, 'cache-control': cacheControl, ...CORS_HEADERS };
   if (
     inm !== null &&
     inm.split(',').some((t) => t.trim().replace(/^W\//, '') === etag || t.trim() === '*')

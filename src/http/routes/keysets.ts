@@ -4,7 +4,9 @@ import * as z from 'zod/mini';
 import { TskError } from '../../core/errors.js';
 import type { Keyring } from '../../core/keyring/document.js';
 import type { MutationResult } from '../../core/keyring/engine.js';
+import { assertActivationAllowed } from '../../core/schedule/policy.js';
 import {
+  findKeyset,
   isKeysetAction,
   KEYSET_ACTIONS,
   type KeysetOperation,
@@ -25,6 +27,13 @@ import { ADMIN_HEADERS, json } from '../responses.js';
 export const NEW_KID_BODY = bodyRule(
   z.object({ kid: z.optional(z.string()) }),
   '{} or {"kid": "<new kid>"}',
+  { optional: true },
+);
+
+/** The body of activate: `{}`, or `{"force": true}` to override the activation dwell. */
+const ACTIVATE_BODY = bodyRule(
+  z.object({ force: z._default(z.boolean(), false) }),
+  '{} or {"force": true}',
   { optional: true },
 );
 
@@ -65,8 +74,14 @@ export async function transitionKeyset(ctx: RequestContext): Promise<Response> {
       'not_found',
       `unknown key set operation "${action}"; use ${choices(KEYSET_ACTIONS)}`,
     );
-  await parseBody(ctx.request, NO_FIELDS);
-  return mutate(ctx, action);
+  if (action !== 'activate') {
+    await parseBody(ctx.request, NO_FIELDS);
+    return mutate(ctx, action);
+  }
+  const { force } = await parseBody(ctx.request, ACTIVATE_BODY);
+  // A forced activation is the compromise response: it signs at once, and the audit trail says so.
+  if (force) ctx.audit.forced = true;
+  return mutate(ctx, action, force);
 }
 
 /** `DELETE /admin/deployments/{d}/keysets/{id}`: remove for good (JWK and private key). */
@@ -74,18 +89,33 @@ export async function removeKeyset(ctx: RequestContext): Promise<Response> {
   return mutate(ctx, 'remove');
 }
 
-async function mutate(ctx: RequestContext, operation: KeysetOperation): Promise<Response> {
+async function mutate(
+  ctx: RequestContext,
+  operation: KeysetOperation,
+  force = false,
+): Promise<Response> {
   Object.assign(ctx.audit, {
     deployment: param(ctx, 'deployment'),
     operation,
     keyset: param(ctx, 'id'),
   });
   const options = optionsOf(ctx);
-  const { engine } = await openForMutation(ctx, param(ctx, 'deployment'));
+  const { engine, policy } = await openForMutation(ctx, param(ctx, 'deployment'));
+  const id = param(ctx, 'id');
+  // Judged under the lease against the authoritative keyring: a key set partners' cached JWKS may
+  // not hold yet must not sign, unless forced.
+  const guard =
+    operation === 'activate' && !force
+      ? {
+          precondition: (before: Keyring, nowMs: number) =>
+            assertActivationAllowed(findKeyset(before, id), nowMs, policy.dwellMs),
+        }
+      : {};
   const result = await engine.mutate({
     operation,
-    id: param(ctx, 'id'),
+    id,
     ...ifMatch(ctx),
+    ...guard,
     dryRun: options.dryRun,
   });
   return mutationResponse(ctx, result, 200, options);

@@ -27,6 +27,30 @@ const WINDOW_SECONDS = 60;
  * (fields, kid, signature length) before the key store is read or a signature verified.
  */
 export async function verifySignature(ctx: RequestContext): Promise<Response> {
+  // One log line per verification, whatever its end (the guide's "signature failures" and
+  // "verification latency"): the outcome, the kid when one was given, and the time taken.
+  const started = ctx.services.clock.now();
+  const line: { outcome: string; kid?: string } = { outcome: 'error' };
+  try {
+    const response = await verifyChecked(ctx, line);
+    return response;
+  } catch (err) {
+    line.outcome = err instanceof TskError ? err.code : 'error';
+    throw err;
+  } finally {
+    ctx.services.logger.log('info', 'verify', {
+      request_id: ctx.requestId,
+      outcome: line.outcome,
+      ...(line.kid !== undefined ? { kid: line.kid } : {}),
+      latency_ms: ctx.services.clock.now() - started,
+    });
+  }
+}
+
+async function verifyChecked(
+  ctx: RequestContext,
+  line: { outcome: string; kid?: string },
+): Promise<Response> {
   const perMinute = ctx.services.settings.verify.requests_per_minute;
   const count = await ctx.services.rateLimiter.increment('verify_requests', `ip:${ctx.client.ip}`);
   if (count > perMinute) {
@@ -39,6 +63,7 @@ export async function verifySignature(ctx: RequestContext): Promise<Response> {
   const { payload, signature, kid } = await parseBody(ctx.request, VerifyBody);
   ctx.failure['kid'] = kid;
   assertKidFormat(kid);
+  line.kid = kid;
   const sig = fromEitherBase64(signature);
   if (!sig || sig.length !== SIGNATURE_BYTES) {
     throw new TskError(
@@ -50,9 +75,11 @@ export async function verifySignature(ctx: RequestContext): Promise<Response> {
   const keyset = view.keysets.find((k) => k.id === kid);
   if (!keyset) throw new TskError('keyset_not_found', `unknown kid "${kid}"`);
   if (!PUBLISHED_STATES.has(keyset.state)) {
+    line.outcome = 'key_deactivated';
     return verifyAnswer(kid, false, keyset.state, 'Key is deactivated');
   }
   const ok = await verify(jwkPublicKey(keyset.jwk), sig, utf8(payload));
+  line.outcome = ok ? 'verified' : 'invalid_signature';
   return verifyAnswer(kid, ok, keyset.state, ok ? undefined : 'Invalid signature');
 }
 
