@@ -4,7 +4,7 @@
 import { createHash } from 'node:crypto';
 import * as ed from '@noble/ed25519';
 import { describe, expect, it } from 'vitest';
-import { multiplyBase } from '../../src/core/crypto/base-point.js';
+import { multiplyBase, multiplyPublic } from '../../src/core/crypto/base-point.js';
 import { publicKeyOf, sign, verify } from '../../src/core/crypto/ed25519.js';
 
 const L = 2n ** 252n + 27742317777372353535851937790883648493n;
@@ -49,7 +49,31 @@ describe('base-point multiples', () => {
     expect(multiplyBase(big).toBytes()).toEqual(ed.Point.BASE.multiply(big % L).toBytes());
   });
 
+  it('[k]A of other points matches @noble/ed25519, small-order points and the base point included', () => {
+    const points = [
+      ed.Point.BASE,
+      ed.Point.BASE.multiply(scalar('A')),
+      ed.Point.BASE.multiply(scalar('B')).add(ed.Point.fromBytes(hex(SMALL_ORDER[4] as string))),
+      ...SMALL_ORDER.slice(0, 8).map((t) => ed.Point.fromBytes(hex(t), true)),
+    ];
+    const scalars = [
+      0n,
+      1n,
+      15n,
+      16n,
+      17n,
+      L - 1n,
+      ...Array.from({ length: 6 }, (_, i) => scalar(`k ${i}`)),
+    ];
+    for (const p of points) {
+      for (const k of scalars) {
+        expect(multiplyPublic(p, k).equals(p.multiply(k, false))).toBe(true);
+      }
+    }
+  });
+
   it('refuses a scalar outside 0 <= n < 2^256', () => {
+    expect(() => multiplyPublic(ed.Point.BASE, -1n)).toThrow(RangeError);
     expect(() => multiplyBase(-1n)).toThrow(RangeError);
     expect(() => multiplyBase(2n ** 256n)).toThrow(RangeError);
   });

@@ -1,11 +1,12 @@
-// Multiplication of the Ed25519 base point by a scalar, over a table of its multiples that the
+// Multiples of Ed25519 points over plain BigInts. The base point's come from a table that the
 // Fastly build computes once (at top level, under Wizer) so that no request builds one.
 //
 // Why not @noble/ed25519's own table: it is built lazily by the first sign or verify of each fresh
 // instance (about 120 ms in the js-compute engine, which has no JIT), and baked into the snapshot
-// it costs 5.4 MiB of wasm, because it is 4,224 frozen `Point` objects of four BigInts each. This
-// table holds three BigInts per entry in one flat array, in the form the mixed addition below
-// consumes directly (RFC 8032 §5.1.4 coordinates; y+x, y-x and 2d·x·y of each affine multiple).
+// it costs 5.4 MiB of wasm: 4,224 frozen `Point` objects of four BigInts each. This table holds
+// three BigInts per entry in one flat array, in the form the mixed addition below consumes
+// (y+x, y-x and 2d·x·y of each affine multiple). Each BigInt left in the heap costs roughly
+// 170 bytes of snapshot, so the window width trades wasm size against additions per signature.
 import * as ed from '@noble/ed25519';
 
 const P = 2n ** 255n - 19n;
@@ -15,10 +16,11 @@ const D2 = (2n * D) % P;
 
 /**
  * Window width in bits. The table holds 2^(W-1) multiples per window and a multiplication adds one
- * entry per window: 8 bits means 33 additions and 4,224 entries (about 1.9 MiB of snapshot, see
- * docs/performance.md); each bit less halves the table and adds roughly a fifth to the additions.
+ * entry per window. 6 bits: 44 additions over 1,408 entries; 8 bits (@noble/ed25519's choice) would
+ * save 11 additions per multiplication (two per signature) for 3.2 times the table: measured
+ * +2.1 MiB of wasm against about +0.7 MiB (docs/performance.md).
  */
-export const WINDOW_BITS = 8;
+export const WINDOW_BITS = 6;
 const WINDOWS = Math.ceil(256 / WINDOW_BITS) + 1;
 const PER_WINDOW = 2 ** (WINDOW_BITS - 1);
 const MASK = BigInt(2 ** WINDOW_BITS - 1);
@@ -116,4 +118,66 @@ export function multiplyBase(n: bigint): ed.Point {
   }
   if (n !== 0n) throw new Error('scalar recoding left a carry');
   return new ed.Point(mod(X), mod(Y), mod(Z), mod(T));
+}
+
+/**
+ * [k]A for a public point A and 0 <= k < 2^256, for verification only: variable time (k and A are
+ * public there). @noble/ed25519's own multiplication for it is a bit-by-bit ladder over its Point
+ * objects (about 380 additions and doublings, each allocating and range-checking a frozen Point);
+ * this is a 4-bit fixed window over plain BigInts: 252 doublings, 64 additions and 8 to build the
+ * multiples, which measured about twice as fast in the js-compute engine.
+ */
+export function multiplyPublic(a: ed.Point, k: bigint): ed.Point {
+  if (k < 0n || k >= 2n ** 256n) throw new RangeError('scalar out of range');
+  // 1·A .. 15·A in the form addition consumes: (Y-X, Y+X, 2d·T, 2Z).
+  const multiples: Array<[bigint, bigint, bigint, bigint]> = [];
+  let m: Ext = [a.X, a.Y, a.Z, a.T];
+  const cached = (p: Ext): [bigint, bigint, bigint, bigint] => [
+    mod(p[1] - p[0]),
+    mod(p[1] + p[0]),
+    (D2 * p[3]) % P,
+    (2n * p[2]) % P,
+  ];
+  const first = cached(m);
+  multiples.push(first);
+  for (let j = 2; j < 16; j++) {
+    m = add(m, first);
+    multiples.push(cached(m));
+  }
+  let acc: Ext = [0n, 1n, 1n, 0n];
+  for (let shift = 252n; shift >= 0n; shift -= 4n) {
+    if (shift !== 252n) acc = double(double(double(double(acc))));
+    const nibble = Number((k >> shift) & 15n);
+    if (nibble !== 0) acc = add(acc, multiples[nibble - 1] as [bigint, bigint, bigint, bigint]);
+  }
+  return new ed.Point(mod(acc[0]), mod(acc[1]), mod(acc[2]), mod(acc[3]));
+}
+
+/** Extended coordinates (X:Y:Z:T), each reduced mod P but possibly negative. */
+type Ext = [bigint, bigint, bigint, bigint];
+
+/** p + q, q as (Y-X, Y+X, 2d·T, 2Z) ("add-2008-hwcd-3", a = -1). */
+function add(p: Ext, q: [bigint, bigint, bigint, bigint]): Ext {
+  const A = ((p[1] - p[0]) * q[0]) % P;
+  const B = ((p[1] + p[0]) * q[1]) % P;
+  const C = (p[3] * q[2]) % P;
+  const D = (p[2] * q[3]) % P;
+  const E = B - A;
+  const F = D - C;
+  const G = D + C;
+  const H = B + A;
+  return [(E * F) % P, (G * H) % P, (F * G) % P, (E * H) % P];
+}
+
+/** 2p ("dbl-2008-hwcd", a = -1). */
+function double(p: Ext): Ext {
+  const A = (p[0] * p[0]) % P;
+  const B = (p[1] * p[1]) % P;
+  const C = (2n * p[2] * p[2]) % P;
+  const s = p[0] + p[1];
+  const E = (s * s - A - B) % P;
+  const G = B - A;
+  const F = G - C;
+  const H = -A - B;
+  return [(E * F) % P, (G * H) % P, (F * G) % P, (E * H) % P];
 }
