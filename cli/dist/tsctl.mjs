@@ -1989,8 +1989,21 @@ function utf8(text) {
   return new TextEncoder().encode(text);
 }
 
+// src/core/crypto/base-point.ts
+var P = 2n ** 255n - 19n;
+var D = 37095705934669439343138083508754565189542113879843219016388785533085940283555n;
+var D2 = 2n * D % P;
+var WINDOW_BITS = 6;
+var WINDOWS = Math.ceil(256 / WINDOW_BITS) + 1;
+var PER_WINDOW = 2 ** (WINDOW_BITS - 1);
+var MASK = BigInt(2 ** WINDOW_BITS - 1);
+var SHIFT = BigInt(WINDOW_BITS);
+var FULL = 2 ** WINDOW_BITS;
+
 // src/core/crypto/ed25519.ts
 var PUBLIC_KEY_BYTES = 32;
+var L = 2n ** 252n + 27742317777372353535851937790883648493n;
+var HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"));
 
 // src/core/keys/jwk.ts
 var PublicJwkSchema = pipe(

@@ -367,7 +367,10 @@ export class KeyringEngine {
     const warnings: string[] = [];
     if (removed || landedUnanswered) {
       try {
-        await this.settle(intent);
+        if (landedUnanswered) await this.settle(intent);
+        // An answered bulk applied every item, so all a remove has left is its private key: no
+        // read needed to find that out (a key already gone answers 404, which is success).
+        else if (removed) await api.deleteSecret(removed.id);
       } catch (err) {
         ending.keepUntilMs = this.settleRetryAt(err);
         if (removed) {

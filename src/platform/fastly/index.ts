@@ -1,5 +1,6 @@
 // The Fastly Compute entry: every request goes to the platform-neutral app with Fastly's services.
 import { env } from 'fastly:env';
+import { precomputeBaseTable } from '../../core/crypto/ed25519.js';
 import { handle } from '../../http/app.js';
 import type { Settings } from '../../core/settings.js';
 import { fastlyServices } from './services.js';
@@ -18,6 +19,9 @@ declare function addEventListener(type: 'fetch', listener: (event: FetchEvent) =
 // trusted-server.toml fails the build, and each request starts from the already-parsed snapshot
 // (Compute instantiates the snapshot per request, so a lazy cache would re-parse every time).
 const settings = embeddedSettings();
+// Likewise the Ed25519 base-point table: built once here, it is in the snapshot instead of being
+// rebuilt by the first sign or verify of every request.
+precomputeBaseTable();
 
 /**
  * The key that must sign the secret-store client keys private keys are sealed to. On Fastly the
