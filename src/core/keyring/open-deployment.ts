@@ -3,7 +3,7 @@
 // in-memory fakes of the tests): the backend supplies the ports, this file the lease bounds and
 // the engine's options, so the two can never disagree on them.
 import type { DeploymentConfig } from '../deployments.js';
-import type { Clock, KeyStoreApi, LeaseStoreApi, Random } from '../ports.js';
+import type { Clock, EdgeSecrets, KeyStoreApi, LeaseStoreApi, Random } from '../ports.js';
 import type { Settings } from '../settings.js';
 import { KeyringEngine } from './engine.js';
 import { KvLease, type LeaseHolder } from './lease.js';
@@ -43,6 +43,8 @@ export interface KeyringPorts {
   /** The lock store; absent when none is configured (the engine then neither locks nor journals). */
   leaseStore?: LeaseStoreApi;
   holder: LeaseHolder;
+  /** The deployment's private keys as the edge reads them, for the activation check. */
+  privateKeys?: EdgeSecrets;
 }
 
 /** The engine and manager of one deployment, with the lease bounds of `fastly_api` settings. */
@@ -65,6 +67,7 @@ export function openKeyring(ports: KeyringPorts): OpenedDeployment {
     callTimeoutMs: bounds.timeout_ms,
     lateWriteBoundMs: bounds.late_write_ms,
     ...(guard ? { guard } : {}),
+    ...(ports.privateKeys ? { privateKeys: ports.privateKeys } : {}),
   });
   return { name: ports.deployment.name, engine, manager: new KeyRotationManager(engine) };
 }

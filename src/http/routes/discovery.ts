@@ -36,9 +36,10 @@ async function keyDocument(ctx: RequestContext, kind: KeyDocumentKind): Promise<
   if (stored) return toResponse(stored);
   const view = await edgeView(ctx);
   const body = keyDocumentBody(kind, view);
-  // Without a keyring (a Trusted Server–only store) there is no version: hash the content.
+  // Without a keyring (a Trusted Server–only store), or when Trusted Server's items drifted from
+  // it (the document then differs from the version's), the version cannot name it: hash the content.
   const etag =
-    view.version !== null
+    view.version !== null && !view.drifted
       ? versionEtag(view.version)
       : `"h${(await sha256Hex(body)).slice(0, 20)}"`;
   return toResponse(documentAnswer(etag, body, ctx.request.method, inm));
