@@ -107,6 +107,8 @@ export interface AuditRecord {
   keyring_version_after: number | null;
   /** An earlier operation's pending intent this request settled first, described; else null. */
   settled: string | null;
+  /** Trusted Server's drift this request folded into the keyring, one line each; absent if none. */
+  folded?: string[];
 }
 
 /** Where audit lines go (a Fastly log endpoint; a local file). */

@@ -16,6 +16,8 @@ export interface AuditFacts {
   versionAfter?: number;
   /** What settling an earlier operation's intent did, when this request did that first. */
   settled?: string;
+  /** Trusted Server's drift a mutation folded into the keyring first. */
+  folded?: string[];
 }
 
 /** Builds the record for a finished admin request. */
@@ -50,6 +52,7 @@ export function auditRecord(
     keyring_version_before: before ?? null,
     keyring_version_after: facts.versionAfter ?? null,
     settled: facts.settled ?? settledBy(error) ?? null,
+    ...(facts.folded && facts.folded.length > 0 ? { folded: facts.folded.slice(0, 32) } : {}),
   };
 }
 
@@ -72,4 +75,5 @@ export function auditVersions(ctx: Pick<RequestContext, 'audit'>, result: Mutati
   ctx.audit.versionBefore = result.before.version;
   ctx.audit.versionAfter = result.after.version;
   if (result.settled !== undefined) ctx.audit.settled = result.settled;
+  if (result.folded.length > 0) ctx.audit.folded = result.folded;
 }
