@@ -2,7 +2,6 @@
 // deactivate and restore): every answer carries the whole keyring and its version.
 import * as z from 'zod/mini';
 import { TskError } from '../../core/errors.js';
-import type { Keyring } from '../../core/keyring/document.js';
 import type { MutationResult } from '../../core/keyring/engine.js';
 import {
   isKeysetAction,
@@ -119,14 +118,6 @@ function mutationResponse(ctx: RequestContext, result: MutationResult, status: n
     keyring: result.after,
   };
   return json(body, status, { ...ADMIN_HEADERS, etag: `"${result.after.version}"` });
-}
-
-function keyringResponse(
-  keyring: Keyring,
-  status: number,
-  headers: Record<string, string>,
-): Response {
-  return json(keyring, status, { ...ADMIN_HEADERS, etag: `"${keyring.version}"`, ...headers });
 }
 
 function ifMatch(ctx: RequestContext): { ifMatch?: number } {
