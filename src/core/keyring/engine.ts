@@ -252,6 +252,8 @@ export class KeyringEngine {
     if (request.operation === 'remove' && !before.keysets.some((k) => k.id === id)) {
       return { ...(await this.removeOrphanSecret(id, before, items, adopted)), folded };
     }
+    // Activating (or restoring) a key that cannot sign is refused, naming why, before any write.
+    await materialCheck(request.operation, id, before, read.secretNames, this.deps.privateKeys);
     const removed = request.operation === 'remove' ? findKeyset(before, id) : undefined;
     let after: Keyring;
     try {
@@ -269,8 +271,6 @@ export class KeyringEngine {
       throw new TskError(err.code, err.message, { details: { ...err.details, keyring: before } });
     }
     after.version = before.version + 1;
-    // Activating (or restoring) a key that cannot sign is refused before anything is written.
-    await materialCheck(request.operation, id, before, read.secretNames, this.deps.privateKeys);
     const ops = itemOpsFor(items, before, after);
     const intent: IntentBody = {
       operation: request.operation,
