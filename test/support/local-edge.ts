@@ -34,7 +34,13 @@ export interface TestEdge extends LocalEdge {
 
 /** Starts an edge; pass `stateDir` to restart on existing state. */
 export async function startTestEdge(
-  options: { stateDir?: string; settingsPath?: string; configure?: (s: Settings) => Settings } = {},
+  options: {
+    stateDir?: string;
+    settingsPath?: string;
+    configure?: (s: Settings) => Settings;
+    /** The manifest whose `[local_server]` stores seed a fresh state (Node edge only). */
+    fastlyTomlPath?: string;
+  } = {},
 ): Promise<TestEdge> {
   const stateDir = options.stateDir ?? (await mkdtemp(join(tmpdir(), 'tsk-e2e-')));
   const lines: string[] = [];
@@ -52,6 +58,7 @@ export async function startTestEdge(
           },
           ...(options.configure ? { configure: options.configure } : {}),
           ...(options.settingsPath ? { settingsPath: options.settingsPath } : {}),
+          ...(options.fastlyTomlPath ? { fastlyTomlPath: options.fastlyTomlPath } : {}),
         });
   const connection = {
     endpoint: edge.apiUrl,
