@@ -6,6 +6,7 @@ import { publicKeyOf } from '../../src/core/crypto/ed25519.js';
 import { STORE_NAMES } from '../../src/core/deployments.js';
 import { assertActivatable } from '../../src/core/keyring/key-material.js';
 import { publicJwk } from '../../src/core/keys/jwk.js';
+import { expectConsistent } from '../support/consistency.js';
 import { encodeSeed } from '../../src/core/keys/seed-encoding.js';
 import {
   addAdminToken,
@@ -110,6 +111,9 @@ describe('drift from Trusted Server’s own writes', () => {
     expect(audit).toMatchObject({ operation: 'prepare', folded: prepared.body.folded });
     // Folded: the list shows no drift any more.
     expect((await send<Keyring>(`${D}/keysets`)).body.drift).toBeUndefined();
+    const store = services.keyStores.get('default');
+    if (!store) throw new Error('no store');
+    expectConsistent(store);
   });
 
   it('follows Trusted Server’s deactivate: the kid leaves the JWKS at once and is DEACTIVATED at the next change', async () => {
@@ -171,7 +175,7 @@ describe('drift from Trusted Server’s own writes', () => {
 
 describe('unusable keys', () => {
   it('adopts Trusted Server’s ts-2025-10-B as unusable, never restores or activates it (409 naming why), and removes it', async () => {
-    const { send, items } = await setup({
+    const { services, send, items } = await setup({
       'ts-2025-10-B': TS_B_JWK,
       'active-kids': `${DEV_KEY.kid},ts-2025-10-B`,
     });
@@ -196,6 +200,9 @@ describe('unusable keys', () => {
     expect(removed.body.keyring.keysets.map((k) => k.id)).toEqual([DEV_KEY.kid]);
     expect(items.has('ts-2025-10-B')).toBe(false);
     expect(items.get('active-kids')).toBe(DEV_KEY.kid);
+    const store = services.keyStores.get('default');
+    if (!store) throw new Error('no store');
+    expectConsistent(store);
   });
 
   it('refuses to activate a key whose private key is gone (key_material_missing)', async () => {
