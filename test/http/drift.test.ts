@@ -187,6 +187,16 @@ describe('unusable keys', () => {
         reason: expect.stringContaining('not an Ed25519 public key'),
       },
     });
+    const doctor = await send<{ findings: Array<{ code: string; kid?: string; fix: string }> }>(
+      `${D}/doctor`,
+    );
+    expect(doctor.body.findings).toContainEqual(
+      expect.objectContaining({
+        code: 'unusable_key',
+        kid: 'ts-2025-10-B',
+        fix: expect.stringContaining('tsctl keyset remove ts-2025-10-B'),
+      }),
+    );
     for (const action of ['restore', 'activate']) {
       const res = await send<{ code: string }>(`${D}/keysets/ts-2025-10-B/${action}`, {
         method: 'POST',

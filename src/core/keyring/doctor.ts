@@ -151,7 +151,9 @@ export function diagnose(input: DoctorInput): DoctorReport {
       });
     }
     for (const k of keyring.keysets) {
-      if (!k.unusable) continue;
+      // A published kid without its private key is already reported above, with its fix.
+      if (!k.unusable || (k.unusable.code === 'key_material_missing' && keyless.has(k.id)))
+        continue;
       findings.push({
         code: 'unusable_key',
         severity: k.state === 'ACTIVE' ? 'error' : 'warning',
