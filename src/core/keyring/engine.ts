@@ -247,7 +247,7 @@ export class KeyringEngine {
         return { operation: 'adopt', before, after: before, adopted, folded, warnings: [] };
       }
     }
-    const created = await this.createdKeyset(request, before, items, nowMs);
+    const created = await this.createdKeyset(request, before, items, nowMs, read.secretNames);
     const id = created?.keyset.id ?? request.id ?? '';
     if (request.operation === 'remove' && !before.keysets.some((k) => k.id === id)) {
       return { ...(await this.removeOrphanSecret(id, before, items, adopted)), folded };
@@ -402,12 +402,13 @@ export class KeyringEngine {
     keyring: Keyring,
     items: ReadonlyMap<string, string>,
     nowMs: number,
+    secrets: ReadonlySet<string>,
   ): Promise<{ keyset: Keyset; secret: string } | undefined> {
     if (request.operation !== 'prepare' && request.operation !== 'rotate') return undefined;
     // A new kid must miss config items, key sets and private keys alike: a private key the
     // keyring does not list (left by an interrupted remove, or Trusted Server's own) must never
     // become the journal's "created by this operation", or settling could delete it.
-    const secrets = new Set(await this.deps.api.listSecretNames());
+    // The names were listed with the config items, under the lease: one call for both uses.
     const taken = (kid: string): boolean =>
       items.has(kid) || keyring.keysets.some((k) => k.id === kid) || secrets.has(kid);
     let kid: string;

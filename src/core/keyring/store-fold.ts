@@ -78,8 +78,11 @@ function stamp(keyset: Keyset, prev: Keyset | undefined, nowIso: string): void {
   if (keyset.state === 'DEACTIVATED') keyset.deactivated_at = nowIso;
 }
 
-/** Private keys read per fold at most: Fastly allows 5 secret reads a request, one is the API token. */
-export const MAX_PROBES = 4;
+/**
+ * Private keys read per fold at most. Fastly allows 5 secret reads a request: one is the admin
+ * token, one the Fastly API token, one an activation's own check.
+ */
+export const MAX_PROBES = 2;
 
 /**
  * Reads the private keys of key sets the fold brought in (not in the stored keyring) and flags
