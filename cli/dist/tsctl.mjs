@@ -2033,6 +2033,11 @@ var PUBLISHED_STATES = /* @__PURE__ */ new Set([
   "TAINTED"
 ]);
 var timestamp = iso_exports.datetime();
+var UNUSABLE_CODES = [
+  "key_material_missing",
+  "key_material_invalid",
+  "key_material_mismatch"
+];
 var KeysetSchema = object({
   id: string2(),
   state: _enum(KEYSET_STATES),
@@ -2045,7 +2050,8 @@ var KeysetSchema = object({
   /** When a restore published it again; absent: published since `issued_at`. */
   published_at: optional(timestamp),
   /** When it last stopped signing (another key set was activated). */
-  superseded_at: optional(timestamp)
+  superseded_at: optional(timestamp),
+  unusable: optional(object({ code: _enum(UNUSABLE_CODES), reason: string2() }))
 });
 var KeyringSchema = object({
   schema: literal(1),
@@ -2189,7 +2195,18 @@ async function readKeyring(client, deployment) {
   const answer = await client.request("GET", keysetsPath(deployment));
   const keyring = toKeyring(answer.json);
   const etag = /^(?:W\/)?"(\d+)"$/.exec(answer.headers.get("etag") ?? "");
-  return { keyring, version: etag?.[1] !== void 0 ? Number(etag[1]) : keyring.version, answer };
+  const version2 = etag?.[1] !== void 0 ? Number(etag[1]) : keyring.version;
+  return { keyring, drift: driftOf(answer.json), version: version2, answer };
+}
+function driftOf(json) {
+  const list = isRecord(json) ? json["drift"] : void 0;
+  if (!Array.isArray(list)) return [];
+  return list.filter(
+    (d) => isRecord(d) && typeof d["code"] === "string" && typeof d["message"] === "string"
+  );
+}
+function deploymentPath(deployment, ...rest) {
+  return ["/admin/deployments", deployment, ...rest].map(encodeSegment).join("/");
 }
 function keysetsPath(deployment, ...rest) {
   return ["/admin/deployments", deployment, "keysets", ...rest].map(encodeSegment).join("/");
@@ -2209,6 +2226,9 @@ async function runKeysetChange(ctx, change) {
   const result = toMutationAnswer(answer.json);
   if (!ctx.flags.boolean("dry-run")) ctx.print.out(change.describe(result, before.keyring));
   for (const warning of result.warnings) ctx.print.err(`tsctl: warning: ${warning}`);
+  if (result.operation !== "adopt") {
+    for (const line of result.folded) ctx.print.err(`tsctl: folded first: ${line}`);
+  }
   return reportExtras(ctx, answer.json);
 }
 async function requestChange(client, method, path, deployment, options) {
@@ -2243,11 +2263,13 @@ function toMutationAnswer(json) {
   if (!isRecord(json) || typeof json["operation"] !== "string") throw unreadable("mutation answer");
   const keyset = json["keyset"];
   const warnings = Array.isArray(json["warnings"]) ? json["warnings"].filter((w) => typeof w === "string") : [];
+  const folded = Array.isArray(json["folded"]) ? json["folded"].filter((w) => typeof w === "string") : [];
   return {
     operation: json["operation"],
     keyset: isRecord(keyset) ? keyset : null,
     keyring: toKeyring(json["keyring"]),
-    warnings
+    warnings,
+    folded
   };
 }
 function toKeyring(json) {
@@ -2594,7 +2616,7 @@ function alignColumns(rows) {
     (row) => row.map((cell, i) => i === row.length - 1 ? cell : cell.padEnd(widths[i] ?? 0)).join("  ")
   ).join("\n");
 }
-function renderKeyring(keyring) {
+function renderKeyring(keyring, drift = []) {
   const header = `Deployment: ${keyring.deployment} (keyring version ${keyring.version}, updated ${formatTime(keyring.updated_at)})`;
   if (keyring.keysets.length === 0) return `${header}
 
@@ -2609,12 +2631,24 @@ No key sets.`;
       k.id,
       formatTime(k.issued_at),
       formatTime(k.expires_at),
-      stateLabel(k.state)
+      k.unusable ? `${stateLabel(k.state)} (unusable: ${k.unusable.code})` : stateLabel(k.state)
     ])
   ];
-  return `${header}
+  const notes = [
+    ...keyring.keysets.filter((k) => k.unusable).map((k) => `Unusable ${k.id}: ${k.unusable?.reason ?? ""}`)
+  ];
+  if (drift.length > 0) {
+    notes.push(
+      "Drift: Trusted Server's items disagree with the keyring (the edge serves what Trusted Server signs with; `tsctl keyset adopt` or the next change folds it):",
+      ...drift.map((d) => `  ${d.severity} ${d.code}: ${d.message}`)
+    );
+  }
+  const table2 = `${header}
 
 ${alignColumns(rows)}`;
+  return notes.length > 0 ? `${table2}
+
+${notes.join("\n")}` : table2;
 }
 
 // src/cli/commands/keys-list.ts
@@ -2691,6 +2725,33 @@ var keysRotate = {
   }
 };
 
+// src/cli/commands/keyset-adopt.ts
+var keysetAdopt = {
+  words: ["keyset", "adopt"],
+  summary: "fold Trusted Server's changes to the stores (drift) into the keyring",
+  description: "`tsctl keyset list` shows the drift. Adopting keeps the key Trusted Server signs with as the Active key set and every kid it publishes published; a kid that cannot sign is flagged unusable. --kid refuses unless the stores name that kid. Operator token.",
+  args: [],
+  options: {
+    kid: { type: "string", value: "KID", description: "a kid the adoption must include" },
+    ...KEYSET_OPTIONS,
+    ...MUTATION_OPTIONS
+  },
+  examples: [
+    "tsctl keyset adopt --trust-domain keys.example.com --token-file ~/.tsctl-token",
+    "tsctl keyset adopt --kid ts-2026-12-01 --endpoint http://127.0.0.1:7676 -o json"
+  ],
+  run(ctx) {
+    const kid = ctx.flags.string("kid");
+    return runKeysetChange(ctx, {
+      method: "POST",
+      path: deploymentPath(ctx.deployment, "adopt"),
+      body: kid === void 0 ? {} : { kid },
+      describe: (result, before) => result.folded.length === 0 && result.keyring.version === before.version ? "Nothing to adopt: the stores agree with the keyring." : `Adopted (keyring version ${result.keyring.version}):
+${result.folded.map((l) => `  ${l}`).join("\n")}`
+    });
+  }
+};
+
 // src/cli/commands/keyset-list.ts
 var keysetList = {
   words: ["keyset", "list"],
@@ -2703,8 +2764,8 @@ var keysetList = {
     "tsctl keyset list --endpoint http://127.0.0.1:7676 --token-file .fastly-local/admin-token -o json"
   ],
   async run(ctx) {
-    const { keyring, answer } = await readKeyring(await ctx.admin(), ctx.deployment);
-    ctx.print.out(ctx.output === "json" ? answer.text : renderKeyring(keyring));
+    const { keyring, drift, answer } = await readKeyring(await ctx.admin(), ctx.deployment);
+    ctx.print.out(ctx.output === "json" ? answer.text : renderKeyring(keyring, drift));
     return EXIT.ok;
   }
 };
@@ -4672,6 +4733,7 @@ var COMMANDS = [
   keysetPrepare,
   ...keysetTransitions,
   keysetRemove,
+  keysetAdopt,
   keysList,
   keysRotate,
   keysDeactivate,

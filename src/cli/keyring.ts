@@ -8,9 +8,19 @@ import type { CommandContext } from './command.js';
 import { CliError, EXIT, type ExitCode } from './errors.js';
 import { mutationQuery, reportExtras } from './mutation-flags.js';
 
+/** One way Trusted Server's items disagree with the keyring, as the API lists it. */
+export interface DriftLine {
+  code: string;
+  kid?: string;
+  severity: string;
+  message: string;
+}
+
 /** The keyring and the answer it came in. */
 export interface KeyringRead {
   keyring: Keyring;
+  /** The drift the API reported beside the keyring (empty when none). */
+  drift: DriftLine[];
   /** The version to send back in `If-Match` (the ETag, else the document's own). */
   version: number;
   answer: Answer;
@@ -21,7 +31,22 @@ export async function readKeyring(client: HttpClient, deployment: string): Promi
   const answer = await client.request('GET', keysetsPath(deployment));
   const keyring = toKeyring(answer.json);
   const etag = /^(?:W\/)?"(\d+)"$/.exec(answer.headers.get('etag') ?? '');
-  return { keyring, version: etag?.[1] !== undefined ? Number(etag[1]) : keyring.version, answer };
+  const version = etag?.[1] !== undefined ? Number(etag[1]) : keyring.version;
+  return { keyring, drift: driftOf(answer.json), version, answer };
+}
+
+function driftOf(json: unknown): DriftLine[] {
+  const list = isRecord(json) ? json['drift'] : undefined;
+  if (!Array.isArray(list)) return [];
+  return list.filter(
+    (d): d is DriftLine =>
+      isRecord(d) && typeof d['code'] === 'string' && typeof d['message'] === 'string',
+  );
+}
+
+/** A path under a deployment, e.g. `/admin/deployments/default/adopt`. */
+export function deploymentPath(deployment: string, ...rest: string[]): string {
+  return ['/admin/deployments', deployment, ...rest].map(encodeSegment).join('/');
 }
 
 /** The path of a deployment's key sets, plus an optional key set id and action. */
@@ -35,6 +60,8 @@ export interface MutationAnswer {
   keyset: Keyset | null;
   keyring: Keyring;
   warnings: string[];
+  /** Trusted Server's drift the change folded into the keyring first. */
+  folded: string[];
 }
 
 /** The mutation to send. */
@@ -66,6 +93,9 @@ export async function runKeysetChange(
   // A dry run's preview (printed by reportExtras) replaces the line saying what was done.
   if (!ctx.flags.boolean('dry-run')) ctx.print.out(change.describe(result, before.keyring));
   for (const warning of result.warnings) ctx.print.err(`tsctl: warning: ${warning}`);
+  if (result.operation !== 'adopt') {
+    for (const line of result.folded) ctx.print.err(`tsctl: folded first: ${line}`);
+  }
   return reportExtras(ctx, answer.json);
 }
 
@@ -119,11 +149,15 @@ function toMutationAnswer(json: unknown): MutationAnswer {
   const warnings = Array.isArray(json['warnings'])
     ? json['warnings'].filter((w): w is string => typeof w === 'string')
     : [];
+  const folded = Array.isArray(json['folded'])
+    ? json['folded'].filter((w): w is string => typeof w === 'string')
+    : [];
   return {
     operation: json['operation'],
     keyset: isRecord(keyset) ? (keyset as unknown as Keyset) : null,
     keyring: toKeyring(json['keyring']),
     warnings,
+    folded,
   };
 }
 

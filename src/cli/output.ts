@@ -40,7 +40,10 @@ export function alignColumns(rows: readonly (readonly string[])[]): string {
 }
 
 /** The keyring as `keyset list` shows it: the deployment, then key sets newest first. */
-export function renderKeyring(keyring: Keyring): string {
+export function renderKeyring(
+  keyring: Keyring,
+  drift: ReadonlyArray<{ code: string; kid?: string; severity: string; message: string }> = [],
+): string {
   const header = `Deployment: ${keyring.deployment} (keyring version ${keyring.version}, updated ${formatTime(keyring.updated_at)})`;
   if (keyring.keysets.length === 0) return `${header}\n\nNo key sets.`;
   // Newest first: by issue time, then by id, both descending, so equal times still sort stably.
@@ -55,8 +58,20 @@ export function renderKeyring(keyring: Keyring): string {
       k.id,
       formatTime(k.issued_at),
       formatTime(k.expires_at),
-      stateLabel(k.state),
+      k.unusable ? `${stateLabel(k.state)} (unusable: ${k.unusable.code})` : stateLabel(k.state),
     ]),
   ];
-  return `${header}\n\n${alignColumns(rows)}`;
+  const notes = [
+    ...keyring.keysets
+      .filter((k) => k.unusable)
+      .map((k) => `Unusable ${k.id}: ${k.unusable?.reason ?? ''}`),
+  ];
+  if (drift.length > 0) {
+    notes.push(
+      "Drift: Trusted Server's items disagree with the keyring (the edge serves what Trusted Server signs with; `tsctl keyset adopt` or the next change folds it):",
+      ...drift.map((d) => `  ${d.severity} ${d.code}: ${d.message}`),
+    );
+  }
+  const table = `${header}\n\n${alignColumns(rows)}`;
+  return notes.length > 0 ? `${table}\n\n${notes.join('\n')}` : table;
 }

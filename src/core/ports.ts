@@ -111,6 +111,8 @@ export interface AuditRecord {
   dry_run?: true;
   /** Present (true) only on an activation that overrode the activation dwell (`force`). */
   forced?: true;
+  /** Trusted Server's drift this request folded into the keyring, one line each; absent if none. */
+  folded?: string[];
 }
 
 /** Where audit lines go (a Fastly log endpoint; a local file). */

@@ -65,6 +65,8 @@ export function fastlyDeployments(backend: FastlyBackend): Deployments {
         }),
         ...(lockStoreId ? { leaseStore: leaseStoreApi(api, lockStoreId) } : {}),
         holder: { holder: request.holder, requestId: request.requestId },
+        // What activation checks a private key against: the edge's read, as the signer's.
+        privateKeys: backend.secretStore(deployment.secretStoreName),
       });
     },
   };

@@ -20,6 +20,8 @@ export interface AuditFacts {
   dryRun?: boolean;
   /** An activation that overrode the activation dwell. */
   forced?: boolean;
+  /** Trusted Server's drift a mutation folded into the keyring first. */
+  folded?: string[];
 }
 
 /** Builds the record for a finished admin request. */
@@ -56,6 +58,7 @@ export function auditRecord(
     settled: facts.settled ?? settledBy(error) ?? null,
     ...(facts.dryRun ? { dry_run: true as const } : {}),
     ...(facts.forced === true ? { forced: true as const } : {}),
+    ...(facts.folded && facts.folded.length > 0 ? { folded: facts.folded.slice(0, 32) } : {}),
   };
 }
 
@@ -79,4 +82,5 @@ export function auditVersions(ctx: Pick<RequestContext, 'audit'>, result: Mutati
   // A dry run moved nothing: the keyring is still at the version it was judged against.
   ctx.audit.versionAfter = result.plan ? result.before.version : result.after.version;
   if (result.settled !== undefined) ctx.audit.settled = result.settled;
+  if (result.folded.length > 0) ctx.audit.folded = result.folded;
 }

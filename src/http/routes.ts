@@ -3,7 +3,13 @@ import { deactivateKey, rotateKey, signTestPayload } from './routes/admin-keys.j
 import { discoveryDocument, jwksDocument } from './routes/discovery.js';
 import { doctorRepair, doctorReport } from './routes/doctor.js';
 import { schedulePlan, scheduleRun, statusReport } from './routes/schedule.js';
-import { listKeysets, prepareKeyset, removeKeyset, transitionKeyset } from './routes/keysets.js';
+import {
+  adoptDrift,
+  listKeysets,
+  prepareKeyset,
+  removeKeyset,
+  transitionKeyset,
+} from './routes/keysets.js';
 import { verifySignature } from './routes/verify.js';
 import type { Route } from './router.js';
 
@@ -56,6 +62,12 @@ export const ROUTES: readonly Route[] = [
     pattern: '/admin/deployments/:deployment/keysets',
     methods: { GET: listKeysets, POST: prepareKeyset },
     role: 'viewer',
+    errors: 'problem',
+  },
+  {
+    pattern: '/admin/deployments/:deployment/adopt',
+    methods: { POST: adoptDrift },
+    role: 'operator',
     errors: 'problem',
   },
   {

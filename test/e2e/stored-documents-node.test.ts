@@ -85,11 +85,14 @@ describe('Node edge: stored key documents', () => {
 
   it('leaves the answer to the app when active-kids disagrees, and when the item is missing', async () => {
     const { url, reads, items } = await edge();
+    const published = items.get('active-kids') ?? '';
     items.set('active-kids', DEV_KEY.kid);
     const res = await fetch(`${url}/.well-known/jwks.json`);
     expect(res.status).toBe(200);
     expect(reads).toContain('keyring');
     reads.length = 0;
+    // Trusted Server's items agree again; only the stored document is missing.
+    items.set('active-kids', published);
     items.delete(DOCUMENT_ITEM_KEYS.discovery);
     const doc = (await (await fetch(`${url}/.well-known/trusted-server.json`)).json()) as {
       tainted_kids: string[];

@@ -48,8 +48,17 @@ describe('fastlyDeployments', () => {
     token.value = 'second-token';
     await (await deployments.open({ name: 'default', ...WHO })).engine.read().catch(() => {});
     expect(secretReads).toEqual(['api-keys/api_key', 'api-keys/api_key']);
-    expect(sent.map((r) => r.headers.get('fastly-key'))).toEqual(['first-token', 'second-token']);
-    expect(sent[0]?.url).toBe('https://api.fastly.com/resources/stores/config/cfg-1/items');
+    // A read sends two calls with the token: the config items and the secret store's names.
+    expect(sent.map((r) => r.headers.get('fastly-key'))).toEqual([
+      'first-token',
+      'first-token',
+      'second-token',
+      'second-token',
+    ]);
+    expect(sent.map((r) => r.url).slice(0, 2)).toEqual([
+      'https://api.fastly.com/resources/stores/config/cfg-1/items',
+      'https://api.fastly.com/resources/stores/secret/sec-1/secrets?limit=200',
+    ]);
   });
 
   it.each([null, '', '  \n'])('refuses a missing token (%j) with not_configured', async (value) => {
@@ -76,7 +85,7 @@ describe('fastlyDeployments', () => {
     ).engine
       .read()
       .catch(() => {});
-    expect(inTime.sent).toHaveLength(1);
+    expect(inTime.sent).toHaveLength(2); // the config items and the secret names
   });
 
   it('refuses an undeclared deployment before reading the token', async () => {

@@ -98,13 +98,15 @@ describe('stored key documents', () => {
     });
   });
 
-  it('falls back to the keyring when Trusted Server’s active-kids disagrees with the stored document', async () => {
+  it('reads the stores again when Trusted Server’s active-kids disagrees with the stored document, and serves what Trusted Server publishes', async () => {
     const { app, reads, items } = appWith(derivedItems(KEYRING));
     // Trusted Server's own tools unpublished `spare` behind this service's back.
     items.set('active-kids', DEV_KEY.kid);
     const res = await app.request(PATHS.jwks);
     expect(reads).toContain('keyring');
-    expect(await res.json()).toEqual({ keys: [jwkOf(DEV_KEY.kid), jwkOf('spare')] });
+    expect(await res.json()).toEqual({ keys: [jwkOf(DEV_KEY.kid)] });
+    // The document is not keyring version 7's any more, so its ETag cannot be "7".
+    expect(res.headers.get('etag')).toMatch(/^"h[0-9a-f]{20}"$/);
   });
 
   it('falls back to the keyring when the stored item is not a document', async () => {

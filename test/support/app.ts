@@ -151,6 +151,10 @@ export function memoryServices(options: MemoryOptions = {}): MemoryServices {
         keyStore: keyStoreOf(request.name),
         ...(settings.request_signing.lock_store_id ? { leaseStore } : {}),
         holder: { holder: request.holder, requestId: request.requestId },
+        // The edge's read of the private keys, as the platforms give it (activation checks it).
+        privateKeys: services.secretStore(
+          resolveDeployment(settings, request.name).secretStoreName,
+        ),
       });
     },
   };

@@ -7,7 +7,7 @@ import type { FakeKeyStore } from './fake-key-store.js';
 
 /**
  * Every published kid has its JWK and private key; `current-kid` is published; the keyring and
- * Trusted Server's items agree; and no private key exists that the keyring does not list
+ * Trusted Server's items agree; no unusable key set is published but the signing one; and no private key exists that the keyring does not list
  * (except those named in `allowedOrphans`, which the failing call reported).
  */
 export function expectConsistent(store: FakeKeyStore, allowedOrphans: string[] = []): void {
@@ -25,6 +25,10 @@ export function expectConsistent(store: FakeKeyStore, allowedOrphans: string[] =
     published,
   );
   expect(keyring.keysets.find((k) => k.state === 'ACTIVE')?.id).toBe(current);
+  // A key set that cannot sign is never published, unless Trusted Server signs with it (ACTIVE).
+  for (const k of keyring.keysets) {
+    if (k.unusable) expect(['ACTIVE', 'DEACTIVATED'], `unusable ${k.id}`).toContain(k.state);
+  }
   const listed = new Set(keyring.keysets.map((k) => k.id));
   for (const name of store.secrets.keys()) {
     if (!allowedOrphans.includes(name))

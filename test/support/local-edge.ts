@@ -40,6 +40,8 @@ export async function startTestEdge(
     configure?: (s: Settings) => Settings;
     /** How far the edge's config reads lag the local API (TSK_PROPAGATION_DELAY_MS). */
     propagationDelayMs?: number;
+    /** The manifest whose `[local_server]` stores seed a fresh state (Node edge only). */
+    fastlyTomlPath?: string;
   } = {},
 ): Promise<TestEdge> {
   const stateDir = options.stateDir ?? (await mkdtemp(join(tmpdir(), 'tsk-e2e-')));
@@ -61,6 +63,7 @@ export async function startTestEdge(
           ...(options.propagationDelayMs !== undefined
             ? { propagationDelayMs: options.propagationDelayMs }
             : {}),
+          ...(options.fastlyTomlPath ? { fastlyTomlPath: options.fastlyTomlPath } : {}),
         });
   const connection = {
     endpoint: edge.apiUrl,

@@ -5,6 +5,7 @@ import { jwks } from './jwks.js';
 import { keysDeactivate } from './keys-deactivate.js';
 import { keysList } from './keys-list.js';
 import { keysRotate } from './keys-rotate.js';
+import { keysetAdopt } from './keyset-adopt.js';
 import { keysetList } from './keyset-list.js';
 import { keysetPrepare } from './keyset-prepare.js';
 import { keysetRemove } from './keyset-remove.js';
@@ -23,6 +24,7 @@ export const COMMANDS: readonly Command[] = [
   keysetPrepare,
   ...keysetTransitions,
   keysetRemove,
+  keysetAdopt,
   keysList,
   keysRotate,
   keysDeactivate,

@@ -19,8 +19,8 @@ export const keysetList: Command = {
     'tsctl keyset list --endpoint http://127.0.0.1:7676 --token-file .fastly-local/admin-token -o json',
   ],
   async run(ctx) {
-    const { keyring, answer } = await readKeyring(await ctx.admin(), ctx.deployment);
-    ctx.print.out(ctx.output === 'json' ? answer.text : renderKeyring(keyring));
+    const { keyring, drift, answer } = await readKeyring(await ctx.admin(), ctx.deployment);
+    ctx.print.out(ctx.output === 'json' ? answer.text : renderKeyring(keyring, drift));
     return EXIT.ok;
   },
 };

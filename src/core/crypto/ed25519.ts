@@ -122,3 +122,17 @@ export async function verify(
 function timesEight(p: ed.Point): ed.Point {
   return p.double().double().double();
 }
+
+/**
+ * Whether 32 bytes are the encoding of a point on Ed25519 (RFC 8032 §5.1.3 decoding). A JWK whose
+ * `x` is not one can never verify anything; Trusted Server's own example store ships such a kid.
+ */
+export function isValidPublicKey(publicKey: Uint8Array): boolean {
+  if (publicKey.length !== PUBLIC_KEY_BYTES) return false;
+  try {
+    ed.Point.fromHex(Array.from(publicKey, (b) => b.toString(16).padStart(2, '0')).join(''));
+    return true;
+  } catch {
+    return false;
+  }
+}

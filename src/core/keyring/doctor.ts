@@ -9,6 +9,7 @@ import { RESERVED_ITEM_KEYS } from '../keys/kid.js';
 import { PUBLISHED_STATES, type Keyring } from './document.js';
 import { settlesAtMs, type LockRecord } from './journal.js';
 import { derivedItems, ITEM_KEYS, loadKeyring } from './store-items.js';
+import type { Drift } from './store-reading.js';
 
 /** What doctor can find. */
 export type FindingCode =
@@ -18,6 +19,8 @@ export type FindingCode =
   | 'missing_jwk'
   | 'orphan_private_key'
   | 'items_disagree'
+  | 'drift'
+  | 'unusable_key'
   | 'pending_intent'
   | 'stale_lease'
   | 'operation_running'
@@ -65,12 +68,16 @@ export function diagnose(input: DoctorInput): DoctorReport {
     `tsctl keyset remove ${kid} --deployment-name ${deployment}`;
 
   let keyring: Keyring | null = null;
+  let drift: Drift[] = [];
   try {
-    keyring = loadKeyring(items, {
+    const loaded = loadKeyring(items, {
       deployment,
       nowMs: input.nowMs,
       keyLifetimeDays: input.keyLifetimeDays,
-    }).keyring;
+      secretNames,
+    });
+    keyring = loaded.keyring;
+    drift = loaded.drift;
   } catch (err) {
     findings.push({
       code: 'keyring_corrupt',
@@ -133,8 +140,35 @@ export function diagnose(input: DoctorInput): DoctorReport {
         repairable: false,
       });
     }
-    // The keyring and Trusted Server's items must say the same (drift, or a write in flight).
-    if (items.has(ITEM_KEYS.keyring)) {
+    for (const d of drift) {
+      findings.push({
+        code: 'drift',
+        severity: d.severity,
+        ...(d.kid !== undefined ? { kid: d.kid } : {}),
+        message: `${d.code}: ${d.message}`,
+        fix: `tsctl keyset adopt --deployment-name ${deployment} (or the next change) folds it into the keyring; the edge already serves what Trusted Server's signer uses`,
+        repairable: false,
+      });
+    }
+    for (const k of keyring.keysets) {
+      // A published kid without its private key is already reported above, with its fix.
+      if (!k.unusable || (k.unusable.code === 'key_material_missing' && keyless.has(k.id)))
+        continue;
+      findings.push({
+        code: 'unusable_key',
+        severity: k.state === 'ACTIVE' ? 'error' : 'warning',
+        kid: k.id,
+        message: `${k.id} cannot sign (${k.unusable.code}): ${k.unusable.reason}`,
+        fix:
+          k.state === 'ACTIVE'
+            ? `prepare and activate a new key set, then ${removeCmd(k.id)}`
+            : removeCmd(k.id),
+        repairable: false,
+      });
+    }
+    // The keyring and Trusted Server's items must say the same (a write in flight; drift, when
+    // it is not one of the kinds above, is reported here too).
+    if (items.has(ITEM_KEYS.keyring) && drift.length === 0) {
       const wanted = derivedItems(keyring);
       const differs = [
         ITEM_KEYS.activeKids,

@@ -22,6 +22,21 @@ export const MAX_KEYRING_CHARS = 8000;
 
 const timestamp = z.iso.datetime();
 
+/** Why a key set cannot sign: the codes an activation of it is refused with (409). */
+export const UNUSABLE_CODES = [
+  'key_material_missing',
+  'key_material_invalid',
+  'key_material_mismatch',
+] as const;
+/** One of `UNUSABLE_CODES`. */
+export type UnusableCode = (typeof UNUSABLE_CODES)[number];
+
+/** Set on a key set whose key material was found unusable (docs/architecture.md, "Unusable keys"). */
+export interface Unusable {
+  code: UnusableCode;
+  reason: string;
+}
+
 const KeysetSchema = z.object({
   id: z.string(),
   state: z.enum(KEYSET_STATES),
@@ -35,6 +50,7 @@ const KeysetSchema = z.object({
   published_at: z.optional(timestamp),
   /** When it last stopped signing (another key set was activated). */
   superseded_at: z.optional(timestamp),
+  unusable: z.optional(z.object({ code: z.enum(UNUSABLE_CODES), reason: z.string() })),
 });
 
 const KeyringSchema = z.object({
@@ -61,6 +77,8 @@ export interface Keyset {
   published_at?: string;
   /** When it last stopped signing (another key set was activated). */
   superseded_at?: string;
+  /** Present when the key material cannot sign: never activated or restored, only removed. */
+  unusable?: Unusable;
 }
 
 /** The whole document. */

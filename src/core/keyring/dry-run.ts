@@ -69,7 +69,7 @@ export interface DryRunWarning {
 
 /** What the warnings are judged with. */
 export interface WarningContext {
-  operation: Operation;
+  operation: Operation | 'adopt';
   /** Now, in milliseconds since the epoch. */
   nowMs: number;
   /** See RECENT_SIGNATURE_GRACE_MS. */

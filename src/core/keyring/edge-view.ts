@@ -1,11 +1,12 @@
 // The hot path's view of a deployment: what the edge Config Store says is published and which
-// key signs. One config read when the `keyring` item exists; Trusted Server's items otherwise.
+// key signs, read through the one reading of the stores (`./store-reading.ts`) from the items the
+// edge fetches: the keyring, `current-kid` and `active-kids`, then the JWK item of every kid those
+// publish. When Trusted Server's items drifted from the keyring, this is what its signer uses.
 import { TskError } from '../errors.js';
-import { parseActiveKids } from '../keys/active-kids.js';
-import { parseJwkItem, type PublicJwk } from '../keys/jwk.js';
+import type { PublicJwk } from '../keys/jwk.js';
 import type { EdgeConfig } from '../ports.js';
-import { PUBLISHED_STATES, parseKeyring, type Keyring, type KeysetState } from './document.js';
-import { ITEM_KEYS } from './store-items.js';
+import { PUBLISHED_STATES, type Keyring, type KeysetState } from './document.js';
+import { readEdgeItems, readStores } from './store-reading.js';
 
 /** A key set as the edge sees it. */
 export interface EdgeKeyset {
@@ -22,43 +23,22 @@ export interface EdgeKeyring {
   keysets: EdgeKeyset[];
   /** The whole keyring, when the store has one (the schedule's times live there). */
   keyring?: Keyring;
+  /** True when Trusted Server's items disagree with the keyring (the view follows them). */
+  drifted?: boolean;
 }
 
 /** Reads the edge view; a corrupt `keyring` item falls back to Trusted Server's items. */
 export async function readEdgeKeyring(
   config: EdgeConfig,
 ): Promise<EdgeKeyring & { corrupt?: string }> {
-  const stored = await config.get(ITEM_KEYS.keyring);
-  if (stored !== null) {
-    try {
-      const keyring = parseKeyring(stored);
-      return {
-        version: keyring.version,
-        keysets: keyring.keysets.map(({ id, state, jwk }) => ({ id, state, jwk })),
-        keyring,
-      };
-    } catch (err) {
-      const fallback = await readTrustedServerItems(config);
-      return { ...fallback, corrupt: err instanceof TskError ? err.message : 'invalid keyring' };
-    }
-  }
-  return readTrustedServerItems(config);
-}
-
-async function readTrustedServerItems(config: EdgeConfig): Promise<EdgeKeyring> {
-  const [activeKids, current] = await Promise.all([
-    config.get(ITEM_KEYS.activeKids),
-    config.get(ITEM_KEYS.currentKid),
-  ]);
-  const kids = parseActiveKids(activeKids);
-  const jwks = await Promise.all(kids.map((kid) => config.get(kid)));
-  const keysets: EdgeKeyset[] = [];
-  kids.forEach((id, i) => {
-    const text = jwks[i];
-    const jwk = text == null ? null : parseJwkItem(text, id);
-    if (jwk) keysets.push({ id, state: id === current?.trim() ? 'ACTIVE' : 'PREPARED', jwk });
-  });
-  return { version: null, keysets };
+  const reading = readStores(await readEdgeItems((key) => config.get(key)), false);
+  return {
+    version: reading.version,
+    keysets: reading.keysets,
+    ...(reading.keyring ? { keyring: reading.keyring } : {}),
+    ...(reading.drift.length > 0 ? { drifted: true } : {}),
+    ...(reading.corrupt !== undefined ? { corrupt: reading.corrupt } : {}),
+  };
 }
 
 /** The key sets partners see. */
@@ -66,7 +46,7 @@ export function publishedEdgeKeysets(view: EdgeKeyring): EdgeKeyset[] {
   return view.keysets.filter((k) => PUBLISHED_STATES.has(k.state));
 }
 
-/** The signing key set or `no_active_key`. */
+/** The signing key set (what Trusted Server's signer uses) or `no_active_key`. */
 export function activeEdgeKeyset(view: EdgeKeyring): EdgeKeyset {
   const active = view.keysets.find((k) => k.state === 'ACTIVE');
   if (!active)

@@ -8,7 +8,7 @@ import { TskError, hasCode } from '../errors.js';
 import { publicJwk } from '../keys/jwk.js';
 import { assertKidFormat, assertNewKid, dateKid, uniqueKid } from '../keys/kid.js';
 import { encodeSeed } from '../keys/seed-encoding.js';
-import type { Clock, ConfigItemOp, KeyStoreApi, Random } from '../ports.js';
+import type { Clock, ConfigItemOp, EdgeSecrets, KeyStoreApi, Random } from '../ports.js';
 import { expiryOf, isRetired, serializeKeyring, type Keyring, type Keyset } from './document.js';
 import { diagnose, type DoctorReport } from './doctor.js';
 import { describeSettlement, planSettlement, type Intent, type IntentBody } from './journal.js';
@@ -16,6 +16,8 @@ import { LATE_WRITE_BOUND_MS, type Lease, type MutationGuard } from './lease.js'
 import { writeOutcome } from './outcome.js';
 import { parseActiveKids } from '../keys/active-kids.js';
 import { ITEM_KEYS, itemOpsFor, loadKeyring, type LoadedKeyring } from './store-items.js';
+import { adoptCheck, assertFoldable, materialCheck } from './drift.js';
+import { probeFolded } from './store-fold.js';
 import { findKeyset, transition, type Operation } from './transitions.js';
 
 export type { Lease, MutationGuard } from './lease.js';
@@ -37,14 +39,20 @@ export interface EngineDeps {
    * cap their max-age without reading the keyring; absent: no schedule.
    */
   nextTransitionAt?: (keyring: Keyring) => number | null;
+  /**
+   * The deployment's private keys as the edge reads them: what activation checks a key against
+   * (the management API cannot read a secret back). Absent: only their names are checked.
+   */
+  privateKeys?: EdgeSecrets;
 }
 
 /** One request to change the keyring. */
 export interface MutationRequest {
-  operation: Operation;
+  /** `adopt` folds Trusted Server's drift into the keyring and changes nothing else. */
+  operation: Operation | 'adopt';
   /** The key set operated on (activate, taint, deactivate, restore, remove). */
   id?: string;
-  /** A chosen kid for prepare/rotate; by default `ts-YYYY-MM-DD`. */
+  /** A chosen kid for prepare/rotate (by default `ts-YYYY-MM-DD`); for adopt, a kid it must fold. */
   kid?: string;
   /** The keyring version the caller last saw (If-Match); a mismatch is refused with 412. */
   ifMatch?: number;
@@ -74,7 +82,7 @@ export interface MutationPlan {
 
 /** What a committed mutation did. */
 export interface MutationResult {
-  operation: Operation;
+  operation: Operation | 'adopt';
   /** The key set operated on, as it is now (as it was, for remove); absent for an orphan cleanup. */
   keyset?: Keyset;
   /** Set when `remove` found no key set but deleted a private key left by an interrupted remove. */
@@ -82,6 +90,8 @@ export interface MutationResult {
   before: Keyring;
   after: Keyring;
   adopted: boolean;
+  /** What folding Trusted Server's drift into the keyring changed, one line each (audited). */
+  folded: string[];
   /** An earlier operation's intent this one settled first, described for the audit trail. */
   settled?: string;
   /** Things that went wrong after the commit and need no action now (e.g. a lease not released). */
@@ -101,14 +111,26 @@ export class KeyringEngine {
   constructor(private readonly deps: EngineDeps) {}
 
   /** The authoritative keyring (adopting a Trusted Server–only store in memory if needed). */
-  async read(): Promise<LoadedKeyring & { items: Map<string, string> }> {
-    const items = await this.deps.api.readConfigItems();
+  async read(): Promise<
+    LoadedKeyring & { items: Map<string, string>; secretNames: ReadonlySet<string> }
+  > {
+    const [items, names] = await Promise.all([
+      this.deps.api.readConfigItems(),
+      this.deps.api.listSecretNames(),
+    ]);
+    const secretNames = new Set(names);
     const loaded = loadKeyring(items, {
       deployment: this.deps.deployment,
       nowMs: this.deps.clock.now(),
       keyLifetimeDays: this.deps.keyLifetimeDays,
+      secretNames,
     });
-    return { ...loaded, items };
+    // Key sets the fold brought in have their private key read once, as the edge reads it.
+    if (this.deps.privateKeys) {
+      const lines = await probeFolded(loaded, loaded.reading.keyring, this.deps.privateKeys);
+      loaded.folded.push(...lines);
+    }
+    return { ...loaded, items, secretNames };
   }
 
   /** Runs one operation under the deployment's lease, if a guard is configured. */
@@ -251,7 +273,9 @@ export class KeyringEngine {
     dryRun = false,
   ): Promise<MutationResult> {
     const { api, clock } = this.deps;
-    const { keyring: before, items, adopted } = await this.read();
+    const read = await this.read();
+    const { keyring: before, items, adopted, folded } = read;
+    assertFoldable(read, request.operation);
     if (request.ifMatch !== undefined && request.ifMatch !== before.version) {
       throw new TskError(
         'keyring_version_mismatch',
@@ -261,25 +285,38 @@ export class KeyringEngine {
     }
     const nowMs = clock.now();
     const nowIso = new Date(nowMs).toISOString();
+    if (request.operation === 'adopt') {
+      adoptCheck(read, request.kid);
+      // Nothing drifted and the keyring exists: there is nothing to fold, so nothing is written.
+      if (!adopted && folded.length === 0) {
+        return { operation: 'adopt', before, after: before, adopted, folded, warnings: [] };
+      }
+    }
+    const created = await this.createdKeyset(request, before, items, nowMs, read.secretNames);
+    const id = created?.keyset.id ?? request.id ?? '';
+    if (request.operation === 'remove' && !before.keysets.some((k) => k.id === id)) {
+      return { ...(await this.removeOrphanSecret(id, before, items, adopted, dryRun)), folded };
+    }
+    // Activating (or restoring) a key that cannot sign is refused, naming why, before any write.
+    await materialCheck(request.operation, id, before, read.secretNames, this.deps.privateKeys);
+    // Then the caller's rule (the activation dwell): a key that can never sign says so first.
     try {
       request.precondition?.(before, nowMs);
     } catch (err) {
       if (!(err instanceof TskError)) throw err;
       throw new TskError(err.code, err.message, { details: { ...err.details, keyring: before } });
     }
-    const created = await this.createdKeyset(request, before, items, nowMs);
-    const id = created?.keyset.id ?? request.id ?? '';
-    if (request.operation === 'remove' && !before.keysets.some((k) => k.id === id)) {
-      return this.removeOrphanSecret(id, before, items, adopted, dryRun);
-    }
     const removed = request.operation === 'remove' ? findKeyset(before, id) : undefined;
     let after: Keyring;
     try {
-      after = transition(before, request.operation, {
-        id,
-        nowIso,
-        ...(created ? { created: created.keyset } : {}),
-      });
+      after =
+        request.operation === 'adopt'
+          ? { ...before, keysets: before.keysets.map((k) => ({ ...k })), updated_at: nowIso }
+          : transition(before, request.operation, {
+              id,
+              nowIso,
+              ...(created ? { created: created.keyset } : {}),
+            });
     } catch (err) {
       // A refusal shows the keyring it was judged against, so the caller can see why.
       if (!(err instanceof TskError)) throw err;
@@ -297,12 +334,15 @@ export class KeyringEngine {
       ...(removed ? { delete_secret: removed.id } : {}),
     };
     if (dryRun) {
+      const previewed =
+        request.operation === 'adopt' ? undefined : (removed ?? findKeyset(after, id));
       return {
         operation: request.operation,
-        keyset: removed ?? findKeyset(after, id),
+        ...(previewed ? { keyset: previewed } : {}),
         before,
         after,
         adopted,
+        folded,
         warnings: [],
         plan: {
           ...(created ? { createSecret: id } : {}),
@@ -393,8 +433,16 @@ export class KeyringEngine {
         );
       }
     }
-    const keyset = removed ?? findKeyset(after, id);
-    return { operation: request.operation, keyset, before, after, adopted, warnings };
+    const keyset = request.operation === 'adopt' ? undefined : (removed ?? findKeyset(after, id));
+    return {
+      operation: request.operation,
+      ...(keyset ? { keyset } : {}),
+      before,
+      after,
+      adopted,
+      folded,
+      warnings,
+    };
   }
 
   /**
@@ -427,12 +475,13 @@ export class KeyringEngine {
     keyring: Keyring,
     items: ReadonlyMap<string, string>,
     nowMs: number,
+    secrets: ReadonlySet<string>,
   ): Promise<{ keyset: Keyset; secret: string } | undefined> {
     if (request.operation !== 'prepare' && request.operation !== 'rotate') return undefined;
     // A new kid must miss config items, key sets and private keys alike: a private key the
     // keyring does not list (left by an interrupted remove, or Trusted Server's own) must never
     // become the journal's "created by this operation", or settling could delete it.
-    const secrets = new Set(await this.deps.api.listSecretNames());
+    // The names were listed with the config items, under the lease: one call for both uses.
     const taken = (kid: string): boolean =>
       items.has(kid) ||
       keyring.keysets.some((k) => k.id === kid) ||
@@ -484,7 +533,7 @@ export class KeyringEngine {
     items: ReadonlyMap<string, string>,
     adopted: boolean,
     dryRun: boolean,
-  ): Promise<MutationResult> {
+  ): Promise<Omit<MutationResult, 'folded'>> {
     const names = await this.deps.api.listSecretNames();
     if (!names.includes(id)) findKeyset(keyring, id);
     // A key Trusted Server's items still name (its own rotate, behind the keyring's back) may be

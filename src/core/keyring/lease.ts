@@ -60,7 +60,7 @@ export interface MutationGuard {
    */
   acquire(
     deployment: string,
-    operation: Operation | 'repair',
+    operation: Operation | 'repair' | 'adopt',
     settle: SettleIntent,
   ): Promise<{ lease: Lease; settled?: string }>;
   /** The deployment's lock record as stored (for doctor); null when there is none. */
@@ -122,7 +122,7 @@ export class KvLease implements MutationGuard {
 
   async acquire(
     deployment: string,
-    operation: Operation | 'repair',
+    operation: Operation | 'repair' | 'adopt',
     settle: SettleIntent,
   ): Promise<{ lease: Lease; settled?: string }> {
     const now = this.clock.now();

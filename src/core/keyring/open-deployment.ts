@@ -3,7 +3,7 @@
 // in-memory fakes of the tests): the backend supplies the ports, this file the lease bounds and
 // the engine's options, so the two can never disagree on them.
 import type { DeploymentConfig } from '../deployments.js';
-import type { Clock, KeyStoreApi, LeaseStoreApi, Random } from '../ports.js';
+import type { Clock, EdgeSecrets, KeyStoreApi, LeaseStoreApi, Random } from '../ports.js';
 import type { Settings } from '../settings.js';
 import { nextTransitionAtMs } from '../schedule/planner.js';
 import { schedulePolicy, type SchedulePolicy } from '../schedule/policy.js';
@@ -47,6 +47,8 @@ export interface KeyringPorts {
   /** The lock store; absent when none is configured (the engine then neither locks nor journals). */
   leaseStore?: LeaseStoreApi;
   holder: LeaseHolder;
+  /** The deployment's private keys as the edge reads them, for the activation check. */
+  privateKeys?: EdgeSecrets;
 }
 
 /** The engine and manager of one deployment, with the lease bounds of `fastly_api` settings. */
@@ -71,6 +73,7 @@ export function openKeyring(ports: KeyringPorts): OpenedDeployment {
     lateWriteBoundMs: bounds.late_write_ms,
     nextTransitionAt: (keyring) => nextTransitionAtMs(keyring, policy),
     ...(guard ? { guard } : {}),
+    ...(ports.privateKeys ? { privateKeys: ports.privateKeys } : {}),
   });
   return {
     name: ports.deployment.name,

@@ -2,88 +2,65 @@
 // `current-kid`, `active-kids` and per-kid JWKs, plus `keyring`), how a store is read back into a
 // keyring, including adoption of stores written only by Trusted Server's tools, and the ordered
 // bulk operations that move a store from one keyring to the next.
-import { formatActiveKids, parseActiveKids } from '../keys/active-kids.js';
-import { parseJwkItem } from '../keys/jwk.js';
-import { RESERVED_ITEM_KEYS } from '../keys/kid.js';
+import { formatActiveKids } from '../keys/active-kids.js';
 import type { ConfigItemOp } from '../ports.js';
 import { DOCUMENT_ITEM_KEYS, renderDocumentItem } from './key-documents.js';
 import {
   activeKeyset,
-  emptyKeyring,
   parseKeyring,
   publishedKeysets,
   serializeKeyring,
   type Keyring,
-  type Keyset,
 } from './document.js';
+import { foldReading } from './store-fold.js';
+import { readStores, STORE_KEYS, type Drift, type StoreReading } from './store-reading.js';
 
 /** Config item keys with fixed meaning. */
 export const ITEM_KEYS = {
-  currentKid: 'current-kid',
-  activeKids: 'active-kids',
-  keyring: 'keyring',
+  ...STORE_KEYS,
   jwksDocument: DOCUMENT_ITEM_KEYS.jwks,
   discoveryDocument: DOCUMENT_ITEM_KEYS.discovery,
 } as const;
 
-/** Facts needed to adopt a store that has no keyring yet. */
+/** Facts needed to fold the stores into a keyring (and adopt a store that has none yet). */
 export interface AdoptionContext {
   deployment: string;
   nowMs: number;
   keyLifetimeDays: number;
+  /** The secret store's names, when read: a kid without a private key is flagged unusable. */
+  secretNames?: ReadonlySet<string>;
 }
 
 /** A keyring read from config items, and how it was obtained. */
 export interface LoadedKeyring {
+  /** The keyring folded from the stores: what the next commit builds on. */
   keyring: Keyring;
   /** True when no `keyring` item existed and the document was built from Trusted Server's items. */
   adopted: boolean;
   /** Kids listed in `active-kids` or `current-kid` that had no valid JWK and were left out. */
   skipped: string[];
+  /** How Trusted Server's items disagree with the stored keyring (empty when they agree). */
+  drift: Drift[];
+  /** What folding changed, one line each (empty when nothing drifted). */
+  folded: string[];
+  /** The reading the keyring was folded from. */
+  reading: StoreReading;
 }
 
 /**
- * Reads the keyring from a deployment's config items. Without a `keyring` item the store is
- * adopted: `current-kid` becomes ACTIVE, the other `active-kids` PREPARED, and any other item
- * holding a JWK for its own key DEACTIVATED (Trusted Server's deactivate keeps JWK and key).
+ * Reads the keyring from all of a deployment's config items through the one reading of the
+ * stores (`./store-reading.ts`) and folds any drift into it (`./store-fold.ts`). Without a
+ * `keyring` item the store is adopted: `current-kid` becomes ACTIVE, the other `active-kids`
+ * PREPARED, any other item holding a JWK for its own key DEACTIVATED (Trusted Server's deactivate
+ * keeps JWK and key), and a kid that cannot sign is flagged unusable.
  */
 export function loadKeyring(
   items: ReadonlyMap<string, string>,
   ctx: AdoptionContext,
 ): LoadedKeyring {
-  const stored = items.get(ITEM_KEYS.keyring);
-  if (stored !== undefined) return { keyring: parseKeyring(stored), adopted: false, skipped: [] };
-
-  const now = new Date(ctx.nowMs).toISOString();
-  // Trusted Server's items carry no dates: an adopted key's age is unknown, so it is taken as
-  // expiring now, and the rotation schedule's first run prepares its successor at once.
-  const expires = now;
-  const current = items.get(ITEM_KEYS.currentKid)?.trim() || null;
-  const active = parseActiveKids(items.get(ITEM_KEYS.activeKids) ?? null);
-  const listed = current && !active.includes(current) ? [...active, current] : active;
-  const keyring = emptyKeyring(ctx.deployment, now);
-  const skipped: string[] = [];
-
-  const adopt = (id: string, published: boolean): void => {
-    if (keyring.keysets.some((k) => k.id === id)) return;
-    const text = items.get(id);
-    const jwk = text === undefined ? null : parseJwkItem(text, id);
-    if (!jwk) {
-      if (published) skipped.push(id);
-      return;
-    }
-    const state = !published ? 'DEACTIVATED' : id === current ? 'ACTIVE' : 'PREPARED';
-    const keyset: Keyset = { id, state, jwk, issued_at: now, expires_at: expires };
-    if (state === 'ACTIVE') keyset.activated_at = now;
-    // Trusted Server keeps the keys it rotated away from in active-kids: they stopped signing
-    // before adoption, and the schedule must never take one for the next key to activate.
-    if (state === 'PREPARED') keyset.superseded_at = now;
-    if (state === 'DEACTIVATED') keyset.deactivated_at = now;
-    keyring.keysets.push(keyset);
-  };
-  for (const id of listed) adopt(id, true);
-  for (const key of items.keys()) if (!RESERVED_ITEM_KEYS.has(key)) adopt(key, false);
-  return { keyring, adopted: true, skipped };
+  const reading = readStores(items, true);
+  const { keyring, adopted, folded } = foldReading(reading, ctx);
+  return { keyring, adopted, skipped: reading.skipped, drift: reading.drift, folded, reading };
 }
 
 /**

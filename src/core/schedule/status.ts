@@ -102,7 +102,8 @@ export function deploymentStatus(input: {
   for (const f of input.doctor.findings) {
     if (f.severity === 'info' || f.code === 'no_active_key') continue;
     problems.push({
-      code: f.code === 'items_disagree' ? 'stores_disagree' : f.code,
+      // Drift (Trusted Server's tools changed its items) is the stores disagreeing, by kind.
+      code: f.code === 'items_disagree' || f.code === 'drift' ? 'stores_disagree' : f.code,
       severity: f.severity,
       ...(f.kid !== undefined ? { kid: f.kid } : {}),
       message: `${f.message} (fix: ${f.fix})`,

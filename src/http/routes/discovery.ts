@@ -105,16 +105,18 @@ async function keyDocument(ctx: RequestContext, kind: KeyDocumentKind): Promise<
   if (stored) return toResponse(stored);
   const view = await edgeView(ctx, storeName);
   const body = keyDocumentBody(kind, view);
-  // Without a keyring (a Trusted Server–only store) there is no version: hash the content.
+  // Without a keyring (a Trusted Server–only store), or when Trusted Server's items drifted from
+  // it (the document then differs from the version's), the version cannot name it: hash the content.
   const etag =
-    view.version !== null
+    view.version !== null && !view.drifted
       ? versionEtag(view.version)
       : `"h${(await sha256Hex(body)).slice(0, 20)}"`;
   const { settings, clock } = ctx.services;
+  // The schedule of the deployment whose document this is.
   const next = view.keyring
     ? nextTransitionAtMs(
         view.keyring,
-        schedulePolicy(settings, resolveDeployment(settings, DEFAULT_DEPLOYMENT)),
+        schedulePolicy(settings, resolveDeployment(settings, name ?? DEFAULT_DEPLOYMENT)),
       )
     : null;
   const cacheControl = keyDocumentCacheControl(settings.key_documents, next, clock.now());

@@ -45,9 +45,52 @@ const choices = (names: readonly string[]): string =>
 export async function listKeysets(ctx: RequestContext): Promise<Response> {
   Object.assign(ctx.audit, { deployment: param(ctx, 'deployment'), operation: 'list' });
   const { engine } = await openDeployment(ctx, param(ctx, 'deployment'));
-  const { keyring, adopted } = await engine.read();
+  const { keyring, adopted, drift } = await engine.read();
   ctx.audit.versionAfter = keyring.version;
-  return keyringResponse(keyring, 200, adopted ? { 'x-keyring-adopted': 'true' } : {});
+  // The keyring as the next change will write it (drift folded in), and what drifted.
+  const body = drift.length > 0 ? { ...keyring, drift } : keyring;
+  return json(body, 200, {
+    ...ADMIN_HEADERS,
+    etag: `"${keyring.version}"`,
+    ...(adopted ? { 'x-keyring-adopted': 'true' } : {}),
+  });
+}
+
+/** `POST /admin/deployments/{d}/adopt` `{}` or `{"kid"}`: fold Trusted Server's drift now. */
+export async function adoptDrift(ctx: RequestContext): Promise<Response> {
+  const body = await parseBody(ctx.request, NEW_KID_BODY);
+  Object.assign(ctx.audit, { deployment: param(ctx, 'deployment'), operation: 'adopt' });
+  if (body.kid !== undefined) ctx.audit.keyset = body.kid;
+  const options = optionsOf(ctx);
+  const { engine } = await openForMutation(ctx, param(ctx, 'deployment'));
+  const result = await engine.mutate({
+    operation: 'adopt',
+    ...(body.kid !== undefined ? { kid: body.kid } : {}),
+    ...ifMatch(ctx),
+    dryRun: options.dryRun,
+  });
+  auditVersions(ctx, result);
+  const members = {
+    operation: 'adopt',
+    committed: !options.dryRun && result.after.version !== result.before.version,
+    folded: result.folded,
+  };
+  if (options.dryRun) {
+    // The version a real call must send in If-Match: nothing moved.
+    return json({ ...members, ...dryRunMembers(result, ctx.services) }, 200, {
+      ...ADMIN_HEADERS,
+      etag: `"${result.before.version}"`,
+    });
+  }
+  return json(
+    {
+      ...members,
+      keyring: result.after,
+      ...(await propagationMembers(ctx, options, param(ctx, 'deployment'), result)),
+    },
+    200,
+    { ...ADMIN_HEADERS, etag: `"${result.after.version}"` },
+  );
 }
 
 /** `POST /admin/deployments/{d}/keysets` `{}` or `{"kid"}`: prepare a key set (published, not signing). */
@@ -151,18 +194,11 @@ async function mutationResponse(
     keyset: result.keyset ?? null,
     ...(result.deletedOrphanSecret ? { deleted_orphan_secret: result.deletedOrphanSecret } : {}),
     ...(result.warnings.length > 0 ? { warnings: result.warnings } : {}),
+    ...(result.folded.length > 0 ? { folded: result.folded } : {}),
     keyring: result.after,
     ...(await propagationMembers(ctx, options, param(ctx, 'deployment'), result)),
   };
   return json(body, status, { ...ADMIN_HEADERS, etag: `"${result.after.version}"` });
-}
-
-function keyringResponse(
-  keyring: Keyring,
-  status: number,
-  headers: Record<string, string>,
-): Response {
-  return json(keyring, status, { ...ADMIN_HEADERS, etag: `"${keyring.version}"`, ...headers });
 }
 
 function ifMatch(ctx: RequestContext): { ifMatch?: number } {
