@@ -11,6 +11,7 @@ import { encodeSeed } from '../keys/seed-encoding.js';
 import type { Clock, ConfigItemOp, EdgeSecrets, KeyStoreApi, Random } from '../ports.js';
 import { expiryOf, isRetired, serializeKeyring, type Keyring, type Keyset } from './document.js';
 import { diagnose, type DoctorReport } from './doctor.js';
+import { contentEtag, keyDocumentBody, type KeyDocumentSource } from './key-documents.js';
 import { describeSettlement, planSettlement, type Intent, type IntentBody } from './journal.js';
 import { LATE_WRITE_BOUND_MS, type Lease, type MutationGuard } from './lease.js';
 import { writeOutcome } from './outcome.js';
@@ -54,8 +55,11 @@ export interface MutationRequest {
   id?: string;
   /** A chosen kid for prepare/rotate (by default `ts-YYYY-MM-DD`); for adopt, a kid it must fold. */
   kid?: string;
-  /** The keyring version the caller last saw (If-Match); a mismatch is refused with 412. */
-  ifMatch?: number;
+  /**
+   * What the caller last saw (If-Match), refused with 412 when it no longer holds: a keyring
+   * version, or the content ETag (`"h…"`) of a key document rendered from Trusted Server's items.
+   */
+  ifMatch?: number | string;
   /**
    * Check every precondition and plan the writes, but write nothing: no lease, no journal, no
    * store. The result carries `plan`; `after` is the keyring the real call would commit.
@@ -276,7 +280,9 @@ export class KeyringEngine {
     const read = await this.read();
     const { keyring: before, items, adopted, folded } = read;
     assertFoldable(read, request.operation);
-    if (request.ifMatch !== undefined && request.ifMatch !== before.version) {
+    if (typeof request.ifMatch === 'string') {
+      await assertContentMatches(request.ifMatch, read.reading, before);
+    } else if (request.ifMatch !== undefined && request.ifMatch !== before.version) {
       throw new TskError(
         'keyring_version_mismatch',
         `the keyring is at version ${before.version}, not ${request.ifMatch}; list the key sets and retry`,
@@ -603,5 +609,26 @@ function unknownOutcome(
         ...(intent.create_secret ? { created_secret: intent.create_secret } : {}),
       },
     },
+  );
+}
+
+/**
+ * `If-Match` with a content ETag: the key documents the edge renders from these stores now must
+ * be the ones the caller saw (the JWKS's or the discovery document's), else 412.
+ */
+async function assertContentMatches(
+  etag: string,
+  reading: { version: number | null; keysets: KeyDocumentSource['keysets'] },
+  before: Keyring,
+): Promise<void> {
+  const source: KeyDocumentSource = { version: reading.version, keysets: reading.keysets };
+  const current = await Promise.all(
+    (['jwks', 'discovery'] as const).map((kind) => contentEtag(keyDocumentBody(kind, source))),
+  );
+  if (current.includes(etag)) return;
+  throw new TskError(
+    'keyring_version_mismatch',
+    `the key documents changed since ETag ${etag} (now ${current.join(' / ')}, keyring version ${before.version}); list the key sets and retry`,
+    { details: { keyring: before } },
   );
 }

@@ -4,6 +4,7 @@
 // carries its ETag and the `active-kids` value it was rendered against; when Trusted Server's
 // `active-kids` no longer says the same (its own tools changed the store, or a bulk update applied
 // only in part), the edge ignores the item and falls back to reading the keyring.
+import { sha256Hex } from '../auth/admin-token.js';
 import { formatActiveKids } from '../keys/active-kids.js';
 import type { PublicJwk } from '../keys/jwk.js';
 import { MAX_KEYRING_CHARS, PUBLISHED_STATES, type KeysetState } from './document.js';
@@ -35,6 +36,14 @@ export function keyDocumentBody(kind: KeyDocumentKind, source: KeyDocumentSource
     keyring_version: source.version,
     tainted_kids: published.filter((k) => k.state === 'TAINTED').map((k) => k.id),
   });
+}
+
+/**
+ * The ETag of a document the keyring version cannot name (a Trusted Server–only store, or its
+ * items drifted from the keyring): a hash of the body. `If-Match` takes it as well as a version.
+ */
+export async function contentEtag(body: string): Promise<string> {
+  return `"h${(await sha256Hex(body)).slice(0, 20)}"`;
 }
 
 /** The ETag of a keyring version's documents. */

@@ -28,7 +28,11 @@ export class KeyRotationManager {
    * Creates a key and makes it the signing key; the previous one stays published. With `dryRun`,
    * checks and reports what it would do, writing nothing (the same for the methods below).
    */
-  async rotateKey(kid?: string, ifMatch?: number, dryRun = false): Promise<KeyRotationResult> {
+  async rotateKey(
+    kid?: string,
+    ifMatch?: number | string,
+    dryRun = false,
+  ): Promise<KeyRotationResult> {
     const result = await this.engine.mutate({
       operation: 'rotate',
       ...(kid !== undefined ? { kid } : {}),
@@ -49,7 +53,7 @@ export class KeyRotationManager {
   /** Stops publishing a key but keeps its JWK and private key (it can be restored). */
   async deactivateKey(
     kid: string,
-    ifMatch?: number,
+    ifMatch?: number | string,
     dryRun = false,
   ): Promise<KeyDeactivationResult> {
     return this.report(
@@ -64,7 +68,11 @@ export class KeyRotationManager {
   }
 
   /** Unpublishes a key and deletes its JWK and private key for good. */
-  async deleteKey(kid: string, ifMatch?: number, dryRun = false): Promise<KeyDeactivationResult> {
+  async deleteKey(
+    kid: string,
+    ifMatch?: number | string,
+    dryRun = false,
+  ): Promise<KeyDeactivationResult> {
     return this.report(
       kid,
       await this.engine.mutate({

@@ -7,9 +7,9 @@
 // Every deployment is published: `default` at Trusted Server's paths, every deployment (default
 // included) at `/.well-known/deployments/NAME/trusted-server.json` and `.../NAME/jwks.json`, each
 // read from that deployment's own Config Store, with the same fast path, ETag/304 and caching.
-import { sha256Hex } from '../../core/auth/admin-token.js';
 import { readEdgeKeyring, type EdgeKeyring } from '../../core/keyring/edge-view.js';
 import {
+  contentEtag,
   DOCUMENT_ITEM_KEYS,
   keyDocumentBody,
   parseDocumentItem,
@@ -108,9 +108,7 @@ async function keyDocument(ctx: RequestContext, kind: KeyDocumentKind): Promise<
   // Without a keyring (a Trusted Server–only store), or when Trusted Server's items drifted from
   // it (the document then differs from the version's), the version cannot name it: hash the content.
   const etag =
-    view.version !== null && !view.drifted
-      ? versionEtag(view.version)
-      : `"h${(await sha256Hex(body)).slice(0, 20)}"`;
+    view.version !== null && !view.drifted ? versionEtag(view.version) : await contentEtag(body);
   const { settings, clock } = ctx.services;
   // The schedule of the deployment whose document this is.
   const next = view.keyring

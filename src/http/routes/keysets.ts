@@ -201,7 +201,7 @@ async function mutationResponse(
   return json(body, status, { ...ADMIN_HEADERS, etag: `"${result.after.version}"` });
 }
 
-function ifMatch(ctx: RequestContext): { ifMatch?: number } {
+function ifMatch(ctx: RequestContext): { ifMatch?: number | string } {
   const v = parseIfMatch(ctx.request);
   return v === undefined ? {} : { ifMatch: v };
 }
