@@ -1,5 +1,16 @@
 import { describe, expect, it } from 'vitest';
-import { runCrashModel } from '../support/crash-model.js';
+import {
+  checkInvariants,
+  processEngine,
+  runCrashModel,
+  seededRandom,
+  trustedServerWrites,
+} from '../support/crash-model.js';
+import { ModelWorld } from '../support/model-world.js';
+
+const DEV_JWK =
+  '{"kty":"OKP","crv":"Ed25519","x":"UVTi04QLrIuB7jXpVfHjUTVN5aIdcbPNr50umTtN8pw","alg":"EdDSA","kid":"ts-2025-10-A"}';
+const DEV_SEED = 'NVnTYrw5xoyTJDOwoUWoPJO3A6UCCXOJJUzgGTxxx7k=';
 
 // `npm run test:soak` sets TSK_SOAK_RUNS for a long run; `npm test` runs a bounded one.
 const soakRuns = Number(process.env['TSK_SOAK_RUNS'] ?? 0);
@@ -23,4 +34,41 @@ describe('crash-and-fault model', () => {
     },
     soakRuns > 0 ? 3_600_000 : 120_000,
   );
+});
+
+describe('a pending intent next to Trusted Server writing the same items', () => {
+  it("settles without unpublishing the kid Trusted Server's rotate made current meanwhile", async () => {
+    // Found by the model with Trusted Server's writes in the mix: a prepare whose bulk update
+    // timed out and never landed left an intent that restores `active-kids`; Trusted Server then
+    // rotated (a new kid in `active-kids`, made `current-kid`). Settling put `active-kids` back
+    // to its value from before the prepare and left `current-kid` alone (the prepare never wrote
+    // it): Trusted Server then signed with a kid no partner could fetch.
+    const world = new ModelWorld('2026-11-22T09:00:00.000Z', 120_000);
+    world.items.set('ts-2025-10-A', DEV_JWK);
+    world.items.set('current-kid', 'ts-2025-10-A');
+    world.items.set('active-kids', 'ts-2025-10-A');
+    world.secrets.set('ts-2025-10-A', DEV_SEED);
+    const random = seededRandom(7);
+    const lost = processEngine(world, random, 'r1', (call) =>
+      call === 'patchConfigItems' ? 'late' : undefined,
+    );
+    await expect(lost.mutate({ operation: 'prepare', kid: 'tsk-next' })).rejects.toMatchObject({
+      details: { outcome: 'unknown' },
+    });
+    world.shuffleInFlight(() => 'drop'); // the bulk update never lands
+    await trustedServerWrites(
+      world,
+      { op: 'ts-rotate', pick: 0, faults: [], advanceMs: 0, inFlight: [] },
+      2,
+    );
+    const tsKid = world.items.get('current-kid') ?? '';
+    expect(tsKid).toBe('ts-r2-0');
+    world.advance(400_000, () => false);
+    const next = processEngine(world, random, 'r3', () => undefined);
+    await next.repair();
+    checkInvariants(world, 0, 'after the settlement');
+    expect(world.items.get('current-kid')).toBe(tsKid);
+    expect(world.items.get('active-kids')?.split(',')).toContain(tsKid);
+    expect(world.secrets.has(tsKid)).toBe(true);
+  });
 });

@@ -61,6 +61,58 @@ function apply(items: Map<string, string>, ops: readonly ConfigItemOp[]): void {
   }
 }
 
+/** The intent as the engine records it now: with the value the update writes to each item. */
+function withWrites(intent: IntentBody, ops: readonly ConfigItemOp[]): IntentBody {
+  return {
+    ...intent,
+    write: Object.fromEntries(ops.map((op) => [op.key, op.op === 'delete' ? null : op.value])),
+  };
+}
+
+describe('planSettlement next to Trusted Server writing the same items', () => {
+  it('does not put back an item Trusted Server changed since an update that did not land, nor delete a key it now publishes', () => {
+    const { items, ops, intent } = rotateIntent();
+    apply(items, ops.slice(0, 2)); // the new JWK and active-kids, not the keyring
+    // Then Trusted Server's own rotate to the same kid: its active-kids and current-kid.
+    items.set('active-kids', 'old,new');
+    items.set('current-kid', 'new');
+    items.set('active-kids', 'old,new,ts-extra');
+    const plan = planSettlement(withWrites(intent, ops), items, new Set(['old', 'new']));
+    expect(plan.landed).toBe(false);
+    // current-kid holds the value this update would have written too: indistinguishable, so it
+    // is put back; active-kids is Trusted Server's, and the kid it publishes keeps JWK and key.
+    expect(plan.leftAlone).toEqual(['active-kids', 'new']);
+    expect(plan.configOps).toEqual([{ op: 'upsert', key: 'current-kid', value: 'old' }]);
+    expect(plan.deleteSecrets).toEqual([]);
+  });
+
+  it('does not complete over an item Trusted Server changed since an update that landed', () => {
+    const { items, ops, intent } = rotateIntent();
+    apply(items, ops);
+    items.set('current-kid', 'ts-later'); // Trusted Server's rotate after ours
+    const plan = planSettlement(withWrites(intent, ops), items, new Set(['old', 'new']));
+    expect(plan).toEqual({
+      landed: true,
+      configOps: [],
+      deleteSecrets: [],
+      leftAlone: ['current-kid'],
+    });
+    expect(describeSettlement({ ...intent, request_id: 'r1' }, plan)).toContain(
+      'left current-kid as someone else wrote them since',
+    );
+  });
+
+  it('still restores and completes its own values exactly as before', () => {
+    const { items, ops, intent } = rotateIntent();
+    apply(items, ops.slice(0, 2));
+    const plan = planSettlement(withWrites(intent, ops), items, new Set(['old', 'new']));
+    expect(plan.leftAlone).toEqual([]);
+    expect(plan.deleteSecrets).toEqual(['new']);
+    apply(items, plan.configOps);
+    expect(items).toEqual(derivedItems(before));
+  });
+});
+
 describe('planSettlement', () => {
   it('completes a landed update whose bulk stopped after the keyring, and keeps the new key', () => {
     const { items, ops, intent } = rotateIntent();
@@ -71,6 +123,7 @@ describe('planSettlement', () => {
       landed: true,
       configOps: [{ op: 'upsert', key: 'current-kid', value: 'new' }],
       deleteSecrets: [],
+      leftAlone: [],
     });
   });
 
@@ -106,6 +159,7 @@ describe('planSettlement', () => {
       landed: true,
       configOps: [],
       deleteSecrets: ['old'],
+      leftAlone: [],
     });
   });
 

@@ -17,6 +17,8 @@ import { KeyringEngine, type MutationRequest } from '../../src/core/keyring/engi
 import { parseLockRecord } from '../../src/core/keyring/journal.js';
 import { KvLease } from '../../src/core/keyring/lease.js';
 import { derivedItems } from '../../src/core/keyring/store-items.js';
+import { publicJwk } from '../../src/core/keys/jwk.js';
+import { publicKeyOf } from '../../src/core/crypto/ed25519.js';
 import type { Random } from '../../src/core/ports.js';
 import {
   CALL_TIMEOUT_MS,
@@ -51,6 +53,10 @@ const OPERATIONS = [
   'restore',
   'remove',
   'repair',
+  // Trusted Server's own tools writing the same stores between (and around) this service's
+  // operations, with its exact order of writes: secret, JWK, active-kids, current-kid.
+  'ts-rotate',
+  'ts-deactivate',
 ] as const;
 
 /** One step of a run. */
@@ -75,6 +81,8 @@ export interface ModelTotals {
   lateLanded: number;
   lateDropped: number;
   violations: number;
+  /** Steps that were Trusted Server's own writes. */
+  trustedServerWrites: number;
   /** How often each error code was answered. */
   errors: Record<string, number>;
 }
@@ -118,6 +126,7 @@ export async function runCrashModel(options: {
     lateLanded: 0,
     lateDropped: 0,
     violations: 0,
+    trustedServerWrites: 0,
     errors: {},
   };
   const property = fc.asyncProperty(
@@ -150,6 +159,14 @@ async function playRun(steps: Step[], flip: () => boolean, totals: ModelTotals):
 
   for (const step of steps) {
     n++;
+    if (step.op === 'ts-rotate' || step.op === 'ts-deactivate') {
+      await trustedServerWrites(world, step, n);
+      totals.trustedServerWrites++;
+      lastVersion = checkInvariants(world, lastVersion, `step ${n} (${step.op})`);
+      world.advance(step.advanceMs, () => flip());
+      lastVersion = checkInvariants(world, lastVersion, `step ${n} after time passed`);
+      continue;
+    }
     const before = world.items.get('keyring');
     const engine = processEngine(
       world,
@@ -205,6 +222,9 @@ async function playRun(steps: Step[], flip: () => boolean, totals: ModelTotals):
   const engine = processEngine(world, random, 'final', () => undefined);
   await engine.repair();
   lastVersion = checkInvariants(world, lastVersion, 'after the final repair');
+  // What Trusted Server's tools wrote is folded into the keyring (as any next change would).
+  await processEngine(world, random, 'final-adopt', () => undefined).mutate({ operation: 'adopt' });
+  lastVersion = checkInvariants(world, lastVersion, 'after folding drift');
   expect(world.kv.size, 'no lease or intent is left').toBe(0);
   const text = world.items.get('keyring');
   if (text !== undefined) {
@@ -226,7 +246,8 @@ async function playRun(steps: Step[], flip: () => boolean, totals: ModelTotals):
   totals.runs++;
 }
 
-function processEngine(
+/** An engine in its own "process" over the model world, with `plan` choosing each call's fault. */
+export function processEngine(
   world: ModelWorld,
   random: Random,
   requestId: string,
@@ -256,6 +277,7 @@ function processEngine(
 
 function requestFor(step: Step, world: ModelWorld): MutationRequest | 'repair' {
   if (step.op === 'repair') return 'repair';
+  if (step.op === 'ts-rotate' || step.op === 'ts-deactivate') throw new Error('not ours');
   if (step.op === 'rotate' || step.op === 'prepare') return { operation: step.op };
   const text = world.items.get('keyring');
   const ids = text ? parseKeyring(text).keysets.map((k) => k.id) : ['ts-2025-10-A'];
@@ -269,7 +291,7 @@ function requestFor(step: Step, world: ModelWorld): MutationRequest | 'repair' {
  * keyring) has its JWK and private key; exactly one key is ACTIVE; every private key is listed in
  * the keyring or the journal; the keyring version never goes back.
  */
-function checkInvariants(world: ModelWorld, lastVersion: number, where: string): number {
+export function checkInvariants(world: ModelWorld, lastVersion: number, where: string): number {
   const published = parseActiveKids(world.items.get('active-kids') ?? null);
   for (const kid of published) {
     expect(world.items.has(kid), `${where}: JWK of published ${kid}`).toBe(true);
@@ -288,10 +310,11 @@ function checkInvariants(world: ModelWorld, lastVersion: number, where: string):
   }
   const text = world.items.get('keyring');
   let version = lastVersion;
-  if (text === undefined) {
-    for (const kid of published) known.add(kid);
-    for (const key of world.items.keys()) known.add(key);
-  } else {
+  // A key Trusted Server's items name (published, or a JWK item its tools left) is accounted for:
+  // the next change folds it into the keyring.
+  for (const kid of published) known.add(kid);
+  for (const key of world.items.keys()) known.add(key);
+  if (text !== undefined) {
     const keyring = parseKeyring(text);
     version = keyring.version;
     expect(version, `${where}: the keyring version never goes back`).toBeGreaterThanOrEqual(
@@ -317,7 +340,7 @@ function checkInvariants(world: ModelWorld, lastVersion: number, where: string):
 }
 
 /** Deterministic randomness for kids and keys, so a failing run replays exactly. */
-function seededRandom(seed: number): Random {
+export function seededRandom(seed: number): Random {
   let state = seed >>> 0 || 1;
   return {
     bytes(n: number): Uint8Array {
@@ -331,4 +354,28 @@ function seededRandom(seed: number): Random {
       return out;
     },
   };
+}
+
+/**
+ * Trusted Server's rotate (a new kid: its secret, its JWK, then `active-kids` and `current-kid`,
+ * the order of its `rotation.rs`) or deactivate (a published kid other than the current one leaves
+ * `active-kids`; Trusted Server refuses the current one and the last one), written straight into
+ * the stores, as its tools do, with no lease.
+ */
+export async function trustedServerWrites(world: ModelWorld, step: Step, n: number): Promise<void> {
+  const published = parseActiveKids(world.items.get('active-kids') ?? null);
+  const current = world.items.get('current-kid');
+  if (step.op === 'ts-rotate') {
+    const kid = `ts-r${n}-${step.pick}`;
+    const seed = new Uint8Array(32).map((_, i) => (n * 31 + i * 7 + step.pick) & 0xff);
+    world.secrets.set(kid, btoa(String.fromCharCode(...seed)));
+    world.items.set(kid, JSON.stringify(publicJwk(kid, await publicKeyOf(seed))));
+    world.items.set('active-kids', [...published.filter((k) => k !== kid), kid].join(','));
+    world.items.set('current-kid', kid);
+    return;
+  }
+  const candidates = published.filter((k) => k !== current);
+  if (candidates.length === 0 || published.length < 2) return;
+  const kid = candidates[step.pick % candidates.length]!;
+  world.items.set('active-kids', published.filter((k) => k !== kid).join(','));
 }

@@ -336,6 +336,7 @@ export class KeyringEngine {
       before_version: before.version,
       keyring: serializeKeyring(after),
       restore: Object.fromEntries(ops.map((op) => [op.key, items.get(op.key) ?? null])),
+      write: Object.fromEntries(ops.map((op) => [op.key, op.op === 'delete' ? null : op.value])),
       ...(created ? { create_secret: id } : {}),
       ...(removed ? { delete_secret: removed.id } : {}),
     };

@@ -26,6 +26,12 @@ const IntentSchema = z.object({
   keyring: z.string(),
   /** Every config item the update writes or deletes, with the value it had before (null: absent). */
   restore: z.record(z.string(), z.nullable(z.string())),
+  /**
+   * The value the update gives each of those items (null: deletes it). A settlement changes an
+   * item only while it holds one of the two values, so a write by someone else in between (Trusted
+   * Server's tools) is never overwritten. Absent in intents recorded before it existed.
+   */
+  write: z.optional(z.record(z.string(), z.nullable(z.string()))),
   /** A private key this operation creates; it did not exist when the operation was planned. */
   create_secret: z.optional(z.string()),
   /** A private key this operation deletes once the key is unpublished (remove). */
@@ -102,6 +108,8 @@ export interface Settlement {
   configOps: ConfigItemOp[];
   /** Private keys to delete: a removed key's, or one an update that did not land created. */
   deleteSecrets: string[];
+  /** Items someone else changed since the update (neither its value nor the earlier one): left as they are. */
+  leftAlone: string[];
 }
 
 /**
@@ -119,20 +127,68 @@ export function planSettlement(
   const landed = items.get(ITEM_KEYS.keyring) === intent.keyring;
   const configOps: ConfigItemOp[] = [];
   const deleteSecrets: string[] = [];
+  const leftAlone: string[] = [];
+  const written = intent.write;
+  // With the values the update wrote on record, an item is only moved from one of its two known
+  // values to the other: a third value is someone else's write (Trusted Server's tools) made
+  // since, which the next operation folds in as drift rather than this settlement overwrites.
+  const ours = (key: string, have: string | undefined): boolean => {
+    if (written === undefined || !(key in written)) return true;
+    const before = intent.restore[key] ?? null;
+    const after = written[key] ?? null;
+    const value = have ?? null;
+    if (value === before || value === after) return true;
+    if (!leftAlone.includes(key)) leftAlone.push(key);
+    return false;
+  };
+  // Kids someone else's value of Trusted Server's items publishes keep their JWK whatever this
+  // settlement would do: deleting it would publish a kid partners cannot fetch.
+  const foreignKids = (): Set<string> => {
+    const kids = new Set<string>();
+    for (const key of [ITEM_KEYS.activeKids, ITEM_KEYS.currentKid]) {
+      if (!leftAlone.includes(key)) continue;
+      for (const kid of (items.get(key) ?? '').split(',')) if (kid.trim()) kids.add(kid.trim());
+    }
+    return kids;
+  };
+  const keepJwks = (ops: ConfigItemOp[]): ConfigItemOp[] => {
+    const kept = foreignKids();
+    return ops.filter((op) => {
+      if (op.op !== 'delete' || !kept.has(op.key)) return true;
+      if (!leftAlone.includes(op.key)) leftAlone.push(op.key);
+      return false;
+    });
+  };
+  for (const key of [ITEM_KEYS.activeKids, ITEM_KEYS.currentKid]) {
+    if (key in intent.restore) ours(key, items.get(key));
+  }
   if (landed) {
     const after: Keyring = parseKeyring(intent.keyring);
-    const wanted = derivedItems(after);
+    const derived = derivedItems(after);
+    const wanted = (key: string): string | undefined =>
+      written !== undefined && key in written ? (written[key] ?? undefined) : derived.get(key);
     // JWKs and `active-kids` before `current-kid`, deletions last, as a commit orders them.
     for (const key of orderedKeys(Object.keys(intent.restore))) {
-      const want = wanted.get(key);
+      const want = wanted(key);
       const have = items.get(key);
-      if (want !== undefined && have !== want) configOps.push({ op: 'upsert', key, value: want });
+      if (want !== undefined && have !== want && ours(key, have)) {
+        configOps.push({ op: 'upsert', key, value: want });
+      }
     }
     for (const key of Object.keys(intent.restore)) {
-      if (!wanted.has(key) && items.has(key)) configOps.push({ op: 'delete', key });
+      const have = items.get(key);
+      if (wanted(key) === undefined && have !== undefined && ours(key, have)) {
+        configOps.push({ op: 'delete', key });
+      }
     }
+    configOps.splice(0, configOps.length, ...keepJwks(configOps));
     const gone = intent.delete_secret;
-    if (gone !== undefined && secretNames.has(gone) && !after.keysets.some((k) => k.id === gone)) {
+    if (
+      gone !== undefined &&
+      secretNames.has(gone) &&
+      !after.keysets.some((k) => k.id === gone) &&
+      !foreignKids().has(gone)
+    ) {
       deleteSecrets.push(gone);
     }
   } else {
@@ -140,16 +196,23 @@ export function planSettlement(
     for (const key of orderedKeys(Object.keys(intent.restore)).reverse()) {
       const before = intent.restore[key] ?? null;
       const have = items.get(key);
-      if (before === null) {
-        if (have !== undefined) configOps.push({ op: 'delete', key });
-      } else if (have !== before) {
-        configOps.push({ op: 'upsert', key, value: before });
-      }
+      if ((have ?? null) === before || !ours(key, have)) continue;
+      if (before === null) configOps.push({ op: 'delete', key });
+      else configOps.push({ op: 'upsert', key, value: before });
     }
     const created = intent.create_secret;
-    if (created !== undefined && secretNames.has(created)) deleteSecrets.push(created);
+    // A key someone else now publishes under that name (Trusted Server's rotate to the same kid,
+    // in a value of its items this update did not write) is theirs, whatever created it.
+    const foreign = (key: string): string | undefined =>
+      leftAlone.includes(key) ? items.get(key) : undefined;
+    configOps.splice(0, configOps.length, ...keepJwks(configOps));
+    const claimed =
+      created !== undefined &&
+      (foreign(ITEM_KEYS.currentKid)?.trim() === created ||
+        (foreign(ITEM_KEYS.activeKids) ?? '').split(',').some((k) => k.trim() === created));
+    if (created !== undefined && secretNames.has(created) && !claimed) deleteSecrets.push(created);
   }
-  return { landed, configOps, deleteSecrets };
+  return { landed, configOps, deleteSecrets, leftAlone };
 }
 
 /** One line for the audit trail and the log: what a settlement found and did. */
@@ -164,7 +227,10 @@ export function describeSettlement(
   const secrets = settlement.deleteSecrets.length
     ? `, deleted private key ${settlement.deleteSecrets.join(', ')}`
     : '';
-  return `${what} ${verdict}; ${items === 0 ? 'no config item needed' : `${items} config item(s)`} ${settlement.landed ? 'completed' : 'restored'}${secrets}`;
+  const alone = settlement.leftAlone.length
+    ? `; left ${settlement.leftAlone.join(', ')} as someone else wrote them since`
+    : '';
+  return `${what} ${verdict}; ${items === 0 ? 'no config item needed' : `${items} config item(s)`} ${settlement.landed ? 'completed' : 'restored'}${secrets}${alone}`;
 }
 
 const FIXED_ORDER: readonly string[] = [
