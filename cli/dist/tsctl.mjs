@@ -4811,6 +4811,9 @@ Examples:
   tsctl keyset list
   tsctl keyset prepare
   tsctl keyset activate ts-2026-11-22
+  # A production edge: unset the local endpoint first (--trust-domain next to TSCTL_ENDPOINT is
+  # refused, so a typed domain is never silently sent elsewhere)
+  unset TSCTL_ENDPOINT TSCTL_TOKEN
   tsctl keyset list --trust-domain keys.example.com --token-file ~/.tsctl-token -o json
 
 Run "tsctl <command> --help" for a command's flags and examples.`;
