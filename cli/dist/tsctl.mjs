@@ -4751,7 +4751,10 @@ var COMMANDS = [
 
 // src/cli/help.ts
 var GROUPS = [
-  { words: ["keyset"], title: "Key sets (the lifecycle: Prepared \u2192 Active \u2192 Tainted \u2192 removed)" },
+  {
+    words: ["keyset"],
+    title: "Key sets (prepare \u2192 activate; taint, deactivate \u21C4 restore, remove; see the README diagram)"
+  },
   { words: ["keys"], title: "Trusted Server's key routes (default deployment)" },
   { words: ["jwks", "verify"], title: "Public routes (no token)" },
   { words: ["schedule"], title: "The rotation schedule (run it from cron or a scheduled CI job)" },

@@ -5,7 +5,11 @@ import type { Command, OptionTable } from './command.js';
 import { alignColumns } from './output.js';
 
 const GROUPS: ReadonlyArray<{ words: readonly string[]; title: string }> = [
-  { words: ['keyset'], title: 'Key sets (the lifecycle: Prepared → Active → Tainted → removed)' },
+  {
+    words: ['keyset'],
+    title:
+      'Key sets (prepare → activate; taint, deactivate ⇄ restore, remove; see the README diagram)',
+  },
   { words: ['keys'], title: "Trusted Server's key routes (default deployment)" },
   { words: ['jwks', 'verify'], title: 'Public routes (no token)' },
   { words: ['schedule'], title: 'The rotation schedule (run it from cron or a scheduled CI job)' },
