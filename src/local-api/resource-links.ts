@@ -89,7 +89,8 @@ function list(ctx: RequestContext): Reply {
 
 /**
  * `POST`, form `resource_id` (an existing config, secret or KV store, else 400: Fastly's wording
- * is unverified) and `name` (defaults to the store's own name, as Fastly documents).
+ * is unverified) and `name` (absent or empty: the store's own name, which is what Fastly's CLI
+ * documents for an omitted `--name`; the CLI then sends `name=`).
  */
 function create(ctx: RequestContext): Reply {
   const form = formBody(ctx.body);
@@ -104,7 +105,9 @@ function create(ctx: RequestContext): Reply {
         `no config, secret or KV store has id '${resourceId}'`,
       );
     }
-    const name = form.get('name') ?? storeName(state, resourceId);
+    // Fastly's CLI sends `name=` when `--name` is omitted: empty is taken as absent.
+    const given = form.get('name') ?? '';
+    const name = given === '' ? storeName(state, resourceId) : given;
     checkLinkName(name);
     checkUnique(version, name, resourceId);
     const now = isoSeconds();

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import type { LocalApi } from '../../src/local-api/index.js';
-import { startApi, tempDir } from './helpers.js';
+import { call, startApi, tempDir } from './helpers.js';
 
 const run = promisify(execFile);
 
@@ -182,5 +182,45 @@ describe('local API: the Fastly CLI as a client', () => {
     const paths = api.state.requestLog.map((r) => `${r.method} ${r.path} ${r.status}`);
     expect(paths).toContain(`PUT /service/${sid}/version/1/activate 200`);
     expect(paths).not.toContain(`POST /service/${sid}/version/1/resource 422`);
+  });
+
+  it('describes, renames and deletes a link, and deletes the service, with `fastly service` commands', async () => {
+    const api = await startApi();
+    const home = tempDir();
+    const created = await fastly(api, home, 'service', 'create', '--name=tsk-local', '--type=wasm');
+    const sid = /Created service ([A-Za-z0-9]{22})/.exec(created)?.[1] ?? '';
+    await fastly(api, home, 'kv-store', 'create', '--name=keyring_locks');
+    const kvId = api.state.findKvStore('keyring_locks')?.id ?? '';
+    const at = ['--version=1', `--service-id=${sid}`];
+    // Without --name the CLI sends `name=`; the link takes the store's name.
+    const made = JSON.parse(
+      await fastly(
+        api,
+        home,
+        'service',
+        'resource-link',
+        'create',
+        ...at,
+        `--resource-id=${kvId}`,
+        '--json',
+      ),
+    ) as { id: string; name: string; resource_type: string };
+    expect(made).toMatchObject({ name: 'keyring_locks', resource_type: 'object-store' });
+    const link = `--id=${made.id}`;
+    const described = await fastly(api, home, 'service', 'resource-link', 'describe', ...at, link);
+    expect(described).toContain(`Resource ID: ${kvId}`);
+    await fastly(api, home, 'service', 'resource-link', 'update', ...at, link, '--name=locks');
+    expect(await fastly(api, home, 'service', 'resource-link', 'describe', ...at, link)).toContain(
+      'Name: locks',
+    );
+    await fastly(api, home, 'service', 'resource-link', 'delete', ...at, link);
+    const afterDelete = await call(api, 'GET', `/service/${sid}/version/1/resource`);
+    expect(afterDelete.body).toEqual([]);
+    await fastly(api, home, 'service', 'version', 'activate', ...at);
+    // `--force` deactivates the active version first, as Fastly requires.
+    expect(
+      await fastly(api, home, 'service', 'delete', `--service-id=${sid}`, '--force'),
+    ).toContain(`Deleted service ID ${sid}`);
+    expect((await call(api, 'GET', `/service/${sid}`)).status).toBe(404);
   });
 });

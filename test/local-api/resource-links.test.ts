@@ -43,8 +43,8 @@ describe('local API: resource links', () => {
       deleted_at: null,
       href: null,
     });
-    await link(api, id, 1, { resource_id: secret, name: 'signing_keys' });
-    // Without a name the link takes the store's own name.
+    // Without a name, or with an empty one (what Fastly's CLI sends), a link takes the store's name.
+    await link(api, id, 1, { resource_id: secret, name: '' });
     const kvLink = await link(api, id, 1, { resource_id: kv });
     expect(kvLink.body).toMatchObject({ name: 'keyring_locks', resource_type: 'object-store' });
     const listed = (await call(api, 'GET', links(id, 1))).body as LinkBody[];
