@@ -38,10 +38,10 @@ export function resourceTypeOf(state: Readonly<StateData>, id: string): Resource
 }
 
 /**
- * Link names are what the edge opens a store by, so they follow the stricter of the edge's
- * store-name rules (config stores: a letter, then letters, digits, `_` or spaces; secret store
- * names also allow `-` and `.`, which a config store could not be opened by): non-empty, at most
- * 255 characters, letters, digits, `_`, `-`, `.` and spaces. Fastly's own API rule is unverified.
+ * Link names are what the edge opens a store by, so they keep to the characters the edge's store
+ * names use (config stores: letters, digits, `_` and spaces; secret stores: letters, digits, `_`,
+ * `-` and `.`): non-empty, at most 255 characters of those. Fastly's own API rule is unverified;
+ * whether a given name suits the kind of store it links is left to the edge code's names.
  */
 function checkLinkName(name: string): void {
   if (name === '' || name.length > MAX_NAME_CHARS || !/^[A-Za-z0-9_. -]+$/.test(name)) {
