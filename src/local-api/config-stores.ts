@@ -5,8 +5,10 @@ import { formBody, formField } from './body.js';
 import { conflict, notFound } from './errors.js';
 import type { ConfigStore, StateData } from './model.js';
 import { isoSeconds, storeId } from './model.js';
+import { servicesLinking } from './resource-links.js';
 import type { Reply, RequestContext, Route } from './router.js';
 import { json } from './router.js';
+import { serviceListView } from './services.js';
 import { checkConfigStoreName } from './validate.js';
 
 /** The store as Fastly serializes it. */
@@ -96,10 +98,11 @@ function info(ctx: RequestContext): Reply {
   return json(200, { item_count: store.items.size });
 }
 
-/** No services exist locally, so no store is linked to one. */
+/** The services that link this store in any version, as the service list shows them. */
 function services(ctx: RequestContext): Reply {
-  configStoreOr404(ctx.db.state, ctx.params['id'] ?? '');
-  return json(200, []);
+  const id = ctx.params['id'] ?? '';
+  configStoreOr404(ctx.db.state, id);
+  return json(200, servicesLinking(ctx.db.state, id).map(serviceListView));
 }
 
 /** Routes for config stores themselves (items are in config-items.ts). */

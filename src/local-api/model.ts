@@ -51,11 +51,49 @@ export interface KvStore {
   keys: Map<string, KvEntry>;
 }
 
-/** Everything the local API knows; stores are kept in creation order. */
+/** What a resource link points at; the type names Fastly answers in `resource_type`. */
+export type ResourceType = 'config' | 'secret-store' | 'object-store';
+
+/** A link from one service version to a store, under the name the edge code opens it by. */
+export interface ResourceLink {
+  id: string;
+  name: string;
+  resourceId: string;
+  resourceType: ResourceType;
+  createdAt: string;
+  updatedAt: string;
+}
+
+/** One version of a service's configuration; an active version is always locked, as on Fastly. */
+export interface ServiceVersion {
+  number: number;
+  active: boolean;
+  locked: boolean;
+  comment: string;
+  createdAt: string;
+  updatedAt: string;
+  /** Links by link id, in creation order. */
+  resources: Map<string, ResourceLink>;
+}
+
+/** A service and its versions (ascending by number; numbers start at 1 and never repeat). */
+export interface Service {
+  id: string;
+  name: string;
+  /** `wasm` (Compute) or `vcl`. */
+  type: string;
+  comment: string;
+  createdAt: string;
+  updatedAt: string;
+  versions: ServiceVersion[];
+}
+
+/** Everything the local API knows; stores and services are kept in creation order. */
 export interface StateData {
   configStores: Map<string, ConfigStore>;
   secretStores: Map<string, SecretStore>;
   kvStores: Map<string, KvStore>;
+  services: Map<string, Service>;
   /** The last KV generation handed out; generations only ever grow. */
   kvGeneration: bigint;
 }
@@ -66,6 +104,7 @@ export function emptyState(): StateData {
     configStores: new Map(),
     secretStores: new Map(),
     kvStores: new Map(),
+    services: new Map(),
     kvGeneration: 0n,
   };
 }
@@ -85,7 +124,10 @@ function randomId(alphabet: string, length: number): string {
   return out;
 }
 
-/** A config or secret store id: 22 mixed-case alphanumerics, like `pS86koqiZWkt6VJgvNuUe3`. */
+/**
+ * A config or secret store id, and also a service or resource link id: 22 mixed-case
+ * alphanumerics, like `pS86koqiZWkt6VJgvNuUe3` (services: `MVo3trM9NTFhpYCJsSrEUD`).
+ */
 export function storeId(): string {
   return randomId(BASE62, 22);
 }

@@ -6,9 +6,11 @@ import { configItemRoutes } from './config-items.js';
 import { configStoreRoutes } from './config-stores.js';
 import { kvKeyRoutes } from './kv-keys.js';
 import { kvStoreRoutes } from './kv-stores.js';
+import { resourceLinkRoutes } from './resource-links.js';
 import { Router } from './router.js';
 import { secretStoreRoutes } from './secret-stores.js';
 import { secretRoutes } from './secrets.js';
+import { serviceRoutes } from './services.js';
 
 /** The router for the whole API; `clientKeys` backs client-side encryption of secrets. */
 export function createRouter(clientKeys: ClientKeys): Router {
@@ -20,5 +22,7 @@ export function createRouter(clientKeys: ClientKeys): Router {
     ...secretRoutes(clientKeys),
     ...kvStoreRoutes,
     ...kvKeyRoutes,
+    ...serviceRoutes,
+    ...resourceLinkRoutes,
   ]);
 }

@@ -6,8 +6,12 @@ import type {
   ConfigStore,
   KvEntry,
   KvStore,
+  ResourceLink,
+  ResourceType,
   Secret,
   SecretStore,
+  Service,
+  ServiceVersion,
   StateData,
 } from './model.js';
 import { emptyState, parseGeneration } from './model.js';
@@ -59,6 +63,31 @@ export function serializeState(state: StateData): string {
         value: b64(e.value),
         metadata: e.metadata,
         generation: String(e.generation),
+      })),
+    })),
+    // Added after version 1 was in use; files without it load with no services (parseState).
+    services: [...state.services.values()].map((s) => ({
+      id: s.id,
+      name: s.name,
+      type: s.type,
+      comment: s.comment,
+      created_at: s.createdAt,
+      updated_at: s.updatedAt,
+      versions: s.versions.map((v) => ({
+        number: v.number,
+        active: v.active,
+        locked: v.locked,
+        comment: v.comment,
+        created_at: v.createdAt,
+        updated_at: v.updatedAt,
+        resources: [...v.resources.values()].map((l) => ({
+          id: l.id,
+          name: l.name,
+          resource_id: l.resourceId,
+          resource_type: l.resourceType,
+          created_at: l.createdAt,
+          updated_at: l.updatedAt,
+        })),
       })),
     })),
   };
@@ -165,6 +194,73 @@ function readKvStore(raw: unknown, path: string): KvStore {
   return { ...storeMeta(o, path), keys };
 }
 
+function bool(obj: Json, key: string, path: string): boolean {
+  const value = obj[key];
+  if (typeof value !== 'boolean') throw new ShapeError(`${path}.${key} is not a boolean`);
+  return value;
+}
+
+const RESOURCE_TYPES: readonly string[] = ['config', 'secret-store', 'object-store'];
+
+function readLink(raw: unknown, path: string): ResourceLink {
+  const o = record(raw, path);
+  const type = str(o, 'resource_type', path);
+  if (!RESOURCE_TYPES.includes(type)) throw new ShapeError(`${path}.resource_type is unknown`);
+  return {
+    id: str(o, 'id', path),
+    name: str(o, 'name', path),
+    resourceId: str(o, 'resource_id', path),
+    resourceType: type as ResourceType,
+    createdAt: str(o, 'created_at', path),
+    updatedAt: str(o, 'updated_at', path),
+  };
+}
+
+function readVersion(raw: unknown, path: string): ServiceVersion {
+  const o = record(raw, path);
+  const number = o['number'];
+  if (typeof number !== 'number' || !Number.isSafeInteger(number) || number < 1) {
+    throw new ShapeError(`${path}.number is not a version number`);
+  }
+  const resources = new Map<string, ResourceLink>();
+  array(o, 'resources', path).forEach((rawLink, i) => {
+    const link = readLink(rawLink, `${path}.resources[${i}]`);
+    put(resources, link.id, link, `${path}.resources[${i}]`);
+  });
+  return {
+    number,
+    active: bool(o, 'active', path),
+    locked: bool(o, 'locked', path),
+    comment: str(o, 'comment', path),
+    createdAt: str(o, 'created_at', path),
+    updatedAt: str(o, 'updated_at', path),
+    resources,
+  };
+}
+
+function readService(raw: unknown, path: string): Service {
+  const o = record(raw, path);
+  const versions = array(o, 'versions', path).map((v, i) =>
+    readVersion(v, `${path}.versions[${i}]`),
+  );
+  // Lookups and clones rely on ascending, distinct numbers.
+  versions.forEach((v, i) => {
+    const before = versions[i - 1];
+    if (before !== undefined && before.number >= v.number) {
+      throw new ShapeError(`${path}.versions are not in ascending order of number`);
+    }
+  });
+  return {
+    id: str(o, 'id', path),
+    name: str(o, 'name', path),
+    type: str(o, 'type', path),
+    comment: str(o, 'comment', path),
+    createdAt: str(o, 'created_at', path),
+    updatedAt: str(o, 'updated_at', path),
+    versions,
+  };
+}
+
 /** Parses a state file's text; throws an Error naming `file` and the fault if it is corrupt. */
 export function parseState(text: string, file: string): StateData {
   try {
@@ -192,6 +288,13 @@ export function parseState(text: string, file: string): StateData {
       const store = readKvStore(s, `kvStores[${i}]`);
       put(state.kvStores, store.id, store, `kvStores[${i}]`);
     });
+    // Absent from files written before services existed: they load with none.
+    if (doc['services'] !== undefined) {
+      array(doc, 'services', 'the document').forEach((s, i) => {
+        const service = readService(s, `services[${i}]`);
+        put(state.services, service.id, service, `services[${i}]`);
+      });
+    }
     return state;
   } catch (err) {
     if (!(err instanceof ShapeError)) throw err;
