@@ -9,13 +9,10 @@ import { publicJwk } from '../../src/core/keys/jwk.js';
 import { expectConsistent } from '../support/consistency.js';
 import { encodeSeed } from '../../src/core/keys/seed-encoding.js';
 import {
-  addAdminToken,
   DEV_KEY,
-  memoryServices,
   testApp,
-  withDevKey,
-  type AppRequestInit,
   type MemoryServices,
+  operatorApp as operatorWorld,
 } from '../support/app.js';
 
 const D = '/admin/deployments/default';
@@ -30,13 +27,7 @@ interface Keyring {
 }
 
 async function setup(extra: Record<string, string> = {}) {
-  const services = memoryServices(withDevKey({ config: { [STORE_NAMES.jwks]: extra } }));
-  const token = await addAdminToken(services, 'ops1', 'ops1-secret-0123456789abcdef', 'operator');
-  const app = testApp(services);
-  async function send<T>(path: string, init: AppRequestInit = {}) {
-    const res = await app.request(path, { token, ...init });
-    return { status: res.status, headers: res.headers, body: (await res.json()) as T };
-  }
+  const { services, send } = await operatorWorld({ config: { [STORE_NAMES.jwks]: extra } });
   return { services, send, items: jwks(services), secrets: signingKeys(services) };
 }
 const jwks = (s: MemoryServices): Map<string, string> => {

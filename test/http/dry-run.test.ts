@@ -5,13 +5,11 @@
 import { describe, expect, it } from 'vitest';
 import { serializeLockRecord } from '../../src/core/keyring/journal.js';
 import {
-  addAdminToken,
   DEV_KEY,
-  memoryServices,
   testApp,
-  withDevKey,
   type AppRequestInit,
   type MemoryServices,
+  operatorApp as operatorWorld,
 } from '../support/app.js';
 
 const BASE = '/admin/deployments/default/keysets';
@@ -24,14 +22,8 @@ interface Keyring {
 type Body = Record<string, unknown> & { keyring: Keyring; code?: string };
 
 async function operatorApp() {
-  const services = memoryServices(withDevKey());
-  const token = await addAdminToken(services, 'ops1', 'ops1-secret-0123456789abcdef', 'operator');
-  const app = testApp(services);
-  async function send(path: string, init: AppRequestInit = {}) {
-    const res = await app.request(path, { token, ...init });
-    return { status: res.status, headers: res.headers, body: (await res.json()) as Body };
-  }
-  return { services, send };
+  const { services, send } = await operatorWorld();
+  return { services, send: (path: string, init?: AppRequestInit) => send<Body>(path, init) };
 }
 
 /** Every store the app can write, as one string. */

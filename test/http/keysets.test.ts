@@ -7,11 +7,8 @@ import { STORE_NAMES } from '../../src/core/deployments.js';
 import {
   addAdminToken,
   DEV_KEY,
-  memoryServices,
-  testApp,
-  withDevKey,
-  type AppRequestInit,
   type MemoryServices,
+  operatorApp as operatorWorld,
 } from '../support/app.js';
 
 const BASE = '/admin/deployments/default/keysets';
@@ -27,16 +24,8 @@ interface MutationBody {
   keyring: KeyringBody;
 }
 
-async function operatorApp(settings?: Record<string, unknown>) {
-  const services = memoryServices(withDevKey(settings ? { settings } : {}));
-  const token = await addAdminToken(services, 'ops1', 'ops1-secret-0123456789abcdef', 'operator');
-  const app = testApp(services);
-  async function send<T>(path: string, init: AppRequestInit = {}) {
-    const res = await app.request(path, { token, ...init });
-    return { status: res.status, headers: res.headers, body: (await res.json()) as T };
-  }
-  return { services, token, app, send };
-}
+const operatorApp = (settings?: Record<string, unknown>) =>
+  operatorWorld(settings ? { settings } : {});
 
 const states = (k: KeyringBody): string[][] => k.keysets.map((s) => [s.id, s.state]);
 const jwksItem = (services: MemoryServices, key: string) =>

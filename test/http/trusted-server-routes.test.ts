@@ -3,26 +3,13 @@
 // shapes, against the local Fastly API over real HTTP, stay in test/e2e/trusted-server-routes.
 import { describe, expect, it } from 'vitest';
 import { STORE_NAMES } from '../../src/core/deployments.js';
-import {
-  addAdminToken,
-  DEV_KEY,
-  memoryServices,
-  testApp,
-  withDevKey,
-  type AppRequestInit,
-} from '../support/app.js';
+import { DEV_KEY, operatorApp as operatorWorld } from '../support/app.js';
 
 const DEV_KID = DEV_KEY.kid;
 
 async function operatorApp() {
-  const services = memoryServices(withDevKey());
-  const token = await addAdminToken(services, 'ops1', 'ops1-secret-0123456789abcdef', 'operator');
-  const app = testApp(services);
-  async function call(path: string, init: AppRequestInit = {}) {
-    const res = await app.request(path, { token, ...init });
-    return { status: res.status, body: (await res.json()) as Record<string, unknown> };
-  }
-  return { services, call };
+  const { services, send } = await operatorWorld();
+  return { services, call: send };
 }
 
 describe('POST /admin/keys/rotate', () => {

@@ -231,3 +231,36 @@ export async function addAdminToken(
   tokens.set(id, JSON.stringify({ sha256: await sha256Hex(secret), role }));
   return `${id}.${secret}`;
 }
+
+/** The operator token `operatorApp` installs (id `ops1`). */
+export const OPERATOR_SECRET = 'ops1-secret-0123456789abcdef';
+
+/** One answer of `operatorApp().send`: the body parsed as JSON (undefined when empty). */
+export interface SentAnswer<T> {
+  status: number;
+  headers: Headers;
+  body: T;
+}
+
+/**
+ * In-memory services seeded with the development key (plus `options`), an operator token `ops1`,
+ * the app, and `send`, which makes a request with that token and parses the answer.
+ */
+export async function operatorApp(options: MemoryOptions = {}) {
+  const services = memoryServices(withDevKey(options));
+  const token = await addAdminToken(services, 'ops1', OPERATOR_SECRET, 'operator');
+  const app = testApp(services);
+  async function send<T = Record<string, unknown>>(
+    path: string,
+    init: AppRequestInit = {},
+  ): Promise<SentAnswer<T>> {
+    const res = await app.request(path, { token, ...init });
+    const text = await res.text();
+    return {
+      status: res.status,
+      headers: res.headers,
+      body: (text === '' ? undefined : JSON.parse(text)) as T,
+    };
+  }
+  return { services, token, app, send };
+}
