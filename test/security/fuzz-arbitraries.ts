@@ -2,6 +2,7 @@
 // mangled by case flips, percent-encoding, extra slashes and dot segments, any credential, any
 // content type, any body), with some valid mutations and reads so the stores do move.
 import fc from 'fast-check';
+import { ROUTES as APP_ROUTES } from '../../src/http/routes.js';
 import { KEYSET_ACTIONS, KEYSET_OPERATIONS } from '../../src/core/keyring/transitions.js';
 
 /** Methods the fuzz sends; TRACE included although Node's `Request` refuses to build one. */
@@ -28,20 +29,13 @@ export interface FuzzCase {
 /** Kids that valid mutations reuse, so taint/deactivate/remove sometimes find their key set. */
 const KID_POOL = ['ts-2025-10-A', 'fuzz-a', 'fuzz-b', 'fuzz-c'];
 
-const ROUTES = [
-  '/.well-known/trusted-server.json',
-  '/.well-known/jwks.json',
-  '/verify-signature',
-  '/admin/keys/rotate',
-  '/admin/keys/deactivate',
-  '/admin/keys/sign',
-  '/_ts/admin/keys/rotate',
-  '/_ts/admin/keys/deactivate',
-  '/_ts/admin/keys/sign',
-  '/admin/deployments/{d}/keysets',
-  '/admin/deployments/{d}/keysets/{id}',
-  '/admin/deployments/{d}/keysets/{id}/{action}',
-];
+/**
+ * Every route of the app, from its route table (`:deployment`, `:id`, `:action` become the
+ * placeholders below), so a route added later is fuzzed without anyone remembering to list it.
+ */
+const ROUTES = APP_ROUTES.map((r) =>
+  r.pattern.replace(':deployment', '{d}').replace(':id', '{id}').replace(':action', '{action}'),
+);
 
 /** Header-safe text: what an HTTP client can put in a field value (Latin-1, no CR/LF/NUL). */
 const headerText = (maxLength: number): fc.Arbitrary<string> =>

@@ -32,6 +32,10 @@ const PUBLIC_PATHS = new Set([
   '/.well-known/jwks.json',
   '/verify-signature',
 ]);
+/** Every deployment's documents are public too (`/.well-known/deployments/NAME/...`). */
+const isPublic = (path: string): boolean =>
+  PUBLIC_PATHS.has(path) ||
+  /^\/\.well-known\/deployments\/[^/]+\/(trusted-server|jwks)\.json$/.test(path);
 
 let edge: TestEdge;
 let app: TestApp;
@@ -139,7 +143,7 @@ describe('the whole app under generated hostile requests', () => {
       expect(stackTraceIn(text)).toBeNull();
       expect(leaks).toEqual([]);
       if (response.headers.has('access-control-allow-origin')) {
-        expect(PUBLIC_PATHS.has(decodedPath(request.url)), 'CORS off the public routes').toBe(true);
+        expect(isPublic(decodedPath(request.url)), 'CORS off the public routes').toBe(true);
       } else {
         expect(response.headers.get('cache-control')).toBe('no-store');
         expect(response.headers.get('x-content-type-options')).toBe('nosniff');
