@@ -11,19 +11,19 @@ import { startApi, tempDir } from './helpers.js';
 const run = promisify(execFile);
 
 async function ensure(api: LocalApi, ...args: string[]): Promise<string> {
+  return (await runEnsure(api, api.token, args)).stdout;
+}
+
+async function runEnsure(api: LocalApi, token: string, args: string[]) {
   const env = {
     PATH: process.env['PATH'] ?? '',
     HOME: tempDir(),
     FASTLY_API_ENDPOINT: api.url,
     // The CLI fetches OpenID metadata first; any JSON answer (here a 401) satisfies it offline.
     FASTLY_ACCOUNT_ENDPOINT: api.url,
-    FASTLY_API_TOKEN: api.token,
+    FASTLY_API_TOKEN: token,
   };
-  const { stdout } = await run(process.execPath, ['scripts/ensure-stores.mjs', ...args], {
-    env,
-    timeout: 60_000,
-  });
-  return stdout;
+  return run(process.execPath, ['scripts/ensure-stores.mjs', ...args], { env, timeout: 60_000 });
 }
 
 const count = (text: string, word: string) =>
@@ -72,4 +72,26 @@ describe('scripts/ensure-stores.mjs with the Fastly CLI', () => {
     expect(count(real, 'found')).toBe(2);
     expect(count(real, 'created')).toBe(3);
   }, 120_000);
+
+  it("stops at the first refused call with exit 1 and the CLI's reason, creating nothing", async () => {
+    const api = await startApi();
+    const failed = await runEnsure(api, 'not-the-token', []).then(
+      () => null,
+      (err: { code: number; stderr: string }) => err,
+    );
+    expect(failed?.code).toBe(1);
+    expect(failed?.stderr).toMatch(/^ensure-stores: fastly config-store list --json failed: .*401/);
+    expect(failed?.stderr).not.toContain(api.token);
+    expect(api.state.findConfigStore('jwks_store')).toBeUndefined();
+  }, 60_000);
+
+  it('refuses an unknown option with exit 2', async () => {
+    const api = await startApi();
+    const failed = await runEnsure(api, api.token, ['--dryrun']).then(
+      () => null,
+      (err: { code: number; stderr: string }) => err,
+    );
+    expect(failed?.code).toBe(2);
+    expect(failed?.stderr).toContain('unknown: --dryrun');
+  });
 });
