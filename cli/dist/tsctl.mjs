@@ -313,12 +313,12 @@ function httpError(response, json) {
   const exit = exitCodeFor(response.status, firstString(body["code"]), outcome);
   const details = { status: response.status };
   if (json !== void 0) details["response"] = json;
-  if (exit !== EXIT.rateLimited) return new CliError(code, message, exit, void 0, details);
   const retry = retryAfterSeconds(response.headers.get("retry-after"));
+  if (retry !== void 0) details["retry_after_seconds"] = retry;
+  if (exit !== EXIT.rateLimited) return new CliError(code, message, exit, void 0, details);
   if (retry === void 0) {
     return new CliError(code, message, exit, "wait a minute before retrying", details);
   }
-  details["retry_after_seconds"] = retry;
   return new CliError(code, `${message} (retry after ${retry} s)`, exit, void 0, details);
 }
 function retryAfterSeconds(value, nowMs = Date.now()) {

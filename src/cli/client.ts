@@ -108,13 +108,14 @@ function httpError(response: Response, json: unknown): CliError {
   const exit = exitCodeFor(response.status, firstString(body['code']), outcome);
   const details: Record<string, unknown> = { status: response.status };
   if (json !== undefined) details['response'] = json;
-  if (exit !== EXIT.rateLimited) return new CliError(code, message, exit, undefined, details);
-  // A script needs to know when to come back: Retry-After in seconds (or an HTTP date).
+  // A script needs to know when to come back: Retry-After in seconds (or an HTTP date), on a
+  // rate limit and on any refusal that names when it will be allowed (activation_too_early).
   const retry = retryAfterSeconds(response.headers.get('retry-after'));
+  if (retry !== undefined) details['retry_after_seconds'] = retry;
+  if (exit !== EXIT.rateLimited) return new CliError(code, message, exit, undefined, details);
   if (retry === undefined) {
     return new CliError(code, message, exit, 'wait a minute before retrying', details);
   }
-  details['retry_after_seconds'] = retry;
   return new CliError(code, `${message} (retry after ${retry} s)`, exit, undefined, details);
 }
 

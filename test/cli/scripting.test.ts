@@ -124,6 +124,28 @@ describe('rate limiting: exit 8 with the time to retry', () => {
     });
   });
 
+  it('a refusal that says when it will be allowed (409 with Retry-After) gives the seconds too', async () => {
+    // The README's planned-rotation runbook sleeps for exactly this before activating.
+    const url = await serve((res) =>
+      problem(
+        res,
+        409,
+        { code: 'activation_too_early', detail: 'published for less than the dwell' },
+        { 'retry-after': '19' },
+      ),
+    );
+    const out = await tsctl(['keyset', 'list', '-o', 'json'], {
+      env: { TSCTL_ENDPOINT: url, TSCTL_TOKEN: TOKEN },
+    });
+    expect(out.code).toBe(EXIT.refused);
+    expect(JSON.parse(out.stdout).error).toMatchObject({
+      code: 'activation_too_early',
+      exit_code: 1,
+      status: 409,
+      retry_after_seconds: 19,
+    });
+  });
+
   it('without Retry-After it still exits 8 and says to wait', async () => {
     const url = await serve((res) =>
       problem(res, 429, { code: 'rate_limited', detail: 'slow down' }),
