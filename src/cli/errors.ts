@@ -1,7 +1,7 @@
 // tsctl's failures and the exit code each one maps to. The exit codes are the CLI's contract with
-// scripts, so they live in one table that `--help`, the README and the tests hold against.
+// scripts, so they live in one table that `--help`, docs/tsctl.md and the tests hold against.
 
-/** Exit codes, documented in `tsctl --help` and the README. */
+/** Exit codes, documented in `tsctl --help` and docs/tsctl.md. */
 export const EXIT = {
   ok: 0,
   /** The server refused the request (a 4xx other than auth and conflicts), or a verify failed. */

@@ -17,7 +17,7 @@ const GROUPS: ReadonlyArray<{ words: readonly string[]; title: string }> = [
   { words: ['token'], title: 'Admin tokens' },
 ];
 
-/** The exit codes, as `--help` and the README list them. */
+/** The exit codes, as `--help` and docs/tsctl.md list them. */
 export const EXIT_CODES_HELP = `Exit codes:
   0  success
   1  refused by the server (another 4xx, e.g. invalid_transition); verify: not verified

@@ -200,7 +200,7 @@ function walk(
 
 /**
  * This service's sections and keys that Trusted Server does not define: what a Trusted Server that
- * denies unknown fields refuses in a shared file (README, "Sharing one file with Trusted Server").
+ * denies unknown fields refuses in a shared file (docs/configuration.md, "Sharing one file with Trusted Server").
  */
 export function additionsToTrustedServer(schema: unknown): string[] {
   const shape = unwrap(schema as SchemaNode)._zod.def.shape ?? {};

@@ -444,12 +444,12 @@ describe('bad values', () => {
   });
 });
 
-describe('the README on sharing one file with Trusted Server', () => {
+describe('docs/configuration.md on sharing one file with Trusted Server', () => {
   it("lists every section and key of this service that Trusted Server's settings do not define", () => {
-    const readme = readFileSync('README.md', 'utf8');
-    const start = readme.indexOf('### Sharing one file with Trusted Server');
+    const doc = readFileSync('docs/configuration.md', 'utf8');
+    const start = doc.indexOf('## Sharing one file with Trusted Server');
     expect(start).toBeGreaterThan(0);
-    const section = readme.slice(start, readme.indexOf('\n### ', start + 1));
+    const section = doc.slice(start, doc.indexOf('\n## ', start + 1));
     const additions = additionsToTrustedServer();
     expect(additions).toContain('[admin]');
     expect(additions).toContain('request_signing.lock_store_id');

@@ -197,7 +197,7 @@ describe('the schedule over a simulated year of daily runs', () => {
     const total = Object.values(o.applied).reduce((a, b) => a + b, 0);
     expect(scheduled).toHaveLength(total);
     expect(scheduled.every((a) => a.status === 200 && a.keyring_version_after !== null)).toBe(true);
-    // The figures (README, "The rotation schedule"): pinned, so a change of policy shows here.
+    // The figures (docs/schedule.md): pinned, so a change of policy shows here.
     expect({
       runs: o.runs,
       applied: o.applied,

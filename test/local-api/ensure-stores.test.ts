@@ -1,4 +1,4 @@
-// `node scripts/ensure-stores.mjs`, the README's first deployment step, run with the real Fastly
+// `node scripts/ensure-stores.mjs`, the first step of deploying by hand (docs/deploying.md), run with the real Fastly
 // CLI against the local Fastly API: it creates what is missing, finds what exists (Trusted
 // Server's own jwks_store and signing_keys), changes nothing when run again, and prints the ids
 // as the lines of trusted-server.toml; `--dry-run` creates nothing.

@@ -49,7 +49,7 @@ async function main(): Promise<void> {
       `  curl -s ${edge.edgeUrl}/.well-known/trusted-server.json`,
       `  curl -s -X POST ${edge.edgeUrl}/admin/keys/rotate -H "Authorization: Bearer $(cat ${tokenFile})" -H 'Content-Type: application/json' -d '{}'`,
       '',
-      'Or with tsctl (see the README, "Operating with tsctl"):',
+      'Or with tsctl (see docs/tsctl.md):',
       `  export TSCTL_ENDPOINT=${edge.edgeUrl} TSCTL_TOKEN="$(cat ${tokenFile})"`,
       '  npx tsctl keyset list',
       '',
