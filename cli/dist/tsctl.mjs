@@ -2834,21 +2834,19 @@ function payloadTs(payload) {
 var when = (ms) => ms <= MAX_DATE_MS ? new Date(ms).toISOString() : `${ms} (Unix ms)`;
 var MAX_DATE_MS = 864e13;
 function checkTaintCutoff(kid, cutoffMs, payload) {
-  const cutoff = new Date(cutoffMs).toISOString();
   const ts = payloadTs(payload);
+  if (ts !== null && ts < cutoffMs) return null;
+  const cutoff = when(cutoffMs);
   if (ts === null) {
     return {
       error: "tainted_key_payload_without_ts",
       reason: `key ${kid} is tainted: it verifies only a Trusted Server v1.1 payload (compact JSON) whose ts, in Unix milliseconds, is before its taint cutoff ${cutoff}`
     };
   }
-  if (ts >= cutoffMs) {
-    return {
-      error: "signed_after_taint_cutoff",
-      reason: `key ${kid} is tainted: the payload's ts ${when(ts)} is not before its taint cutoff ${cutoff}`
-    };
-  }
-  return null;
+  return {
+    error: "signed_after_taint_cutoff",
+    reason: `key ${kid} is tainted: the payload's ts ${when(ts)} is not before its taint cutoff ${cutoff}`
+  };
 }
 
 // src/core/keyring/transitions.ts

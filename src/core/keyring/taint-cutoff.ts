@@ -89,19 +89,17 @@ export function checkTaintCutoff(
   cutoffMs: number,
   payload: string,
 ): CutoffRefusal | null {
-  const cutoff = new Date(cutoffMs).toISOString();
   const ts = payloadTs(payload);
+  if (ts !== null && ts < cutoffMs) return null;
+  const cutoff = when(cutoffMs);
   if (ts === null) {
     return {
       error: 'tainted_key_payload_without_ts',
       reason: `key ${kid} is tainted: it verifies only a Trusted Server v1.1 payload (compact JSON) whose ts, in Unix milliseconds, is before its taint cutoff ${cutoff}`,
     };
   }
-  if (ts >= cutoffMs) {
-    return {
-      error: 'signed_after_taint_cutoff',
-      reason: `key ${kid} is tainted: the payload's ts ${when(ts)} is not before its taint cutoff ${cutoff}`,
-    };
-  }
-  return null;
+  return {
+    error: 'signed_after_taint_cutoff',
+    reason: `key ${kid} is tainted: the payload's ts ${when(ts)} is not before its taint cutoff ${cutoff}`,
+  };
 }
