@@ -2,7 +2,10 @@
 // rotated away from and tainted; a forgery dated after its cutoff is refused by
 // `/verify-signature`, an honest payload from before the taint still verifies (docs/taint-cutoff.md).
 import { describe, expect, it } from 'vitest';
+import { publicKeyOf } from '../../src/core/crypto/ed25519.js';
 import { STORE_NAMES } from '../../src/core/deployments.js';
+import { publicJwk } from '../../src/core/keys/jwk.js';
+import { encodeSeed } from '../../src/core/keys/seed-encoding.js';
 import { DEV_KEY, operatorApp } from '../support/app.js';
 import { signedAt, signWithSeed } from '../support/taint.js';
 
@@ -198,6 +201,30 @@ describe('/verify-signature applies a tainted key’s cutoff', () => {
     });
     const doc = await (await app.request('/.well-known/trusted-server.json')).json();
     expect(doc).toMatchObject({ tainted_kids: [], taint_cutoffs: {} });
+  });
+
+  it('keeps the cutoff when Trusted Server’s own rotate drifts the store and the next change folds it', async () => {
+    const { services, send, verify } = await taintedWorld();
+    // Trusted Server's rotate, written straight into the stores: a new secret, JWK, current kid.
+    const seed = new Uint8Array(32).fill(7);
+    services.secrets.get(STORE_NAMES.signingKeys)?.set('ts-own', encodeSeed(seed));
+    const items = services.config.get(STORE_NAMES.jwks) ?? new Map<string, string>();
+    items.set('ts-own', JSON.stringify(publicJwk('ts-own', await publicKeyOf(seed))));
+    items.set('active-kids', `${items.get('active-kids') ?? ''},ts-own`);
+    items.set('current-kid', 'ts-own');
+    const late = signedAt(DEV_KEY, TAINT + 3_600_000);
+    // Before the fold: the edge reads the drifted stores and still applies the keyring's cutoff.
+    expect(await verify(late)).toMatchObject({ error: 'signed_after_taint_cutoff' });
+    // The next change folds the drift in (no taint, no new cutoff) and keeps DEV's.
+    services.now = TAINT + 7_200_000;
+    expect((await send(BASE, { json: { kid: 'spare' } })).status).toBe(201);
+    const listed = await send<{ keysets: Array<Record<string, unknown>> }>(BASE);
+    expect(listed.body.keysets.find((k) => k['id'] === DEV_KEY.kid)).toMatchObject({
+      state: 'TAINTED',
+      taint_cutoff: CUTOFF_ISO,
+    });
+    expect(await verify(late)).toMatchObject({ error: 'signed_after_taint_cutoff' });
+    expect(await verify(signedAt(DEV_KEY, TAINT - 1000))).toMatchObject({ verified: true });
   });
 
   it('a key the schedule taints gets its cutoff from the time of the run', async () => {
