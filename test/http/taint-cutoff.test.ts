@@ -199,8 +199,13 @@ describe('/verify-signature applies a tainted key’s cutoff', () => {
       message: 'Signature verified successfully',
       state: 'PREPARED',
     });
+    // The stored document follows active-kids only, which did not change: partners keep the
+    // cutoff until the next change folds the drift in.
     const doc = await (await app.request('/.well-known/trusted-server.json')).json();
-    expect(doc).toMatchObject({ tainted_kids: [], taint_cutoffs: {} });
+    expect(doc).toMatchObject({
+      tainted_kids: [DEV_KEY.kid],
+      taint_cutoffs: { [DEV_KEY.kid]: CUTOFF_ISO },
+    });
   });
 
   it('keeps the cutoff when Trusted Server’s own rotate drifts the store and the next change folds it', async () => {
@@ -225,6 +230,17 @@ describe('/verify-signature applies a tainted key’s cutoff', () => {
     });
     expect(await verify(late)).toMatchObject({ error: 'signed_after_taint_cutoff' });
     expect(await verify(signedAt(DEV_KEY, TAINT - 1000))).toMatchObject({ verified: true });
+  });
+
+  it('a current-kid written to name the tainted key makes it ACTIVE at the edge: Trusted Server signs with it, so no cutoff', async () => {
+    const { services, verify, app } = await taintedWorld();
+    services.config.get(STORE_NAMES.jwks)?.set('current-kid', DEV_KEY.kid);
+    expect(await verify(signedAt(DEV_KEY, TAINT + 3_600_000))).toMatchObject({
+      verified: true,
+      state: 'ACTIVE',
+    });
+    const doc = await (await app.request('/.well-known/trusted-server.json')).json();
+    expect(doc).toMatchObject({ tainted_kids: [], taint_cutoffs: {} });
   });
 
   it('a key the schedule taints gets its cutoff from the time of the run', async () => {
