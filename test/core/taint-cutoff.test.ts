@@ -85,7 +85,7 @@ describe('a taint records its cutoff', () => {
       'taint_cutoffs',
     ]);
     expect(JSON.parse(keyDocumentBody('jwks', tainted))).not.toHaveProperty('taint_cutoffs');
-    expect(JSON.parse(keyDocumentBody('discovery', ring()))).toMatchObject({ taint_cutoffs: {} });
+    expect(JSON.parse(keyDocumentBody('discovery', ring())).taint_cutoffs).toEqual({});
   });
 
   it('reads a key tainted before cutoffs were recorded as tainted_at + 60 s, and one with no taint time as 0', () => {
