@@ -16,6 +16,7 @@ export default defineConfig({
       'test/e2e/keysets.test.ts',
       'test/e2e/admin-security.test.ts',
       'test/e2e/dry-run-propagation.test.ts',
+      'test/e2e/taint-cutoff.test.ts',
       'test/local-compute/wasm-parity.test.ts',
       'test/verifier/compute-partner.wasm.test.ts',
       'test/security/hostile-table.test.ts',

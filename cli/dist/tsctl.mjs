@@ -2046,6 +2046,8 @@ var KeysetSchema = object({
   expires_at: timestamp,
   activated_at: optional(timestamp),
   tainted_at: optional(timestamp),
+  /** TAINTED: payloads whose `ts` is not before this no longer verify (`./taint-cutoff.ts`). */
+  taint_cutoff: optional(timestamp),
   deactivated_at: optional(timestamp),
   /** When a restore published it again; absent: published since `issued_at`. */
   published_at: optional(timestamp),
@@ -2816,6 +2818,37 @@ var keysetRemove = {
   }
 };
 
+// src/core/keyring/taint-cutoff.ts
+function payloadTs(payload) {
+  let parsed;
+  try {
+    parsed = JSON.parse(payload);
+  } catch {
+    return null;
+  }
+  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) return null;
+  if (JSON.stringify(parsed) !== payload) return null;
+  const ts = parsed["ts"];
+  return typeof ts === "number" && Number.isSafeInteger(ts) && ts >= 0 ? ts : null;
+}
+var when = (ms) => ms <= MAX_DATE_MS ? new Date(ms).toISOString() : `${ms} (Unix ms)`;
+var MAX_DATE_MS = 864e13;
+function checkTaintCutoff(kid, cutoffMs, payload) {
+  const ts = payloadTs(payload);
+  if (ts !== null && ts < cutoffMs) return null;
+  const cutoff = when(cutoffMs);
+  if (ts === null) {
+    return {
+      error: "tainted_key_payload_without_ts",
+      reason: `key ${kid} is tainted: it verifies only a Trusted Server v1.1 payload (compact JSON) whose ts, in Unix milliseconds, is before its taint cutoff ${cutoff}`
+    };
+  }
+  return {
+    error: "signed_after_taint_cutoff",
+    reason: `key ${kid} is tainted: the payload's ts ${when(ts)} is not before its taint cutoff ${cutoff}`
+  };
+}
+
 // src/core/keyring/transitions.ts
 var TRANSITIONS = {
   activate: {
@@ -2864,7 +2897,7 @@ var WORDING = {
   taint: {
     past: "tainted",
     summary: "mark a Prepared key set for retirement (still published)",
-    description: "Tainted key sets stay in the JWKS, listed as tainted in the discovery document, and never sign."
+    description: "Tainted key sets stay in the JWKS, listed as tainted in the discovery document, and never sign. The taint fixes a cutoff (now + verify.taint_cutoff_skew_seconds, default 60 s), published beside it: from then on the key verifies only payloads whose ts is before it, so a leaked key stops vouching for new forgeries while requests signed before still verify."
   },
   deactivate: {
     past: "deactivated",
@@ -2908,6 +2941,10 @@ var keysetTransitions = KEYSET_ACTIONS.map((action) => ({
 }));
 function describe2(t, id, result, before) {
   const line = `Keyset ${id} ${t.past}.`;
+  if (t.action === "taint") {
+    const cutoff = result.keyring.keysets.find((k) => k.id === id)?.taint_cutoff;
+    return cutoff === void 0 ? line : `${line} It verifies only payloads whose ts is before ${cutoff} (its taint cutoff).`;
+  }
   if (t.action !== "activate") return line;
   const previous = before.keysets.find((k) => k.state === "ACTIVE" && k.id !== id);
   const now = previous && result.keyring.keysets.find((k) => k.id === previous.id);
@@ -4640,6 +4677,17 @@ async function verifyWithJwks(jwks2, kid, payload, signature) {
   const ok = await crypto.subtle.verify("Ed25519", key, new Uint8Array(bytes), utf8(payload));
   return ok ? { verified: true } : { verified: false, reason: "invalid_signature" };
 }
+function applyTaintCutoff(doc, kid, payload) {
+  const tainted = doc["tainted_kids"];
+  const cutoffs = doc["taint_cutoffs"];
+  if (!Array.isArray(tainted) || !tainted.includes(kid)) return { verified: true };
+  if (typeof cutoffs !== "object" || cutoffs === null) return { verified: true };
+  const at = cutoffs[kid];
+  const cutoffMs = typeof at === "string" ? Date.parse(at) : Number.NaN;
+  if (!Number.isFinite(cutoffMs)) return { verified: true };
+  const refused = checkTaintCutoff(kid, cutoffMs, payload);
+  return refused ? { verified: false, reason: refused.error, detail: refused.reason } : { verified: true };
+}
 
 // src/cli/commands/verify.ts
 var LOCAL_REASONS = {
@@ -4647,10 +4695,13 @@ var LOCAL_REASONS = {
   malformed_signature: "the signature is not 64 bytes of base64url or base64",
   invalid_signature: "Invalid signature"
 };
+function discoveryPath(deployment) {
+  return deployment === DEFAULT_DEPLOYMENT ? "/.well-known/trusted-server.json" : `/.well-known/deployments/${encodeURIComponent(deployment)}/trusted-server.json`;
+}
 var verify = {
   words: ["verify"],
   summary: "check a signature against a published key (POST /verify-signature)",
-  description: 'Exit 0 when the signature verifies, 1 when it does not. The payload is the exact signed text; the signature is base64url (or padded standard base64). A value that starts with "-" must be written --signature=VALUE. --local fetches the published JWKS (GET /.well-known/jwks.json) and checks the signature here, as a partner does, instead of asking the edge.',
+  description: 'Exit 0 when the signature verifies, 1 when it does not. The payload is the exact signed text; the signature is base64url (or padded standard base64). A value that starts with "-" must be written --signature=VALUE. --local fetches the published discovery document (GET /.well-known/trusted-server.json: the JWKS and the taint cutoffs) and checks the signature here, as a partner does, instead of asking the edge. Either way a tainted key verifies only a payload whose ts is before its taint cutoff.',
   args: [],
   options: {
     kid: { type: "string", value: "KID", description: "the key that signed (required)" },
@@ -4690,7 +4741,9 @@ var verify = {
       ctx.print.out(`Verified: the signature matches key ${body.kid ?? ""}.`);
     } else {
       const why = typeof result["error"] === "string" ? result["error"] : "verification failed";
-      ctx.print.out(`Not verified: ${why} (key ${body.kid ?? ""}).`);
+      const message = typeof result["message"] === "string" ? result["message"] : "";
+      const detail = message.startsWith(FAILED_PREFIX) ? message.slice(FAILED_PREFIX.length) : "";
+      ctx.print.out(`Not verified: ${why}${detail ? `: ${detail}` : ""} (key ${body.kid ?? ""}).`);
     }
     return verified ? EXIT.ok : EXIT.refused;
   }
@@ -4699,10 +4752,13 @@ async function verifyLocally(ctx) {
   const kid = ctx.flags.string("kid") ?? "";
   const payload = ctx.flags.string("payload") ?? "";
   const signature = ctx.flags.string("signature") ?? "";
-  const answer = await ctx.edge().request("GET", jwksPath(ctx.deployment));
+  const answer = await ctx.edge().request("GET", discoveryPath(ctx.deployment));
+  const doc = isRecord(answer.json) ? answer.json : {};
+  const jwks2 = isRecord(doc["jwks"]) ? doc["jwks"] : answer.json;
   let result;
   try {
-    result = await verifyWithJwks(answer.json, kid, payload, signature);
+    result = await verifyWithJwks(jwks2, kid, payload, signature);
+    if (result.verified) result = applyTaintCutoff(doc, kid, payload);
   } catch (err) {
     if (err instanceof errors_exports2.JOSEError) {
       throw new CliError(
@@ -4716,15 +4772,19 @@ async function verifyLocally(ctx) {
   if (ctx.output === "json") {
     ctx.print.out(
       JSON.stringify(
-        result.verified ? { verified: true, kid, checked: "local" } : { verified: false, kid, checked: "local", error: LOCAL_REASONS[result.reason] }
+        result.verified ? { verified: true, kid, checked: "local" } : { verified: false, kid, checked: "local", error: localReason(result) }
       )
     );
   } else if (result.verified) {
     ctx.print.out(`Verified here against the published JWKS: the signature matches key ${kid}.`);
   } else {
-    ctx.print.out(`Not verified: ${LOCAL_REASONS[result.reason]} (key ${kid}).`);
+    ctx.print.out(`Not verified: ${localReason(result)} (key ${kid}).`);
   }
   return result.verified ? EXIT.ok : EXIT.refused;
+}
+var FAILED_PREFIX = "Signature verification failed: ";
+function localReason(result) {
+  return "detail" in result ? `${result.reason}: ${result.detail}` : LOCAL_REASONS[result.reason];
 }
 
 // src/cli/commands/index.ts

@@ -26,8 +26,13 @@ export type RefusalReason =
  | 'malformed_signature'
 /** No key with this kid is published (after the refetch the cooldown allows). */
  | 'unknown_kid'
-/** The key is in the publisher's `tainted_kids` and the caller did not allow tainted keys. */
+/**
+ * The key is in the publisher's `tainted_kids`, and either the caller refuses tainted keys
+ * (`allowTainted: false`) or no cutoff applies to it and the caller did not allow them.
+ */
  | 'tainted_key'
+/** The key is tainted and the payload's `ts` is not before its published taint cutoff. */
+ | 'signed_after_taint_cutoff'
 /** The signature does not verify with the published key. */
  | 'invalid_signature'
 /** No key document could be fetched, or the last good one is past its stale bound. */
@@ -50,7 +55,10 @@ export type VerifyResult = {
     keyState?: KeyState;
 };
 export interface VerifierOptions {
-    /** `https://publisher/.well-known/trusted-server.json` (gives `tainted_kids`). One of the two. */
+    /**
+     * `https://publisher/.well-known/trusted-server.json` (gives `tainted_kids` and
+     * `taint_cutoffs`). One of the two.
+     */
     discoveryUrl?: string;
     /** `https://publisher/.well-known/jwks.json`: keys only, so no key is ever seen as tainted. */
     jwksUrl?: string;
@@ -71,8 +79,18 @@ export interface VerifierOptions {
     staleIfErrorSeconds?: number;
     /** Never serve keys more than this long past freshness, whatever the headers. Default 86400. */
     maxStaleSeconds?: number;
-    /** Let TAINTED keys verify (each call can also say so). Default false. */
+    /**
+     * Tainted keys. Unset (the default): a tainted key with a published cutoff verifies the payloads
+     * dated before it (while `enforceTaintCutoff` is on); one without a cutoff is refused. `false`:
+     * every tainted key is refused. `true`: tainted keys verify, still only before their cutoff
+     * while `enforceTaintCutoff` is on. Each call can also say so.
+     */
     allowTainted?: boolean;
+    /**
+     * Apply the discovery document's `taint_cutoffs`: a tainted key's signature verifies only when
+     * the payload's `ts` is before its cutoff (`signed_after_taint_cutoff` otherwise). Default true.
+     */
+    enforceTaintCutoff?: boolean;
     /**
      * `base64url` (default): only canonical unpadded base64url, as Trusted Server signs.
      * `base64url-or-base64`: also canonical padded standard base64, as the publisher's own

@@ -188,6 +188,27 @@ async function verifyEd25519(key, signature, message) {
   }
 }
 
+// src/verifier/taint-cutoff.ts
+var RFC3339 = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,9})?(?:Z|[+-]\d\d:\d\d)$/i;
+function readTaintCutoffs(value) {
+  const out = /* @__PURE__ */ new Map();
+  if (value === void 0) return out;
+  if (typeof value !== "object" || value === null || Array.isArray(value))
+    return "the discovery document has a malformed taint_cutoffs (not an object)";
+  for (const [kid, at] of Object.entries(value)) {
+    const ms = typeof at === "string" && RFC3339.test(at) ? Date.parse(at) : Number.NaN;
+    if (!Number.isFinite(ms))
+      return "the discovery document has a malformed taint_cutoffs (a cutoff is not an RFC 3339 time)";
+    out.set(kid, ms);
+  }
+  return out;
+}
+function afterCutoff(kid, ts, cutoffMs) {
+  if (ts < cutoffMs) return null;
+  return `key "${kid}" is tainted: the payload's ts ${iso(ts)} is not before its taint cutoff ${iso(cutoffMs)}`;
+}
+var iso = (ms) => Math.abs(ms) <= 864e13 ? new Date(ms).toISOString() : `${ms} (Unix ms)`;
+
 // src/verifier/key-source.ts
 var FetchFailure = class extends Error {
 };
@@ -234,7 +255,15 @@ var KeySource = class {
     const key = c.set.keys.get(kid);
     if (!key)
       return { ok: false, reason: "unknown_kid", detail: `no published key has kid "${kid}"` };
-    return { ok: true, key, tainted: c.set.tainted.has(kid), stale: now >= c.freshUntil };
+    const tainted = c.set.tainted.has(kid);
+    const cutoff = tainted ? c.set.taintCutoffs.get(kid) : void 0;
+    return {
+      ok: true,
+      key,
+      tainted,
+      ...cutoff !== void 0 ? { taintCutoffMs: cutoff } : {},
+      stale: now >= c.freshUntil
+    };
   }
   mayFetchForUnknownKid() {
     const now = this.options.now();
@@ -346,6 +375,8 @@ var KeySource = class {
     const tainted = obj.tainted_kids ?? [];
     if (!Array.isArray(tainted) || !tainted.every((k) => typeof k === "string"))
       throw new FetchFailure("the discovery document has a malformed tainted_kids");
+    const taintCutoffs = readTaintCutoffs(obj.taint_cutoffs);
+    if (typeof taintCutoffs === "string") throw new FetchFailure(taintCutoffs);
     const keys = await importKeys(jwks.keys, this.options.crypto).catch(() => {
       throw new FetchFailure('this runtime has no WebCrypto Ed25519 (crypto: "webcrypto")');
     });
@@ -354,6 +385,7 @@ var KeySource = class {
     return {
       keys,
       tainted: new Set(tainted),
+      taintCutoffs,
       keyringVersion: typeof version === "number" ? version : null
     };
   }
@@ -419,6 +451,9 @@ function createVerifier(options) {
   const now = options.now ?? (() => Date.now());
   const maxAgeMs = positive("maxAgeSeconds", options.maxAgeSeconds, 300) * 1e3;
   const toleranceMs = positive("clockToleranceSeconds", options.clockToleranceSeconds, 0) * 1e3;
+  if (options.enforceTaintCutoff !== void 0 && typeof options.enforceTaintCutoff !== "boolean")
+    throw new TypeError("enforceTaintCutoff must be true or false");
+  const enforceTaintCutoff = options.enforceTaintCutoff ?? true;
   const lenient = options.signatureEncoding === "base64url-or-base64";
   if (options.signatureEncoding !== void 0 && !lenient && options.signatureEncoding !== "base64url")
     throw new TypeError('signatureEncoding must be "base64url" or "base64url-or-base64"');
@@ -467,11 +502,17 @@ function createVerifier(options) {
     const found = await source.lookup(kid);
     if (!found.ok) return refuse(found.reason, found.detail, { kid });
     const keyState = found.tainted ? "tainted" : "published";
-    if (found.tainted && !(input.allowTainted ?? options.allowTainted ?? false))
-      return refuse("tainted_key", `key "${kid}" is tainted (listed in tainted_kids)`, {
-        kid,
-        keyState
-      });
+    if (found.tainted) {
+      const allow = input.allowTainted ?? options.allowTainted;
+      const cutoff = enforceTaintCutoff ? found.taintCutoffMs : void 0;
+      if (allow === false || allow === void 0 && cutoff === void 0)
+        return refuse("tainted_key", `key "${kid}" is tainted (listed in tainted_kids)`, {
+          kid,
+          keyState
+        });
+      const late = cutoff === void 0 ? null : afterCutoff(kid, payload.ts, cutoff);
+      if (late !== null) return refuse("signed_after_taint_cutoff", late, { kid, keyState });
+    }
     if (!await verifyEd25519(found.key, signature, message))
       return refuse("invalid_signature", "signature does not verify with the published key", {
         kid,

@@ -4,6 +4,8 @@ export interface KeySet {
     keys: Map<string, PublicKey>;
     /** Kids the discovery document lists in `tainted_kids` (always empty for a bare JWKS). */
     tainted: Set<string>;
+    /** The discovery document's `taint_cutoffs` in ms, by kid (empty without one). */
+    taintCutoffs: Map<string, number>;
     /** The discovery document's `keyring_version`, when it has one. */
     keyringVersion: number | null;
 }
@@ -29,6 +31,8 @@ export type KeyLookup = {
     ok: true;
     key: PublicKey;
     tainted: boolean;
+    /** A tainted key's published cutoff (ms), when the document gives one. */
+    taintCutoffMs?: number;
     stale: boolean;
 } | {
     ok: false;

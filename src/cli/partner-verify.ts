@@ -7,6 +7,7 @@
 // used for what it is right for here: reading a JWKS and importing the JWK.
 import { createLocalJWKSet, errors } from 'jose';
 import { fromEitherBase64, utf8 } from '../core/crypto/base64.js';
+import { checkTaintCutoff } from '../core/keyring/taint-cutoff.js';
 
 /** The outcome, in the words of the edge's `/verify-signature`. */
 export type PartnerCheck =
@@ -33,4 +34,36 @@ export async function verifyWithJwks(
   if (!bytes || bytes.length !== 64) return { verified: false, reason: 'malformed_signature' };
   const ok = await crypto.subtle.verify('Ed25519', key, new Uint8Array(bytes), utf8(payload));
   return ok ? { verified: true } : { verified: false, reason: 'invalid_signature' };
+}
+
+/** A local check's outcome, the taint cutoff's refusals included. */
+export type LocalCheck =
+  | PartnerCheck
+  | {
+      verified: false;
+      reason: 'signed_after_taint_cutoff' | 'tainted_key_payload_without_ts';
+      detail: string;
+    };
+
+/**
+ * The publisher's taint cutoff, as its `/verify-signature` applies it: a kid the discovery
+ * document lists in `tainted_kids` with a time in `taint_cutoffs` verifies only a payload whose
+ * `ts` is before it. A document without them (a bare JWKS) has nothing to apply.
+ */
+export function applyTaintCutoff(
+  doc: Record<string, unknown>,
+  kid: string,
+  payload: string,
+): LocalCheck {
+  const tainted = doc['tainted_kids'];
+  const cutoffs = doc['taint_cutoffs'];
+  if (!Array.isArray(tainted) || !tainted.includes(kid)) return { verified: true };
+  if (typeof cutoffs !== 'object' || cutoffs === null) return { verified: true };
+  const at = (cutoffs as Record<string, unknown>)[kid];
+  const cutoffMs = typeof at === 'string' ? Date.parse(at) : Number.NaN;
+  if (!Number.isFinite(cutoffMs)) return { verified: true };
+  const refused = checkTaintCutoff(kid, cutoffMs, payload);
+  return refused
+    ? { verified: false, reason: refused.error, detail: refused.reason }
+    : { verified: true };
 }

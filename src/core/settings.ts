@@ -6,6 +6,7 @@ import * as z from 'zod/mini';
 import { TskError } from './errors.js';
 import { DEFAULT_DEPLOYMENT } from './deployments.js';
 import { LATE_WRITE_BOUND_MS, OPERATION_BOUND_MS } from './keyring/lease.js';
+import { DEFAULT_TAINT_CUTOFF_SKEW_SECONDS } from './keyring/taint-cutoff.js';
 import {
   additionsToTrustedServer as additionsOf,
   classifyKeys,
@@ -27,6 +28,11 @@ const storeId = z.string().check(z.minLength(1), z.maxLength(64));
 // Edge names of linked stores: Fastly's rules (a letter, then letters, digits, `_`, `-`, space).
 const storeName = z.string().check(z.regex(/^[A-Za-z][A-Za-z0-9_ -]{0,254}$/));
 const lifetimeDays = z.number().check(z.int(), z.positive(), z.lte(3650));
+/**
+ * The longest taint cutoff skew: an hour. A compromised key keeps vouching for forgeries dated
+ * up to the skew after its taint, so a longer one would defeat the cutoff.
+ */
+export const MAX_TAINT_CUTOFF_SKEW_SECONDS = 3600;
 const timeoutMs = z.number().check(z.int(), z.gte(10), z.lte(600_000));
 
 const DeploymentSchema = z.object({
@@ -116,8 +122,20 @@ const SettingsSchema = z.object({
        * (~14 ms of CPU inside Fastly's engine), so an unbounded client could buy CPU for free.
        */
       requests_per_minute: z._default(z.number().check(z.int(), z.positive(), z.lte(100_000)), 600),
+      /**
+       * The taint cutoff's skew (docs/taint-cutoff.md): a key tainted at T verifies only payloads
+       * whose `ts` is before T + this many seconds, so honest requests signed just before the taint
+       * by a signer whose clock runs a little ahead still verify. Fixed on each key when tainted.
+       */
+      taint_cutoff_skew_seconds: z._default(
+        z.number().check(z.int(), z.gte(0), z.lte(MAX_TAINT_CUTOFF_SKEW_SECONDS)),
+        DEFAULT_TAINT_CUTOFF_SKEW_SECONDS,
+      ),
     }),
-    { requests_per_minute: 600 },
+    {
+      requests_per_minute: 600,
+      taint_cutoff_skew_seconds: DEFAULT_TAINT_CUTOFF_SKEW_SECONDS,
+    },
   ),
   /**
    * The Node edge of `npm start` only (Fastly applies its own limits at the edge): how long a

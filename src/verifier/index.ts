@@ -11,6 +11,7 @@ import { KeySource } from './key-source.js';
 import type { CryptoChoice } from './keys.js';
 import { verifyEd25519 } from './keys.js';
 import { readPayload, type SignedPayload } from './payload.js';
+import { afterCutoff } from './taint-cutoff.js';
 
 export type { SignedPayload } from './payload.js';
 export type { CryptoChoice } from './keys.js';
@@ -39,8 +40,13 @@ export type RefusalReason =
   | 'malformed_signature'
   /** No key with this kid is published (after the refetch the cooldown allows). */
   | 'unknown_kid'
-  /** The key is in the publisher's `tainted_kids` and the caller did not allow tainted keys. */
+  /**
+   * The key is in the publisher's `tainted_kids`, and either the caller refuses tainted keys
+   * (`allowTainted: false`) or no cutoff applies to it and the caller did not allow them.
+   */
   | 'tainted_key'
+  /** The key is tainted and the payload's `ts` is not before its published taint cutoff. */
+  | 'signed_after_taint_cutoff'
   /** The signature does not verify with the published key. */
   | 'invalid_signature'
   /** No key document could be fetched, or the last good one is past its stale bound. */
@@ -68,7 +74,10 @@ export type VerifyResult =
     };
 
 export interface VerifierOptions {
-  /** `https://publisher/.well-known/trusted-server.json` (gives `tainted_kids`). One of the two. */
+  /**
+   * `https://publisher/.well-known/trusted-server.json` (gives `tainted_kids` and
+   * `taint_cutoffs`). One of the two.
+   */
   discoveryUrl?: string;
   /** `https://publisher/.well-known/jwks.json`: keys only, so no key is ever seen as tainted. */
   jwksUrl?: string;
@@ -89,8 +98,18 @@ export interface VerifierOptions {
   staleIfErrorSeconds?: number;
   /** Never serve keys more than this long past freshness, whatever the headers. Default 86400. */
   maxStaleSeconds?: number;
-  /** Let TAINTED keys verify (each call can also say so). Default false. */
+  /**
+   * Tainted keys. Unset (the default): a tainted key with a published cutoff verifies the payloads
+   * dated before it (while `enforceTaintCutoff` is on); one without a cutoff is refused. `false`:
+   * every tainted key is refused. `true`: tainted keys verify, still only before their cutoff
+   * while `enforceTaintCutoff` is on. Each call can also say so.
+   */
   allowTainted?: boolean;
+  /**
+   * Apply the discovery document's `taint_cutoffs`: a tainted key's signature verifies only when
+   * the payload's `ts` is before its cutoff (`signed_after_taint_cutoff` otherwise). Default true.
+   */
+  enforceTaintCutoff?: boolean;
   /**
    * `base64url` (default): only canonical unpadded base64url, as Trusted Server signs.
    * `base64url-or-base64`: also canonical padded standard base64, as the publisher's own
@@ -156,6 +175,9 @@ export function createVerifier(options: VerifierOptions): Verifier {
   const now = options.now ?? (() => Date.now());
   const maxAgeMs = positive('maxAgeSeconds', options.maxAgeSeconds, 300) * 1000;
   const toleranceMs = positive('clockToleranceSeconds', options.clockToleranceSeconds, 0) * 1000;
+  if (options.enforceTaintCutoff !== undefined && typeof options.enforceTaintCutoff !== 'boolean')
+    throw new TypeError('enforceTaintCutoff must be true or false');
+  const enforceTaintCutoff = options.enforceTaintCutoff ?? true;
   const lenient = options.signatureEncoding === 'base64url-or-base64';
   if (
     options.signatureEncoding !== undefined &&
@@ -217,11 +239,17 @@ export function createVerifier(options: VerifierOptions): Verifier {
     const found = await source.lookup(kid);
     if (!found.ok) return refuse(found.reason, found.detail, { kid });
     const keyState: KeyState = found.tainted ? 'tainted' : 'published';
-    if (found.tainted && !(input.allowTainted ?? options.allowTainted ?? false))
-      return refuse('tainted_key', `key "${kid}" is tainted (listed in tainted_kids)`, {
-        kid,
-        keyState,
-      });
+    if (found.tainted) {
+      const allow = input.allowTainted ?? options.allowTainted;
+      const cutoff = enforceTaintCutoff ? found.taintCutoffMs : undefined;
+      if (allow === false || (allow === undefined && cutoff === undefined))
+        return refuse('tainted_key', `key "${kid}" is tainted (listed in tainted_kids)`, {
+          kid,
+          keyState,
+        });
+      const late = cutoff === undefined ? null : afterCutoff(kid, payload.ts, cutoff);
+      if (late !== null) return refuse('signed_after_taint_cutoff', late, { kid, keyState });
+    }
     if (!(await verifyEd25519(found.key, signature, message)))
       return refuse('invalid_signature', 'signature does not verify with the published key', {
         kid,

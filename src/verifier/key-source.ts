@@ -7,12 +7,15 @@
 // imports each JWK (keys.ts).
 import { readFreshness, type Freshness } from './cache-control.js';
 import { importKeys, type CryptoChoice, type PublicKey } from './keys.js';
+import { readTaintCutoffs } from './taint-cutoff.js';
 
 /** The keys one document published. */
 export interface KeySet {
   keys: Map<string, PublicKey>;
   /** Kids the discovery document lists in `tainted_kids` (always empty for a bare JWKS). */
   tainted: Set<string>;
+  /** The discovery document's `taint_cutoffs` in ms, by kid (empty without one). */
+  taintCutoffs: Map<string, number>;
   /** The discovery document's `keyring_version`, when it has one. */
   keyringVersion: number | null;
 }
@@ -37,7 +40,14 @@ export interface KeySourceOptions {
 }
 
 export type KeyLookup =
-  | { ok: true; key: PublicKey; tainted: boolean; stale: boolean }
+  | {
+      ok: true;
+      key: PublicKey;
+      tainted: boolean;
+      /** A tainted key's published cutoff (ms), when the document gives one. */
+      taintCutoffMs?: number;
+      stale: boolean;
+    }
   | { ok: false; reason: 'unknown_kid' | 'keys_unavailable'; detail: string };
 
 interface Cached {
@@ -98,7 +108,15 @@ export class KeySource {
     const key = c.set.keys.get(kid);
     if (!key)
       return { ok: false, reason: 'unknown_kid', detail: `no published key has kid "${kid}"` };
-    return { ok: true, key, tainted: c.set.tainted.has(kid), stale: now >= c.freshUntil };
+    const tainted = c.set.tainted.has(kid);
+    const cutoff = tainted ? c.set.taintCutoffs.get(kid) : undefined;
+    return {
+      ok: true,
+      key,
+      tainted,
+      ...(cutoff !== undefined ? { taintCutoffMs: cutoff } : {}),
+      stale: now >= c.freshUntil,
+    };
   }
 
   private mayFetchForUnknownKid(): boolean {
@@ -234,6 +252,8 @@ export class KeySource {
     const tainted = obj.tainted_kids ?? [];
     if (!Array.isArray(tainted) || !tainted.every((k) => typeof k === 'string'))
       throw new FetchFailure('the discovery document has a malformed tainted_kids');
+    const taintCutoffs = readTaintCutoffs(obj.taint_cutoffs);
+    if (typeof taintCutoffs === 'string') throw new FetchFailure(taintCutoffs);
     const keys = await importKeys(jwks.keys, this.options.crypto).catch(() => {
       // Only `crypto: 'webcrypto'` throws: it forbids the fallback this runtime would need.
       throw new FetchFailure('this runtime has no WebCrypto Ed25519 (crypto: "webcrypto")');
@@ -244,6 +264,7 @@ export class KeySource {
     return {
       keys,
       tainted: new Set(tainted as string[]),
+      taintCutoffs,
       keyringVersion: typeof version === 'number' ? version : null,
     };
   }

@@ -44,7 +44,11 @@ describe('tsctl keyset: the runbook on the local edge', () => {
     expect(activated.stdout).toBe(`Keyset next-1 activated. ${DEV_KID} is now Prepared.\n`);
 
     const tainted = await tsctl(['keyset', 'taint', DEV_KID], { env });
-    expect(tainted.stdout).toBe(`Keyset ${DEV_KID} tainted.\n`);
+    expect(tainted.stdout).toMatch(
+      new RegExp(
+        `^Keyset ${DEV_KID} tainted\\. It verifies only payloads whose ts is before \\d{4}-\\d\\d-\\d\\dT[\\d:.]+Z \\(its taint cutoff\\)\\.\\n$`,
+      ),
+    );
     const afterTaint = (await tsctl(['keyset', 'list'], { env })).stdout;
     expect(afterTaint).toMatch(row(DEV_KID, 'Tainted'));
     expect(afterTaint).toMatch(row('next-1', 'Active'));

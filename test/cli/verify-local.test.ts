@@ -22,7 +22,7 @@ const OTHER_JWK = {
   x: '11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo', // RFC 8037 A.2's key
 };
 
-/** A fetch that serves `jwks` at /.well-known/jwks.json and records what was asked. */
+/** A fetch that serves `jwks` (a bare JWKS or a discovery document) and records what was asked. */
 function serving(jwks: unknown): { fetch: typeof fetch; asked: string[] } {
   const asked: string[] = [];
   const fake = async (input: RequestInfo | URL, init?: RequestInit): Promise<Response> => {
@@ -56,7 +56,7 @@ describe('tsctl verify --local', () => {
       stdout: `Verified here against the published JWKS: the signature matches key ${KID}.\n`,
       stderr: '',
     });
-    expect(asked).toEqual(['GET /.well-known/jwks.json']);
+    expect(asked).toEqual(['GET /.well-known/trusted-server.json']);
   });
 
   it('accepts the padded standard base64 form of the same signature', async () => {
@@ -90,6 +90,33 @@ describe('tsctl verify --local', () => {
       ...serving({ keys: [DEV_JWK] }),
     });
     expect(JSON.parse(out.stdout)).toEqual({ verified: true, kid: KID, checked: 'local' });
+  });
+
+  it('applies the taint cutoff of the discovery document, as the edge does', async () => {
+    const ts = 1763800000000; // the pinned payload's
+    const discovery = (cutoff: string) => ({
+      version: '1.0',
+      jwks: { keys: [DEV_JWK] },
+      keyring_version: 3,
+      tainted_kids: [KID],
+      taint_cutoffs: { [KID]: cutoff },
+    });
+    const before = serving(discovery(new Date(ts + 1).toISOString()));
+    expect((await tsctl(verify(KID, PAYLOAD, SIGNATURE), { env, ...before })).code).toBe(0);
+    const at = serving(discovery(new Date(ts).toISOString()));
+    expect(await tsctl(verify(KID, PAYLOAD, SIGNATURE), { env, ...at })).toEqual({
+      code: 1,
+      stdout: `Not verified: signed_after_taint_cutoff: key ${KID} is tainted: the payload's ts 2025-11-22T08:26:40.000Z is not before its taint cutoff 2025-11-22T08:26:40.000Z (key ${KID}).\n`,
+      stderr: '',
+    });
+    const json = await tsctl(verify(KID, PAYLOAD, SIGNATURE, ['-o', 'json']), { env, ...at });
+    expect(JSON.parse(json.stdout)).toMatchObject({
+      verified: false,
+      error: expect.stringMatching(/^signed_after_taint_cutoff: /),
+    });
+    // A key the document does not list as tainted has no cutoff, whatever taint_cutoffs says.
+    const untainted = serving({ ...discovery(new Date(0).toISOString()), tainted_kids: [] });
+    expect((await tsctl(verify(KID, PAYLOAD, SIGNATURE), { env, ...untainted })).code).toBe(0);
   });
 
   it('exits 5 with bad_jwks when the published document is not a JWKS', async () => {

@@ -27,3 +27,30 @@ describe('settings: the bounds of a change', () => {
     ).toThrow(/fastly_api\.late_write_ms: 5000 ms is shorter than fastly_api\.timeout_ms/);
   });
 });
+
+describe('settings: the taint cutoff skew', () => {
+  it('defaults to 60 s and takes a whole number of seconds from 0 to 3600', () => {
+    expect(parseSettings(base).verify.taint_cutoff_skew_seconds).toBe(60);
+    for (const ok of [0, 1, 3600]) {
+      const parsed = parseSettings({ ...base, verify: { taint_cutoff_skew_seconds: ok } });
+      expect(parsed.verify).toEqual({ requests_per_minute: 600, taint_cutoff_skew_seconds: ok });
+    }
+  });
+
+  it.each([
+    [-1, 'at least 0'],
+    [3601, 'at most 3600'],
+    [1.5, 'must be a whole number'],
+    ['60', 'must be a number'],
+  ])('refuses %j, naming the setting and what it must be', (value, what) => {
+    expect(() => parseSettings({ ...base, verify: { taint_cutoff_skew_seconds: value } })).toThrow(
+      `trusted-server.toml: verify.taint_cutoff_skew_seconds: ${what}`,
+    );
+  });
+
+  it('refuses a misspelt key, naming the one meant', () => {
+    expect(() => parseSettings({ ...base, verify: { taint_cutoff_skew_second: 5 } })).toThrow(
+      /verify\.taint_cutoff_skew_second: unknown key \(did you mean taint_cutoff_skew_seconds\?\)/,
+    );
+  });
+});

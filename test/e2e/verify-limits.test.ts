@@ -14,7 +14,7 @@ let signed: { payload: string; signature: string; kid: string };
 
 beforeAll(async () => {
   edge = await startTestEdge({
-    configure: (s) => ({ ...s, verify: { requests_per_minute: PER_MINUTE } }),
+    configure: (s) => ({ ...s, verify: { ...s.verify, requests_per_minute: PER_MINUTE } }),
   });
   signed = (await (await edge.call('/admin/keys/sign', { json: { id: 'limits' } })).json()) as {
     payload: string;

@@ -95,6 +95,8 @@ describe('stored key documents', () => {
       jwks: { keys: [jwkOf(DEV_KEY.kid), jwkOf('spare')] },
       keyring_version: 7,
       tainted_kids: ['spare'],
+      // `spare` records no taint time: tainted at an unknown moment, nothing it signed verifies.
+      taint_cutoffs: { spare: '1970-01-01T00:00:00.000Z' },
     });
   });
 

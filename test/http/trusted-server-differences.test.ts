@@ -42,7 +42,7 @@ const CASES: Record<string, () => Promise<void>> = {
   'discovery-extras': async () => {
     const { call } = await world();
     const doc = await call('/.well-known/trusted-server.json', {}, false);
-    expect(doc.body).toMatchObject({ version: '1.0', tainted_kids: [] });
+    expect(doc.body).toMatchObject({ version: '1.0', tainted_kids: [], taint_cutoffs: {} });
     expect(doc.body).toHaveProperty('keyring_version');
     const signed = await call('/admin/keys/sign', { json: { id: 'r1' } });
     const verified = await call('/verify-signature', { json: signed.body }, false);

@@ -29,7 +29,10 @@ const WORDING: Readonly<Record<KeysetAction, Wording>> = {
     past: 'tainted',
     summary: 'mark a Prepared key set for retirement (still published)',
     description:
-      'Tainted key sets stay in the JWKS, listed as tainted in the discovery document, and never sign.',
+      'Tainted key sets stay in the JWKS, listed as tainted in the discovery document, and never ' +
+      'sign. The taint fixes a cutoff (now + verify.taint_cutoff_skew_seconds, default 60 s), ' +
+      'published beside it: from then on the key verifies only payloads whose ts is before it, ' +
+      'so a leaked key stops vouching for new forgeries while requests signed before still verify.',
   },
   deactivate: {
     past: 'deactivated',
@@ -87,6 +90,12 @@ export const keysetTransitions: readonly Command[] = KEYSET_ACTIONS.map((action)
 /** `Keyset X activated.`, naming the key set that stopped signing when there was one. */
 function describe(t: Transition, id: string, result: MutationAnswer, before: Keyring): string {
   const line = `Keyset ${id} ${t.past}.`;
+  if (t.action === 'taint') {
+    const cutoff = result.keyring.keysets.find((k) => k.id === id)?.taint_cutoff;
+    return cutoff === undefined
+      ? line
+      : `${line} It verifies only payloads whose ts is before ${cutoff} (its taint cutoff).`;
+  }
   if (t.action !== 'activate') return line;
   const previous = before.keysets.find((k) => k.state === 'ACTIVE' && k.id !== id);
   const now = previous && result.keyring.keysets.find((k) => k.id === previous.id);

@@ -6,9 +6,9 @@ import { EDGE_OPTIONS } from '../args.js';
 import { isRecord } from '../client.js';
 import type { Command, CommandContext } from '../command.js';
 import { CliError, EXIT, UsageError } from '../errors.js';
-import { verifyWithJwks } from '../partner-verify.js';
+import { applyTaintCutoff, verifyWithJwks, type LocalCheck } from '../partner-verify.js';
 import { requireDefaultDeployment } from '../context.js';
-import { jwksPath } from './jwks.js';
+import { DEFAULT_DEPLOYMENT } from '../../core/deployments.js';
 
 /** What --local says for each refusal (the edge's own words where it has them). */
 const LOCAL_REASONS = {
@@ -17,6 +17,13 @@ const LOCAL_REASONS = {
   invalid_signature: 'Invalid signature',
 } as const;
 
+/** The discovery document's path: the published JWKS plus `tainted_kids` and `taint_cutoffs`. */
+export function discoveryPath(deployment: string): string {
+  return deployment === DEFAULT_DEPLOYMENT
+    ? '/.well-known/trusted-server.json'
+    : `/.well-known/deployments/${encodeURIComponent(deployment)}/trusted-server.json`;
+}
+
 /** `verify`. */
 export const verify: Command = {
   words: ['verify'],
@@ -24,9 +31,10 @@ export const verify: Command = {
   description:
     'Exit 0 when the signature verifies, 1 when it does not. The payload is the exact signed ' +
     'text; the signature is base64url (or padded standard base64). A value that starts with "-" ' +
-    'must be written --signature=VALUE. --local fetches the published JWKS ' +
-    '(GET /.well-known/jwks.json) and checks the signature here, as a partner does, instead of ' +
-    'asking the edge.',
+    'must be written --signature=VALUE. --local fetches the published discovery document ' +
+    '(GET /.well-known/trusted-server.json: the JWKS and the taint cutoffs) and checks the ' +
+    'signature here, as a partner does, instead of asking the edge. Either way a tainted key ' +
+    'verifies only a payload whose ts is before its taint cutoff.',
   args: [],
   options: {
     kid: { type: 'string', value: 'KID', description: 'the key that signed (required)' },
@@ -66,7 +74,10 @@ export const verify: Command = {
       ctx.print.out(`Verified: the signature matches key ${body.kid ?? ''}.`);
     } else {
       const why = typeof result['error'] === 'string' ? result['error'] : 'verification failed';
-      ctx.print.out(`Not verified: ${why} (key ${body.kid ?? ''}).`);
+      // The taint cutoff's refusals say why after Trusted Server's message: show that too.
+      const message = typeof result['message'] === 'string' ? result['message'] : '';
+      const detail = message.startsWith(FAILED_PREFIX) ? message.slice(FAILED_PREFIX.length) : '';
+      ctx.print.out(`Not verified: ${why}${detail ? `: ${detail}` : ''} (key ${body.kid ?? ''}).`);
     }
     return verified ? EXIT.ok : EXIT.refused;
   },
@@ -77,10 +88,14 @@ async function verifyLocally(ctx: CommandContext): Promise<typeof EXIT.ok | type
   const kid = ctx.flags.string('kid') ?? '';
   const payload = ctx.flags.string('payload') ?? '';
   const signature = ctx.flags.string('signature') ?? '';
-  const answer = await ctx.edge().request('GET', jwksPath(ctx.deployment));
+  const answer = await ctx.edge().request('GET', discoveryPath(ctx.deployment));
+  const doc = isRecord(answer.json) ? answer.json : {};
+  // The discovery document nests Trusted Server's JWKS under `jwks`; a bare JWKS is taken too.
+  const jwks = isRecord(doc['jwks']) ? doc['jwks'] : answer.json;
   let result;
   try {
-    result = await verifyWithJwks(answer.json, kid, payload, signature);
+    result = await verifyWithJwks(jwks, kid, payload, signature);
+    if (result.verified) result = applyTaintCutoff(doc, kid, payload);
   } catch (err) {
     if (err instanceof errors.JOSEError) {
       // A JWKS a partner could not use is the edge's failure, not the signature's.
@@ -97,13 +112,20 @@ async function verifyLocally(ctx: CommandContext): Promise<typeof EXIT.ok | type
       JSON.stringify(
         result.verified
           ? { verified: true, kid, checked: 'local' }
-          : { verified: false, kid, checked: 'local', error: LOCAL_REASONS[result.reason] },
+          : { verified: false, kid, checked: 'local', error: localReason(result) },
       ),
     );
   } else if (result.verified) {
     ctx.print.out(`Verified here against the published JWKS: the signature matches key ${kid}.`);
   } else {
-    ctx.print.out(`Not verified: ${LOCAL_REASONS[result.reason]} (key ${kid}).`);
+    ctx.print.out(`Not verified: ${localReason(result)} (key ${kid}).`);
   }
   return result.verified ? EXIT.ok : EXIT.refused;
+}
+
+/** Trusted Server's failure message, which the edge follows with the cutoff's reason. */
+const FAILED_PREFIX = 'Signature verification failed: ';
+
+function localReason(result: Exclude<LocalCheck, { verified: true }>): string {
+  return 'detail' in result ? `${result.reason}: ${result.detail}` : LOCAL_REASONS[result.reason];
 }

@@ -45,6 +45,8 @@ const KeysetSchema = z.object({
   expires_at: timestamp,
   activated_at: z.optional(timestamp),
   tainted_at: z.optional(timestamp),
+  /** TAINTED: payloads whose `ts` is not before this no longer verify (`./taint-cutoff.ts`). */
+  taint_cutoff: z.optional(timestamp),
   deactivated_at: z.optional(timestamp),
   /** When a restore published it again; absent: published since `issued_at`. */
   published_at: z.optional(timestamp),
@@ -72,6 +74,8 @@ export interface Keyset {
   expires_at: string;
   activated_at?: string;
   tainted_at?: string;
+  /** TAINTED: payloads whose `ts` is not before this no longer verify (`./taint-cutoff.ts`). */
+  taint_cutoff?: string;
   deactivated_at?: string;
   /** When a restore published it again; absent: published since `issued_at`. */
   published_at?: string;

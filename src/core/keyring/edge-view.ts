@@ -13,6 +13,9 @@ export interface EdgeKeyset {
   id: string;
   state: KeysetState;
   jwk: PublicJwk;
+  /** TAINTED only: when, and its cutoff (`./taint-cutoff.ts`). */
+  tainted_at?: string;
+  taint_cutoff?: string;
 }
 
 /** The edge's view of a deployment. */

@@ -45,6 +45,8 @@ export interface EngineDeps {
    * (the management API cannot read a secret back). Absent: only their names are checked.
    */
   privateKeys?: EdgeSecrets;
+  /** A taint's cutoff skew in seconds (`verify.taint_cutoff_skew_seconds`); default 60. */
+  taintCutoffSkewSeconds?: number;
 }
 
 /** One request to change the keyring. */
@@ -322,6 +324,9 @@ export class KeyringEngine {
               id,
               nowIso,
               ...(created ? { created: created.keyset } : {}),
+              ...(this.deps.taintCutoffSkewSeconds !== undefined
+                ? { taintCutoffSkewSeconds: this.deps.taintCutoffSkewSeconds }
+                : {}),
             });
     } catch (err) {
       // A refusal shows the keyring it was judged against, so the caller can see why.

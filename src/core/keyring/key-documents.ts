@@ -8,6 +8,7 @@ import { sha256Hex } from '../auth/admin-token.js';
 import { formatActiveKids } from '../keys/active-kids.js';
 import type { PublicJwk } from '../keys/jwk.js';
 import { MAX_KEYRING_CHARS, PUBLISHED_STATES, type KeysetState } from './document.js';
+import { taintCutoffs, type TaintFields } from './taint-cutoff.js';
 
 /** Config item keys of the stored documents (reserved: no kid may take them). */
 export const DOCUMENT_ITEM_KEYS = {
@@ -22,7 +23,7 @@ export type KeyDocumentKind = keyof typeof DOCUMENT_ITEM_KEYS;
 export interface KeyDocumentSource {
   /** The keyring version, or null for a store written only by Trusted Server's tools. */
   version: number | null;
-  keysets: ReadonlyArray<{ id: string; state: KeysetState; jwk: PublicJwk }>;
+  keysets: ReadonlyArray<{ id: string; state: KeysetState; jwk: PublicJwk } & TaintFields>;
 }
 
 /** The body of a document: for discovery `version` and `jwks` are exactly Trusted Server's. */
@@ -35,6 +36,8 @@ export function keyDocumentBody(kind: KeyDocumentKind, source: KeyDocumentSource
     jwks: { keys },
     keyring_version: source.version,
     tainted_kids: published.filter((k) => k.state === 'TAINTED').map((k) => k.id),
+    // Each tainted kid's cutoff (docs/taint-cutoff.md): its payloads verify only with `ts` before it.
+    taint_cutoffs: taintCutoffs(published),
   });
 }
 

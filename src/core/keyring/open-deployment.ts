@@ -72,6 +72,7 @@ export function openKeyring(ports: KeyringPorts): OpenedDeployment {
     callTimeoutMs: bounds.timeout_ms,
     lateWriteBoundMs: bounds.late_write_ms,
     nextTransitionAt: (keyring) => nextTransitionAtMs(keyring, policy),
+    taintCutoffSkewSeconds: ports.settings.verify.taint_cutoff_skew_seconds,
     ...(guard ? { guard } : {}),
     ...(ports.privateKeys ? { privateKeys: ports.privateKeys } : {}),
   });

@@ -62,6 +62,9 @@ export interface ReadKeyset {
   id: string;
   state: KeysetState;
   jwk: PublicJwk;
+  /** TAINTED only: when, and its cutoff (`./taint-cutoff.ts`), from the keyring. */
+  tainted_at?: string;
+  taint_cutoff?: string;
 }
 
 /** What the stores say, read one way for everyone. */
@@ -238,7 +241,7 @@ export function readStores(items: ReadonlyMap<string, string>, complete: boolean
         });
       }
     }
-    keysets.push({ id: k.id, state, jwk });
+    keysets.push({ id: k.id, state, jwk, ...(state === 'TAINTED' ? taintOf(k) : {}) });
   }
   for (const [id, jwk] of published) {
     if (seen.has(id)) continue;
@@ -307,4 +310,12 @@ export async function readEdgeItems(
 /** A keyring's key set by id. */
 export function listedKeyset(reading: StoreReading, id: string): Keyset | undefined {
   return reading.keyring?.keysets.find((k) => k.id === id);
+}
+
+/** A TAINTED key set's taint times, as the keyring records them. */
+function taintOf(k: Keyset): Pick<ReadKeyset, 'tainted_at' | 'taint_cutoff'> {
+  return {
+    ...(k.tainted_at !== undefined ? { tainted_at: k.tainted_at } : {}),
+    ...(k.taint_cutoff !== undefined ? { taint_cutoff: k.taint_cutoff } : {}),
+  };
 }

@@ -10,6 +10,7 @@ import {
   type Keyset,
   type KeysetState,
 } from './document.js';
+import { cutoffAt, DEFAULT_TAINT_CUTOFF_SKEW_SECONDS } from './taint-cutoff.js';
 
 /** Operations on an existing key set. */
 export type KeysetOperation = 'activate' | 'taint' | 'deactivate' | 'restore' | 'remove';
@@ -98,7 +99,13 @@ export function findKeyset(keyring: Keyring, id: string): Keyset {
 export function transition(
   keyring: Keyring,
   operation: Operation,
-  args: { id?: string; created?: Keyset; nowIso: string },
+  args: {
+    id?: string;
+    created?: Keyset;
+    nowIso: string;
+    /** A taint's cutoff skew (`verify.taint_cutoff_skew_seconds`); default 60. */
+    taintCutoffSkewSeconds?: number;
+  },
 ): Keyring {
   const keysets = keyring.keysets.map((k) => ({ ...k }));
   const next: Keyring = { ...keyring, keysets, updated_at: args.nowIso };
@@ -138,9 +145,19 @@ export function transition(
     }
     target.activated_at = args.nowIso;
   }
-  // A restored key set is published anew: partners' caches may not hold it any more.
-  if (operation === 'restore') target.published_at = args.nowIso;
-  if (outcome.to === 'TAINTED') target.tainted_at = args.nowIso;
+  // A restored key set is published anew: partners' caches may not hold it any more. It is no
+  // longer tainted, so its cutoff goes with the taint (docs/taint-cutoff.md).
+  if (operation === 'restore') {
+    target.published_at = args.nowIso;
+    delete target.taint_cutoff;
+  }
+  if (outcome.to === 'TAINTED') {
+    target.tainted_at = args.nowIso;
+    target.taint_cutoff = cutoffAt(
+      Date.parse(args.nowIso),
+      args.taintCutoffSkewSeconds ?? DEFAULT_TAINT_CUTOFF_SKEW_SECONDS,
+    );
+  }
   if (outcome.to === 'DEACTIVATED') target.deactivated_at = args.nowIso;
   target.state = outcome.to;
   return next;

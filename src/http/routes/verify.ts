@@ -1,11 +1,13 @@
 // `POST /verify-signature`: Trusted Server's contract ({payload, signature, kid} →
-// {verified, kid, message[, error]}), plus the key's state; only published keys verify.
+// {verified, kid, message[, error]}), plus the key's state; only published keys verify, and a
+// TAINTED key only payloads whose `ts` is before its taint cutoff.
 import * as z from 'zod/mini';
 import { fromEitherBase64, utf8 } from '../../core/crypto/base64.js';
 import { SIGNATURE_BYTES, verify } from '../../core/crypto/ed25519.js';
 import { TskError } from '../../core/errors.js';
 import { PUBLISHED_STATES } from '../../core/keyring/document.js';
 import { readEdgeKeyring } from '../../core/keyring/edge-view.js';
+import { checkTaintCutoff, taintCutoffMs } from '../../core/keyring/taint-cutoff.js';
 import { jwkPublicKey } from '../../core/keys/jwk.js';
 import { assertKidFormat } from '../../core/keys/kid.js';
 import { bodyRule, parseBody } from '../body.js';
@@ -78,14 +80,41 @@ async function verifyChecked(
     line.outcome = 'key_deactivated';
     return verifyAnswer(kid, false, keyset.state, 'Key is deactivated');
   }
+  // A TAINTED key vouches only for payloads dated before its cutoff (docs/taint-cutoff.md).
+  const cutoffMs = taintCutoffMs(keyset);
+  const cutoff = cutoffMs === null ? undefined : new Date(cutoffMs).toISOString();
+  if (cutoffMs !== null) {
+    const refused = checkTaintCutoff(kid, cutoffMs, payload);
+    if (refused) {
+      line.outcome = refused.error;
+      return verifyAnswer(kid, false, keyset.state, refused.error, cutoff, refused.reason);
+    }
+  }
   const ok = await verify(jwkPublicKey(keyset.jwk), sig, utf8(payload));
   line.outcome = ok ? 'verified' : 'invalid_signature';
-  return verifyAnswer(kid, ok, keyset.state, ok ? undefined : 'Invalid signature');
+  return verifyAnswer(kid, ok, keyset.state, ok ? undefined : 'Invalid signature', cutoff);
 }
 
-function verifyAnswer(kid: string, verified: boolean, state: string, error?: string): Response {
+/**
+ * Trusted Server's answer (`verified`, `kid`, `message`, `error`), plus `state`, and for a
+ * TAINTED key its `taint_cutoff`; a cutoff's refusal says why after the usual message.
+ */
+function verifyAnswer(
+  kid: string,
+  verified: boolean,
+  state: string,
+  error?: string,
+  taintCutoff?: string,
+  why?: string,
+): Response {
+  const failed =
+    why === undefined ? 'Signature verification failed' : `Signature verification failed: ${why}`;
   const body = verified
     ? { verified, kid, message: 'Signature verified successfully', state }
-    : { verified, kid, message: 'Signature verification failed', error, state };
-  return json(body, 200, CORS_HEADERS);
+    : { verified, kid, message: failed, error, state };
+  return json(
+    taintCutoff === undefined ? body : { ...body, taint_cutoff: taintCutoff },
+    200,
+    CORS_HEADERS,
+  );
 }
