@@ -78,10 +78,15 @@ describe('the README recipe for partners without a dependency', () => {
         // The dwell is forced: the edge's clock cannot be moved past it from here.
         (await e.call(`${BASE}/${prepared.keyset.id}/activate`, { json: { force: true } })).status,
       ).toBe(200);
-      expect((await e.call(`${BASE}/${a.kid}/taint`, { method: 'POST' })).status).toBe(200);
+      const tainted = await e.call(`${BASE}/${a.kid}/taint`, { method: 'POST' });
+      expect(tainted.status).toBe(200);
+      // The recipe names the cutoff the discovery document publishes for the tainted kid.
+      const cutoff = ((await tainted.json()) as { keyset: { taint_cutoff: string } }).keyset
+        .taint_cutoff;
+      expect(cutoff).toMatch(/^\d{4}-\d\d-\d\dT/);
       expect(await sh(a.payload, a.signature)).toEqual({
         code: 0,
-        stdout: `${a.kid} is tainted\nSignature Verified Successfully\n`,
+        stdout: `${a.kid} is tainted: accept only a ts before ${cutoff}\nSignature Verified Successfully\n`,
       });
     },
   );
