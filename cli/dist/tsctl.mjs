@@ -10034,7 +10034,7 @@ function setStringValues(text, section, values) {
   const lines = text.split("\n");
   const changed = [];
   const seen = /* @__PURE__ */ new Set();
-  let inSection = false;
+  let inSection = section === "";
   for (let i = 0; i < lines.length; i++) {
     const raw = lines[i] ?? "";
     const eol = raw.endsWith("\r") ? "\r" : "";
@@ -10098,6 +10098,11 @@ var setup = {
       type: "string",
       value: "PATH",
       description: "the settings file to write the store ids into (default ./trusted-server.toml)"
+    },
+    "fastly-toml": {
+      type: "string",
+      value: "PATH",
+      description: "the package manifest to write service_id into, for compute publish (default ./fastly.toml)"
     },
     "dry-run": {
       type: "boolean",
@@ -10170,6 +10175,8 @@ var Setup = class {
         EXIT.usage
       );
     }
+    const manifestPath = ctx.flags.string("fastly-toml") ?? "fastly.toml";
+    const manifest = await readManifest(manifestPath);
     try {
       const connection = {
         endpoint,
@@ -10183,11 +10190,14 @@ var Setup = class {
       ) : void 0;
       const options = { ...connection, ...secretSigningKey ? { secretSigningKey } : {} };
       const api = new FastlyApi(options);
+      const found = await this.#findService(api, { serviceId, serviceName });
+      checkManifestService(manifest, manifestPath, found, serviceName);
       const ids = await this.#stores(api, dryRun);
-      const service = await this.#service(api, { serviceId, serviceName }, dryRun);
+      const service = await this.#service(api, found, serviceName ?? "", dryRun);
       const version2 = await this.#links(api, service, ids, dryRun);
       const activateCommand = await this.#activate(api, service, version2, dryRun);
       const settings = await this.#config(configPath, original, ids, dryRun);
+      await this.#manifest(manifestPath, manifest, service, dryRun);
       await this.#apiToken(api, ids, token, dryRun);
       await this.#adminToken(api, ids, dryRun);
       await this.#firstKey(options, settings, ids, dryRun);
@@ -10215,46 +10225,48 @@ var Setup = class {
     }
     return ids;
   }
-  /** Step 2: the service, by id, or by name (created when none has the name). */
-  async #service(api, which, dryRun) {
-    let service;
-    if (which.serviceId !== void 0) {
-      const id = which.serviceId;
-      service = await this.#call(`read service ${id}`, () => api.getService(id));
-      if (!service) {
-        throw new CliError(
-          "service_not_found",
-          `no service has id ${id}`,
-          EXIT.refused,
-          "check the id (`fastly service list`), or pass --service-name NAME to find or create the service by name"
-        );
-      }
-    } else {
+  /** The service, by id (it must exist) or by name (null when none has it); reads only. */
+  async #findService(api, which) {
+    if (which.serviceId === void 0) {
       const name = which.serviceName ?? "";
-      service = await this.#call(`find service ${name}`, () => api.findServiceByName(name));
-      if (!service) {
-        if (dryRun) {
-          this.#step("would create", `service ${name}`, "a Compute (wasm) service");
-          return void 0;
-        }
-        const created = await this.#call(
-          `create service ${name}`,
-          () => api.createService(name, "wasm")
-        );
-        this.#step("created", `service ${created.name}`, created.id);
-        return created;
-      }
+      return this.#call(`find service ${name}`, () => api.findServiceByName(name));
     }
-    if (service.type !== "" && service.type !== "wasm") {
+    const id = which.serviceId;
+    const service = await this.#call(`read service ${id}`, () => api.getService(id));
+    if (!service) {
+      throw new CliError(
+        "service_not_found",
+        `no service has id ${id}`,
+        EXIT.refused,
+        "check the id (`fastly service list`), or pass --service-name NAME to find or create the service by name"
+      );
+    }
+    return service;
+  }
+  /** Step 2: the service found, or a Compute service created under `name`. */
+  async #service(api, found, name, dryRun) {
+    if (!found) {
+      if (dryRun) {
+        this.#step("would create", `service ${name}`, "a Compute (wasm) service");
+        return void 0;
+      }
+      const created = await this.#call(
+        `create service ${name}`,
+        () => api.createService(name, "wasm")
+      );
+      this.#step("created", `service ${created.name}`, created.id);
+      return created;
+    }
+    if (found.type !== "" && found.type !== "wasm") {
       throw new CliError(
         "service_not_compute",
-        `service ${service.name} (${service.id}) is a ${service.type} service; this app runs on Compute`,
+        `service ${found.name} (${found.id}) is a ${found.type} service; this app runs on Compute`,
         EXIT.refused,
         "name a Compute service, or a new name for setup to create one"
       );
     }
-    this.#step("found", `service ${service.name}`, service.id);
-    return service;
+    this.#step("found", `service ${found.name}`, found.id);
+    return found;
   }
   /**
    * Step 3: each store linked under its name on the service's latest version, cloned first when
@@ -10392,6 +10404,41 @@ var Setup = class {
     await rename(temporary, path);
     this.#step("written", path, keys);
     return settings;
+  }
+  /**
+   * The service id into fastly.toml's `service_id`, so that `fastly compute publish` publishes to
+   * the service setup linked (with it empty, publish would create another service).
+   */
+  async #manifest(path, manifest, service, dryRun) {
+    if (manifest === null) {
+      this.#step(
+        "skipped",
+        `${path} service_id`,
+        `no such file; publish with \`fastly compute publish --service-id ${service?.id ?? "ID"}\``
+      );
+      return;
+    }
+    const edit = setStringValues(manifest, "", { service_id: service?.id ?? "pending" });
+    if (edit.missing.length > 0) {
+      this.#step(
+        "skipped",
+        `${path} service_id`,
+        `no top-level service_id; add service_id = "${service?.id ?? ""}" so compute publish uses this service`
+      );
+      return;
+    }
+    if (service && edit.changed.length === 0) {
+      this.#step("unchanged", `${path} service_id`, service.id);
+      return;
+    }
+    if (dryRun || !service) {
+      this.#step("would write", `${path} service_id`, service?.id ?? "the new service");
+      return;
+    }
+    const temporary = `${path}.tsctl-setup-${randomBytes4(4).toString("hex")}`;
+    await writeFile(temporary, edit.text, { flag: "wx" });
+    await rename(temporary, path);
+    this.#step("written", `${path} service_id`, service.id);
   }
   /** Step 5a: the Fastly API token into api-keys/api_key, when absent (or asked to replace). */
   async #apiToken(api, ids, token, dryRun) {
@@ -10575,6 +10622,33 @@ async function readConfig(path) {
       "run setup in the repository (it has trusted-server.toml), or pass --config PATH to your settings file"
     );
   }
+}
+async function readManifest(path) {
+  try {
+    return await readFile2(path, "utf8");
+  } catch (err) {
+    if (err.code === "ENOENT") return null;
+    const code = err.code ?? "unreadable";
+    throw new CliError("manifest_unreadable", `cannot read ${path} (${code})`, EXIT.usage);
+  }
+}
+function checkManifestService(manifest, path, found, serviceName) {
+  if (manifest === null) return;
+  let named;
+  try {
+    named = parse2(manifest)["service_id"];
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err);
+    throw new CliError("manifest_invalid", `${path}: ${message}`, EXIT.usage);
+  }
+  if (typeof named !== "string" || named === "" || named === found?.id) return;
+  const which = found ? `service ${found.name} (${found.id})` : `a new service ${serviceName ?? ""} (none has that name)`;
+  throw new CliError(
+    "service_id_clash",
+    `${path} names service ${named}, but setup would link the stores to ${which}; nothing was written`,
+    EXIT.conflict,
+    `pass --service-id ${named} to set up that service, or clear service_id in ${path} to use the other`
+  );
 }
 function checkConfig(text, path) {
   try {

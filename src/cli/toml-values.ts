@@ -16,7 +16,7 @@ const HEADER = /^\s*\[\s*([A-Za-z0-9_.-]+)\s*\]\s*(#.*)?$/;
 const ARRAY_HEADER = /^\s*\[\[/;
 
 /**
- * Sets `key = "value"` for each key present in `[section]`, changing only the quoted value. A key
+ * Sets `key = "value"` for each key present in `[section]` (`''`: the top level), changing only the quoted value. A key
  * whose value is not a one-line basic ("...") or literal ('...') string is refused (an Error
  * naming it): the file says something this edit cannot keep.
  */
@@ -28,7 +28,8 @@ export function setStringValues(
   const lines = text.split('\n');
   const changed: TomlEdit['changed'] = [];
   const seen = new Set<string>();
-  let inSection = false;
+  // The empty section is the top level, before the first header (`service_id` in fastly.toml).
+  let inSection = section === '';
   for (let i = 0; i < lines.length; i++) {
     // A CRLF file keeps its `\r`: it is set aside here and put back on the changed line.
     const raw = lines[i] ?? '';

@@ -4,13 +4,14 @@
 // a link name clash and a refused token. After setup, the stores are read as the edge reads
 // them: the first key is published with its private key, the operator token authenticates.
 import { copyFileSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { authenticate, parseToken } from '../../src/core/auth/admin-token.js';
 import { fromBase64, toBase64Url } from '../../src/core/crypto/base64.js';
 import { publicKeyOf } from '../../src/core/crypto/ed25519.js';
 import { FastlyApi } from '../../src/fastly-api/index.js';
-import type { LocalApi } from '../../src/local-api/index.js';
+import { startLocalApi, type LocalApi } from '../../src/local-api/index.js';
+import { startLocalEdge } from '../../src/platform/node/local-edge.js';
 import { readLocalSeed } from '../../src/platform/node/fastly-toml.js';
 import { SETUP_STORES } from '../../src/cli/commands/setup.js';
 import { STORE_NAMES } from '../../src/core/deployments.js';
@@ -19,11 +20,23 @@ import { tsctl, type Outcome } from './harness.js';
 
 const TS_FIXTURES = 'test/fixtures/trusted-server';
 
-/** A fresh copy of a settings file in a temp dir. */
+/** A fresh copy of a settings file in a temp dir, next to a copy of this repo's fastly.toml. */
 function configCopy(from: string): string {
-  const path = join(tempDir(), 'trusted-server.toml');
+  const dir = tempDir();
+  copyFileSync('fastly.toml', join(dir, 'fastly.toml'));
+  const path = join(dir, 'trusted-server.toml');
   copyFileSync(from, path);
   return path;
+}
+
+/** The fastly.toml copy next to a settings copy. */
+const manifestOf = (config: string): string => join(dirname(config), 'fastly.toml');
+
+/** `args` plus `--fastly-toml` next to its `--config`, so no test touches the repo's manifest. */
+function withManifest(args: string[]): string[] {
+  const at = args.indexOf('--config');
+  if (at < 0 || args.includes('--fastly-toml')) return args;
+  return [...args, '--fastly-toml', manifestOf(args[at + 1]!)];
 }
 
 function env(api: LocalApi, token = api.token): Record<string, string> {
@@ -35,7 +48,7 @@ function env(api: LocalApi, token = api.token): Record<string, string> {
 }
 
 async function setup(api: LocalApi, args: string[], token?: string): Promise<Outcome> {
-  return tsctl(['setup', ...args], { env: env(api, token) });
+  return tsctl(['setup', ...withManifest(args)], { env: env(api, token) });
 }
 
 /** Requests that may change state, answered since `from` (an index into the request log). */
@@ -124,7 +137,7 @@ describe('tsctl setup', () => {
       'first key',
     ]);
     expect(results(first, 'linked')).toHaveLength(5);
-    expect(results(first, 'written')).toEqual([config]);
+    expect(results(first, 'written')).toEqual([config, `${manifestOf(config)} service_id`]);
     expect(results(first, 'uploaded')).toEqual(['api-keys/api_key', 'operator token']);
     expect(report.changed).toBe(true);
 
@@ -140,6 +153,13 @@ describe('tsctl setup', () => {
         .replace('REPLACE_WITH_JWKS_STORE_ID', ids.jwks)
         .replace('REPLACE_WITH_SIGNING_KEYS_STORE_ID', ids.signing)
         .replace('REPLACE_WITH_KEYRING_LOCKS_STORE_ID', ids.locks),
+    );
+
+    // fastly.toml names the service, so `fastly compute publish` publishes to it.
+    const manifestBefore = readFileSync('fastly.toml', 'utf8');
+    const manifestAfter = readFileSync(manifestOf(config), 'utf8');
+    expect(manifestAfter).toBe(
+      manifestBefore.replace('service_id = ""', `service_id = "${report.service!.id}"`),
     );
 
     // Linked under the names the edge opens, on the service's (only, unactivated) version.
@@ -167,6 +187,7 @@ describe('tsctl setup', () => {
     expect(second.code).toBe(0);
     expect(writesSince(api, mark)).toEqual([]);
     expect(readFileSync(config, 'utf8')).toBe(after);
+    expect(readFileSync(manifestOf(config), 'utf8')).toBe(manifestAfter);
     expect(second.stdout).toContain('Nothing changed: everything was already set up.');
     expect(second.stdout).toMatch(/skipped \(exists\)\s+operator token/);
     expect(second.stdout).not.toContain('tok-');
@@ -261,6 +282,49 @@ describe('tsctl setup', () => {
     expect(json(second).operator_token).toBeNull();
   }, 60_000);
 
+  it('the Node edge started over what setup made serves its first key and takes its operator token', async () => {
+    const stateDir = tempDir();
+    const api = await startLocalApi({ stateDir, port: 0 });
+    const config = configCopy('trusted-server.toml');
+    let out: Outcome;
+    try {
+      out = await setup(api, ['--service-name', 'svc', '--config', config, '-o', 'json']);
+      expect(out.code).toBe(0);
+    } finally {
+      await api.close();
+    }
+    const { token } = json(out).operator_token!;
+    const kid = json(out)
+      .steps.find((s) => s.step === 'first key')!
+      .detail!.split(',')[0]!;
+    const edge = await startLocalEdge({
+      stateDir,
+      edgePort: 0,
+      apiPort: 0,
+      settingsPath: config,
+      echoAudit: false,
+      logger: { log: () => undefined },
+    });
+    try {
+      const jwks = (await (await fetch(`${edge.edgeUrl}/.well-known/jwks.json`)).json()) as {
+        keys: Array<{ kid: string }>;
+      };
+      expect(jwks.keys.map((k) => k.kid)).toEqual([kid]);
+      const list = await fetch(`${edge.edgeUrl}/admin/deployments/default/keysets`, {
+        headers: { authorization: `Bearer ${token}` },
+      });
+      expect(list.status).toBe(200);
+      const rotated = await fetch(`${edge.edgeUrl}/admin/keys/rotate`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: '{}',
+      });
+      expect(rotated.status).toBe(200);
+    } finally {
+      await edge.close();
+    }
+  }, 60_000);
+
   it('--dry-run prints the plan and writes nothing', async () => {
     const api = await startApi();
     const config = configCopy('trusted-server.toml');
@@ -307,7 +371,7 @@ describe('tsctl setup', () => {
       return realFetch(request);
     };
     const failed = await tsctl(
-      ['setup', '--service-name', 'svc', '--config', config, '-o', 'json'],
+      ['setup', ...withManifest(['--service-name', 'svc', '--config', config, '-o', 'json'])],
       { env: env(api), fetch: failing },
     );
     expect(failed.code).toBe(6);
@@ -444,6 +508,28 @@ describe('tsctl setup', () => {
     expect(out.stderr).toContain(`already links another store (${otherId}) as jwks_store`);
     expect(await links(api, serviceId)).toEqual({ jwks_store: otherId });
     expect(readFileSync(config, 'utf8')).toBe(before);
+  }, 60_000);
+
+  it('refuses a fastly.toml that names another service (exit 3), before writing anything', async () => {
+    const api = await startApi();
+    const config = configCopy('trusted-server.toml');
+    const manifest = manifestOf(config);
+    const { writeFileSync } = await import('node:fs');
+    writeFileSync(
+      manifest,
+      readFileSync(manifest, 'utf8').replace(
+        'service_id = ""',
+        'service_id = "AnotherService0000000"',
+      ),
+    );
+    const mark = api.state.requestLog.length;
+    const out = await setup(api, ['--service-name', 'svc', '--config', config]);
+    expect(out.code).toBe(3);
+    expect(out.stderr).toContain(
+      `tsctl: service_id_clash: ${manifest} names service AnotherService0000000, but setup would link the stores to a new service svc`,
+    );
+    expect(out.stderr).toContain('pass --service-id AnotherService0000000');
+    expect(writesSince(api, mark)).toEqual([]);
   }, 60_000);
 
   it('a refused Fastly token is exit 4 and is never printed; a missing one is a usage error', async () => {

@@ -53,4 +53,10 @@ describe('setStringValues', () => {
       }),
     ).toThrow('is not a store id');
   });
+
+  it('edits the top level with section "" and nothing under a header', () => {
+    const text = 'name = "x"\nservice_id = ""\n\n[scripts]\nservice_id = "keep"\n';
+    const edit = setStringValues(text, '', { service_id: 'Svc123' });
+    expect(edit.text).toBe('name = "x"\nservice_id = "Svc123"\n\n[scripts]\nservice_id = "keep"\n');
+  });
 });

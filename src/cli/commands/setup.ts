@@ -88,6 +88,12 @@ export const setup: Command = {
       value: 'PATH',
       description: 'the settings file to write the store ids into (default ./trusted-server.toml)',
     },
+    'fastly-toml': {
+      type: 'string',
+      value: 'PATH',
+      description:
+        'the package manifest to write service_id into, for compute publish (default ./fastly.toml)',
+    },
     'dry-run': {
       type: 'boolean',
       description: 'print the plan and write nothing (no store, link, file, token or key)',
@@ -173,6 +179,9 @@ class Setup {
       );
     }
 
+    const manifestPath = ctx.flags.string('fastly-toml') ?? 'fastly.toml';
+    const manifest = await readManifest(manifestPath);
+
     try {
       const connection = {
         endpoint,
@@ -191,11 +200,15 @@ class Setup {
       const options = { ...connection, ...(secretSigningKey ? { secretSigningKey } : {}) };
       const api = new FastlyApi(options);
 
+      // Looked up first (a read), so a service_id clash stops setup before it writes anything.
+      const found = await this.#findService(api, { serviceId, serviceName });
+      checkManifestService(manifest, manifestPath, found, serviceName);
       const ids = await this.#stores(api, dryRun);
-      const service = await this.#service(api, { serviceId, serviceName }, dryRun);
+      const service = await this.#service(api, found, serviceName ?? '', dryRun);
       const version = await this.#links(api, service, ids, dryRun);
       const activateCommand = await this.#activate(api, service, version, dryRun);
       const settings = await this.#config(configPath, original, ids, dryRun);
+      await this.#manifest(manifestPath, manifest, service, dryRun);
       await this.#apiToken(api, ids, token, dryRun);
       await this.#adminToken(api, ids, dryRun);
       await this.#firstKey(options, settings, ids, dryRun);
@@ -225,49 +238,56 @@ class Setup {
     return ids;
   }
 
-  /** Step 2: the service, by id, or by name (created when none has the name). */
-  async #service(
+  /** The service, by id (it must exist) or by name (null when none has it); reads only. */
+  async #findService(
     api: FastlyApi,
     which: { serviceId: string | undefined; serviceName: string | undefined },
+  ): Promise<ServiceInfo | null> {
+    if (which.serviceId === undefined) {
+      const name = which.serviceName ?? '';
+      return this.#call(`find service ${name}`, () => api.findServiceByName(name));
+    }
+    const id = which.serviceId;
+    const service = await this.#call(`read service ${id}`, () => api.getService(id));
+    if (!service) {
+      throw new CliError(
+        'service_not_found',
+        `no service has id ${id}`,
+        EXIT.refused,
+        'check the id (`fastly service list`), or pass --service-name NAME to find or create the service by name',
+      );
+    }
+    return service;
+  }
+
+  /** Step 2: the service found, or a Compute service created under `name`. */
+  async #service(
+    api: FastlyApi,
+    found: ServiceInfo | null,
+    name: string,
     dryRun: boolean,
   ): Promise<ServiceInfo | undefined> {
-    let service: ServiceInfo | null;
-    if (which.serviceId !== undefined) {
-      const id = which.serviceId;
-      service = await this.#call(`read service ${id}`, () => api.getService(id));
-      if (!service) {
-        throw new CliError(
-          'service_not_found',
-          `no service has id ${id}`,
-          EXIT.refused,
-          'check the id (`fastly service list`), or pass --service-name NAME to find or create the service by name',
-        );
+    if (!found) {
+      if (dryRun) {
+        this.#step('would create', `service ${name}`, 'a Compute (wasm) service');
+        return undefined;
       }
-    } else {
-      const name = which.serviceName ?? '';
-      service = await this.#call(`find service ${name}`, () => api.findServiceByName(name));
-      if (!service) {
-        if (dryRun) {
-          this.#step('would create', `service ${name}`, 'a Compute (wasm) service');
-          return undefined;
-        }
-        const created = await this.#call(`create service ${name}`, () =>
-          api.createService(name, 'wasm'),
-        );
-        this.#step('created', `service ${created.name}`, created.id);
-        return created;
-      }
+      const created = await this.#call(`create service ${name}`, () =>
+        api.createService(name, 'wasm'),
+      );
+      this.#step('created', `service ${created.name}`, created.id);
+      return created;
     }
-    if (service.type !== '' && service.type !== 'wasm') {
+    if (found.type !== '' && found.type !== 'wasm') {
       throw new CliError(
         'service_not_compute',
-        `service ${service.name} (${service.id}) is a ${service.type} service; this app runs on Compute`,
+        `service ${found.name} (${found.id}) is a ${found.type} service; this app runs on Compute`,
         EXIT.refused,
         'name a Compute service, or a new name for setup to create one',
       );
     }
-    this.#step('found', `service ${service.name}`, service.id);
-    return service;
+    this.#step('found', `service ${found.name}`, found.id);
+    return found;
   }
 
   /**
@@ -425,6 +445,47 @@ class Setup {
     await rename(temporary, path);
     this.#step('written', path, keys);
     return settings;
+  }
+
+  /**
+   * The service id into fastly.toml's `service_id`, so that `fastly compute publish` publishes to
+   * the service setup linked (with it empty, publish would create another service).
+   */
+  async #manifest(
+    path: string,
+    manifest: string | null,
+    service: ServiceInfo | undefined,
+    dryRun: boolean,
+  ): Promise<void> {
+    if (manifest === null) {
+      this.#step(
+        'skipped',
+        `${path} service_id`,
+        `no such file; publish with \`fastly compute publish --service-id ${service?.id ?? 'ID'}\``,
+      );
+      return;
+    }
+    const edit = setStringValues(manifest, '', { service_id: service?.id ?? 'pending' });
+    if (edit.missing.length > 0) {
+      this.#step(
+        'skipped',
+        `${path} service_id`,
+        `no top-level service_id; add service_id = "${service?.id ?? ''}" so compute publish uses this service`,
+      );
+      return;
+    }
+    if (service && edit.changed.length === 0) {
+      this.#step('unchanged', `${path} service_id`, service.id);
+      return;
+    }
+    if (dryRun || !service) {
+      this.#step('would write', `${path} service_id`, service?.id ?? 'the new service');
+      return;
+    }
+    const temporary = `${path}.tsctl-setup-${randomBytes(4).toString('hex')}`;
+    await writeFile(temporary, edit.text, { flag: 'wx' });
+    await rename(temporary, path);
+    this.#step('written', `${path} service_id`, service.id);
   }
 
   /** Step 5a: the Fastly API token into api-keys/api_key, when absent (or asked to replace). */
@@ -656,6 +717,47 @@ async function readConfig(path: string): Promise<string> {
       'run setup in the repository (it has trusted-server.toml), or pass --config PATH to your settings file',
     );
   }
+}
+
+/** fastly.toml's text, or null when there is none (then publish needs --service-id). */
+async function readManifest(path: string): Promise<string | null> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    const code = (err as NodeJS.ErrnoException).code ?? 'unreadable';
+    throw new CliError('manifest_unreadable', `cannot read ${path} (${code})`, EXIT.usage);
+  }
+}
+
+/**
+ * Refuses a fastly.toml that names another service than the one setup links: publish would then
+ * ship the package to a service without these links. Checked before anything is written.
+ */
+function checkManifestService(
+  manifest: string | null,
+  path: string,
+  found: ServiceInfo | null,
+  serviceName: string | undefined,
+): void {
+  if (manifest === null) return;
+  let named: unknown;
+  try {
+    named = parse(manifest)['service_id'];
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err);
+    throw new CliError('manifest_invalid', `${path}: ${message}`, EXIT.usage);
+  }
+  if (typeof named !== 'string' || named === '' || named === found?.id) return;
+  const which = found
+    ? `service ${found.name} (${found.id})`
+    : `a new service ${serviceName ?? ''} (none has that name)`;
+  throw new CliError(
+    'service_id_clash',
+    `${path} names service ${named}, but setup would link the stores to ${which}; nothing was written`,
+    EXIT.conflict,
+    `pass --service-id ${named} to set up that service, or clear service_id in ${path} to use the other`,
+  );
 }
 
 /** The settings as the build and the edge would read them; refused files are usage errors. */
