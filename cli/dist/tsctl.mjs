@@ -10546,8 +10546,22 @@ var Setup = class {
       this.#step("would create", "first key", "ts-YYYY-MM-DD, Active");
       return;
     }
-    const rotated = await this.#call("create the first key", () => opened.manager.rotateKey());
-    this.#step("created", "first key", `${rotated.newKid}, Active and published`);
+    const exists2 = new Error("keys exist");
+    let result;
+    try {
+      result = await opened.engine.mutate({
+        operation: "rotate",
+        precondition: (before) => {
+          if (before.keysets.length > 0) throw exists2;
+        }
+      });
+    } catch (err) {
+      if (err !== exists2) throw fastlyFailure(err, "create the first key");
+      this.#step("skipped (exists)", "first key", "made meanwhile by another run");
+      return;
+    }
+    const kid = activeKeyset(result.after)?.id ?? "";
+    this.#step("created", "first key", `${kid}, Active and published`);
   }
   #finish(run2) {
     const changed = this.#steps.some(

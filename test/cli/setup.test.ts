@@ -3,13 +3,18 @@
 // file byte-identical), the dry run (no write at all), a failure midway completed by a re-run,
 // a link name clash and a refused token. After setup, the stores are read as the edge reads
 // them: the first key is published with its private key, the operator token authenticates.
+import { randomBytes } from 'node:crypto';
 import { copyFileSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { authenticate, parseToken } from '../../src/core/auth/admin-token.js';
 import { fromBase64, toBase64Url } from '../../src/core/crypto/base64.js';
 import { publicKeyOf } from '../../src/core/crypto/ed25519.js';
-import { FastlyApi } from '../../src/fastly-api/index.js';
+import { parse } from 'smol-toml';
+import { resolveDeployment } from '../../src/core/deployments.js';
+import { openKeyring } from '../../src/core/keyring/open-deployment.js';
+import { checkSettings } from '../../src/core/settings.js';
+import { FastlyApi, keyStoreApi, leaseStoreApi } from '../../src/fastly-api/index.js';
 import { startLocalApi, type LocalApi } from '../../src/local-api/index.js';
 import { startLocalEdge } from '../../src/platform/node/local-edge.js';
 import { readLocalSeed } from '../../src/platform/node/fastly-toml.js';
@@ -393,6 +398,59 @@ describe('tsctl setup', () => {
     const mark = api.state.requestLog.length;
     expect((await setup(api, ['--service-name', 'svc', '--config', config])).code).toBe(0);
     expect(writesSince(api, mark)).toEqual([]);
+  }, 60_000);
+
+  it('does not make a second first key when another run made one after it looked', async () => {
+    const api = await startApi();
+    const config = configCopy('trusted-server.toml');
+    // Stores, links and files first; then delete nothing: only the key step is raced below.
+    const connection = { endpoint: api.url, token: api.token, fetch, timeoutMs: 10_000 };
+    let raced: string | undefined;
+    const racing: typeof fetch = async (input, init) => {
+      const request = new Request(input, init);
+      // Setup's lease request comes after its read found no key: another run rotates first.
+      if (
+        raced === undefined &&
+        /^\/resources\/stores\/kv\/[^/]+\/keys\//.test(new URL(request.url).pathname)
+      ) {
+        raced = 'pending';
+        const settings = checkSettings(parse(readFileSync(config, 'utf8'))).settings;
+        const fastly = new FastlyApi({
+          ...connection,
+          secretSigningKey: await new FastlyApi(connection).getSecretSigningKey(),
+        });
+        const rs = settings.request_signing;
+        const other = openKeyring({
+          settings,
+          deployment: resolveDeployment(settings, 'default'),
+          clock: { now: () => Date.now() },
+          random: { bytes: (n) => new Uint8Array(randomBytes(n)) },
+          keyStore: keyStoreApi(fastly, {
+            configStoreId: rs.config_store_id,
+            secretStoreId: rs.secret_store_id,
+          }),
+          leaseStore: leaseStoreApi(fastly, rs.lock_store_id!),
+          holder: { holder: 'other-run', requestId: 'other-1' },
+        });
+        raced = (await other.manager.rotateKey()).newKid;
+      }
+      return fetch(request);
+    };
+    const out = await tsctl(
+      ['setup', ...withManifest(['--service-name', 'svc', '--config', config, '-o', 'json'])],
+      { env: env(api), fetch: racing },
+    );
+    expect(out.code).toBe(0);
+    expect(raced).toMatch(/^ts-/);
+    const step = json(out).steps.find((s) => s.step === 'first key')!;
+    expect(step).toEqual({
+      result: 'skipped (exists)',
+      step: 'first key',
+      detail: 'made meanwhile by another run',
+    });
+    expect(await checkFirstKeyUsable(api)).toBe(raced);
+    const jwks = api.state.findConfigStore('jwks_store')!;
+    expect(api.state.configItem(jwks.id, 'active-kids')).toBe(raced);
   }, 60_000);
 
   it('on a service with an active version: links on a clone, leaves it for publish, activates only with --activate', async () => {

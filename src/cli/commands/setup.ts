@@ -615,8 +615,23 @@ class Setup {
       this.#step('would create', 'first key', 'ts-YYYY-MM-DD, Active');
       return;
     }
-    const rotated = await this.#call('create the first key', () => opened.manager.rotateKey());
-    this.#step('created', 'first key', `${rotated.newKid}, Active and published`);
+    // Checked again under the lease: a run racing this one may have made the first key since.
+    const exists = new Error('keys exist');
+    let result;
+    try {
+      result = await opened.engine.mutate({
+        operation: 'rotate',
+        precondition: (before) => {
+          if (before.keysets.length > 0) throw exists;
+        },
+      });
+    } catch (err) {
+      if (err !== exists) throw fastlyFailure(err, 'create the first key');
+      this.#step('skipped (exists)', 'first key', 'made meanwhile by another run');
+      return;
+    }
+    const kid = activeKeyset(result.after)?.id ?? '';
+    this.#step('created', 'first key', `${kid}, Active and published`);
   }
 
   #finish(run: {
