@@ -9853,6 +9853,43 @@ function createResourceLink(t, id, version2, resourceId, name) {
   };
   return requestOk(t, req, decodeLink);
 }
+var decodeBackend = (value) => {
+  const b = asRecord(value, "backend");
+  const port = b["port"];
+  if (typeof port !== "number") throw new ShapeError('field "port" is not a number');
+  return {
+    name: stringField(b, "name"),
+    address: stringField(b, "address"),
+    port,
+    useSsl: b["use_ssl"] === true
+  };
+};
+function listBackends(t, id, version2) {
+  const req = {
+    method: "GET",
+    path: apiPath`/service/${id}/version/${String(version2)}/backend`
+  };
+  return requestOk(t, req, (v) => asArray(v, "answer").map(decodeBackend));
+}
+function createBackend(t, id, version2, spec) {
+  const form = {
+    name: spec.name,
+    address: spec.address,
+    port: String(spec.port),
+    use_ssl: spec.useSsl ? "1" : "0",
+    override_host: spec.address
+  };
+  if (spec.useSsl) {
+    form["ssl_cert_hostname"] = spec.address;
+    form["ssl_sni_hostname"] = spec.address;
+  }
+  const req = {
+    method: "POST",
+    path: apiPath`/service/${id}/version/${String(version2)}/backend`,
+    body: { form }
+  };
+  return requestOk(t, req, decodeBackend);
+}
 
 // src/fastly-api/client.ts
 var FastlyApi = class {
@@ -9969,6 +10006,14 @@ var FastlyApi = class {
   /** Links a store to an editable version under `name`. */
   createResourceLink(serviceId, version2, resourceId, name) {
     return createResourceLink(this.#t, serviceId, version2, resourceId, name);
+  }
+  /** The backends of a version. */
+  listBackends(serviceId, version2) {
+    return listBackends(this.#t, serviceId, version2);
+  }
+  /** Adds a backend to an editable version. */
+  createBackend(serviceId, version2, spec) {
+    return createBackend(this.#t, serviceId, version2, spec);
   }
 };
 
@@ -10165,7 +10210,7 @@ var Setup = class {
     const configPath = ctx.flags.string("config") ?? "trusted-server.toml";
     const dryRun = ctx.flags.boolean("dry-run");
     const original = await readConfig(configPath);
-    checkConfig(original, configPath);
+    const initial = checkConfig(original, configPath);
     const probe = setStringValues(original, SECTION, placeholderValues());
     const absent = probe.missing.filter((k) => k !== "lock_store_id");
     if (absent.length > 0) {
@@ -10194,7 +10239,7 @@ var Setup = class {
       checkManifestService(manifest, manifestPath, found, serviceName);
       const ids = await this.#stores(api, dryRun);
       const service = await this.#service(api, found, serviceName ?? "", dryRun);
-      const version2 = await this.#links(api, service, ids, dryRun);
+      const version2 = await this.#links(api, service, ids, apiBackend(initial), dryRun);
       const activateCommand = await this.#activate(api, service, version2, dryRun);
       const settings = await this.#config(configPath, original, ids, dryRun);
       await this.#manifest(manifestPath, manifest, service, dryRun);
@@ -10269,11 +10314,12 @@ var Setup = class {
     return found;
   }
   /**
-   * Step 3: each store linked under its name on the service's latest version, cloned first when
-   * that version is locked or active (as the Fastly CLI's --autoclone). The latest version, not
-   * the active one, so that a re-run finds the draft an earlier run made. Answers that version.
+   * Step 3: each store linked under its name on the service's latest version, and the backend
+   * the app reaches the management API through (`fastly_api`), cloned first when that version is
+   * locked or active (as the Fastly CLI's --autoclone). The latest version, not the active one,
+   * so that a re-run finds the draft an earlier run made. Answers that version.
    */
-  async #links(api, service, ids, dryRun) {
+  async #links(api, service, ids, backend, dryRun) {
     const latest = service?.versions.at(-1);
     const links = service && latest ? await this.#call(
       `list the links of version ${latest.number}`,
@@ -10305,7 +10351,24 @@ var Setup = class {
         needed.push(store);
       }
     }
-    if (needed.length === 0) return latest;
+    const backends = service && latest ? await this.#call(
+      `list the backends of version ${latest.number}`,
+      () => api.listBackends(service.id, latest.number)
+    ) : [];
+    const describe4 = (b) => `${b.useSsl ? "https" : "http"}://${b.address}:${b.port}`;
+    const present = backends.find((b) => b.name === backend.name);
+    if (present) {
+      if (describe4(present) !== describe4(backend)) {
+        throw new CliError(
+          "backend_clash",
+          `${where} already has a backend ${backend.name} to ${describe4(present)}, but [fastly_api] endpoint says ${describe4(backend)}; setup replaces no backend`,
+          EXIT.conflict,
+          `fix the backend (\`fastly service backend update\`) or fastly_api.endpoint, then re-run`
+        );
+      }
+      this.#step("unchanged", `backend ${backend.name}`, `${describe4(backend)} on ${where}`);
+    }
+    if (needed.length === 0 && present) return latest;
     let target = latest;
     if (service && latest && (latest.locked || latest.active)) {
       if (dryRun) {
@@ -10330,6 +10393,22 @@ var Setup = class {
         () => api.createResourceLink(service.id, number3, id, store.name)
       );
       this.#step("linked", `link ${store.name}`, `${id} on version ${number3}`);
+    }
+    if (!present) {
+      if (dryRun || !service || !target) {
+        this.#step("would create", `backend ${backend.name}`, describe4(backend));
+      } else {
+        const number3 = target.number;
+        await this.#call(
+          `add backend ${backend.name} to version ${number3}`,
+          () => api.createBackend(service.id, number3, backend)
+        );
+        this.#step(
+          "created",
+          `backend ${backend.name}`,
+          `${describe4(backend)} on version ${number3}`
+        );
+      }
     }
     return target;
   }
@@ -10636,6 +10715,16 @@ async function readConfig(path) {
       "run setup in the repository (it has trusted-server.toml), or pass --config PATH to your settings file"
     );
   }
+}
+function apiBackend(settings) {
+  const url2 = new URL(settings.fastly_api.endpoint);
+  const useSsl = url2.protocol === "https:";
+  return {
+    name: settings.fastly_api.backend,
+    address: url2.hostname,
+    port: url2.port === "" ? useSsl ? 443 : 80 : Number(url2.port),
+    useSsl
+  };
 }
 async function readManifest(path) {
   try {

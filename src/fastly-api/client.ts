@@ -9,7 +9,7 @@ import * as kv from './kv-stores.js';
 import type { KvEntry, KvPutOptions } from './kv-stores.js';
 import * as secrets from './secret-stores.js';
 import * as services from './services.js';
-import type { ResourceLink, ServiceInfo, ServiceVersion } from './services.js';
+import type { BackendSpec, ResourceLink, ServiceInfo, ServiceVersion } from './services.js';
 import type { PutSecretMode, PutSecretResult, SecretMeta } from './secret-stores.js';
 import { FASTLY_SECRET_SIGNING_KEY, SecretSealer } from './secret-stores.js';
 
@@ -175,5 +175,15 @@ export class FastlyApi {
     name: string,
   ): Promise<ResourceLink> {
     return services.createResourceLink(this.#t, serviceId, version, resourceId, name);
+  }
+
+  /** The backends of a version. */
+  listBackends(serviceId: string, version: number): Promise<BackendSpec[]> {
+    return services.listBackends(this.#t, serviceId, version);
+  }
+
+  /** Adds a backend to an editable version. */
+  createBackend(serviceId: string, version: number, spec: BackendSpec): Promise<BackendSpec> {
+    return services.createBackend(this.#t, serviceId, version, spec);
   }
 }

@@ -1,5 +1,6 @@
-// Services, their versions and resource links through the management API: what `tsctl setup`
-// needs to find or create a Compute service and link the stores to it. Creates and links travel
+// Services, their versions, resource links and backends through the management API: what
+// `tsctl setup` needs to find or create a Compute service, link the stores to it and give it the
+// backend the app reaches the management API through. Creates and links travel
 // form-encoded; answers are plain JSON objects or arrays (go-fastly's recorded responses).
 import { ShapeError, asArray, asRecord, requestDecoded, requestOk, stringField } from './decode.js';
 import type { Decoder } from './decode.js';
@@ -133,4 +134,62 @@ export function createResourceLink(
     body: { form: { resource_id: resourceId, name } },
   } as const;
   return requestOk(t, req, decodeLink);
+}
+
+/** A backend of a service version (the fields setup reads and sets). */
+export interface BackendSpec {
+  name: string;
+  address: string;
+  port: number;
+  useSsl: boolean;
+}
+
+const decodeBackend: Decoder<BackendSpec> = (value) => {
+  const b = asRecord(value, 'backend');
+  const port = b['port'];
+  if (typeof port !== 'number') throw new ShapeError('field "port" is not a number');
+  return {
+    name: stringField(b, 'name'),
+    address: stringField(b, 'address'),
+    port,
+    useSsl: b['use_ssl'] === true,
+  };
+};
+
+/** `GET /service/{id}/version/{n}/backend`: the version's backends. */
+export function listBackends(t: Transport, id: string, version: number): Promise<BackendSpec[]> {
+  const req = {
+    method: 'GET',
+    path: apiPath`/service/${id}/version/${String(version)}/backend`,
+  } as const;
+  return requestOk(t, req, (v) => asArray(v, 'answer').map(decodeBackend));
+}
+
+/**
+ * `POST /service/{id}/version/{n}/backend`: a backend to `address`; with TLS, the certificate,
+ * SNI and Host are the address too (what a backend to an HTTPS API needs).
+ */
+export function createBackend(
+  t: Transport,
+  id: string,
+  version: number,
+  spec: BackendSpec,
+): Promise<BackendSpec> {
+  const form: Record<string, string> = {
+    name: spec.name,
+    address: spec.address,
+    port: String(spec.port),
+    use_ssl: spec.useSsl ? '1' : '0',
+    override_host: spec.address,
+  };
+  if (spec.useSsl) {
+    form['ssl_cert_hostname'] = spec.address;
+    form['ssl_sni_hostname'] = spec.address;
+  }
+  const req = {
+    method: 'POST',
+    path: apiPath`/service/${id}/version/${String(version)}/backend`,
+    body: { form },
+  } as const;
+  return requestOk(t, req, decodeBackend);
 }

@@ -139,6 +139,7 @@ describe('tsctl setup', () => {
       'secret-store admin_tokens',
       'kv-store keyring_locks',
       'service my-publisher-keys',
+      'backend fastly_api',
       'first key',
     ]);
     expect(results(first, 'linked')).toHaveLength(5);
@@ -176,6 +177,19 @@ describe('tsctl setup', () => {
       keyring_locks: ids.locks,
     });
     expect(results(first, 'not activated')).toEqual(['version 1']);
+    // The backend the app sends management-API calls through ([fastly_api] backend, endpoint).
+    const backend = await call(
+      api,
+      'GET',
+      `/service/${report.service!.id}/version/1/backend/fastly_api`,
+    );
+    expect(backend.body).toMatchObject({
+      address: 'api.fastly.com',
+      port: 443,
+      use_ssl: true,
+      ssl_sni_hostname: 'api.fastly.com',
+      override_host: 'api.fastly.com',
+    });
 
     // Usable: the first key published with its private key, the API token, the operator token.
     await checkFirstKeyUsable(api);
@@ -242,6 +256,7 @@ describe('tsctl setup', () => {
       'secret-store admin_tokens',
       'kv-store keyring_locks',
       'service publisher-keys',
+      'backend fastly_api',
     ]);
     // Trusted Server's API token and keys are kept, not replaced.
     expect(results(first, 'skipped (exists)')).toEqual(['api-keys/api_key', 'first key']);
@@ -566,6 +581,24 @@ describe('tsctl setup', () => {
     expect(out.stderr).toContain(`already links another store (${otherId}) as jwks_store`);
     expect(await links(api, serviceId)).toEqual({ jwks_store: otherId });
     expect(readFileSync(config, 'utf8')).toBe(before);
+  }, 60_000);
+
+  it('refuses a fastly_api backend that goes elsewhere (exit 3) and replaces nothing', async () => {
+    const api = await startApi();
+    const config = configCopy('trusted-server.toml');
+    const created = await call(api, 'POST', '/service', { form: { name: 'svc', type: 'wasm' } });
+    const serviceId = (created.body as { id: string }).id;
+    await call(api, 'POST', `/service/${serviceId}/version/1/backend`, {
+      form: { name: 'fastly_api', address: 'proxy.internal', port: '8080' },
+    });
+    const mark = api.state.requestLog.length;
+    const out = await setup(api, ['--service-id', serviceId, '--config', config]);
+    expect(out.code).toBe(3);
+    expect(out.stderr).toContain(
+      'tsctl: backend_clash: version 1 already has a backend fastly_api to http://proxy.internal:8080, but [fastly_api] endpoint says https://api.fastly.com:443',
+    );
+    // The stores were made before the backend was looked at; no link, no backend, no file.
+    expect(writesSince(api, mark).filter((w) => w.startsWith('POST /service'))).toEqual([]);
   }, 60_000);
 
   it('refuses a fastly.toml that names another service (exit 3), before writing anything', async () => {

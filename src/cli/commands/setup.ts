@@ -16,6 +16,7 @@ import { checkSettings, type Settings } from '../../core/settings.js';
 import {
   FastlyApi,
   keyStoreApi,
+  type BackendSpec,
   leaseStoreApi,
   type ServiceInfo,
   type ServiceVersion,
@@ -168,7 +169,7 @@ class Setup {
     // The settings file is checked before anything is written anywhere: a file setup cannot
     // complete must not leave half a deployment behind.
     const original = await readConfig(configPath);
-    checkConfig(original, configPath);
+    const initial = checkConfig(original, configPath);
     const probe = setStringValues(original, SECTION, placeholderValues());
     const absent = probe.missing.filter((k) => k !== 'lock_store_id');
     if (absent.length > 0) {
@@ -205,7 +206,7 @@ class Setup {
       checkManifestService(manifest, manifestPath, found, serviceName);
       const ids = await this.#stores(api, dryRun);
       const service = await this.#service(api, found, serviceName ?? '', dryRun);
-      const version = await this.#links(api, service, ids, dryRun);
+      const version = await this.#links(api, service, ids, apiBackend(initial), dryRun);
       const activateCommand = await this.#activate(api, service, version, dryRun);
       const settings = await this.#config(configPath, original, ids, dryRun);
       await this.#manifest(manifestPath, manifest, service, dryRun);
@@ -291,14 +292,16 @@ class Setup {
   }
 
   /**
-   * Step 3: each store linked under its name on the service's latest version, cloned first when
-   * that version is locked or active (as the Fastly CLI's --autoclone). The latest version, not
-   * the active one, so that a re-run finds the draft an earlier run made. Answers that version.
+   * Step 3: each store linked under its name on the service's latest version, and the backend
+   * the app reaches the management API through (`fastly_api`), cloned first when that version is
+   * locked or active (as the Fastly CLI's --autoclone). The latest version, not the active one,
+   * so that a re-run finds the draft an earlier run made. Answers that version.
    */
   async #links(
     api: FastlyApi,
     service: ServiceInfo | undefined,
     ids: ReadonlyMap<string, string>,
+    backend: BackendSpec,
     dryRun: boolean,
   ): Promise<ServiceVersion | undefined> {
     const latest = service?.versions.at(-1);
@@ -334,7 +337,27 @@ class Setup {
         needed.push(store);
       }
     }
-    if (needed.length === 0) return latest;
+    const backends =
+      service && latest
+        ? await this.#call(`list the backends of version ${latest.number}`, () =>
+            api.listBackends(service.id, latest.number),
+          )
+        : [];
+    const describe = (b: BackendSpec): string =>
+      `${b.useSsl ? 'https' : 'http'}://${b.address}:${b.port}`;
+    const present = backends.find((b) => b.name === backend.name);
+    if (present) {
+      if (describe(present) !== describe(backend)) {
+        throw new CliError(
+          'backend_clash',
+          `${where} already has a backend ${backend.name} to ${describe(present)}, but [fastly_api] endpoint says ${describe(backend)}; setup replaces no backend`,
+          EXIT.conflict,
+          `fix the backend (\`fastly service backend update\`) or fastly_api.endpoint, then re-run`,
+        );
+      }
+      this.#step('unchanged', `backend ${backend.name}`, `${describe(backend)} on ${where}`);
+    }
+    if (needed.length === 0 && present) return latest;
     let target = latest;
     if (service && latest && (latest.locked || latest.active)) {
       if (dryRun) {
@@ -357,6 +380,21 @@ class Setup {
         api.createResourceLink(service.id, number, id, store.name),
       );
       this.#step('linked', `link ${store.name}`, `${id} on version ${number}`);
+    }
+    if (!present) {
+      if (dryRun || !service || !target) {
+        this.#step('would create', `backend ${backend.name}`, describe(backend));
+      } else {
+        const number = target.number;
+        await this.#call(`add backend ${backend.name} to version ${number}`, () =>
+          api.createBackend(service.id, number, backend),
+        );
+        this.#step(
+          'created',
+          `backend ${backend.name}`,
+          `${describe(backend)} on version ${number}`,
+        );
+      }
     }
     return target;
   }
@@ -732,6 +770,18 @@ async function readConfig(path: string): Promise<string> {
       'run setup in the repository (it has trusted-server.toml), or pass --config PATH to your settings file',
     );
   }
+}
+
+/** The backend the app sends management-API calls through: `[fastly_api]` backend and endpoint. */
+function apiBackend(settings: Settings): BackendSpec {
+  const url = new URL(settings.fastly_api.endpoint);
+  const useSsl = url.protocol === 'https:';
+  return {
+    name: settings.fastly_api.backend,
+    address: url.hostname,
+    port: url.port === '' ? (useSsl ? 443 : 80) : Number(url.port),
+    useSsl,
+  };
 }
 
 /** fastly.toml's text, or null when there is none (then publish needs --service-id). */
