@@ -10413,9 +10413,12 @@ var Setup = class {
     return target;
   }
   /**
-   * Activation: only with --activate. Without it the edited version is left for `fastly compute
-   * publish` (which uploads the package to the latest version and activates it), or for the
-   * command this prints, so setup never changes what serves traffic unasked.
+   * Activation: only with --activate, so setup never changes what serves traffic unasked. With
+   * no active version, `fastly compute publish` (which without --version takes the active
+   * version, else the latest) uploads the package to the version setup linked and activates it.
+   * With an active version, publish would build on that one and leave the links out: the linked
+   * draft (a clone of the active version, with its package) is activated with the command this
+   * prints, or published to with --version.
    */
   async #activate(api, service, version2, dryRun) {
     if (!service || !version2) {
@@ -10426,13 +10429,13 @@ var Setup = class {
       this.#step("unchanged", `version ${version2.number}`, "active");
       return null;
     }
-    const command = `fastly service-version activate --service-id ${service.id} --version ${version2.number}`;
+    const command = `fastly service version activate --service-id=${service.id} --version=${version2.number}`;
     if (!this.#ctx.flags.boolean("activate")) {
       const serving = service.versions.find((v) => v.active);
       this.#step(
         "not activated",
         `version ${version2.number}`,
-        serving ? `version ${serving.number} serves traffic; \`fastly compute publish\` or \`${command}\` activates it` : `\`fastly compute publish\` uploads the package to it and activates it`
+        serving ? `version ${serving.number} serves traffic; \`${command}\` activates this one (a clone of it, with the links), or publish to it with \`fastly compute publish --version=${version2.number}\` (without --version, publish builds on version ${serving.number} and leaves the links out)` : `\`fastly compute publish\` uploads the package to it and activates it`
       );
       return command;
     }

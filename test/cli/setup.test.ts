@@ -3,9 +3,11 @@
 // file byte-identical), the dry run (no write at all), a failure midway completed by a re-run,
 // a link name clash and a refused token. After setup, the stores are read as the edge reads
 // them: the first key is published with its private key, the operator token authenticates.
+import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { copyFileSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { authenticate, parseToken } from '../../src/core/auth/admin-token.js';
 import { fromBase64, toBase64Url } from '../../src/core/crypto/base64.js';
@@ -24,6 +26,8 @@ import { call, startApi, tempDir } from '../local-api/helpers.js';
 import { tsctl, type Outcome } from './harness.js';
 
 const TS_FIXTURES = 'test/fixtures/trusted-server';
+
+const runFile = promisify(execFile);
 
 /** A fresh copy of a settings file in a temp dir, next to a copy of this repo's fastly.toml. */
 function configCopy(from: string): string {
@@ -480,7 +484,7 @@ describe('tsctl setup', () => {
     expect(results(first, 'created')).toContain('version 2');
     const report = JSON.parse(first.stdout) as { activate_command: string };
     expect(report.activate_command).toBe(
-      `fastly service-version activate --service-id ${serviceId} --version 2`,
+      `fastly service version activate --service-id=${serviceId} --version=2`,
     );
     const notActivated = json(first).steps.find((s) => s.result === 'not activated')!;
     expect(notActivated.step).toBe('version 2');
@@ -508,6 +512,35 @@ describe('tsctl setup', () => {
     expect(writesSince(api, mark)).toEqual([`PUT /service/${serviceId}/version/2/activate`]);
     mark = api.state.requestLog.length;
     const again = await setup(api, ['--service-id', serviceId, '--config', config, '--activate']);
+    expect(again.stdout).toMatch(/unchanged\s+version 2: active/);
+    expect(writesSince(api, mark)).toEqual([]);
+  }, 60_000);
+
+  it('the activate command it prints, run with the Fastly CLI, activates the linked version', async () => {
+    const api = await startApi();
+    const config = configCopy('trusted-server.toml');
+    const created = await call(api, 'POST', '/service', { form: { name: 'live', type: 'wasm' } });
+    const serviceId = (created.body as { id: string }).id;
+    await call(api, 'PUT', `/service/${serviceId}/version/1/activate`);
+    const first = await setup(api, ['--service-id', serviceId, '--config', config, '-o', 'json']);
+    const command = (JSON.parse(first.stdout) as { activate_command: string }).activate_command;
+    const [program, ...args] = command.split(' ');
+    expect(program).toBe('fastly');
+    // The same command, as printed, through this package's Fastly CLI (async: the API is in-process).
+    await runFile((await import('@fastly/cli')).default, args, {
+      env: {
+        PATH: process.env['PATH'] ?? '',
+        HOME: tempDir(),
+        FASTLY_API_ENDPOINT: api.url,
+        FASTLY_ACCOUNT_ENDPOINT: api.url,
+        FASTLY_API_TOKEN: api.token,
+      },
+      timeout: 30_000,
+    });
+    const v2 = (await call(api, 'GET', `/service/${serviceId}/version/2`)).body;
+    expect(v2).toMatchObject({ active: true });
+    const mark = api.state.requestLog.length;
+    const again = await setup(api, ['--service-id', serviceId, '--config', config]);
     expect(again.stdout).toMatch(/unchanged\s+version 2: active/);
     expect(writesSince(api, mark)).toEqual([]);
   }, 60_000);
@@ -581,6 +614,51 @@ describe('tsctl setup', () => {
     expect(out.stderr).toContain(`already links another store (${otherId}) as jwks_store`);
     expect(await links(api, serviceId)).toEqual({ jwks_store: otherId });
     expect(readFileSync(config, 'utf8')).toBe(before);
+  }, 60_000);
+
+  it('refuses a store linked under another name, and two stores of one name (exit 3)', async () => {
+    const api = await startApi();
+    const config = configCopy('trusted-server.toml');
+    const created = await call(api, 'POST', '/service', { form: { name: 'svc', type: 'wasm' } });
+    const serviceId = (created.body as { id: string }).id;
+    const locks = await call(api, 'POST', '/resources/stores/kv', {
+      json: { name: 'keyring_locks' },
+    });
+    const locksId = (locks.body as { id: string }).id;
+    await call(api, 'POST', `/service/${serviceId}/version/1/resource`, {
+      form: { resource_id: locksId, name: 'locks' },
+    });
+    const renamed = await setup(api, ['--service-id', serviceId, '--config', config]);
+    expect(renamed.code).toBe(3);
+    expect(renamed.stderr).toContain(
+      `tsctl: link_name_clash: version 1 links kv-store keyring_locks (${locksId}) as "locks", but the edge opens it as keyring_locks`,
+    );
+
+    // Fastly lists two config stores named jwks_store (the local API refuses to make a second).
+    const twice: typeof fetch = async (input, init) => {
+      const request = new Request(input, init);
+      const url = new URL(request.url);
+      if (
+        url.pathname === '/resources/stores/config' &&
+        url.searchParams.get('name') === 'jwks_store'
+      ) {
+        return Response.json([
+          { id: 'FirstJwksStore0000001', name: 'jwks_store' },
+          { id: 'OtherJwksStore0000002', name: 'jwks_store' },
+        ]);
+      }
+      return fetch(request);
+    };
+    const mark = api.state.requestLog.length;
+    const clash = await tsctl(
+      ['setup', ...withManifest(['--service-name', 'other', '--config', config])],
+      { env: env(api), fetch: twice },
+    );
+    expect(clash.code).toBe(3);
+    expect(clash.stderr).toContain(
+      'tsctl: store_name_clash: 2 config-stores are named jwks_store (FirstJwksStore0000001, OtherJwksStore0000002)',
+    );
+    expect(writesSince(api, mark)).toEqual([]);
   }, 60_000);
 
   it('refuses a fastly_api backend that goes elsewhere (exit 3) and replaces nothing', async () => {
