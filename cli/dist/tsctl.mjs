@@ -10240,12 +10240,12 @@ var Setup = class {
       const ids = await this.#stores(api, dryRun);
       const service = await this.#service(api, found, serviceName ?? "", dryRun);
       const version2 = await this.#links(api, service, ids, apiBackend(initial), dryRun);
-      const activateCommand = await this.#activate(api, service, version2, dryRun);
       const settings = await this.#config(configPath, original, ids, dryRun);
       await this.#manifest(manifestPath, manifest, service, dryRun);
       await this.#apiToken(api, ids, token, dryRun);
       await this.#adminToken(api, ids, dryRun);
       await this.#firstKey(options, settings, ids, dryRun);
+      const activateCommand = await this.#activate(api, service, version2, dryRun);
       return this.#finish({ dryRun, service, version: version2, configPath, activateCommand });
     } catch (err) {
       throw this.#failure(err);

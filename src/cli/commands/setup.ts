@@ -207,12 +207,13 @@ class Setup {
       const ids = await this.#stores(api, dryRun);
       const service = await this.#service(api, found, serviceName ?? '', dryRun);
       const version = await this.#links(api, service, ids, apiBackend(initial), dryRun);
-      const activateCommand = await this.#activate(api, service, version, dryRun);
       const settings = await this.#config(configPath, original, ids, dryRun);
       await this.#manifest(manifestPath, manifest, service, dryRun);
       await this.#apiToken(api, ids, token, dryRun);
       await this.#adminToken(api, ids, dryRun);
       await this.#firstKey(options, settings, ids, dryRun);
+      // Last: with --activate, the version serves only once its stores hold a token and a key.
+      const activateCommand = await this.#activate(api, service, version, dryRun);
       return this.#finish({ dryRun, service, version, configPath, activateCommand });
     } catch (err) {
       throw this.#failure(err);
