@@ -595,6 +595,52 @@ describe('tsctl setup', () => {
     expect(api.state.findConfigStore('jwks_store')).toBeUndefined();
   }, 60_000);
 
+  it('a rate limit that outlasts the retries is exit 8 and writes nothing', async () => {
+    const api = await startApi();
+    const config = configCopy('trusted-server.toml');
+    api.state.injectFault({
+      method: 'POST',
+      path: /^\/resources\/stores\/config$/,
+      status: 429,
+      times: Infinity,
+    });
+    const out = await setup(api, ['--service-name', 'svc', '--config', config, '-o', 'json']);
+    expect(out.code).toBe(8);
+    const error = (JSON.parse(out.stdout) as { error: Record<string, unknown> }).error;
+    expect(error['code']).toBe('fastly_rate_limited');
+    expect(error['message']).toContain(
+      'rate limit was reached while trying to create config-store jwks_store',
+    );
+    expect(api.state.findConfigStore('jwks_store')).toBeUndefined();
+  }, 60_000);
+
+  it('a failure at the first key still hands over the operator token; the re-run makes the key', async () => {
+    const api = await startApi();
+    const config = configCopy('trusted-server.toml');
+    // The lease write of the first rotation fails: no key is made.
+    api.state.injectFault({
+      method: 'PUT',
+      path: /^\/resources\/stores\/kv\/[^/]+\/keys\//,
+      status: 503,
+    });
+    const failed = await setup(api, ['--service-name', 'svc', '--config', config, '-o', 'json']);
+    const error = (JSON.parse(failed.stdout) as { error: Record<string, unknown> }).error;
+    // The engine says nothing was committed (`not_committed`): a failure, not an unknown outcome.
+    expect(failed.code).toBe(5);
+    expect(error['outcome']).toBe('not_committed');
+    expect(error['message']).toContain('could not create the first key');
+    const token = (error['operator_token'] as { token: string }).token;
+    await checkOperatorToken(api, token);
+    const jwks = api.state.findConfigStore('jwks_store')!;
+    expect(api.state.configItem(jwks.id, 'current-kid')).toBeNull();
+
+    const again = await setup(api, ['--service-name', 'svc', '--config', config, '-o', 'json']);
+    expect(again.code).toBe(0);
+    expect(results(again, 'created')).toEqual(['first key']);
+    expect(results(again, 'skipped (exists)')).toEqual(['api-keys/api_key', 'operator token']);
+    await checkFirstKeyUsable(api);
+  }, 60_000);
+
   it('refuses a link of the same name to another store (exit 3) and replaces nothing', async () => {
     const api = await startApi();
     const config = configCopy('trusted-server.toml');
