@@ -1,15 +1,18 @@
 #!/usr/bin/env node
 // Finds or creates the five stores this service uses, with the Fastly CLI, and prints their ids
-// as the lines of trusted-server.toml that name them. Idempotent: a store that exists (every
-// Trusted Server user has jwks_store and signing_keys) is found by name, never created twice,
-// so re-running changes nothing. `--dry-run` only looks.
+// as the lines of trusted-server.toml that name them: the first step of deploying by hand
+// (`tsctl setup` does this and the rest through the management API). Idempotent: a store that
+// exists (every Trusted Server user has jwks_store and signing_keys) is found by name, never
+// created twice, so re-running changes nothing. `--dry-run` only looks.
 //
 //   node scripts/ensure-stores.mjs [--dry-run]
 //
 // The Fastly CLI reads FASTLY_API_TOKEN (and FASTLY_API_ENDPOINT, to rehearse against the local
 // Fastly API of `npm start`). The CLI is this package's own `@fastly/cli`, else `fastly` on PATH.
 import { execFile } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
 import process from 'node:process';
+import { URL } from 'node:url';
 import { promisify } from 'node:util';
 
 const run = promisify(execFile);
@@ -17,14 +20,13 @@ const run = promisify(execFile);
 /** The most secret stores one listing shows (Fastly's page limit). */
 const SECRET_STORE_PAGE = 200;
 
-/** The stores, the CLI command group of each, and the settings key its id goes in. */
-const STORES = [
-  { kind: 'config-store', name: 'jwks_store', setting: 'config_store_id' },
-  { kind: 'secret-store', name: 'signing_keys', setting: 'secret_store_id' },
-  { kind: 'secret-store', name: 'api-keys', setting: null },
-  { kind: 'secret-store', name: 'admin_tokens', setting: null },
-  { kind: 'kv-store', name: 'keyring_locks', setting: 'lock_store_id' },
-];
+/**
+ * The stores, the CLI command group of each, and the settings key its id goes in: the table
+ * `tsctl setup` uses too (src/cli/setup-stores.json), so the two never disagree.
+ */
+const STORES = JSON.parse(
+  await readFile(new URL('../src/cli/setup-stores.json', import.meta.url), 'utf8'),
+).stores;
 
 async function fastlyBinary() {
   try {

@@ -198,20 +198,20 @@ function parseFor(command, argv) {
 function timeoutMs(flags) {
   const text = flags.string("timeout");
   if (text === void 0) return 3e4;
-  const seconds = Number(text);
-  if (!/^\d+(\.\d+)?$/.test(text) || !(seconds > 0) || seconds > 3600) {
+  const seconds2 = Number(text);
+  if (!/^\d+(\.\d+)?$/.test(text) || !(seconds2 > 0) || seconds2 > 3600) {
     throw new UsageError(`--timeout must be a number of seconds between 0 and 3600, not "${text}"`);
   }
-  return Math.round(seconds * 1e3);
+  return Math.round(seconds2 * 1e3);
 }
 function outputMode(text) {
   if (text === void 0 || text === "pretty") return "pretty";
   if (text === "json") return "json";
   throw new UsageError(`--output must be pretty or json, not "${text}"`);
 }
-function toParseArgs(table2) {
+function toParseArgs(table3) {
   return Object.fromEntries(
-    Object.entries(table2).map(([name, spec]) => [
+    Object.entries(table3).map(([name, spec]) => [
       name,
       spec.short === void 0 ? { type: spec.type } : { type: spec.type, short: spec.short }
     ])
@@ -230,9 +230,9 @@ async function withProgress(target, label, work) {
   let drawn = false;
   let ticker;
   const draw = () => {
-    const seconds = Math.floor((Date.now() - started) / 1e3);
+    const seconds2 = Math.floor((Date.now() - started) / 1e3);
     const glyph = FRAMES[frame++ % FRAMES.length] ?? "";
-    target.stderr.write(`${CLEAR_LINE}${glyph} waiting for ${label}... ${seconds}s`);
+    target.stderr.write(`${CLEAR_LINE}${glyph} waiting for ${label}... ${seconds2}s`);
     drawn = true;
   };
   const delay = setTimeout(() => {
@@ -259,10 +259,10 @@ var HttpClient = class {
   }
   /** Sends one request; 2xx answers return, everything else throws a CliError. */
   async request(method, path, options = {}) {
-    const { credentials, timeoutMs: timeoutMs2 } = this.#options;
+    const { credentials, timeoutMs: timeoutMs3 } = this.#options;
     const headers = { accept: "application/json", ...options.headers };
     if (options.auth !== false && credentials) Object.assign(headers, credentials);
-    const init = { method, headers, signal: AbortSignal.timeout(timeoutMs2) };
+    const init = { method, headers, signal: AbortSignal.timeout(timeoutMs3) };
     if (options.body !== void 0) {
       headers["content-type"] = "application/json";
       init.body = JSON.stringify(options.body);
@@ -291,10 +291,10 @@ var HttpClient = class {
   #transportError(err) {
     const name = err instanceof Error ? err.name : "";
     if (name === "TimeoutError" || name === "AbortError") {
-      const seconds = this.#options.timeoutMs / 1e3;
+      const seconds2 = this.#options.timeoutMs / 1e3;
       return new CliError(
         "timeout",
-        `no answer from ${this.origin} within ${seconds} s (raise it with --timeout SECONDS)`,
+        `no answer from ${this.origin} within ${seconds2} s (raise it with --timeout SECONDS)`,
         EXIT.failure
       );
     }
@@ -384,6 +384,9 @@ var Cached = class {
 function cached(getter) {
   return new Cached(getter);
 }
+function nullish(input) {
+  return input === null || input === void 0;
+}
 function cleanRegex(source) {
   const start = source.startsWith("^") ? 1 : 0;
   const end = source.endsWith("$") ? source.length - 1 : source.length;
@@ -401,6 +404,33 @@ var captureStackTrace = "captureStackTrace" in Error ? Error.captureStackTrace :
 };
 function isObject(data) {
   return typeof data === "object" && data !== null && !Array.isArray(data);
+}
+function isPlainObject(o) {
+  if (isObject(o) === false)
+    return false;
+  const ctor = o.constructor;
+  if (ctor === void 0)
+    return true;
+  if (typeof ctor !== "function")
+    return true;
+  const prot = ctor.prototype;
+  if (isObject(prot) === false)
+    return false;
+  if (Object.prototype.hasOwnProperty.call(prot, "isPrototypeOf") === false) {
+    return false;
+  }
+  return true;
+}
+function shallowClone(o) {
+  if (isPlainObject(o))
+    return { ...o };
+  if (Array.isArray(o))
+    return [...o];
+  if (o instanceof Map)
+    return new Map(o);
+  if (o instanceof Set)
+    return new Set(o);
+  return o;
 }
 var propertyKeyTypes = /* @__PURE__ */ new Set(["string", "number", "symbol"]);
 function escapeRegex(str) {
@@ -462,8 +492,8 @@ function explicitlyAborted(x, startIndex = 0) {
 }
 function prefixIssues(path, issues) {
   return issues.map((iss) => {
-    var _a2;
-    (_a2 = iss).path ?? (_a2.path = []);
+    var _a3;
+    (_a3 = iss).path ?? (_a3.path = []);
     iss.path.unshift(path);
     return iss;
   });
@@ -484,17 +514,17 @@ function sizeCaps(defChecks) {
   return caps;
 }
 function attachSchema(issues, start, inst) {
-  var _a2;
+  var _a3;
   for (let i = start; i < issues.length; i++) {
-    (_a2 = issues[i]).schema ?? (_a2.schema = inst);
+    (_a3 = issues[i]).schema ?? (_a3.schema = inst);
   }
 }
 function finalizeIssue(iss, ctx, config2) {
-  var _a2;
+  var _a3;
   const traits = iss.inst?._zod?.traits;
   if (traits?.has("$ZodType")) {
     if (traits.has("$ZodCheck"))
-      (_a2 = iss).schema ?? (_a2.schema = iss.inst);
+      (_a3 = iss).schema ?? (_a3.schema = iss.inst);
     else
       iss.schema = iss.inst;
   }
@@ -513,6 +543,27 @@ function finalizeIssue(iss, ctx, config2) {
   }
   return full;
 }
+var highSurrogate = /[\uD800-\uDBFF]/;
+function codePointLength(str) {
+  const units = str.length;
+  if (!highSurrogate.test(str))
+    return units;
+  let count = units;
+  for (let i = 0; i < units - 1; i++) {
+    if ((str.charCodeAt(i) & 64512) === 55296 && (str.charCodeAt(i + 1) & 64512) === 56320) {
+      count--;
+      i++;
+    }
+  }
+  return count;
+}
+function getLengthableOrigin(input) {
+  if (Array.isArray(input))
+    return "array";
+  if (typeof input === "string")
+    return "string";
+  return "unknown";
+}
 function issue(...args) {
   const [iss, input, inst] = args;
   if (typeof iss === "string") {
@@ -525,9 +576,9 @@ function issue(...args) {
   }
   return { ...iss };
 }
-function members(proto, table2) {
-  for (const key in table2) {
-    const desc = Object.getOwnPropertyDescriptor(table2, key);
+function members(proto, table3) {
+  for (const key in table3) {
+    const desc = Object.getOwnPropertyDescriptor(table3, key);
     if (desc.get)
       Object.defineProperty(proto, key, { ...desc, enumerable: false });
     else
@@ -852,6 +903,7 @@ var safeParseAsync = /* @__PURE__ */ _safeParseAsync($ZodRealError);
 
 // node_modules/zod/v4/core/regexes.js
 var duration = /^P(?:(\d+W)|(?!.*W)(?=\d|T\d)(\d+Y)?(\d+M)?(\d+D)?(T(?=\d)(\d+H)?(\d+M)?(\d+([.,]\d+)?S)?)?)$/;
+var httpProtocol = /^https?$/;
 var dateSource = `(?:(?:\\d\\d[2468][048]|\\d\\d[13579][26]|\\d\\d0[48]|[02468][048]00|[13579][26]00)-02-29|\\d{4}-(?:(?:0[13578]|1[02])-(?:0[1-9]|[12]\\d|3[01])|(?:0[469]|11)-(?:0[1-9]|[12]\\d|30)|(?:02)-(?:0[1-9]|1\\d|2[0-8])))`;
 function anchor(source) {
   return new RegExp(`^${source}$`);
@@ -875,19 +927,42 @@ function datetime(args) {
 }
 var anyString = /^[\s\S]{0,}$/;
 var number = /^-?\d+(?:\.\d+)?$/;
+var boolean = /^(?:true|false)$/i;
 
 // node_modules/zod/v4/core/checks.js
 var $ZodCheck = /* @__PURE__ */ $constructor("$ZodCheck", (inst, def) => {
-  var _a2;
+  var _a3;
   inst._zod ?? (inst._zod = {});
   inst._zod.def = def;
-  (_a2 = inst._zod).onattach ?? (_a2.onattach = []);
+  (_a3 = inst._zod).onattach ?? (_a3.onattach = []);
 });
+var _whenHasLength = (payload) => {
+  const val = payload.value;
+  return !nullish(val) && val.length !== void 0;
+};
 var numericOriginMap = {
   number: "number",
   bigint: "bigint",
   object: "date"
 };
+var $ZodCheckLessThan = /* @__PURE__ */ $constructor("$ZodCheckLessThan", (inst, def) => {
+  $ZodCheck.init(inst, def);
+  const origin = numericOriginMap[typeof def.value];
+  inst._zod.check = (payload) => {
+    if (def.inclusive ? payload.value <= def.value : payload.value < def.value) {
+      return;
+    }
+    payload.issues.push({
+      origin: numericOriginMap[typeof payload.value] ?? origin,
+      code: "too_big",
+      maximum: typeof def.value === "object" ? def.value.getTime() : def.value,
+      input: payload.value,
+      inclusive: def.inclusive,
+      inst,
+      continue: !def.abort
+    });
+  };
+});
 var $ZodCheckGreaterThan = /* @__PURE__ */ $constructor("$ZodCheckGreaterThan", (inst, def) => {
   $ZodCheck.init(inst, def);
   const origin = numericOriginMap[typeof def.value];
@@ -977,11 +1052,55 @@ var $ZodCheckNumberFormat = /* @__PURE__ */ $constructor("$ZodCheckNumberFormat"
     }
   };
 });
+var $ZodCheckMaxLength = /* @__PURE__ */ $constructor("$ZodCheckMaxLength", (inst, def) => {
+  var _a3;
+  $ZodCheck.init(inst, def);
+  (_a3 = inst._zod.def).when ?? (_a3.when = _whenHasLength);
+  inst._zod.check = (payload) => {
+    const input = payload.value;
+    const units = input.length;
+    const length = typeof input === "string" && units > def.maximum ? codePointLength(input) : units;
+    if (length <= def.maximum)
+      return;
+    const origin = getLengthableOrigin(input);
+    payload.issues.push({
+      origin,
+      code: "too_big",
+      maximum: def.maximum,
+      inclusive: true,
+      input,
+      inst,
+      continue: !def.abort
+    });
+  };
+});
+var $ZodCheckMinLength = /* @__PURE__ */ $constructor("$ZodCheckMinLength", (inst, def) => {
+  var _a3;
+  $ZodCheck.init(inst, def);
+  (_a3 = inst._zod.def).when ?? (_a3.when = _whenHasLength);
+  inst._zod.check = (payload) => {
+    const input = payload.value;
+    const units = input.length;
+    const length = typeof input === "string" && units >= def.minimum && units < def.minimum * 2 ? codePointLength(input) : units;
+    if (length >= def.minimum)
+      return;
+    const origin = getLengthableOrigin(input);
+    payload.issues.push({
+      origin,
+      code: "too_small",
+      minimum: def.minimum,
+      inclusive: true,
+      input,
+      inst,
+      continue: !def.abort
+    });
+  };
+});
 var $ZodCheckStringFormat = /* @__PURE__ */ $constructor("$ZodCheckStringFormat", (inst, def) => {
-  var _a2, _b;
+  var _a3, _b;
   $ZodCheck.init(inst, def);
   if (def.pattern)
-    (_a2 = inst._zod).check ?? (_a2.check = (payload) => {
+    (_a3 = inst._zod).check ?? (_a3.check = (payload) => {
       def.pattern.lastIndex = 0;
       if (def.pattern.test(payload.value))
         return;
@@ -1026,7 +1145,7 @@ var version = {
 
 // node_modules/zod/v4/core/schemas.js
 var $ZodType = /* @__PURE__ */ $constructor("$ZodType", (inst, def) => {
-  var _a2;
+  var _a3;
   inst ?? (inst = {});
   inst._zod.def = def;
   inst._zod.bag = inst._zod.bag || {};
@@ -1039,7 +1158,7 @@ var $ZodType = /* @__PURE__ */ $constructor("$ZodType", (inst, def) => {
     }
   }
   if (checks.length === 0) {
-    (_a2 = inst._zod).deferred ?? (_a2.deferred = []);
+    (_a3 = inst._zod).deferred ?? (_a3.deferred = []);
     inst._zod.deferred?.push(() => {
       inst._zod.run = inst._zod.parse;
     });
@@ -1179,6 +1298,117 @@ var $ZodStringFormat = /* @__PURE__ */ $constructor("$ZodStringFormat", (inst, d
   $ZodCheckStringFormat.init(inst, def);
   $ZodString.init(inst, def);
 });
+var URL_BAD_FORMAT = 1;
+var URL_UNPARSEABLE = 2;
+function canParseURL(input) {
+  try {
+    if (typeof URL !== "undefined" && typeof URL.canParse === "function")
+      return URL.canParse(input);
+    new URL(input);
+    return true;
+  } catch {
+    return false;
+  }
+}
+function validateURL(trimmed, def) {
+  if (!("normalize" in def) && !("hostname" in def) && !("protocol" in def)) {
+    return canParseURL(trimmed) || URL_UNPARSEABLE;
+  }
+  return parseURLObject(trimmed, def);
+}
+function parseURLObject(trimmed, def) {
+  if (!def.normalize && def.protocol?.source === httpProtocol.source && !/^https?:\/\//i.test(trimmed)) {
+    return URL_BAD_FORMAT;
+  }
+  try {
+    if (typeof URL !== "undefined") {
+      const URLStatic = URL;
+      if (typeof URLStatic.parse === "function")
+        return URLStatic.parse(trimmed) ?? URL_UNPARSEABLE;
+    }
+    return new URL(trimmed);
+  } catch {
+    return URL_UNPARSEABLE;
+  }
+}
+var asciiTabOrNewline = /[\t\n\r]/g;
+function stripTabAndNewline(value) {
+  return value.replace(asciiTabOrNewline, "");
+}
+function urlHostnameOk(url2, hostname) {
+  hostname.lastIndex = 0;
+  return hostname.test(url2.hostname);
+}
+function urlProtocolOk(url2, protocol) {
+  protocol.lastIndex = 0;
+  return protocol.test(url2.protocol.endsWith(":") ? url2.protocol.slice(0, -1) : url2.protocol);
+}
+var $ZodURL = /* @__PURE__ */ $constructor("$ZodURL", (inst, def) => {
+  $ZodStringFormat.init(inst, def);
+  inst._zod.check = (payload) => {
+    try {
+      const trimmed = payload.value.trim();
+      const url2 = validateURL(trimmed, def);
+      if (url2 === URL_BAD_FORMAT) {
+        payload.issues.push({
+          code: "invalid_format",
+          format: "url",
+          note: "Invalid URL format",
+          input: payload.value,
+          inst,
+          continue: !def.abort
+        });
+        return;
+      }
+      if (url2 === URL_UNPARSEABLE) {
+        payload.issues.push({
+          code: "invalid_format",
+          format: "url",
+          input: payload.value,
+          inst,
+          continue: !def.abort
+        });
+        return;
+      }
+      if (url2 === true) {
+        payload.value = stripTabAndNewline(trimmed);
+        return;
+      }
+      if (def.hostname && !urlHostnameOk(url2, def.hostname)) {
+        payload.issues.push({
+          code: "invalid_format",
+          format: "url",
+          note: "Invalid hostname",
+          pattern: def.hostname.source,
+          input: payload.value,
+          inst,
+          continue: !def.abort
+        });
+      }
+      if (def.protocol && !urlProtocolOk(url2, def.protocol)) {
+        payload.issues.push({
+          code: "invalid_format",
+          format: "url",
+          note: "Invalid protocol",
+          pattern: def.protocol.source,
+          input: payload.value,
+          inst,
+          continue: !def.abort
+        });
+      }
+      payload.value = def.normalize ? url2.href : stripTabAndNewline(trimmed);
+      return;
+    } catch (_) {
+      payload.issues.push({
+        code: "invalid_format",
+        format: "url",
+        input: payload.value,
+        inst,
+        continue: !def.abort
+      });
+    }
+  };
+});
 var $ZodISODateTime = /* @__PURE__ */ $constructor("$ZodISODateTime", (inst, def) => {
   def.pattern ?? (def.pattern = datetime(def));
   $ZodStringFormat.init(inst, def);
@@ -1222,6 +1452,27 @@ var $ZodNumber = /* @__PURE__ */ $constructor("$ZodNumber", (inst, def) => {
 var $ZodNumberFormat = /* @__PURE__ */ $constructor("$ZodNumberFormat", (inst, def) => {
   $ZodCheckNumberFormat.init(inst, def);
   $ZodNumber.init(inst, def);
+});
+var $ZodBoolean = /* @__PURE__ */ $constructor("$ZodBoolean", (inst, def) => {
+  $ZodType.init(inst, def);
+  inst._zod.pattern = boolean;
+  inst._zod.parse = (payload, _ctx) => {
+    if (def.coerce)
+      try {
+        payload.value = Boolean(payload.value);
+      } catch (_) {
+      }
+    const input = payload.value;
+    if (typeof input === "boolean")
+      return payload;
+    payload.issues.push({
+      expected: "boolean",
+      code: "invalid_type",
+      input,
+      inst
+    });
+    return payload;
+  };
 });
 function capSize(inst, size) {
   const caps = sizeCaps(inst._zod.def.checks);
@@ -1470,6 +1721,161 @@ var $ZodObject = /* @__PURE__ */ $constructor("$ZodObject", (inst, def) => {
     return handleCatchall(proms, input, payload, ctx, _normalized.value, inst, abortEarly === true);
   };
 });
+var $ZodRecord = /* @__PURE__ */ $constructor("$ZodRecord", (inst, def) => {
+  $ZodType.init(inst, def);
+  const memo = globalConfig.memoizer;
+  memo?.attach(inst);
+  inst._zod.parse = (payload, ctx) => {
+    const input = payload.value;
+    if (!isPlainObject(input)) {
+      payload.issues.push({
+        expected: "record",
+        code: "invalid_type",
+        input,
+        inst
+      });
+      return payload;
+    }
+    const proms = [];
+    const values = def.keyType._zod.values;
+    if (values && !def.partial) {
+      payload.value = memo ? memo.alloc(inst, payload, {}, ctx) : {};
+      const recordKeys = /* @__PURE__ */ new Set();
+      for (const key of values) {
+        if (typeof key === "string" || typeof key === "number" || typeof key === "symbol") {
+          recordKeys.add(typeof key === "number" ? key.toString() : key);
+          if (key === "__proto__")
+            continue;
+          const keyResult = def.keyType._zod.run({ value: key, issues: [] }, ctx);
+          if (keyResult instanceof Promise) {
+            throw new Error("Async schemas not supported in object keys currently");
+          }
+          if (keyResult.issues.length) {
+            payload.issues.push({
+              code: "invalid_key",
+              origin: "record",
+              issues: keyResult.issues.map((iss) => finalizeIssue(iss, ctx, config())),
+              input: key,
+              path: [key],
+              inst
+            });
+            continue;
+          }
+          const outKey = keyResult.value;
+          if (outKey === "__proto__")
+            continue;
+          const result = def.valueType._zod.run({ value: input[key], issues: [] }, ctx);
+          if (result instanceof Promise) {
+            proms.push(result.then((result2) => {
+              if (result2.issues.length) {
+                payload.issues.push(...prefixIssues(key, result2.issues));
+              }
+              payload.value[outKey] = result2.value;
+            }));
+          } else {
+            if (result.issues.length) {
+              payload.issues.push(...prefixIssues(key, result.issues));
+            }
+            payload.value[outKey] = result.value;
+          }
+        }
+      }
+      let unrecognized;
+      for (const key in input) {
+        if (!recordKeys.has(key)) {
+          if (def.mode === "loose") {
+            if (key === "__proto__")
+              continue;
+            payload.value[key] = input[key];
+          } else {
+            unrecognized = unrecognized ?? [];
+            unrecognized.push(key);
+          }
+        }
+      }
+      if (unrecognized && unrecognized.length > 0) {
+        payload.issues.push({
+          code: "unrecognized_keys",
+          input,
+          inst,
+          keys: unrecognized,
+          continue: true
+        });
+      }
+    } else {
+      payload.value = memo ? memo.alloc(inst, payload, {}, ctx) : {};
+      let unrecognized;
+      for (const key of Reflect.ownKeys(input)) {
+        if (key === "__proto__")
+          continue;
+        if (!Object.prototype.propertyIsEnumerable.call(input, key))
+          continue;
+        let keyResult = def.keyType._zod.run({ value: key, issues: [] }, ctx);
+        if (keyResult instanceof Promise) {
+          throw new Error("Async schemas not supported in object keys currently");
+        }
+        const checkNumericKey = typeof key === "string" && number.test(key) && keyResult.issues.length;
+        if (checkNumericKey) {
+          const retryResult = def.keyType._zod.run({ value: Number(key), issues: [] }, ctx);
+          if (retryResult instanceof Promise) {
+            throw new Error("Async schemas not supported in object keys currently");
+          }
+          if (retryResult.issues.length === 0) {
+            keyResult = retryResult;
+          }
+        }
+        if (keyResult.issues.length) {
+          if (def.mode === "loose") {
+            payload.value[key] = input[key];
+          } else if (values) {
+            unrecognized = unrecognized ?? [];
+            unrecognized.push(key);
+          } else {
+            payload.issues.push({
+              code: "invalid_key",
+              origin: "record",
+              issues: keyResult.issues.map((iss) => finalizeIssue(iss, ctx, config())),
+              input: key,
+              path: [key],
+              inst
+            });
+          }
+          continue;
+        }
+        const outKey = keyResult.value;
+        if (outKey === "__proto__")
+          continue;
+        const result = def.valueType._zod.run({ value: input[key], issues: [] }, ctx);
+        if (result instanceof Promise) {
+          proms.push(result.then((result2) => {
+            if (result2.issues.length) {
+              payload.issues.push(...prefixIssues(key, result2.issues));
+            }
+            payload.value[outKey] = result2.value;
+          }));
+        } else {
+          if (result.issues.length) {
+            payload.issues.push(...prefixIssues(key, result.issues));
+          }
+          payload.value[outKey] = result.value;
+        }
+      }
+      if (unrecognized && unrecognized.length > 0) {
+        payload.issues.push({
+          code: "unrecognized_keys",
+          input,
+          inst,
+          keys: unrecognized,
+          continue: true
+        });
+      }
+    }
+    if (proms.length) {
+      return Promise.all(proms).then(() => payload);
+    }
+    return payload;
+  };
+});
 var $ZodEnum = /* @__PURE__ */ $constructor("$ZodEnum", (inst, def) => {
   $ZodType.init(inst, def);
   const values = getEnumValues(def.entries);
@@ -1566,6 +1972,48 @@ var $ZodOptional = /* @__PURE__ */ $constructor("$ZodOptional", (inst, def) => {
     return def.innerType._zod.run(payload, ctx);
   };
 });
+var $ZodNullable = /* @__PURE__ */ $constructor("$ZodNullable", (inst, def) => {
+  $ZodType.init(inst, def);
+  defineLazyInternal(inst, "optin", (zod) => zod.def.innerType._zod.optin);
+  defineLazyInternal(inst, "optout", (zod) => zod.def.innerType._zod.optout);
+  defineLazyInternal(inst, "pattern", (zod) => {
+    const pattern = zod.def.innerType._zod.pattern;
+    return pattern ? new RegExp(`^(${cleanRegex(pattern.source)}|null)$`) : void 0;
+  });
+  defineLazyInternal(inst, "values", (zod) => {
+    return zod.def.innerType._zod.values ? /* @__PURE__ */ new Set([...zod.def.innerType._zod.values, null]) : void 0;
+  });
+  inst._zod.parse = (payload, ctx) => {
+    if (payload.value === null)
+      return payload;
+    return def.innerType._zod.run(payload, ctx);
+  };
+});
+var $ZodDefault = /* @__PURE__ */ $constructor("$ZodDefault", (inst, def) => {
+  $ZodType.init(inst, def);
+  inst._zod.optin = "defaulted";
+  defineLazyInternal(inst, "values", (zod) => zod.def.innerType._zod.values);
+  inst._zod.parse = (payload, ctx) => {
+    if (ctx.direction === "backward") {
+      return def.innerType._zod.run(payload, ctx);
+    }
+    if (payload.value === void 0) {
+      payload.value = def.defaultValue;
+      return payload;
+    }
+    const result = def.innerType._zod.run(payload, ctx);
+    if (result instanceof Promise) {
+      return result.then((result2) => handleDefaultResult(result2, def));
+    }
+    return handleDefaultResult(result, def);
+  };
+});
+function handleDefaultResult(payload, def) {
+  if (payload.value === void 0) {
+    payload.value = def.defaultValue;
+  }
+  return payload;
+}
 var $ZodPipe = /* @__PURE__ */ $constructor("$ZodPipe", (inst, def) => {
   $ZodType.init(inst, def);
   defineLazyInternal(inst, "values", (zod) => zod.def.in._zod.values);
@@ -1639,6 +2087,16 @@ function _string(Class, params) {
   return new Class(snapshotChecks({ type: "string", ...normalizeParams(params) }));
 }
 // @__NO_SIDE_EFFECTS__
+function _url(Class, params) {
+  return new Class({
+    type: "string",
+    format: "url",
+    check: "string_format",
+    abort: false,
+    ...normalizeParams(params)
+  });
+}
+// @__NO_SIDE_EFFECTS__
 function _isoDateTime(Class, params) {
   return new Class({
     type: "string",
@@ -1693,6 +2151,31 @@ function _int(Class, params) {
   });
 }
 // @__NO_SIDE_EFFECTS__
+function _boolean(Class, params) {
+  return new Class({
+    type: "boolean",
+    ...normalizeParams(params)
+  });
+}
+// @__NO_SIDE_EFFECTS__
+function _lte(value, params) {
+  return new $ZodCheckLessThan({
+    check: "less_than",
+    ...normalizeParams(params),
+    value,
+    inclusive: true
+  });
+}
+// @__NO_SIDE_EFFECTS__
+function _gt(value, params) {
+  return new $ZodCheckGreaterThan({
+    check: "greater_than",
+    ...normalizeParams(params),
+    value,
+    inclusive: false
+  });
+}
+// @__NO_SIDE_EFFECTS__
 function _gte(value, params) {
   return new $ZodCheckGreaterThan({
     check: "greater_than",
@@ -1702,8 +2185,29 @@ function _gte(value, params) {
   });
 }
 // @__NO_SIDE_EFFECTS__
+function _positive(params) {
+  return /* @__PURE__ */ _gt(0, params);
+}
+// @__NO_SIDE_EFFECTS__
 function _nonnegative(params) {
   return /* @__PURE__ */ _gte(0, params);
+}
+// @__NO_SIDE_EFFECTS__
+function _maxLength(maximum, params) {
+  const ch = new $ZodCheckMaxLength({
+    check: "max_length",
+    ...normalizeParams(params),
+    maximum
+  });
+  return ch;
+}
+// @__NO_SIDE_EFFECTS__
+function _minLength(minimum, params) {
+  return new $ZodCheckMinLength({
+    check: "min_length",
+    ...normalizeParams(params),
+    minimum
+  });
 }
 // @__NO_SIDE_EFFECTS__
 function _regex(pattern, params) {
@@ -1788,6 +2292,14 @@ var ZodMiniStringFormat = /* @__PURE__ */ $constructor("ZodMiniStringFormat", (i
   $ZodStringFormat.init(inst, def);
   ZodMiniString.init(inst, def);
 });
+var ZodMiniURL = /* @__PURE__ */ $constructor("ZodMiniURL", (inst, def) => {
+  $ZodURL.init(inst, def);
+  ZodMiniStringFormat.init(inst, def);
+});
+// @__NO_SIDE_EFFECTS__
+function url(params) {
+  return _url(ZodMiniURL, params);
+}
 var ZodMiniNumber = /* @__PURE__ */ $constructor("ZodMiniNumber", (inst, def) => {
   $ZodNumber.init(inst, def);
   ZodMiniType.init(inst, def);
@@ -1802,6 +2314,14 @@ var ZodMiniNumberFormat = /* @__PURE__ */ $constructor("ZodMiniNumberFormat", (i
 });
 function int(params) {
   return _int(ZodMiniNumberFormat, params);
+}
+var ZodMiniBoolean = /* @__PURE__ */ $constructor("ZodMiniBoolean", (inst, def) => {
+  $ZodBoolean.init(inst, def);
+  ZodMiniType.init(inst, def);
+});
+// @__NO_SIDE_EFFECTS__
+function boolean2(params) {
+  return _boolean(ZodMiniBoolean, params);
 }
 var ZodMiniArray = /* @__PURE__ */ $constructor("ZodMiniArray", (inst, def) => {
   $ZodArray.init(inst, def);
@@ -1828,6 +2348,27 @@ function object(shape, params) {
     ...normalizeParams(params)
   };
   return new ZodMiniObject(def);
+}
+var ZodMiniRecord = /* @__PURE__ */ $constructor("ZodMiniRecord", (inst, def) => {
+  $ZodRecord.init(inst, def);
+  ZodMiniType.init(inst, def);
+});
+// @__NO_SIDE_EFFECTS__
+function record(keyType, valueType, params) {
+  if (!valueType || !valueType._zod) {
+    return new ZodMiniRecord({
+      type: "record",
+      keyType: /* @__PURE__ */ string2(),
+      valueType: keyType,
+      ...normalizeParams(valueType)
+    });
+  }
+  return new ZodMiniRecord({
+    type: "record",
+    keyType,
+    valueType,
+    ...normalizeParams(params)
+  });
 }
 var ZodMiniEnum = /* @__PURE__ */ $constructor("ZodMiniEnum", (inst, def) => {
   $ZodEnum.init(inst, def);
@@ -1875,6 +2416,31 @@ function optional(innerType) {
   return new ZodMiniOptional({
     type: "optional",
     innerType
+  });
+}
+var ZodMiniNullable = /* @__PURE__ */ $constructor("ZodMiniNullable", (inst, def) => {
+  $ZodNullable.init(inst, def);
+  ZodMiniType.init(inst, def);
+});
+// @__NO_SIDE_EFFECTS__
+function nullable(innerType) {
+  return new ZodMiniNullable({
+    type: "nullable",
+    innerType
+  });
+}
+var ZodMiniDefault = /* @__PURE__ */ $constructor("ZodMiniDefault", (inst, def) => {
+  $ZodDefault.init(inst, def);
+  ZodMiniType.init(inst, def);
+});
+// @__NO_SIDE_EFFECTS__
+function _default(innerType, defaultValue) {
+  return new ZodMiniDefault({
+    type: "default",
+    innerType,
+    get defaultValue() {
+      return typeof defaultValue === "function" ? defaultValue() : shallowClone(defaultValue);
+    }
   });
 }
 var ZodMiniPipe = /* @__PURE__ */ $constructor("ZodMiniPipe", (inst, def) => {
@@ -1954,6 +2520,9 @@ var TskError = class extends Error {
     this.details = options?.details;
   }
 };
+function hasCode(err, ...codes) {
+  return err instanceof TskError && codes.includes(err.code);
+}
 
 // src/core/crypto/base64.ts
 var STD = /^[A-Za-z0-9+/]*={0,2}$/;
@@ -1989,21 +2558,605 @@ function utf8(text) {
   return new TextEncoder().encode(text);
 }
 
+// node_modules/@noble/ed25519/index.js
+var freeze = Object.freeze;
+var P = 0x7fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffedn;
+var N = 0x1000000000000000000000000000000014def9dea2f79cd65812631a5cf5d3edn;
+var _d = 0x52036cee2b6ffe738cc740797779e89800700a4d4141d8ab75eb4dca135978a3n;
+var Gx = 0x216936d3cd6e53fec0a4e231fdd6dc5c692cc7609525a7b2c9562d608f25d51an;
+var Gy = 0x6666666666666666666666666666666666666666666666666666666666666658n;
+var _a2 = P - 1n;
+var ed25519_CURVE = freeze({
+  p: P,
+  n: N,
+  h: 8n,
+  a: _a2,
+  d: _d,
+  Gx,
+  Gy
+});
+var LEN = 32;
+var isBytes = (a) => {
+  return a instanceof Uint8Array || ArrayBuffer.isView(a) && a.constructor.name === "Uint8Array" && a.BYTES_PER_ELEMENT === 1;
+};
+var abytes = (value, length, title = "") => {
+  if (isBytes(value) && (length === void 0 || value.length === length))
+    return value;
+  const bytes = isBytes(value);
+  const ofLen = length !== void 0 ? ` of length ${length}` : "";
+  const got = bytes ? `length=${value.length}` : `type=${typeof value}`;
+  const message = (title ? `"${title}" ` : "") + "expected Uint8Array" + ofLen + ", got " + got;
+  if (!bytes)
+    throw new TypeError(message);
+  throw new RangeError(message);
+};
+var snapshotBytes = (value, title = "", length) => Uint8Array.from(abytes(value, length, title));
+var padh = (n, pad) => n.toString(16).padStart(pad, "0");
+var bytesToHex = (bytes) => {
+  let hex = "";
+  for (const byte of abytes(bytes))
+    hex += padh(byte, 2);
+  return hex;
+};
+var hexToBytes = (hex) => {
+  const e = "hex invalid";
+  if (typeof hex !== "string")
+    throw new TypeError(e);
+  if (hex.length % 2 || !/^[\da-f]*$/i.test(hex))
+    throw new RangeError(e);
+  const array2 = new Uint8Array(hex.length / 2);
+  for (let ai = 0, hi = 0; ai < array2.length; ai++, hi += 2) {
+    const n1 = hex.charCodeAt(hi);
+    const n2 = hex.charCodeAt(hi + 1);
+    array2[ai] = ((n1 & 15) + (n1 >> 6) * 9) * 16 + (n2 & 15) + (n2 >> 6) * 9;
+  }
+  return array2;
+};
+var concatBytes = (...arrays) => {
+  let sum = 0;
+  for (const a of arrays)
+    sum += abytes(a).length;
+  const res = new Uint8Array(sum);
+  let pad = 0;
+  for (const a of arrays) {
+    res.set(a, pad);
+    pad += a.length;
+  }
+  return res;
+};
+var arange = (n, min, max, msg = "bad number: out of range") => {
+  if (typeof n !== "bigint")
+    throw new TypeError(msg);
+  if (min <= n && n < max)
+    return n;
+  throw new RangeError(msg);
+};
+var mod = (a, b = P) => (a %= b) >= 0n ? a : b + a;
+var P_MASK = (1n << 255n) - 1n;
+var modP = (num) => {
+  if (num < 0n)
+    throw new RangeError("negative coordinate");
+  let r = (num >> 255n) * 19n + (num & P_MASK);
+  r = (r >> 255n) * 19n + (r & P_MASK);
+  return r % P;
+};
+var invert = (number3, modulo) => {
+  if (number3 === 0n)
+    throw new Error("invert: expected non-zero number");
+  if (modulo <= 1n)
+    throw new Error("invert: expected modulus > 1, got " + modulo);
+  let a = mod(number3, modulo);
+  let b = modulo;
+  let x = 0n, u = 1n;
+  while (a !== 0n) {
+    const q = b / a;
+    const r = b - a * q;
+    const m = x - u * q;
+    b = a, a = r, x = u, u = m;
+  }
+  const gcd = b;
+  if (gcd !== 1n)
+    throw new Error("invert: does not exist");
+  return mod(x, modulo);
+};
+var apoint = (p) => {
+  if (p instanceof Point)
+    return p;
+  throw new TypeError("Point expected");
+};
+var B256 = 2n ** 256n;
+var Point = class _Point {
+  static BASE;
+  static ZERO;
+  X;
+  Y;
+  Z;
+  T;
+  // Constructor only bounds-checks and freezes XYZT coordinates; it does not prove the point is
+  // on-curve or that T matches X*Y/Z.
+  constructor(X, Y, Z, T) {
+    const max = B256;
+    this.X = arange(X, 0n, max);
+    this.Y = arange(Y, 0n, max);
+    this.Z = arange(Z, 1n, max);
+    this.T = arange(T, 0n, max);
+    freeze(this);
+  }
+  static CURVE() {
+    return ed25519_CURVE;
+  }
+  static fromAffine(p) {
+    return new _Point(p.x, p.y, 1n, modP(p.x * p.y));
+  }
+  /** RFC8032 5.1.3: Uint8Array to Point. */
+  static fromBytes(bytes, zip215 = false) {
+    const normed = snapshotBytes(bytes, "point", LEN);
+    const lastByte = normed[31];
+    normed[31] = lastByte & ~128;
+    const y = bytesToNumberLE(normed);
+    if (!zip215)
+      arange(y, 0n, P);
+    const y2 = modP(y * y);
+    const u = mod(y2 - 1n);
+    const v = modP(_d * y2 + 1n);
+    let { isValid, value: x } = uvRatio(u, v);
+    if (!isValid)
+      throw new Error("bad point: y not sqrt");
+    const isLastByteOdd = !!(lastByte & 128);
+    if (!zip215 && x === 0n && isLastByteOdd)
+      throw new Error("bad point: x==0, isLastByteOdd");
+    if (isLastByteOdd !== !!(x & 1n))
+      x = mod(-x);
+    return new _Point(x, y, 1n, modP(x * y));
+  }
+  static fromHex(hex, zip215) {
+    return _Point.fromBytes(hexToBytes(hex), zip215);
+  }
+  get x() {
+    return this.toAffine().x;
+  }
+  get y() {
+    return this.toAffine().y;
+  }
+  /** Checks if the point is valid and on-curve. */
+  assertValidity() {
+    const a = _a2;
+    const d = _d;
+    const p = this;
+    if (p.is0())
+      throw new Error("bad point: ZERO");
+    const { X, Y, Z, T } = p;
+    const X2 = modP(X * X);
+    const Y2 = modP(Y * Y);
+    const Z2 = modP(Z * Z);
+    const Z4 = modP(Z2 * Z2);
+    const aX2 = modP(X2 * a);
+    const left = modP(Z2 * (aX2 + Y2));
+    const right = mod(Z4 + modP(d * modP(X2 * Y2)));
+    if (left !== right)
+      throw new Error("bad point: equation left != right (1)");
+    const XY = modP(X * Y);
+    const ZT = modP(Z * T);
+    if (XY !== ZT)
+      throw new Error("bad point: equation left != right (2)");
+    return this;
+  }
+  /** Equality check: compare points P&Q. */
+  equals(other) {
+    const { X: X1, Y: Y1, Z: Z1 } = this;
+    const { X: X2, Y: Y2, Z: Z2 } = apoint(other);
+    return modP(X1 * Z2) === modP(X2 * Z1) && modP(Y1 * Z2) === modP(Y2 * Z1);
+  }
+  is0() {
+    return this.equals(I);
+  }
+  /** Flip point over y coordinate. */
+  negate() {
+    return new _Point(mod(-this.X), this.Y, this.Z, mod(-this.T));
+  }
+  /** Point doubling. Complete formula. Cost: `4M + 4S + 1*a + 6add + 1*2`. */
+  double() {
+    const { X: X1, Y: Y1, Z: Z1 } = this;
+    const a = _a2;
+    const A = modP(X1 * X1);
+    const B = modP(Y1 * Y1);
+    const C = modP(2n * Z1 * Z1);
+    const D3 = modP(a * A);
+    const x1y1 = mod(X1 + Y1);
+    const E = mod(modP(x1y1 * x1y1) - A - B);
+    const G2 = mod(D3 + B);
+    const F = mod(G2 - C);
+    const H = mod(D3 - B);
+    const X3 = modP(E * F);
+    const Y3 = modP(G2 * H);
+    const T3 = modP(E * H);
+    const Z3 = modP(F * G2);
+    return new _Point(X3, Y3, Z3, T3);
+  }
+  /** Point addition. Complete formula. Cost: `9M + 1*a + 1*d + 7add`. */
+  add(other) {
+    const { X: X1, Y: Y1, Z: Z1, T: T1 } = this;
+    const { X: X2, Y: Y2, Z: Z2, T: T2 } = apoint(other);
+    const a = _a2;
+    const d = _d;
+    const A = modP(X1 * X2);
+    const B = modP(Y1 * Y2);
+    const C = modP(modP(T1 * d) * T2);
+    const D3 = modP(Z1 * Z2);
+    const E = mod(modP(mod(X1 + Y1) * mod(X2 + Y2)) - A - B);
+    const F = mod(D3 - C);
+    const G2 = mod(D3 + C);
+    const H = mod(B - modP(a * A));
+    const X3 = modP(E * F);
+    const Y3 = modP(G2 * H);
+    const T3 = modP(E * H);
+    const Z3 = modP(F * G2);
+    return new _Point(X3, Y3, Z3, T3);
+  }
+  subtract(other) {
+    return this.add(apoint(other).negate());
+  }
+  /**
+   * Point-by-scalar multiplication. Safe mode requires `1 <= n < CURVE.n`.
+   * Unsafe mode additionally permits `n = 0` and returns the identity point for that case.
+   * Uses {@link wNAF} for base point.
+   * Uses fake point to mitigate side-channel leakage.
+   * @param n - scalar by which point is multiplied
+   * @param safe - safe mode guards against timing attacks; unsafe mode is faster
+   */
+  multiply(n, safe = true) {
+    if (!safe && n === 0n)
+      return I;
+    arange(n, 1n, N);
+    if (!safe && this.is0())
+      return I;
+    if (n === 1n)
+      return this;
+    if (this.equals(G))
+      return wNAF(n).p;
+    let p = I;
+    let f = G;
+    let d = this;
+    for (let i = 0; safe ? i < 256 : n > 0n; i++) {
+      if (n & 1n)
+        p = p.add(d);
+      else if (safe)
+        f = f.add(d);
+      d = d.double();
+      n >>= 1n;
+    }
+    return p;
+  }
+  multiplyUnsafe(scalar) {
+    return this.multiply(scalar, false);
+  }
+  /** Convert point to 2d xy affine point. (X, Y, Z) ∋ (x=X/Z, y=Y/Z) */
+  toAffine() {
+    const { X, Y, Z } = this;
+    if (this.equals(I))
+      return { x: 0n, y: 1n };
+    const iz = invert(Z, P);
+    if (modP(Z * iz) !== 1n)
+      throw new Error("invalid inverse");
+    return { x: modP(X * iz), y: modP(Y * iz) };
+  }
+  toBytes() {
+    const { x, y } = this.toAffine();
+    const b = numTo32bLE(y);
+    b[31] |= x & 1n ? 128 : 0;
+    return b;
+  }
+  toHex() {
+    return bytesToHex(this.toBytes());
+  }
+  clearCofactor() {
+    return this.multiply(8n, false);
+  }
+  isSmallOrder() {
+    return this.clearCofactor().is0();
+  }
+  isTorsionFree() {
+    return this.multiply(N / 2n, false).double().add(this).is0();
+  }
+};
+var G = new Point(Gx, Gy, 1n, mod(Gx * Gy));
+var I = new Point(0n, 1n, 1n, 0n);
+Point.BASE = G;
+Point.ZERO = I;
+var numTo32bLE = (num) => hexToBytes(padh(arange(num, 0n, B256), 64)).reverse();
+var bytesToNumberLE = (b) => BigInt("0x" + bytesToHex(Uint8Array.from(abytes(b)).reverse()));
+var pow2 = (x, power) => {
+  let r = x;
+  while (power-- > 0) {
+    r = modP(r * r);
+  }
+  return r;
+};
+var pow_2_252_3 = (x) => {
+  const x2 = modP(x * x);
+  const b2 = modP(x2 * x);
+  const b4 = modP(pow2(b2, 2) * b2);
+  const b5 = modP(pow2(b4, 1) * x);
+  const b10 = modP(pow2(b5, 5) * b5);
+  const b20 = modP(pow2(b10, 10) * b10);
+  const b40 = modP(pow2(b20, 20) * b20);
+  const b80 = modP(pow2(b40, 40) * b40);
+  const b160 = modP(pow2(b80, 80) * b80);
+  const b240 = modP(pow2(b160, 80) * b80);
+  const b250 = modP(pow2(b240, 10) * b10);
+  return modP(pow2(b250, 2) * x);
+};
+var RM1 = 0x2b8324804fc1df0b2b4d00993dfbd7a72f431806ad2fe478c4ee1b274a0ea0b0n;
+var uvRatio = (u, v) => {
+  const v3 = modP(v * modP(v * v));
+  const v7 = modP(modP(v3 * v3) * v);
+  const pow3 = pow_2_252_3(modP(u * v7));
+  let x = modP(u * modP(v3 * pow3));
+  const vx2 = modP(v * modP(x * x));
+  const root1 = x;
+  const root2 = modP(x * RM1);
+  const useRoot1 = vx2 === u;
+  const useRoot2 = vx2 === mod(-u);
+  const noRoot = vx2 === mod(-u * RM1);
+  if (useRoot1)
+    x = root1;
+  if (useRoot2 || noRoot)
+    x = root2;
+  if ((mod(x) & 1n) === 1n)
+    x = mod(-x);
+  return { isValid: useRoot1 || useRoot2, value: x };
+};
+var hashes = {
+  sha512Async: async (message) => {
+    const s = globalThis?.crypto?.subtle;
+    if (!s)
+      throw new Error("crypto.subtle must be defined, consider polyfill");
+    return new Uint8Array(await s.digest("SHA-512", concatBytes(message)));
+  },
+  sha512: void 0
+};
+var precompute = () => {
+  const points = [];
+  let p = G;
+  let b;
+  for (let w = 0; w < 33; w++) {
+    b = p;
+    points.push(b);
+    for (let i = 1; i < 128; i++) {
+      b = b.add(p);
+      points.push(b);
+    }
+    p = b.double();
+  }
+  return points;
+};
+var Gpows = void 0;
+var ctneg = (cnd, p) => {
+  const n = p.negate();
+  return cnd ? n : p;
+};
+var wNAF = (n) => {
+  const comp = Gpows || (Gpows = precompute());
+  let p = I;
+  let f = G;
+  for (let w = 0; w < 33; w++) {
+    let wbits = Number(n & 255n);
+    n >>= 8n;
+    if (wbits > 128) {
+      wbits -= 256;
+      n += 1n;
+    }
+    const off = w * 128;
+    const offP = off + Math.abs(wbits) - 1;
+    const isOddW = w % 2 !== 0;
+    const isNeg = wbits < 0;
+    if (wbits === 0) {
+      f = f.add(ctneg(isOddW, comp[off]));
+    } else {
+      p = p.add(ctneg(isNeg, comp[offP]));
+    }
+  }
+  if (n !== 0n)
+    throw new Error("invalid wnaf");
+  return { p, f };
+};
+
 // src/core/crypto/base-point.ts
-var P = 2n ** 255n - 19n;
+var P2 = 2n ** 255n - 19n;
 var D = 37095705934669439343138083508754565189542113879843219016388785533085940283555n;
-var D2 = 2n * D % P;
+var D2 = 2n * D % P2;
 var WINDOW_BITS = 6;
 var WINDOWS = Math.ceil(256 / WINDOW_BITS) + 1;
 var PER_WINDOW = 2 ** (WINDOW_BITS - 1);
 var MASK = BigInt(2 ** WINDOW_BITS - 1);
 var SHIFT = BigInt(WINDOW_BITS);
 var FULL = 2 ** WINDOW_BITS;
+var table;
+var mod2 = (a) => {
+  const r = a % P2;
+  return r < 0n ? r + P2 : r;
+};
+function precomputeBaseTable() {
+  if (table) return;
+  const out = [];
+  let windowBase = Point.BASE;
+  for (let w = 0; w < WINDOWS; w++) {
+    let p = windowBase;
+    for (let j = 1; j <= PER_WINDOW; j++) {
+      const { x, y } = p.toAffine();
+      out.push(mod2(y + x), mod2(y - x), mod2(D2 * x * y));
+      if (j < PER_WINDOW) p = p.add(windowBase);
+    }
+    windowBase = p.double();
+  }
+  table = out;
+}
+function multiplyBase(n) {
+  if (n < 0n || n >= 2n ** 256n) throw new RangeError("scalar out of range");
+  precomputeBaseTable();
+  const t = table;
+  let X = 0n, Y = 1n, Z = 1n, T = 0n;
+  let fX = 0n, fY = 1n, fZ = 1n, fT = 0n;
+  for (let w = 0; w < WINDOWS; w++) {
+    let digit = Number(n & MASK);
+    n >>= SHIFT;
+    if (digit > PER_WINDOW) {
+      digit -= FULL;
+      n += 1n;
+    }
+    const zero = digit === 0;
+    const i = (w * PER_WINDOW + (zero ? 0 : Math.abs(digit) - 1)) * 3;
+    const neg = digit < 0;
+    const ypx = neg ? t[i + 1] : t[i];
+    const ymx = neg ? t[i] : t[i + 1];
+    const xy2d = neg ? P2 - t[i + 2] : t[i + 2];
+    const [aX, aY, aZ, aT] = zero ? [fX, fY, fZ, fT] : [X, Y, Z, T];
+    const A = (aY - aX) * ymx % P2;
+    const B = (aY + aX) * ypx % P2;
+    const C = aT * xy2d % P2;
+    const D3 = 2n * aZ % P2;
+    const E = B - A;
+    const F = D3 - C;
+    const G2 = D3 + C;
+    const H = B + A;
+    const nX = E * F % P2;
+    const nY = G2 * H % P2;
+    const nZ = F * G2 % P2;
+    const nT = E * H % P2;
+    if (zero) {
+      fX = nX;
+      fY = nY;
+      fZ = nZ;
+      fT = nT;
+    } else {
+      X = nX;
+      Y = nY;
+      Z = nZ;
+      T = nT;
+    }
+  }
+  if (n !== 0n) throw new Error("scalar recoding left a carry");
+  return new Point(mod2(X), mod2(Y), mod2(Z), mod2(T));
+}
+function multiplyPublic(a, k) {
+  if (k < 0n || k >= 2n ** 256n) throw new RangeError("scalar out of range");
+  const multiples = [];
+  let m = [a.X, a.Y, a.Z, a.T];
+  const cached2 = (p) => [
+    mod2(p[1] - p[0]),
+    mod2(p[1] + p[0]),
+    D2 * p[3] % P2,
+    2n * p[2] % P2
+  ];
+  const first = cached2(m);
+  multiples.push(first);
+  for (let j = 2; j < 16; j++) {
+    m = add(m, first);
+    multiples.push(cached2(m));
+  }
+  let acc = [0n, 1n, 1n, 0n];
+  for (let shift = 252n; shift >= 0n; shift -= 4n) {
+    if (shift !== 252n) acc = double(double(double(double(acc))));
+    const nibble = Number(k >> shift & 15n);
+    if (nibble !== 0) acc = add(acc, multiples[nibble - 1]);
+  }
+  return new Point(mod2(acc[0]), mod2(acc[1]), mod2(acc[2]), mod2(acc[3]));
+}
+function add(p, q) {
+  const A = (p[1] - p[0]) * q[0] % P2;
+  const B = (p[1] + p[0]) * q[1] % P2;
+  const C = p[3] * q[2] % P2;
+  const D3 = p[2] * q[3] % P2;
+  const E = B - A;
+  const F = D3 - C;
+  const G2 = D3 + C;
+  const H = B + A;
+  return [E * F % P2, G2 * H % P2, F * G2 % P2, E * H % P2];
+}
+function double(p) {
+  const A = p[0] * p[0] % P2;
+  const B = p[1] * p[1] % P2;
+  const C = 2n * p[2] * p[2] % P2;
+  const s = p[0] + p[1];
+  const E = (s * s - A - B) % P2;
+  const G2 = B - A;
+  const F = G2 - C;
+  const H = -A - B;
+  return [E * F % P2, G2 * H % P2, F * G2 % P2, E * H % P2];
+}
 
 // src/core/crypto/ed25519.ts
+var SEED_BYTES = 32;
 var PUBLIC_KEY_BYTES = 32;
+var SIGNATURE_BYTES = 64;
 var L = 2n ** 252n + 27742317777372353535851937790883648493n;
 var HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"));
+function numberLE(bytes) {
+  let hex = "";
+  for (let i = bytes.length - 1; i >= 0; i--) hex += HEX[bytes[i]];
+  return hex ? BigInt(`0x${hex}`) : 0n;
+}
+function concat(...parts) {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
+async function sha512(...parts) {
+  const digest = await hashes.sha512Async(concat(...parts));
+  if (digest.length !== 64) throw new Error("SHA-512 returned the wrong length");
+  return digest;
+}
+async function expand(seed) {
+  if (seed.length !== SEED_BYTES) throw new Error("an Ed25519 seed is 32 bytes");
+  const h = await sha512(seed);
+  const head = h.slice(0, 32);
+  head[0] = head[0] & 248;
+  head[31] = head[31] & 127 | 64;
+  const s = numberLE(head) % L;
+  return { s, prefix: h.slice(32), A: multiplyBase(s).toBytes() };
+}
+function generateSeed(random) {
+  const seed = random.bytes(SEED_BYTES);
+  if (seed.length !== SEED_BYTES) throw new Error("random source returned the wrong length");
+  return seed;
+}
+async function publicKeyOf(seed) {
+  return (await expand(seed)).A;
+}
+async function verify(publicKey, signature, message) {
+  if (publicKey.length !== PUBLIC_KEY_BYTES || signature.length !== SIGNATURE_BYTES) return false;
+  const rBytes = signature.subarray(0, 32);
+  const S = numberLE(signature.subarray(32, 64));
+  if (S >= L) return false;
+  let A;
+  let R;
+  try {
+    A = Point.fromBytes(publicKey, false);
+    R = Point.fromBytes(rBytes, false);
+  } catch {
+    return false;
+  }
+  if (timesEight(A).is0()) return false;
+  const k = numberLE(await sha512(rBytes, publicKey, message)) % L;
+  const kA = multiplyPublic(A, k);
+  return timesEight(R.add(kA).subtract(multiplyBase(S))).is0();
+}
+function timesEight(p) {
+  return p.double().double().double();
+}
+function isValidPublicKey(publicKey) {
+  if (publicKey.length !== PUBLIC_KEY_BYTES) return false;
+  try {
+    Point.fromHex(Array.from(publicKey, (b) => b.toString(16).padStart(2, "0")).join(""));
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 // src/core/keys/jwk.ts
 var PublicJwkSchema = pipe(
@@ -2021,8 +3174,26 @@ var PublicJwkSchema = pipe(
   }),
   transform((j) => publicJwkFromX(j.x, j.kid))
 );
+function publicJwk(kid, publicKey) {
+  return publicJwkFromX(toBase64Url(publicKey), kid);
+}
 function publicJwkFromX(x, kid) {
   return { kty: "OKP", crv: "Ed25519", x, alg: "EdDSA", kid };
+}
+function parseJwkItem(text, kid) {
+  let json;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    return null;
+  }
+  const parsed = PublicJwkSchema.safeParse(json);
+  return parsed.success && parsed.data.kid === kid ? parsed.data : null;
+}
+function jwkPublicKey(jwk) {
+  const bytes = fromBase64Url(jwk.x);
+  if (!bytes) throw new Error("JWK x is not base64url");
+  return bytes;
 }
 
 // src/core/keyring/document.ts
@@ -2032,6 +3203,7 @@ var PUBLISHED_STATES = /* @__PURE__ */ new Set([
   "ACTIVE",
   "TAINTED"
 ]);
+var MAX_KEYRING_CHARS = 8e3;
 var timestamp = iso_exports.datetime();
 var UNUSABLE_CODES = [
   "key_material_missing",
@@ -2064,6 +3236,14 @@ var KeyringSchema = object({
   /** Kids removed from this deployment, oldest first (see `retireKid`): never issued again. */
   retired: optional(array(string2()))
 });
+var MAX_RETIRED_KIDS = 200;
+function retireKid(keyring, id) {
+  const retired = [...(keyring.retired ?? []).filter((k) => k !== id), id];
+  return { ...keyring, retired: retired.slice(-MAX_RETIRED_KIDS) };
+}
+function isRetired(keyring, id) {
+  return keyring.retired?.includes(id) ?? false;
+}
 function parseKeyring(text) {
   let json;
   try {
@@ -2084,11 +3264,31 @@ function parseKeyring(text) {
   assertInvariants(keyring);
   return keyring;
 }
+function serializeKeyring(keyring) {
+  const text = JSON.stringify(KeyringSchema.parse(keyring));
+  if (text.length > MAX_KEYRING_CHARS) {
+    throw new TskError(
+      "keyring_too_large",
+      `the keyring would be ${text.length} characters, over Fastly's ${MAX_KEYRING_CHARS}-character config item limit; remove retired key sets first`,
+      { details: { keyring_chars: text.length, keysets: keyring.keysets.length } }
+    );
+  }
+  return text;
+}
+function expiryOf(nowMs, days3) {
+  return new Date(nowMs + days3 * 864e5).toISOString();
+}
+function publishedSince(keyset) {
+  return keyset.published_at ?? keyset.issued_at;
+}
 function activeKeyset(keyring) {
   return keyring.keysets.find((k) => k.state === "ACTIVE");
 }
 function publishedKeysets(keyring) {
   return keyring.keysets.filter((k) => PUBLISHED_STATES.has(k.state));
+}
+function emptyKeyring(deployment, nowIso) {
+  return { schema: 1, deployment, version: 0, updated_at: nowIso, keysets: [] };
 }
 function assertInvariants(keyring) {
   const ids = /* @__PURE__ */ new Set();
@@ -2105,7 +3305,49 @@ function assertInvariants(keyring) {
 }
 
 // src/core/deployments.ts
+var STORE_NAMES = {
+  jwks: "jwks_store",
+  signingKeys: "signing_keys",
+  apiKeys: "api-keys",
+  adminTokens: "admin_tokens",
+  locks: "keyring_locks"
+};
+var API_KEY_SECRET = "api_key";
 var DEFAULT_DEPLOYMENT = "default";
+function listDeployments(settings) {
+  const signing = settings.request_signing;
+  const out = [
+    {
+      name: DEFAULT_DEPLOYMENT,
+      configStoreName: STORE_NAMES.jwks,
+      secretStoreName: STORE_NAMES.signingKeys,
+      configStoreId: signing.config_store_id,
+      secretStoreId: signing.secret_store_id,
+      keyLifetimeDays: signing.key_lifetime_days
+    }
+  ];
+  for (const [name, d] of Object.entries(settings.deployments)) {
+    out.push({
+      name,
+      configStoreName: d.config_store,
+      secretStoreName: d.secret_store,
+      configStoreId: d.config_store_id,
+      secretStoreId: d.secret_store_id,
+      keyLifetimeDays: d.key_lifetime_days ?? signing.key_lifetime_days
+    });
+  }
+  return out;
+}
+function resolveDeployment(settings, name) {
+  const found = listDeployments(settings).find((d) => d.name === name);
+  if (!found) {
+    throw new TskError(
+      "deployment_not_found",
+      `deployment "${name}" is not declared in trusted-server.toml`
+    );
+  }
+  return found;
+}
 
 // src/cli/mutation-flags.ts
 var MAX_WAIT_MS = 6e5;
@@ -2113,13 +3355,13 @@ function waitTimeoutMs(flags) {
   const text = flags.string("wait-timeout");
   if (text === void 0) return void 0;
   if (!flags.boolean("wait")) throw new UsageError("--wait-timeout needs --wait");
-  const seconds = Number(text);
-  if (!/^\d+(\.\d+)?$/.test(text) || seconds > MAX_WAIT_MS / 1e3) {
+  const seconds2 = Number(text);
+  if (!/^\d+(\.\d+)?$/.test(text) || seconds2 > MAX_WAIT_MS / 1e3) {
     throw new UsageError(
       `--wait-timeout must be a number of seconds from 0 to ${MAX_WAIT_MS / 1e3}, not "${text}"`
     );
   }
-  return Math.round(seconds * 1e3);
+  return Math.round(seconds2 * 1e3);
 }
 function extraWaitMs(flags) {
   if (!flags.boolean("wait")) return 0;
@@ -2477,16 +3719,16 @@ function resolveEndpoint(endpoint, trustDomain, env) {
   }
   const explicit = endpoint ?? fromEnv;
   if (explicit !== void 0) {
-    let url;
+    let url2;
     try {
-      url = new URL(explicit);
+      url2 = new URL(explicit);
     } catch {
       throw new UsageError(`--endpoint must be an http(s) URL, not "${explicit}"`);
     }
-    if (url.protocol !== "https:" && url.protocol !== "http:") {
+    if (url2.protocol !== "https:" && url2.protocol !== "http:") {
       throw new UsageError(`--endpoint must be an http(s) URL, not "${explicit}"`);
     }
-    return url.href;
+    return url2.href;
   }
   if (trustDomain !== void 0) {
     if (!HOSTNAME.test(trustDomain)) {
@@ -2596,9 +3838,9 @@ var STATE_LABELS = {
   TAINTED: "Tainted",
   DEACTIVATED: "Deactivated"
 };
-function formatTime(iso) {
-  const date3 = new Date(iso);
-  if (Number.isNaN(date3.getTime())) return iso;
+function formatTime(iso3) {
+  const date3 = new Date(iso3);
+  if (Number.isNaN(date3.getTime())) return iso3;
   const pad = (n) => String(n).padStart(2, "0");
   const day = `${date3.getUTCFullYear()}-${pad(date3.getUTCMonth() + 1)}-${pad(date3.getUTCDate())}`;
   const time3 = `${pad(date3.getUTCHours())}:${pad(date3.getUTCMinutes())}:${pad(date3.getUTCSeconds())}`;
@@ -2645,12 +3887,12 @@ No key sets.`;
       ...drift.map((d) => `  ${d.severity} ${d.code}: ${d.message}`)
     );
   }
-  const table2 = `${header}
+  const table3 = `${header}
 
 ${alignColumns(rows)}`;
-  return notes.length > 0 ? `${table2}
+  return notes.length > 0 ? `${table3}
 
-${notes.join("\n")}` : table2;
+${notes.join("\n")}` : table3;
 }
 
 // src/cli/commands/keys-list.ts
@@ -2819,6 +4061,26 @@ var keysetRemove = {
 };
 
 // src/core/keyring/taint-cutoff.ts
+var DEFAULT_TAINT_CUTOFF_SKEW_SECONDS = 60;
+function cutoffAt(nowMs, skewSeconds) {
+  return new Date(nowMs + skewSeconds * 1e3).toISOString();
+}
+function taintCutoffMs(keyset) {
+  if (keyset.state !== "TAINTED") return null;
+  if (keyset.taint_cutoff !== void 0) return Date.parse(keyset.taint_cutoff);
+  if (keyset.tainted_at !== void 0) {
+    return Date.parse(keyset.tainted_at) + DEFAULT_TAINT_CUTOFF_SKEW_SECONDS * 1e3;
+  }
+  return 0;
+}
+function taintCutoffs(keysets) {
+  const out = {};
+  for (const k of keysets) {
+    const ms2 = taintCutoffMs(k);
+    if (ms2 !== null) out[k.id] = new Date(ms2).toISOString();
+  }
+  return out;
+}
 function payloadTs(payload) {
   let parsed;
   try {
@@ -2831,7 +4093,7 @@ function payloadTs(payload) {
   const ts = parsed["ts"];
   return typeof ts === "number" && Number.isSafeInteger(ts) && ts >= 0 ? ts : null;
 }
-var when = (ms) => ms <= MAX_DATE_MS ? new Date(ms).toISOString() : `${ms} (Unix ms)`;
+var when = (ms2) => ms2 <= MAX_DATE_MS ? new Date(ms2).toISOString() : `${ms2} (Unix ms)`;
 var MAX_DATE_MS = 864e13;
 function checkTaintCutoff(kid, cutoffMs, payload) {
   const ts = payloadTs(payload);
@@ -2886,6 +4148,67 @@ var KEYSET_OPERATIONS = Object.keys(TRANSITIONS);
 var KEYSET_ACTIONS = KEYSET_OPERATIONS.filter(
   (op) => op !== "remove"
 );
+var LAST_KEY_MESSAGE = {
+  deactivate: "Cannot deactivate the last active key",
+  remove: "Cannot remove the last active key"
+};
+function findKeyset(keyring, id) {
+  const keyset = keyring.keysets.find((k) => k.id === id);
+  if (!keyset) {
+    throw new TskError(
+      "keyset_not_found",
+      `key set "${id}" not found in deployment "${keyring.deployment}"`
+    );
+  }
+  return keyset;
+}
+function transition(keyring, operation, args) {
+  const keysets = keyring.keysets.map((k) => ({ ...k }));
+  const next = { ...keyring, keysets, updated_at: args.nowIso };
+  if (operation === "prepare" || operation === "rotate") {
+    if (!args.created) throw new Error(`${operation} needs the created key set`);
+    keysets.push({ ...args.created, state: "PREPARED" });
+    return operation === "rotate" ? transition(next, "activate", { id: args.created.id, nowIso: args.nowIso }) : next;
+  }
+  const target = findKeyset(next, args.id ?? "");
+  const outcome = TRANSITIONS[operation][target.state];
+  if ("refuse" in outcome) {
+    throw new TskError("invalid_transition", outcome.refuse, {
+      details: { keyset: target.id, state: target.state }
+    });
+  }
+  const lastKey = LAST_KEY_MESSAGE[operation];
+  const published = publishedKeysets(next);
+  if (lastKey && published.length === 1 && published[0]?.id === target.id) {
+    throw new TskError("last_active_key", lastKey, { details: { keyset: target.id } });
+  }
+  if (outcome.to === "removed") {
+    next.keysets = keysets.filter((k) => k !== target);
+    return retireKid(next, target.id);
+  }
+  if (outcome.to === "ACTIVE") {
+    const previous = activeKeyset(next);
+    if (previous) {
+      previous.state = "PREPARED";
+      previous.superseded_at = args.nowIso;
+    }
+    target.activated_at = args.nowIso;
+  }
+  if (operation === "restore") {
+    target.published_at = args.nowIso;
+    delete target.taint_cutoff;
+  }
+  if (outcome.to === "TAINTED") {
+    target.tainted_at = args.nowIso;
+    target.taint_cutoff = cutoffAt(
+      Date.parse(args.nowIso),
+      args.taintCutoffSkewSeconds ?? DEFAULT_TAINT_CUTOFF_SKEW_SECONDS
+    );
+  }
+  if (outcome.to === "DEACTIVATED") target.deactivated_at = args.nowIso;
+  target.state = outcome.to;
+  return next;
+}
 
 // src/cli/commands/keyset-transition.ts
 var WORDING = {
@@ -2978,7 +4301,7 @@ var scheduleRun = {
       ctx.print.out(answer.text);
       return EXIT.ok;
     }
-    const body = record(answer);
+    const body = record2(answer);
     const applied = steps(body["applied"]);
     const lines = applied.length === 0 ? [`Nothing was due (keyring version ${String(body["keyring_version"])}).`] : applied.map(
       (s) => `Applied: ${s.operation}${s.keyset ? ` ${s.keyset}` : ""} (${s.reason})`
@@ -3006,7 +4329,7 @@ var schedulePlan = {
       ctx.print.out(answer.text);
       return EXIT.ok;
     }
-    const body = record(answer);
+    const body = record2(answer);
     const plan = steps(body["plan"]);
     const header = `Deployment ${ctx.deployment} (keyring version ${String(body["keyring_version"])}): ${plan.length} upcoming transition(s)`;
     if (plan.length === 0) {
@@ -3031,7 +4354,7 @@ ${alignColumns(rows)}`);
 function describeStep(s) {
   return `${s.operation}${s.keyset ? ` ${s.keyset}` : ""} at ${formatTime(s.at)} (${s.reason})`;
 }
-function record(answer) {
+function record2(answer) {
   if (!isRecord(answer.json)) {
     throw new CliError("unexpected_answer", "the server sent an unreadable schedule", EXIT.failure);
   }
@@ -3041,370 +4364,9 @@ function steps(value) {
   return Array.isArray(value) ? value.filter(isRecord) : [];
 }
 
-// src/cli/commands/status.ts
-var status = {
-  words: ["status"],
-  summary: "key ages, expiry, the next transition and problems; exit 7 when a person is needed",
-  description: "GET /admin/deployments/{d}/status (viewer token). Problems: an expired Active key, no successor prepared when one is due, a scheduled transition overdue by two days (the schedule is not running), and every doctor finding (stores that disagree with the keyring, an unfinished operation). Exit 0 when healthy, 7 when something needs a person.",
-  args: [],
-  options: KEYSET_OPTIONS,
-  examples: [
-    "tsctl status --trust-domain keys.example.com --token-file ~/.tsctl-token",
-    "tsctl status --deployment-name partner-a -o json"
-  ],
-  async run(ctx) {
-    const client = await ctx.admin();
-    const path = keysetsPath(ctx.deployment).replace(/\/keysets$/, "/status");
-    const answer = await client.request("GET", path);
-    const body = answer.json;
-    if (!isRecord(body) || !Array.isArray(body["keys"]) || !Array.isArray(body["problems"])) {
-      throw new CliError("unexpected_answer", "the server sent an unreadable status", EXIT.failure);
-    }
-    const healthy = body["healthy"] === true;
-    if (ctx.output === "json") {
-      ctx.print.out(answer.text);
-      return healthy ? EXIT.ok : EXIT.unhealthy;
-    }
-    const keys = body["keys"].filter(isRecord);
-    const problems = body["problems"].filter(isRecord);
-    const lines = [
-      `Deployment ${ctx.deployment} (keyring version ${String(body["keyring_version"])}): ${healthy ? "healthy" : `${problems.length} problem(s) need a person`}`,
-      `Active: ${typeof body["active_kid"] === "string" ? body["active_kid"] : "none"}; published keys: ${String(body["published_count"])}`
-    ];
-    const next = body["next_transition"];
-    if (isRecord(next)) {
-      lines.push(
-        `Next transition: ${String(next["operation"])}${typeof next["keyset"] === "string" ? ` ${next["keyset"]}` : ""} at ${formatTime(String(next["at"]))}`
-      );
-    }
-    lines.push("");
-    lines.push(
-      alignColumns([
-        ["Keyset ID", "State", "Age (days)", "Expires in (days)", "Published (days)"],
-        ...keys.map((k) => [
-          k.id,
-          k.state,
-          String(k.age_days),
-          String(k.expires_in_days),
-          k.published_days === null ? "-" : String(k.published_days)
-        ])
-      ])
-    );
-    for (const p of problems) {
-      lines.push(
-        `${String(p["severity"]).toUpperCase().padEnd(7)} ${String(p["code"])}${typeof p["kid"] === "string" ? ` ${p["kid"]}` : ""}: ${String(p["message"])}`
-      );
-    }
-    ctx.print.out(lines.join("\n"));
-    return healthy ? EXIT.ok : EXIT.unhealthy;
-  }
-};
-
-// src/cli/commands/token-create.ts
-import { randomBytes } from "node:crypto";
-
-// src/cli/local-admin-tokens.ts
-import { readFile as readFile2 } from "node:fs/promises";
-import { join } from "node:path";
-var ADMIN_TOKENS_STORE = "admin_tokens";
-var RUNNING_FILE = ".running.json";
-var LOCAL_OPTIONS = {
-  local: { type: "boolean", description: "act on the local edge's admin_tokens store (npm start)" },
-  "state-dir": {
-    type: "string",
-    value: "DIR",
-    description: "with --local: the local state (default TSK_STATE_DIR or .fastly-local)"
-  },
-  "api-endpoint": {
-    type: "string",
-    value: "URL",
-    description: "with --local: the local Fastly API (default: where the edge on --state-dir runs, else 127.0.0.1:TSK_API_PORT or 7677)"
-  }
-};
-async function localTarget(ctx) {
-  const { flags, io } = ctx;
-  if (!flags.boolean("local")) {
-    for (const name of ["state-dir", "api-endpoint"]) {
-      if (flags.string(name) !== void 0) throw new UsageError(`--${name} needs --local`);
-    }
-    return void 0;
-  }
-  const stateDir = flags.string("state-dir") ?? (io.env["TSK_STATE_DIR"] || ".fastly-local");
-  const apiUrl = flags.string("api-endpoint") ?? await recordedApiUrl(stateDir) ?? `http://127.0.0.1:${io.env["TSK_API_PORT"] || "7677"}`;
-  try {
-    const url = new URL(apiUrl);
-    if (url.protocol !== "http:" && url.protocol !== "https:") throw new Error("scheme");
-  } catch {
-    throw new UsageError(`--api-endpoint must be an http(s) URL, not "${apiUrl}"`);
-  }
-  return { apiUrl, stateDir };
-}
-async function recordedApiUrl(stateDir) {
-  try {
-    const running = JSON.parse(await readFile2(join(stateDir, RUNNING_FILE), "utf8"));
-    const url = isRecord(running) ? running["api_url"] : void 0;
-    return typeof url === "string" ? url : void 0;
-  } catch {
-    return void 0;
-  }
-}
-async function openStore(ctx, target) {
-  const tokenFile = join(target.stateDir, "fastly-api-token");
-  let apiToken;
-  try {
-    apiToken = (await readFile2(tokenFile, "utf8")).trim();
-  } catch (err) {
-    const code = err.code ?? "unreadable";
-    throw new CliError(
-      "local_state_missing",
-      `cannot read the local Fastly API token ${tokenFile} (${code}); run \`npm start\` first or pass --state-dir`,
-      EXIT.usage
-    );
-  }
-  ctx.print.redact(apiToken);
-  const api = ctx.client(target.apiUrl, { "fastly-key": apiToken });
-  const stores = await api.request(
-    "GET",
-    `/resources/stores/secret?name=${encodeURIComponent(ADMIN_TOKENS_STORE)}`
-  );
-  const data = isRecord(stores.json) && Array.isArray(stores.json["data"]) ? stores.json["data"] : [];
-  const store = data.find(
-    (s) => isRecord(s) && s["name"] === ADMIN_TOKENS_STORE
-  );
-  const storeId = store?.["id"];
-  if (typeof storeId !== "string") {
-    throw new CliError(
-      "store_not_found",
-      `the local Fastly API at ${api.origin} has no secret store named ${ADMIN_TOKENS_STORE}`,
-      EXIT.refused
-    );
-  }
-  return { api, storeId, path: `/resources/stores/secret/${encodeURIComponent(storeId)}/secrets` };
-}
-async function installLocalAdminToken(ctx, target, name, record2, options = {}) {
-  const { api, storeId, path } = await openStore(ctx, target);
-  const body = { name, secret: toBase64(utf8(record2)) };
-  try {
-    await api.request(options.replace ? "PUT" : "POST", path, { body });
-  } catch (err) {
-    if (err instanceof CliError && !options.replace && (err.details["status"] === 409 || /duplicate/i.test(err.message))) {
-      throw new CliError(
-        "token_exists",
-        `a token with id "${name}" already exists in the local ${ADMIN_TOKENS_STORE} store; nothing was changed`,
-        EXIT.refused,
-        "choose another --id, or pass --replace to replace it (its holder loses access)"
-      );
-    }
-    throw err;
-  }
-  return storeId;
-}
-async function listLocalAdminTokens(ctx, target) {
-  const { api, storeId, path } = await openStore(ctx, target);
-  const tokens = [];
-  let cursor;
-  for (let page = 0; page < 1e3; page++) {
-    const query = `?limit=200${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ""}`;
-    const answer = await api.request("GET", `${path}${query}`);
-    const json = isRecord(answer.json) ? answer.json : {};
-    for (const entry of Array.isArray(json["data"]) ? json["data"] : []) {
-      if (!isRecord(entry) || typeof entry["name"] !== "string") continue;
-      const created = entry["created_at"];
-      tokens.push({ id: entry["name"], created_at: typeof created === "string" ? created : null });
-    }
-    const meta2 = isRecord(json["meta"]) ? json["meta"] : {};
-    const next = meta2["next_cursor"];
-    if (typeof next !== "string" || next === "") break;
-    cursor = next;
-  }
-  tokens.sort((a, b) => a.id.localeCompare(b.id));
-  return { storeId, tokens };
-}
-async function deleteLocalAdminToken(ctx, target, name) {
-  const { api, storeId, path } = await openStore(ctx, target);
-  try {
-    await api.request("DELETE", `${path}/${encodeURIComponent(name)}`);
-  } catch (err) {
-    if (err instanceof CliError && err.details["status"] === 404) {
-      throw new CliError(
-        "token_not_found",
-        `no token with id "${name}" in the local ${ADMIN_TOKENS_STORE} store`,
-        EXIT.refused,
-        "list the ids with `tsctl token list --local`"
-      );
-    }
-    throw err;
-  }
-  return storeId;
-}
-async function openLocalAdminTokens(ctx, target) {
-  const { api, storeId, path } = await openStore(ctx, target);
-  const write = (method) => async (name, record2) => {
-    await api.request(method, path, { body: { name, secret: toBase64(utf8(record2)) } });
-  };
-  return {
-    storeId,
-    origin: api.origin,
-    async has(name) {
-      try {
-        await api.request("GET", `${path}/${encodeURIComponent(name)}`);
-        return true;
-      } catch (err) {
-        if (err instanceof CliError && err.details["status"] === 404) return false;
-        throw err;
-      }
-    },
-    put: write("PUT"),
-    create: write("POST")
-  };
-}
-
-// src/cli/commands/token-create.ts
-var tokenCreate = {
-  words: ["token", "create"],
-  summary: "generate an admin token and its admin_tokens entry (--local installs it)",
-  description: 'Prints the token <id>.<secret> once, the admin_tokens secret-store entry (name = id, value = {"sha256","role"}) and the Fastly CLI command that uploads it. Only the hash is stored, so keep the token now. With --local it is also installed in the local edge (npm start), found from its state directory; an existing id is refused unless --replace is given. Talks to no edge.',
-  args: [],
-  options: {
-    role: {
-      type: "string",
-      value: "ROLE",
-      description: "viewer (read) or operator (change); required"
-    },
-    id: { type: "string", value: "ID", description: "the token id (default tok-<8 hex>)" },
-    ...LOCAL_OPTIONS,
-    replace: {
-      type: "boolean",
-      description: "with --local: replace an existing token with this id (its holder loses access)"
-    },
-    ...TIMEOUT_OPTION
-  },
-  examples: [
-    "tsctl token create --role operator --id ops-alice",
-    "tsctl token create --role viewer --local"
-  ],
-  async run(ctx) {
-    requireDefaultDeployment(
-      ctx,
-      "admin tokens",
-      "leave out --deployment-name: one admin_tokens store serves every deployment, and a token acts on all of them"
-    );
-    const role = ctx.flags.string("role");
-    if (role !== "viewer" && role !== "operator") {
-      throw new UsageError(
-        role === void 0 ? "missing --role viewer|operator" : `--role must be viewer or operator, not "${role}"`
-      );
-    }
-    const id = ctx.flags.string("id") ?? `tok-${randomBytes(4).toString("hex")}`;
-    if (!isTokenId(id)) throw new UsageError(`--id must be 1-64 of A-Z a-z 0-9 _ -, not "${id}"`);
-    const local = await localTarget(ctx);
-    const replace = ctx.flags.boolean("replace");
-    if (replace && !local) throw new UsageError("--replace needs --local");
-    const secret = newTokenSecret({ bytes: (n) => new Uint8Array(randomBytes(n)) });
-    const record2 = await tokenRecord(secret, role);
-    const command = `printf '%s' '${record2}' | fastly secret-store-entry create --store-id=<${ADMIN_TOKENS_STORE} id> --name=${id} --stdin`;
-    const storeId = local ? await installLocalAdminToken(ctx, local, id, record2, { replace }) : void 0;
-    const token = `${id}.${secret}`;
-    if (ctx.output === "json") {
-      ctx.print.out(
-        JSON.stringify({
-          token,
-          id,
-          role,
-          secret_store_entry: { store: ADMIN_TOKENS_STORE, name: id, value: record2 },
-          upload_command: command,
-          installed: local && storeId ? { api_endpoint: local.apiUrl, store_id: storeId } : null
-        })
-      );
-      return EXIT.ok;
-    }
-    ctx.print.out(
-      [
-        `Admin token (${role}). It is shown only this once; keep it in a password manager:`,
-        "",
-        `  ${token}`,
-        "",
-        `Secret-store entry for ${ADMIN_TOKENS_STORE} (holds only the hash of the secret):`,
-        `  name:  ${id}`,
-        `  value: ${record2}`,
-        "",
-        "Upload it to Fastly with:",
-        `  ${command}`,
-        ...local && storeId ? [
-          "",
-          `Installed in the local edge's ${ADMIN_TOKENS_STORE} store (${storeId} at ${local.apiUrl}).`
-        ] : []
-      ].join("\n")
-    );
-    return EXIT.ok;
-  }
-};
-
-// src/cli/commands/token-delete.ts
-var tokenDelete = {
-  words: ["token", "delete"],
-  summary: "revoke an admin token (--local: of the local edge)",
-  description: "Deletes the entry ID from the admin_tokens secret store; the token is refused from then on (on Fastly, once the store change has reached the edge). An unknown ID is an error (exit 1). Without --local it prints the Fastly CLI command that deletes it on Fastly.",
-  args: [{ name: "ID", description: "the token id (the part before the dot)" }],
-  options: { ...LOCAL_OPTIONS, ...TIMEOUT_OPTION },
-  examples: ["tsctl token delete ops-alice --local"],
-  async run(ctx) {
-    const id = ctx.args[0] ?? "";
-    if (!isTokenId(id)) throw new UsageError(`ID must be 1-64 of A-Z a-z 0-9 _ -, not "${id}"`);
-    const local = await localTarget(ctx);
-    if (!local) {
-      const command = `fastly secret-store-entry delete --store-id=<${ADMIN_TOKENS_STORE} id> --name=${id}`;
-      if (ctx.output === "json") ctx.print.out(JSON.stringify({ command }));
-      else ctx.print.out(`On Fastly, revoke it with:
-  ${command}`);
-      return EXIT.ok;
-    }
-    const storeId = await deleteLocalAdminToken(ctx, local, id);
-    if (ctx.output === "json") {
-      ctx.print.out(JSON.stringify({ deleted: id, store_id: storeId }));
-      return EXIT.ok;
-    }
-    ctx.print.out(`Token ${id} deleted from the local ${ADMIN_TOKENS_STORE} store (${storeId}).`);
-    return EXIT.ok;
-  }
-};
-
-// src/cli/commands/token-list.ts
-var tokenList = {
-  words: ["token", "list"],
-  summary: "list the admin token ids (--local: of the local edge)",
-  description: "Lists the ids in the admin_tokens secret store and when each was created. Roles cannot be listed: the store holds them inside secret values, which the Fastly API never returns. Without --local it prints the Fastly CLI command that lists them on Fastly.",
-  args: [],
-  options: { ...LOCAL_OPTIONS, ...TIMEOUT_OPTION },
-  examples: ["tsctl token list --local", "tsctl token list --local -o json"],
-  async run(ctx) {
-    const local = await localTarget(ctx);
-    if (!local) {
-      const command = `fastly secret-store-entry list --store-id=<${ADMIN_TOKENS_STORE} id>`;
-      if (ctx.output === "json") ctx.print.out(JSON.stringify({ command }));
-      else ctx.print.out(`On Fastly, list the ${ADMIN_TOKENS_STORE} entries with:
-  ${command}`);
-      return EXIT.ok;
-    }
-    const { storeId, tokens } = await listLocalAdminTokens(ctx, local);
-    if (ctx.output === "json") {
-      ctx.print.out(JSON.stringify({ store_id: storeId, tokens }));
-      return EXIT.ok;
-    }
-    if (tokens.length === 0) {
-      ctx.print.out(`No tokens in the local ${ADMIN_TOKENS_STORE} store (${storeId}).`);
-      return EXIT.ok;
-    }
-    ctx.print.out(
-      alignColumns([["ID", "CREATED"], ...tokens.map((t) => [t.id, t.created_at ?? "-"])])
-    );
-    return EXIT.ok;
-  }
-};
-
-// src/cli/commands/token-import.ts
-import { randomBytes as randomBytes2 } from "node:crypto";
-import { readFile as readFile3 } from "node:fs/promises";
+// src/cli/commands/setup.ts
+import { randomBytes as randomBytes4 } from "node:crypto";
+import { readFile as readFile2, rename, writeFile } from "node:fs/promises";
 
 // node_modules/smol-toml/dist/error.js
 function getLineColFromPtr(string3, ptr) {
@@ -3628,15 +4590,15 @@ var TomlDate = class _TomlDate extends Date {
     return this.#hasDate || this.#hasTime;
   }
   toISOString() {
-    let iso = super.toISOString();
+    let iso3 = super.toISOString();
     if (this.isDate())
-      return iso.slice(0, 10);
+      return iso3.slice(0, 10);
     if (this.isTime())
-      return iso.slice(11, 23);
+      return iso3.slice(11, 23);
     if (this.#offset === null)
-      return iso.slice(0, -1);
+      return iso3.slice(0, -1);
     if (this.#offset === "Z" || this.#offset === "z")
-      return iso;
+      return iso3;
     let offset = +this.#offset.slice(1, 3) * 60 + +this.#offset.slice(4, 6);
     offset = this.#offset[0] === "-" ? offset : -offset;
     let offsetDate = new Date(this.getTime() - offset * 6e4);
@@ -4019,8 +4981,8 @@ function parseArray(ctx) {
 }
 
 // node_modules/smol-toml/dist/parse.js
-function peekTable(ctx, key, table2, meta2, type) {
-  let t = table2;
+function peekTable(ctx, key, table3, meta2, type) {
+  let t = table3;
   let m = meta2;
   let k;
   let hasOwn = false;
@@ -4164,7 +5126,6169 @@ function parse2(toml, options = {}) {
 // node_modules/smol-toml/dist/stringify.js
 var HAS_WELLFORMED = !!"".isWellFormed;
 
+// src/core/schedule/planner.ts
+var ORDER = {
+  remove: 0,
+  taint: 1,
+  prepare: 2,
+  activate: 3
+};
+var iso = (ms2) => new Date(ms2).toISOString();
+var ms = (text) => Date.parse(text);
+function signedSincePublished(k) {
+  return k.activated_at !== void 0 && ms(k.activated_at) >= ms(publishedSince(k));
+}
+function successorOf(keyring) {
+  const active = activeKeyset(keyring);
+  const floor = active ? ms(active.expires_at) : -Infinity;
+  let best;
+  for (const k of keyring.keysets) {
+    if (k.state !== "PREPARED" || signedSincePublished(k)) continue;
+    if (active && k.superseded_at !== void 0) continue;
+    if (ms(k.expires_at) < floor) continue;
+    if (!best || ms(k.expires_at) >= ms(best.expires_at)) best = k;
+  }
+  return best;
+}
+function pendingTransitions(keyring, policy) {
+  const out = [];
+  const active = activeKeyset(keyring);
+  const successor = successorOf(keyring);
+  if (active) {
+    const expires = ms(active.expires_at);
+    if (!successor) {
+      out.push({
+        operation: "prepare",
+        keyset: null,
+        at: iso(expires - policy.prepareBeforeMs),
+        reason: `the successor of ${active.id} is prepared ${days(policy.prepareBeforeMs)} before it expires (${active.expires_at})`
+      });
+    } else {
+      const byExpiry = expires - policy.activateBeforeMs;
+      const byDwell = ms(publishedSince(successor)) + policy.dwellMs;
+      out.push({
+        operation: "activate",
+        keyset: successor.id,
+        at: iso(Math.max(byExpiry, byDwell)),
+        reason: byDwell > byExpiry ? `${successor.id} signs once it has been published for the activation dwell (${policy.dwellMs / 1e3} s)` : `${successor.id} takes over from ${active.id} ${days(policy.activateBeforeMs)} before ${active.id} expires (${active.expires_at})`
+      });
+    }
+  } else if (!successor) {
+    out.push({
+      operation: "prepare",
+      keyset: null,
+      at: keyring.updated_at,
+      reason: "no key set is ACTIVE and none is prepared to take over: nothing signs"
+    });
+  } else {
+    out.push({
+      operation: "activate",
+      keyset: successor.id,
+      at: iso(ms(publishedSince(successor)) + policy.dwellMs),
+      reason: `no key set is ACTIVE; ${successor.id} signs once it has been published for the activation dwell (${policy.dwellMs / 1e3} s)`
+    });
+  }
+  for (const k of keyring.keysets) {
+    if (k.state === "PREPARED" && k !== successor) {
+      const retired = retiredSince(k);
+      if (retired === null) continue;
+      const start = Math.max(retired.ms, ms(publishedSince(k)));
+      out.push({
+        operation: "taint",
+        keyset: k.id,
+        at: iso(start + policy.taintAfterMs),
+        reason: `${k.id} ${retired.why}; it is tainted ${days(policy.taintAfterMs)} after`
+      });
+    }
+    if (k.state === "TAINTED" && policy.removeRetired && active) {
+      const tainted = ms(k.tainted_at ?? keyring.updated_at);
+      const lastSigned = k.superseded_at !== void 0 ? ms(k.superseded_at) : tainted;
+      out.push({
+        operation: "remove",
+        keyset: k.id,
+        at: iso(Math.max(tainted, lastSigned) + policy.removeAfterMs),
+        reason: `${k.id} was tainted at ${k.tainted_at ?? keyring.updated_at}; it is removed after the grace period of ${days(policy.removeAfterMs)}`
+      });
+    }
+  }
+  return out.sort((a, b) => ms(a.at) - ms(b.at) || ORDER[a.operation] - ORDER[b.operation]);
+}
+function retiredSince(k) {
+  if (k.superseded_at !== void 0 && signedSincePublished(k)) {
+    return { ms: ms(k.superseded_at), why: `stopped signing at ${k.superseded_at}` };
+  }
+  if (k.superseded_at !== void 0 && k.activated_at !== void 0) {
+    return {
+      ms: ms(k.superseded_at),
+      why: `was restored after it stopped signing (${k.superseded_at})`
+    };
+  }
+  return null;
+}
+function nextTransitionAtMs(keyring, policy) {
+  const first = pendingTransitions(keyring, policy)[0];
+  return first ? ms(first.at) : null;
+}
+function days(msValue) {
+  const d = msValue / 864e5;
+  return Number.isInteger(d) ? `${d} days` : `${+d.toFixed(3)} days`;
+}
+
+// src/core/schedule/policy.ts
+var DAY_MS = 864e5;
+var STORE_PROPAGATION_BOUND_SECONDS = 120;
+var KEY_DOCUMENT_CACHE_DEFAULTS = {
+  max_age_seconds: 60,
+  stale_while_revalidate_seconds: 60,
+  stale_if_error_seconds: 300
+};
+var days2 = number2().check(_gte(0), _lte(3650));
+var seconds = number2().check(int(), _gte(0), _lte(31536e3));
+var ScheduleSettingsSchema = object({
+  /** Prepare the successor this long before the ACTIVE key expires (default min(lifetime/2, 30)). */
+  prepare_before_expiry_days: optional(days2),
+  /** Activate it this long before the ACTIVE key expires (default min(lifetime/6, 7)). */
+  activate_before_expiry_days: optional(days2),
+  /** A prepared key signs only once published this long (default 2 × max-age + propagation). */
+  activation_dwell_seconds: optional(seconds),
+  /** Taint a key this long after it stopped signing (default 30). */
+  taint_after_days: optional(days2),
+  /** Remove a tainted key this long after it was tainted (default 30): the grace period. */
+  remove_after_days: optional(days2),
+  /** False: the schedule taints retired keys but never removes them (default true). */
+  remove_retired: optional(boolean2())
+});
+var KeyDocumentsSettingsSchema = _default(
+  object({
+    /** The longest max-age; the next scheduled transition shortens it. */
+    max_age_seconds: _default(seconds, KEY_DOCUMENT_CACHE_DEFAULTS.max_age_seconds),
+    stale_while_revalidate_seconds: _default(
+      seconds,
+      KEY_DOCUMENT_CACHE_DEFAULTS.stale_while_revalidate_seconds
+    ),
+    stale_if_error_seconds: _default(seconds, KEY_DOCUMENT_CACHE_DEFAULTS.stale_if_error_seconds)
+  }),
+  { ...KEY_DOCUMENT_CACHE_DEFAULTS }
+);
+function cacheLifetimeSeconds(settings) {
+  const docs = settings.key_documents;
+  return docs.max_age_seconds + docs.stale_while_revalidate_seconds;
+}
+function schedulePolicy(settings, deployment) {
+  const own2 = settings.deployments[deployment.name]?.schedule ?? {};
+  const pick2 = (key) => own2[key] ?? settings.schedule[key];
+  const lifetimeDays2 = deployment.keyLifetimeDays;
+  const dwellSeconds = pick2("activation_dwell_seconds") ?? 2 * settings.key_documents.max_age_seconds + STORE_PROPAGATION_BOUND_SECONDS;
+  return {
+    lifetimeMs: lifetimeDays2 * DAY_MS,
+    prepareBeforeMs: (pick2("prepare_before_expiry_days") ?? Math.min(lifetimeDays2 / 2, 30)) * DAY_MS,
+    activateBeforeMs: (pick2("activate_before_expiry_days") ?? Math.min(lifetimeDays2 / 6, 7)) * DAY_MS,
+    dwellMs: dwellSeconds * 1e3,
+    taintAfterMs: (pick2("taint_after_days") ?? 30) * DAY_MS,
+    removeAfterMs: (pick2("remove_after_days") ?? 30) * DAY_MS,
+    removeRetired: pick2("remove_retired") ?? true
+  };
+}
+function assertSchedulePolicies(settings) {
+  for (const deployment of listDeployments(settings)) {
+    const p = schedulePolicy(settings, deployment);
+    const own2 = settings.deployments[deployment.name]?.schedule ?? {};
+    const where = (key) => own2[key] !== void 0 ? `deployments.${deployment.name}.schedule.${key}` : `schedule.${key}`;
+    const fail = (key, why) => {
+      throw new TskError(
+        "not_configured",
+        `trusted-server.toml: ${where(key)}: ${why} (deployment "${deployment.name}")`
+      );
+    };
+    const d = (ms2) => `${+(ms2 / DAY_MS).toFixed(3)} days`;
+    if (p.prepareBeforeMs >= p.lifetimeMs) {
+      fail(
+        "prepare_before_expiry_days",
+        `preparing ${d(p.prepareBeforeMs)} before expiry is not inside the key lifetime of ${d(p.lifetimeMs)}: every new key would need a successor at once`
+      );
+    }
+    if (p.activateBeforeMs >= p.prepareBeforeMs) {
+      fail(
+        "activate_before_expiry_days",
+        `activation (${d(p.activateBeforeMs)} before expiry) would come before preparation (${d(p.prepareBeforeMs)} before expiry)`
+      );
+    }
+    const cacheSeconds = cacheLifetimeSeconds(settings);
+    if (p.dwellMs < cacheSeconds * 1e3) {
+      fail(
+        "activation_dwell_seconds",
+        `${p.dwellMs / 1e3} s is shorter than the key documents' cache lifetime (key_documents.max_age_seconds + stale_while_revalidate_seconds = ${cacheSeconds} s): a partner could still hold a JWKS without the new key when it signs`
+      );
+    }
+    if (p.prepareBeforeMs - p.activateBeforeMs < p.dwellMs) {
+      fail(
+        "activate_before_expiry_days",
+        `the ${d(p.prepareBeforeMs - p.activateBeforeMs)} between preparation and activation are shorter than the activation dwell (${p.dwellMs / 1e3} s)`
+      );
+    }
+  }
+}
+
+// src/core/keys/kid.ts
+var MAX_KID_LENGTH = 128;
+var KID_CHARS = /^[A-Za-z0-9._-]+$/;
+var RESERVED_ITEM_KEYS = /* @__PURE__ */ new Set([
+  "current-kid",
+  "active-kids",
+  "keyring",
+  "jwks-document",
+  "discovery-document"
+]);
+function kidFormatProblem(kid) {
+  if (kid.length < 1 || kid.length > MAX_KID_LENGTH)
+    return `kid must be 1 to ${MAX_KID_LENGTH} characters`;
+  if (!KID_CHARS.test(kid)) return "kid may contain only ASCII letters, digits, '.', '_' and '-'";
+  return null;
+}
+function assertKidFormat(kid) {
+  const problem = kidFormatProblem(kid);
+  if (problem) throw new TskError("invalid_kid", problem);
+}
+function assertNewKid(kid) {
+  assertKidFormat(kid);
+  if (!/^[a-z]/.test(kid))
+    throw new TskError("invalid_kid", "kid must start with a lowercase ASCII letter");
+  if (RESERVED_ITEM_KEYS.has(kid)) throw new TskError("invalid_kid", `kid "${kid}" is reserved`);
+}
+function dateKid(nowMs) {
+  return `ts-${new Date(nowMs).toISOString().slice(0, 10)}`;
+}
+function uniqueKid(base, taken, random) {
+  if (!taken(base)) return base;
+  for (let attempt = 0; attempt < 8; attempt++) {
+    const hex = Array.from(random.bytes(4), (b) => b.toString(16).padStart(2, "0")).join("");
+    const kid = `${base}-${hex}`;
+    if (!taken(kid)) return kid;
+  }
+  throw new TskError("internal", "could not find an unused kid");
+}
+
+// src/core/keys/seed-encoding.ts
+function encodeSeed(seed) {
+  if (seed.length !== SEED_BYTES) throw new Error("an Ed25519 seed is 32 bytes");
+  return toBase64(seed);
+}
+function decodeSeed(text, kid) {
+  const seed = fromBase64(text.trim());
+  if (!seed || seed.length !== SEED_BYTES) {
+    throw new TskError(
+      "keyring_corrupt",
+      `the private key stored for "${kid}" is not a base64 32-byte Ed25519 seed`
+    );
+  }
+  return seed;
+}
+
+// src/core/keys/active-kids.ts
+function parseActiveKids(value) {
+  if (value === null) return [];
+  return value.split(",").map((kid) => kid.trim()).filter((kid) => kid.length > 0);
+}
+function formatActiveKids(kids) {
+  return kids.join(",");
+}
+
+// src/core/keyring/key-documents.ts
+var DOCUMENT_ITEM_KEYS = {
+  jwks: "jwks-document",
+  discovery: "discovery-document"
+};
+function keyDocumentBody(kind, source) {
+  const published = source.keysets.filter((k) => PUBLISHED_STATES.has(k.state));
+  const keys = published.map((k) => k.jwk);
+  if (kind === "jwks") return JSON.stringify({ keys });
+  return JSON.stringify({
+    version: "1.0",
+    jwks: { keys },
+    keyring_version: source.version,
+    tainted_kids: published.filter((k) => k.state === "TAINTED").map((k) => k.id),
+    // Each tainted kid's cutoff (docs/taint-cutoff.md): its payloads verify only with `ts` before it.
+    taint_cutoffs: taintCutoffs(published)
+  });
+}
+async function contentEtag(body) {
+  return `"h${(await sha256Hex(body)).slice(0, 20)}"`;
+}
+function versionEtag(version2) {
+  return `"${version2}"`;
+}
+function renderDocumentItem(kind, source, nextTransitionAtMs2 = null) {
+  const published = source.keysets.filter((k) => PUBLISHED_STATES.has(k.state)).map((k) => k.id);
+  const next = nextTransitionAtMs2 === null ? "" : ` ${Math.floor(nextTransitionAtMs2)}`;
+  const value = `${versionEtag(source.version)}${next}
+${formatActiveKids(published)}
+${keyDocumentBody(kind, source)}`;
+  return value.length > MAX_KEYRING_CHARS ? null : value;
+}
+
+// src/core/keyring/key-material.ts
+function materialProblem(id, jwk, facts) {
+  if (!isValidPublicKey(jwkPublicKey(jwk))) {
+    return {
+      code: "key_material_invalid",
+      reason: `the JWK's x is not an Ed25519 public key: nothing can verify a signature by ${id}`
+    };
+  }
+  if (facts.secretNames && !facts.secretNames.has(id)) {
+    return {
+      code: "key_material_missing",
+      reason: `no private key named ${id} in the secret store: it cannot sign`
+    };
+  }
+  return void 0;
+}
+async function probeMaterial(id, jwk, privateKeys) {
+  const stored = await privateKeys.get(id);
+  if (stored === null) return "unseen";
+  let seed;
+  try {
+    seed = decodeSeed(stored, id);
+  } catch {
+    return {
+      code: "key_material_invalid",
+      reason: `the private key of ${id} is not a base64 32-byte Ed25519 seed`
+    };
+  }
+  if (toBase64Url(await publicKeyOf(seed)) !== jwk.x) {
+    return {
+      code: "key_material_mismatch",
+      reason: `the private key of ${id} does not derive the x of its JWK: its signatures would not verify`
+    };
+  }
+  return void 0;
+}
+function unusableError(keyset, unusable, operation) {
+  return new TskError(unusable.code, `cannot ${operation} ${keyset.id}: ${unusable.reason}`, {
+    details: { keyset: keyset.id, unusable }
+  });
+}
+async function assertActivatable(keyset, operation, facts) {
+  if (keyset.unusable) throw unusableError(keyset, keyset.unusable, operation);
+  const seen = materialProblem(keyset.id, keyset.jwk, facts);
+  if (seen) throw unusableError(keyset, seen, operation);
+  if (operation === "restore" || !facts.privateKeys) return;
+  const probed = await probeMaterial(keyset.id, keyset.jwk, facts.privateKeys);
+  if (probed === "unseen") {
+    throw new TskError(
+      "key_not_propagated",
+      `the private key of ${keyset.id} exists but the edge cannot read it yet; retry in a minute`,
+      { details: { keyset: keyset.id, retryAfterSeconds: 60 } }
+    );
+  }
+  if (probed) throw unusableError(keyset, probed, operation);
+}
+
+// src/core/keyring/store-fold.ts
+function foldReading(reading, ctx) {
+  if (reading.corrupt !== void 0) throw new TskError("keyring_corrupt", reading.corrupt);
+  const nowIso = new Date(ctx.nowMs).toISOString();
+  const stored = reading.keyring;
+  const folded = reading.drift.map((d) => d.message);
+  const keysets = [];
+  for (const k of reading.keysets) {
+    const prev = stored?.keysets.find((p) => p.id === k.id);
+    const keyset = prev ? { ...prev, jwk: k.jwk, state: k.state } : {
+      id: k.id,
+      state: k.state,
+      jwk: k.jwk,
+      issued_at: nowIso,
+      // Adoption: Trusted Server's items carry no dates, so a key's age is unknown; it is
+      // taken as expiring now, and the rotation schedule's first run prepares a successor.
+      // A kid Trusted Server added to a keyring later was made just now.
+      expires_at: stored === null ? nowIso : expiryOf(ctx.nowMs, ctx.keyLifetimeDays)
+    };
+    if (!prev && k.state === "PREPARED") keyset.superseded_at = nowIso;
+    const kept = prev?.unusable?.code === "key_material_mismatch" && prev.jwk.x === k.jwk.x;
+    const problem = kept ? prev.unusable : materialProblem(k.id, k.jwk, ctx);
+    if (problem) keyset.unusable = problem;
+    else delete keyset.unusable;
+    if (problem && (keyset.state === "PREPARED" || keyset.state === "TAINTED")) {
+      keyset.state = "DEACTIVATED";
+      folded.push(`${k.id} unpublished as unusable (${problem.code})`);
+    } else if (problem && !prev?.unusable) {
+      folded.push(`${k.id} flagged unusable (${problem.code})`);
+    } else if (!problem && prev?.unusable) {
+      folded.push(`${k.id} no longer unusable`);
+    }
+    stamp(keyset, prev, nowIso);
+    keysets.push(keyset);
+  }
+  const keyring = {
+    ...stored ?? emptyKeyring(ctx.deployment, nowIso),
+    keysets
+  };
+  return { keyring, adopted: stored === null, folded };
+}
+function stamp(keyset, prev, nowIso) {
+  if (prev?.state === keyset.state) return;
+  if (prev?.state === "ACTIVE") keyset.superseded_at = nowIso;
+  if (keyset.state === "ACTIVE") keyset.activated_at = nowIso;
+  if (keyset.state === "DEACTIVATED") keyset.deactivated_at = nowIso;
+}
+var MAX_PROBES = 2;
+async function probeFolded(folded, stored, privateKeys) {
+  const lines = [];
+  const fresh = folded.keyring.keysets.filter(
+    (k) => !k.unusable && !stored?.keysets.some((p) => p.id === k.id)
+  );
+  for (const keyset of fresh.slice(0, MAX_PROBES)) {
+    const problem = await probeMaterial(keyset.id, keyset.jwk, privateKeys);
+    if (problem === void 0 || problem === "unseen") continue;
+    keyset.unusable = problem;
+    if (keyset.state === "PREPARED" || keyset.state === "TAINTED") {
+      keyset.state = "DEACTIVATED";
+      keyset.deactivated_at = folded.keyring.updated_at;
+      lines.push(`${keyset.id} unpublished as unusable (${problem.code})`);
+    } else {
+      lines.push(`${keyset.id} flagged unusable (${problem.code})`);
+    }
+  }
+  return lines;
+}
+
+// src/core/keyring/store-reading.ts
+var STORE_KEYS = {
+  currentKid: "current-kid",
+  activeKids: "active-kids",
+  keyring: "keyring"
+};
+function readStores(items, complete) {
+  let keyring = null;
+  let corrupt;
+  const text = items.get(STORE_KEYS.keyring);
+  if (text !== void 0) {
+    try {
+      keyring = parseKeyring(text);
+    } catch (err) {
+      corrupt = err instanceof TskError ? err.message : "invalid keyring";
+    }
+  }
+  const base = { keyring, version: keyring?.version ?? null, ...corrupt ? { corrupt } : {} };
+  const currentRaw = items.get(STORE_KEYS.currentKid);
+  const activeRaw = items.get(STORE_KEYS.activeKids);
+  if (currentRaw === void 0 && activeRaw === void 0) {
+    const keysets2 = (keyring?.keysets ?? []).map(({ id, state, jwk }) => ({ id, state, jwk }));
+    const reading = { ...base, keysets: keysets2, drift: [], skipped: [] };
+    const active2 = keysets2.find((k) => k.state === "ACTIVE");
+    if (keyring || !complete) return { ...reading, signingKid: active2?.id ?? null };
+    return { ...reading, keysets: unlisted(items, /* @__PURE__ */ new Set()), signingKid: null };
+  }
+  const drift = [];
+  const skipped = [];
+  const listed = new Map((keyring?.keysets ?? []).map((k) => [k.id, k]));
+  const itemJwk = (kid) => {
+    const value = items.get(kid);
+    if (value === void 0) return complete ? "absent" : "unread";
+    const jwk = parseJwkItem(value, kid);
+    return jwk ? { jwk } : "invalid";
+  };
+  const jwkOf = (kid) => {
+    const item = itemJwk(kid);
+    return typeof item === "object" ? item.jwk : listed.get(kid)?.jwk ?? null;
+  };
+  const current = currentRaw?.trim() || null;
+  const active = parseActiveKids(activeRaw ?? null);
+  const published = /* @__PURE__ */ new Map();
+  for (const kid of active) {
+    const jwk = jwkOf(kid);
+    if (jwk) published.set(kid, jwk);
+    else if (kid !== current) {
+      skipped.push(kid);
+      drift.push({
+        code: "published_without_jwk",
+        kid,
+        severity: "error",
+        message: `${kid} is in active-kids but has no valid JWK: partners cannot fetch it`
+      });
+    }
+  }
+  let signingKid = null;
+  if (current) {
+    const jwk = jwkOf(current);
+    if (jwk) {
+      signingKid = current;
+      if (!published.has(current)) {
+        published.set(current, jwk);
+        drift.push({
+          code: "current_not_published",
+          kid: current,
+          severity: "error",
+          message: `current-kid ${current} is not in active-kids: Trusted Server's own JWKS lacks its signing key (this service serves it)`
+        });
+      }
+    } else {
+      skipped.push(current);
+      drift.push({
+        code: "current_without_jwk",
+        kid: current,
+        severity: "error",
+        message: `current-kid ${current} has no valid JWK: what Trusted Server signs with it cannot be verified`
+      });
+    }
+  } else if (keyring?.keysets.some((k) => k.state === "ACTIVE")) {
+    drift.push({
+      code: "current_missing",
+      severity: "error",
+      message: "current-kid is missing: Trusted Server's signer cannot sign"
+    });
+  }
+  const keysets = [];
+  const seen = /* @__PURE__ */ new Set();
+  for (const k of keyring?.keysets ?? []) {
+    seen.add(k.id);
+    const item = itemJwk(k.id);
+    if (item === "absent" && !published.has(k.id)) {
+      drift.push({
+        code: "kid_deleted",
+        kid: k.id,
+        severity: "warning",
+        message: `${k.id} is in the keyring but its JWK item is gone (deleted behind the keyring's back)`
+      });
+      continue;
+    }
+    if (typeof item === "object" && item.jwk.x !== k.jwk.x) {
+      drift.push({
+        code: "jwk_changed",
+        kid: k.id,
+        severity: "warning",
+        message: `the JWK item of ${k.id} holds another public key than the keyring: the item's is served`
+      });
+    } else if (item === "invalid") {
+      drift.push({
+        code: "jwk_invalid",
+        kid: k.id,
+        severity: "warning",
+        message: `the JWK item of ${k.id} is not a valid Ed25519 JWK for it: the keyring's is served`
+      });
+    }
+    const jwk = published.get(k.id) ?? (typeof item === "object" ? item.jwk : k.jwk);
+    let state;
+    if (k.id === signingKid) {
+      state = "ACTIVE";
+      if (k.state !== "ACTIVE") {
+        drift.push({
+          code: "current_changed",
+          kid: k.id,
+          severity: "warning",
+          message: `current-kid is ${k.id}, which the keyring has as ${k.state}: Trusted Server signs with it`
+        });
+      }
+    } else if (published.has(k.id)) {
+      state = k.state === "TAINTED" ? "TAINTED" : "PREPARED";
+      if (k.state === "DEACTIVATED") {
+        drift.push({
+          code: "kid_republished",
+          kid: k.id,
+          severity: "warning",
+          message: `${k.id} is DEACTIVATED in the keyring but active-kids publishes it again`
+        });
+      }
+    } else {
+      state = "DEACTIVATED";
+      if (k.state !== "DEACTIVATED") {
+        drift.push({
+          code: "kid_removed",
+          kid: k.id,
+          severity: "warning",
+          message: `${k.id} is ${k.state} in the keyring but active-kids no longer publishes it`
+        });
+      }
+    }
+    keysets.push({ id: k.id, state, jwk, ...state === "TAINTED" ? taintOf(k) : {} });
+  }
+  for (const [id, jwk] of published) {
+    if (seen.has(id)) continue;
+    seen.add(id);
+    const state = id === signingKid ? "ACTIVE" : "PREPARED";
+    keysets.push({ id, state, jwk });
+    if (keyring) {
+      drift.push({
+        code: "kid_added",
+        kid: id,
+        severity: "warning",
+        message: `${id} is published${state === "ACTIVE" ? " and signing" : ""} but the keyring does not list it (Trusted Server's rotate)`
+      });
+    }
+  }
+  for (const k of complete ? unlisted(items, seen) : []) {
+    keysets.push(k);
+    if (keyring) {
+      drift.push({
+        code: "kid_unlisted",
+        kid: k.id,
+        severity: "warning",
+        message: `a JWK item for ${k.id} exists that the keyring does not list and nothing publishes`
+      });
+    }
+  }
+  return { ...base, keysets, signingKid, drift, skipped };
+}
+function unlisted(items, seen) {
+  const out = [];
+  for (const [key, value] of items) {
+    if (RESERVED_ITEM_KEYS.has(key) || seen.has(key)) continue;
+    const jwk = parseJwkItem(value, key);
+    if (jwk) out.push({ id: key, state: "DEACTIVATED", jwk });
+  }
+  return out;
+}
+function taintOf(k) {
+  return {
+    ...k.tainted_at !== void 0 ? { tainted_at: k.tainted_at } : {},
+    ...k.taint_cutoff !== void 0 ? { taint_cutoff: k.taint_cutoff } : {}
+  };
+}
+
+// src/core/keyring/store-items.ts
+var ITEM_KEYS = {
+  ...STORE_KEYS,
+  jwksDocument: DOCUMENT_ITEM_KEYS.jwks,
+  discoveryDocument: DOCUMENT_ITEM_KEYS.discovery
+};
+function loadKeyring(items, ctx) {
+  const reading = readStores(items, true);
+  const { keyring, adopted, folded } = foldReading(reading, ctx);
+  return { keyring, adopted, skipped: reading.skipped, drift: reading.drift, folded, reading };
+}
+function derivedItems(keyring, nextTransitionAtMs2 = null) {
+  const out = /* @__PURE__ */ new Map();
+  for (const k of keyring.keysets) out.set(k.id, JSON.stringify(k.jwk));
+  out.set(ITEM_KEYS.activeKids, formatActiveKids(publishedKeysets(keyring).map((k) => k.id)));
+  const active = activeKeyset(keyring);
+  if (active) out.set(ITEM_KEYS.currentKid, active.id);
+  const text = serializeKeyring(keyring);
+  out.set(ITEM_KEYS.keyring, text);
+  const canonical = parseKeyring(text);
+  for (const kind of ["jwks", "discovery"]) {
+    const value = renderDocumentItem(kind, canonical, nextTransitionAtMs2);
+    if (value !== null) out.set(DOCUMENT_ITEM_KEYS[kind], value);
+  }
+  return out;
+}
+var DOCUMENT_KEYS = [DOCUMENT_ITEM_KEYS.jwks, DOCUMENT_ITEM_KEYS.discovery];
+function itemOpsFor(current, previous, next, nextTransitionAtMs2 = null) {
+  const wanted = derivedItems(next, nextTransitionAtMs2);
+  const ops = [];
+  const upsert = (key) => {
+    const value = wanted.get(key);
+    if (value !== void 0 && current.get(key) !== value) ops.push({ op: "upsert", key, value });
+  };
+  for (const k of next.keysets) upsert(k.id);
+  upsert(ITEM_KEYS.activeKids);
+  upsert(ITEM_KEYS.currentKid);
+  upsert(ITEM_KEYS.keyring);
+  for (const key of DOCUMENT_KEYS) {
+    if (wanted.has(key)) upsert(key);
+    else if (current.has(key)) ops.push({ op: "delete", key });
+  }
+  if (!wanted.has(ITEM_KEYS.currentKid) && current.has(ITEM_KEYS.currentKid)) {
+    ops.push({ op: "delete", key: ITEM_KEYS.currentKid });
+  }
+  const kept = new Set(next.keysets.map((k) => k.id));
+  for (const k of previous.keysets) {
+    if (!kept.has(k.id) && current.has(k.id)) ops.push({ op: "delete", key: k.id });
+  }
+  return ops;
+}
+
+// src/core/keyring/journal.ts
+var iso2 = iso_exports.datetime();
+var IntentSchema = object({
+  operation: string2(),
+  request_id: string2(),
+  holder: string2(),
+  recorded_at: iso2,
+  /** The keyring version the operation started from. */
+  before_version: number2(),
+  /**
+   * The exact `keyring` item text the operation's config update writes. Finding it in the store
+   * is the proof that the update landed (nothing else writes this version under the lock).
+   */
+  keyring: string2(),
+  /** Every config item the update writes or deletes, with the value it had before (null: absent). */
+  restore: record(string2(), nullable(string2())),
+  /**
+   * The value the update gives each of those items (null: deletes it). A settlement changes an
+   * item only while it holds one of the two values, so a write by someone else in between (Trusted
+   * Server's tools) is never overwritten. Absent in intents recorded before it existed.
+   */
+  write: optional(record(string2(), nullable(string2()))),
+  /** A private key this operation creates; it did not exist when the operation was planned. */
+  create_secret: optional(string2()),
+  /** A private key this operation deletes once the key is unpublished (remove). */
+  delete_secret: optional(string2())
+});
+var HolderSchema = object({
+  operation: string2(),
+  holder: string2(),
+  request_id: string2(),
+  started_at: iso2,
+  expires_at: iso2
+});
+var LockRecordSchema = object({
+  /** The operation running now; null when none is (only a pending intent is left). */
+  lease: nullable(HolderSchema),
+  /** An intent whose outcome is not settled yet. */
+  intent: nullable(IntentSchema),
+  /** From when the intent may be settled (no write it made can land any more). */
+  settles_at: optional(iso2)
+});
+function parseLockRecord(text) {
+  let json;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    return null;
+  }
+  const record3 = LockRecordSchema.safeParse(json);
+  if (record3.success) return record3.data;
+  const bare = HolderSchema.safeParse(json);
+  return bare.success ? { lease: bare.data, intent: null } : null;
+}
+function serializeLockRecord(record3) {
+  return JSON.stringify(record3);
+}
+function settlesAtMs(record3, lateWriteBoundMs) {
+  if (record3.settles_at !== void 0) return Date.parse(record3.settles_at);
+  if (record3.lease !== null) return Date.parse(record3.lease.expires_at) + lateWriteBoundMs;
+  return 0;
+}
+function planSettlement(intent, items, secretNames) {
+  const landed = items.get(ITEM_KEYS.keyring) === intent.keyring;
+  const configOps = [];
+  const deleteSecrets = [];
+  const leftAlone = [];
+  const written = intent.write;
+  const ours = (key, have) => {
+    if (written === void 0 || !(key in written)) return true;
+    const before = intent.restore[key] ?? null;
+    const after = written[key] ?? null;
+    const value = have ?? null;
+    if (value === before || value === after) return true;
+    if (!leftAlone.includes(key)) leftAlone.push(key);
+    return false;
+  };
+  const foreignKids = () => {
+    const kids = /* @__PURE__ */ new Set();
+    for (const key of [ITEM_KEYS.activeKids, ITEM_KEYS.currentKid]) {
+      if (!leftAlone.includes(key)) continue;
+      for (const kid of (items.get(key) ?? "").split(",")) if (kid.trim()) kids.add(kid.trim());
+    }
+    return kids;
+  };
+  const keepJwks = (ops) => {
+    const kept = foreignKids();
+    return ops.filter((op) => {
+      if (op.op !== "delete" || !kept.has(op.key)) return true;
+      if (!leftAlone.includes(op.key)) leftAlone.push(op.key);
+      return false;
+    });
+  };
+  for (const key of [ITEM_KEYS.activeKids, ITEM_KEYS.currentKid]) {
+    if (key in intent.restore) ours(key, items.get(key));
+  }
+  if (landed) {
+    const after = parseKeyring(intent.keyring);
+    const derived = derivedItems(after);
+    const wanted = (key) => written !== void 0 && key in written ? written[key] ?? void 0 : derived.get(key);
+    for (const key of orderedKeys(Object.keys(intent.restore))) {
+      const want = wanted(key);
+      const have = items.get(key);
+      if (want !== void 0 && have !== want && ours(key, have)) {
+        configOps.push({ op: "upsert", key, value: want });
+      }
+    }
+    for (const key of Object.keys(intent.restore)) {
+      const have = items.get(key);
+      if (wanted(key) === void 0 && have !== void 0 && ours(key, have)) {
+        configOps.push({ op: "delete", key });
+      }
+    }
+    configOps.splice(0, configOps.length, ...keepJwks(configOps));
+    const gone = intent.delete_secret;
+    if (gone !== void 0 && secretNames.has(gone) && !after.keysets.some((k) => k.id === gone) && !foreignKids().has(gone)) {
+      deleteSecrets.push(gone);
+    }
+  } else {
+    for (const key of orderedKeys(Object.keys(intent.restore)).reverse()) {
+      const before = intent.restore[key] ?? null;
+      const have = items.get(key);
+      if ((have ?? null) === before || !ours(key, have)) continue;
+      if (before === null) configOps.push({ op: "delete", key });
+      else configOps.push({ op: "upsert", key, value: before });
+    }
+    const created = intent.create_secret;
+    const foreign = (key) => leftAlone.includes(key) ? items.get(key) : void 0;
+    configOps.splice(0, configOps.length, ...keepJwks(configOps));
+    const claimed = created !== void 0 && (foreign(ITEM_KEYS.currentKid)?.trim() === created || (foreign(ITEM_KEYS.activeKids) ?? "").split(",").some((k) => k.trim() === created));
+    if (created !== void 0 && secretNames.has(created) && !claimed) deleteSecrets.push(created);
+  }
+  return { landed, configOps, deleteSecrets, leftAlone };
+}
+function describeSettlement(intent, settlement) {
+  const request = intent.request_id ? `request ${intent.request_id}, ` : "";
+  const what = `${intent.operation} (${request}from keyring version ${intent.before_version})`;
+  const verdict = settlement.landed ? "had committed" : "had not committed";
+  const items = settlement.configOps.length;
+  const secrets = settlement.deleteSecrets.length ? `, deleted private key ${settlement.deleteSecrets.join(", ")}` : "";
+  const alone = settlement.leftAlone.length ? `; left ${settlement.leftAlone.join(", ")} as someone else wrote them since` : "";
+  return `${what} ${verdict}; ${items === 0 ? "no config item needed" : `${items} config item(s)`} ${settlement.landed ? "completed" : "restored"}${secrets}${alone}`;
+}
+var FIXED_ORDER = [
+  ITEM_KEYS.activeKids,
+  ITEM_KEYS.currentKid,
+  ITEM_KEYS.keyring,
+  ITEM_KEYS.jwksDocument,
+  ITEM_KEYS.discoveryDocument
+];
+function orderedKeys(keys) {
+  const jwks2 = keys.filter((k) => !FIXED_ORDER.includes(k));
+  return [...jwks2, ...FIXED_ORDER.filter((k) => keys.includes(k))];
+}
+
+// src/core/keyring/doctor.ts
+function diagnose(input) {
+  const findings = [];
+  const { items, secretNames, deployment } = input;
+  const removeCmd = (kid) => `tsctl keyset remove ${kid} --deployment-name ${deployment}`;
+  let keyring = null;
+  let drift = [];
+  try {
+    const loaded = loadKeyring(items, {
+      deployment,
+      nowMs: input.nowMs,
+      keyLifetimeDays: input.keyLifetimeDays,
+      secretNames
+    });
+    keyring = loaded.keyring;
+    drift = loaded.drift;
+  } catch (err) {
+    findings.push({
+      code: "keyring_corrupt",
+      severity: "error",
+      message: `the keyring item cannot be read: ${err instanceof TskError ? err.message : "invalid"}`,
+      fix: "restore the keyring item from the audit trail or a backup; no change can be made until then",
+      repairable: false
+    });
+  }
+  findings.push(...lockFindings(input));
+  const intent = input.lock !== "unreadable" ? input.lock?.intent ?? null : null;
+  const journaled = new Set(
+    [intent?.create_secret, intent?.delete_secret].filter((v) => v !== void 0)
+  );
+  const published = parseActiveKids(items.get(ITEM_KEYS.activeKids) ?? null);
+  const current = items.get(ITEM_KEYS.currentKid)?.trim() || null;
+  const tsKids = current && !published.includes(current) ? [...published, current] : published;
+  for (const kid of tsKids) {
+    if (!items.has(kid)) {
+      findings.push({
+        code: "missing_jwk",
+        severity: "error",
+        kid,
+        message: `${kid} is published (active-kids or current-kid) but has no JWK item: partners cannot fetch it`,
+        fix: kid === current ? "activate another key set, then remove this one" : removeCmd(kid),
+        repairable: false
+      });
+    }
+  }
+  const keyless = /* @__PURE__ */ new Set();
+  const signingKids = [...tsKids];
+  if (keyring) {
+    for (const k of keyring.keysets) if (PUBLISHED_STATES.has(k.state)) signingKids.push(k.id);
+  }
+  for (const kid of signingKids) {
+    if (secretNames.has(kid) || keyless.has(kid)) continue;
+    keyless.add(kid);
+    const active = kid === current || keyring?.keysets.some((k) => k.id === kid && k.state === "ACTIVE");
+    findings.push({
+      code: "keyless_kid",
+      severity: "error",
+      kid,
+      message: `${kid} is published but its private key is missing${active ? ": signing with it fails" : ""}`,
+      fix: active ? `prepare and activate a new key set, then ${removeCmd(kid)}` : removeCmd(kid),
+      repairable: false
+    });
+  }
+  if (keyring) {
+    if (!keyring.keysets.some((k) => k.state === "ACTIVE")) {
+      findings.push({
+        code: "no_active_key",
+        severity: "error",
+        message: "no key set is ACTIVE: nothing signs",
+        fix: `tsctl keyset activate <kid> --deployment-name ${deployment}`,
+        repairable: false
+      });
+    }
+    for (const d of drift) {
+      findings.push({
+        code: "drift",
+        severity: d.severity,
+        ...d.kid !== void 0 ? { kid: d.kid } : {},
+        message: `${d.code}: ${d.message}`,
+        fix: `tsctl keyset adopt --deployment-name ${deployment} (or the next change) folds it into the keyring; the edge already serves what Trusted Server's signer uses`,
+        repairable: false
+      });
+    }
+    for (const k of keyring.keysets) {
+      if (!k.unusable || k.unusable.code === "key_material_missing" && keyless.has(k.id))
+        continue;
+      findings.push({
+        code: "unusable_key",
+        severity: k.state === "ACTIVE" ? "error" : "warning",
+        kid: k.id,
+        message: `${k.id} cannot sign (${k.unusable.code}): ${k.unusable.reason}`,
+        fix: k.state === "ACTIVE" ? `prepare and activate a new key set, then ${removeCmd(k.id)}` : removeCmd(k.id),
+        repairable: false
+      });
+    }
+    if (items.has(ITEM_KEYS.keyring) && drift.length === 0) {
+      const wanted = derivedItems(keyring);
+      const differs = [
+        ITEM_KEYS.activeKids,
+        ITEM_KEYS.currentKid,
+        ...keyring.keysets.map((k) => k.id)
+      ].filter((key) => wanted.get(key) !== items.get(key));
+      if (differs.length > 0) {
+        findings.push({
+          code: "items_disagree",
+          severity: intent ? "info" : "warning",
+          message: `Trusted Server's items disagree with the keyring (${differs.join(", ")})${intent ? ": an operation with a pending intent may have left them so" : ": something other than this service changed the stores"}`,
+          fix: intent ? "repair (settles the pending intent)" : "the next change through this service rewrites them from the keyring; check the audit trail first",
+          repairable: intent !== null
+        });
+      }
+    }
+  }
+  const known = new Set(journaled);
+  for (const k of keyring?.keysets ?? []) known.add(k.id);
+  for (const key of items.keys()) if (!RESERVED_ITEM_KEYS.has(key)) known.add(key);
+  for (const name of [...secretNames].sort()) {
+    if (known.has(name)) continue;
+    findings.push({
+      code: "orphan_private_key",
+      severity: "warning",
+      kid: name,
+      message: `the private key ${name} is listed nowhere (not in the keyring, not published, not in the journal): left by an interrupted change, or written by another tool`,
+      fix: `${removeCmd(name)} (deletes it for good; keep it if another tool of yours uses it)`,
+      repairable: false
+    });
+  }
+  return {
+    deployment,
+    healthy: findings.every((f) => f.severity === "info"),
+    keyring_version: keyring?.version ?? null,
+    findings
+  };
+}
+function lockFindings(input) {
+  const { lock, nowMs } = input;
+  if (lock === null) return [];
+  if (lock === "unreadable") {
+    return [
+      {
+        code: "lock_unreadable",
+        severity: "warning",
+        message: "the deployment lock record cannot be read; the next operation replaces it once its bound has passed",
+        fix: "repair",
+        repairable: true
+      }
+    ];
+  }
+  const out = [];
+  const live = lock.lease !== null && Date.parse(lock.lease.expires_at) > nowMs;
+  if (live && lock.lease) {
+    out.push({
+      code: "operation_running",
+      severity: "info",
+      message: `${lock.lease.operation} by ${lock.lease.holder} is running (request ${lock.lease.request_id}, lease until ${lock.lease.expires_at})`,
+      fix: "wait for it",
+      repairable: false
+    });
+  } else if (lock.lease && !lock.intent) {
+    out.push({
+      code: "stale_lease",
+      severity: "warning",
+      message: `${lock.lease.operation} by ${lock.lease.holder} (request ${lock.lease.request_id}) died holding the lease; it expired at ${lock.lease.expires_at}`,
+      fix: "repair",
+      repairable: true
+    });
+  }
+  if (lock.intent && !live) {
+    const at = settlesAtMs(lock, input.lateWriteMs);
+    const ready = at <= nowMs;
+    out.push({
+      code: "pending_intent",
+      severity: "warning",
+      message: `${lock.intent.operation} (request ${lock.intent.request_id}, from keyring version ${lock.intent.before_version}) did not finish; ${ready ? "no write it sent can land any more" : `a write it sent may still land until ${new Date(at).toISOString()}`}`,
+      fix: ready ? "repair (or any operation) settles it" : `wait until ${new Date(at).toISOString()}, then repair`,
+      repairable: ready
+    });
+  }
+  return out;
+}
+
+// src/core/keyring/outcome.ts
+function writeOutcome(err) {
+  if (!(err instanceof TskError)) return "unknown";
+  const declared = err.details?.["outcome"];
+  if (declared === "refused" || declared === "not_committed") return "refused";
+  if (declared === "unknown") return "unknown";
+  if (err.code === "secret_exists" || err.code === "upstream_rate_limited") return "refused";
+  const status2 = err.details?.["status"];
+  if (typeof status2 === "number" && status2 >= 400 && status2 < 500) return "refused";
+  return "unknown";
+}
+
+// src/core/keyring/lease.ts
+var OPERATION_BOUND_MS = 12e4;
+var LATE_WRITE_BOUND_MS = 12e4;
+var CAS_ATTEMPTS = 5;
+var KvLease = class {
+  constructor(store, clock, who, bounds = {}) {
+    this.store = store;
+    this.clock = clock;
+    this.who = who;
+    this.bounds = {
+      operationMs: bounds.operationMs ?? OPERATION_BOUND_MS,
+      lateWriteMs: bounds.lateWriteMs ?? LATE_WRITE_BOUND_MS
+    };
+  }
+  store;
+  clock;
+  who;
+  bounds;
+  async inspect(deployment) {
+    const entry = await this.store.get(deployment);
+    if (entry === null) return null;
+    return parseLockRecord(entry.value) ?? "unreadable";
+  }
+  async check(deployment) {
+    const now = this.clock.now();
+    const entry = await this.store.get(deployment);
+    if (entry === null) return {};
+    const record3 = parseLockRecord(entry.value);
+    if (record3?.lease && Date.parse(record3.lease.expires_at) > now) {
+      throw inProgress(deployment, record3, this.bounds, now);
+    }
+    const pending = record3?.intent ?? null;
+    if (pending && record3 && settlesAtMs(record3, this.bounds.lateWriteMs) > now) {
+      throw inProgress(deployment, record3, this.bounds, now);
+    }
+    return pending ? { pending } : {};
+  }
+  async acquire(deployment, operation, settle) {
+    const now = this.clock.now();
+    const mine = {
+      operation,
+      holder: this.who.holder,
+      request_id: this.who.requestId,
+      started_at: new Date(now).toISOString(),
+      expires_at: new Date(now + this.bounds.operationMs).toISOString()
+    };
+    const fresh = serializeLockRecord({ lease: mine, intent: null });
+    if (await this.firstWrite(() => this.store.add(deployment, fresh))) {
+      return { lease: this.handle(deployment, mine) };
+    }
+    const current = await this.store.get(deployment);
+    if (current === null) {
+      if (await this.firstWrite(() => this.store.add(deployment, fresh))) {
+        return { lease: this.handle(deployment, mine) };
+      }
+      throw inProgress(deployment, await this.current(deployment), this.bounds, now);
+    }
+    const record3 = parseLockRecord(current.value);
+    if (record3?.lease && Date.parse(record3.lease.expires_at) > now) {
+      throw inProgress(deployment, record3, this.bounds, now);
+    }
+    const pending = record3?.intent ?? null;
+    if (pending && record3 && settlesAtMs(record3, this.bounds.lateWriteMs) > now) {
+      throw inProgress(deployment, record3, this.bounds, now);
+    }
+    const takeover = {
+      lease: mine,
+      intent: pending,
+      ...pending ? { settles_at: new Date(now).toISOString() } : {}
+    };
+    if (!await this.store.replace(deployment, serializeLockRecord(takeover), current.generation)) {
+      throw inProgress(deployment, await this.current(deployment), this.bounds, now);
+    }
+    const lease = this.handle(deployment, mine);
+    if (!pending) return { lease };
+    let settled;
+    try {
+      settled = await settle(pending);
+    } catch (err) {
+      const wait = writeOutcome(err) === "unknown" ? this.bounds.lateWriteMs : 0;
+      await this.rewrite(deployment, mine, () => ({
+        lease: null,
+        intent: pending,
+        settles_at: new Date(this.clock.now() + wait).toISOString()
+      })).catch(() => void 0);
+      throw unsettled(deployment, pending, err);
+    }
+    await this.rewrite(deployment, mine, () => ({ lease: mine, intent: null }));
+    return { lease, settled };
+  }
+  async current(deployment) {
+    const found = await this.inspect(deployment);
+    return found === "unreadable" ? null : found;
+  }
+  handle(deployment, mine) {
+    return {
+      expiresAtMs: Date.parse(mine.expires_at),
+      journal: async (body) => {
+        const intent = { ...body, request_id: mine.request_id, holder: mine.holder };
+        await this.rewrite(deployment, mine, () => ({ lease: mine, intent }));
+      },
+      release: async () => {
+        await this.rewrite(deployment, mine, () => null);
+      },
+      leave: async (at) => {
+        await this.rewrite(deployment, mine, (record3) => ({
+          lease: null,
+          intent: record3.intent,
+          settles_at: new Date(at).toISOString()
+        }));
+      }
+    };
+  }
+  /**
+   * Replaces (or, for null, deletes) the record while it is still ours. A compare-and-set that
+   * fails although the record still reads as ours means the read was stale: read and try again.
+   */
+  async rewrite(deployment, mine, next) {
+    for (let attempt = 0; attempt < CAS_ATTEMPTS; attempt++) {
+      const entry = await this.store.get(deployment);
+      const record3 = entry ? parseLockRecord(entry.value) : null;
+      if (!entry || !record3 || !isMine(record3, mine)) {
+        throw new TskError(
+          "operation_in_progress",
+          `the lease on deployment "${deployment}" is no longer held by this operation (it ran past its bound and was taken over)`,
+          { details: { lease: record3?.lease ?? null } }
+        );
+      }
+      const value = next(record3);
+      if (await this.writeBack(deployment, entry, value)) return;
+    }
+    throw new TskError(
+      "upstream_failed",
+      `the lock record of deployment "${deployment}" kept changing under a compare-and-set`
+    );
+  }
+  async writeBack(deployment, entry, value) {
+    if (value === null || value.lease === null && value.intent === null) {
+      return this.store.remove(deployment, entry.generation);
+    }
+    return this.store.replace(deployment, serializeLockRecord(value), entry.generation);
+  }
+  /** The first write of an acquire: if its outcome is unknown, nothing else was changed. */
+  async firstWrite(write) {
+    try {
+      return await write();
+    } catch (err) {
+      if (!(err instanceof TskError)) throw err;
+      const bound = Math.round(this.bounds.operationMs / 1e3);
+      throw new TskError(
+        err.code,
+        `${err.message}. Taking the deployment lease failed, so no key store was changed; if the lease was taken after all, it lapses within ${bound} s`,
+        { cause: err, details: { ...err.details, committed: false, outcome: "not_committed" } }
+      );
+    }
+  }
+};
+function isMine(record3, mine) {
+  return record3.lease !== null && record3.lease.request_id === mine.request_id && record3.lease.started_at === mine.started_at;
+}
+function inProgress(deployment, record3, bounds, nowMs) {
+  const held = record3?.lease ?? null;
+  const live = held !== null && Date.parse(held.expires_at) > nowMs;
+  const intent = record3?.intent ?? null;
+  if (record3 && intent && !live) {
+    const atMs = settlesAtMs(record3, bounds.lateWriteMs);
+    const at = new Date(atMs).toISOString();
+    return new TskError(
+      "operation_in_progress",
+      `deployment "${deployment}" has an earlier ${intent.operation} (request ${intent.request_id}) whose outcome is not settled; a write it sent may still land until ${at}. Retry after that (the next operation settles it), or run tsctl doctor to see it`,
+      {
+        details: {
+          lease: held,
+          pending_intent: intent,
+          settles_at: at,
+          retryAfterSeconds: Math.max(1, Math.ceil((atMs - nowMs) / 1e3))
+        }
+      }
+    );
+  }
+  const who = held ? `${held.operation} by ${held.holder} since ${held.started_at}` : "another operation";
+  const wait = live ? Math.max(1, Math.ceil((Date.parse(held.expires_at) - nowMs) / 1e3)) : 1;
+  return new TskError(
+    "operation_in_progress",
+    `deployment "${deployment}" is being changed (${who}); list the key sets and try again when it is done`,
+    { details: held ? { lease: held, retryAfterSeconds: wait } : {} }
+  );
+}
+function unsettled(deployment, intent, cause) {
+  const base = cause instanceof TskError ? cause : void 0;
+  return new TskError(
+    base?.code ?? "upstream_failed",
+    `an earlier ${intent.operation} on deployment "${deployment}" (request ${intent.request_id}) could not be settled (${base?.message ?? "unknown error"}); nothing else was changed. Retry, or run tsctl doctor`,
+    { cause, details: { committed: false, outcome: "not_committed", pending_intent: intent } }
+  );
+}
+
+// src/core/keyring/drift.ts
+function assertFoldable(loaded, operation) {
+  const broken = loaded.drift.find((d) => d.code === "current_without_jwk");
+  if (!broken || operation === "rotate" || operation === "activate") return;
+  throw new TskError(
+    "drift_unfoldable",
+    `${broken.message}. A ${operation} would remove current-kid; rotate or activate a key set instead, which makes it the signing key`,
+    { details: { drift: loaded.drift, keyring: loaded.keyring } }
+  );
+}
+function adoptCheck(loaded, kid) {
+  if (kid === void 0) return;
+  if (loaded.keyring.keysets.some((k) => k.id === kid)) return;
+  throw new TskError(
+    "keyset_not_found",
+    `${kid} is named by neither the keyring nor Trusted Server's items; nothing to adopt`,
+    { details: { keyring: loaded.keyring } }
+  );
+}
+async function materialCheck(operation, id, before, secretNames, privateKeys) {
+  if (operation !== "activate" && operation !== "restore") return;
+  const keyset = before.keysets.find((k) => k.id === id);
+  if (!keyset) return;
+  try {
+    await assertActivatable(keyset, operation, {
+      secretNames,
+      ...privateKeys ? { privateKeys } : {}
+    });
+  } catch (err) {
+    if (!(err instanceof TskError)) throw err;
+    throw new TskError(err.code, err.message, { details: { ...err.details, keyring: before } });
+  }
+}
+
+// src/core/keyring/engine.ts
+var KeyringEngine = class {
+  constructor(deps) {
+    this.deps = deps;
+  }
+  deps;
+  /** The authoritative keyring (adopting a Trusted Server–only store in memory if needed). */
+  async read() {
+    const [items, names] = await Promise.all([
+      this.deps.api.readConfigItems(),
+      this.deps.api.listSecretNames()
+    ]);
+    const secretNames = new Set(names);
+    const loaded = loadKeyring(items, {
+      deployment: this.deps.deployment,
+      nowMs: this.deps.clock.now(),
+      keyLifetimeDays: this.deps.keyLifetimeDays,
+      secretNames
+    });
+    if (this.deps.privateKeys) {
+      const lines = await probeFolded(loaded, loaded.reading.keyring, this.deps.privateKeys);
+      loaded.folded.push(...lines);
+    }
+    return { ...loaded, items, secretNames };
+  }
+  /** Runs one operation under the deployment's lease, if a guard is configured. */
+  async mutate(request) {
+    if (request.id !== void 0) assertKidFormat(request.id);
+    if (request.kid !== void 0) assertNewKid(request.kid);
+    if (request.dryRun) return this.preview(request);
+    const taken = await this.deps.guard?.acquire(
+      this.deps.deployment,
+      request.operation,
+      (i) => this.settle(i)
+    );
+    const lease = taken?.lease;
+    const ending = {};
+    let result;
+    try {
+      result = await this.commit(request, lease, ending);
+      if (taken?.settled !== void 0) result.settled = taken.settled;
+      return result;
+    } catch (err) {
+      if (taken?.settled === void 0 || !(err instanceof TskError)) throw err;
+      throw new TskError(err.code, err.message, {
+        cause: err.cause,
+        details: { ...err.details, settled: taken.settled }
+      });
+    } finally {
+      await this.end(lease, ending, result);
+    }
+  }
+  /**
+   * A dry run: the checks the operation would make (the lease or an intent not yet settleable,
+   * If-Match, the transition table, a kid in use, the item size limit) and what it would commit
+   * and write, without taking the lease or writing anything.
+   */
+  async preview(request) {
+    const { pending } = await this.deps.guard?.check?.(this.deps.deployment) ?? {};
+    const result = await this.commit(request, void 0, {}, true);
+    if (pending && result.plan) {
+      result.plan.settlesFirst = `${pending.operation} (request ${pending.request_id})`;
+    }
+    return result;
+  }
+  /** Doctor's report: every disagreement between the stores, the keyring and the journal. */
+  async diagnose() {
+    const { api, guard, clock, deployment, keyLifetimeDays } = this.deps;
+    const [items, names, lock] = await Promise.all([
+      api.readConfigItems(),
+      api.listSecretNames(),
+      guard ? guard.inspect(deployment) : Promise.resolve(null)
+    ]);
+    return diagnose({
+      deployment,
+      items,
+      secretNames: new Set(names),
+      lock,
+      nowMs: clock.now(),
+      lateWriteMs: this.lateBound(),
+      keyLifetimeDays
+    });
+  }
+  /**
+   * Takes the deployment's lease and gives it back: an earlier operation's intent that may be
+   * settled is settled on the way, and a lease left by a dead operation is cleared. What
+   * `doctor --repair` does; resolves to what was settled, if anything.
+   */
+  async repair() {
+    const guard = this.deps.guard;
+    if (!guard) return {};
+    const { lease, settled } = await guard.acquire(
+      this.deps.deployment,
+      "repair",
+      (i) => this.settle(i)
+    );
+    await lease.release();
+    return settled === void 0 ? {} : { settled };
+  }
+  /**
+   * Settles an earlier operation's intent from an authoritative read: completes an update that
+   * landed, or puts back what one that did not land changed and deletes the key it created. The
+   * config is put right before any private key is deleted; if that fails, nothing is deleted and
+   * the intent stays. Returns one line describing what it did.
+   */
+  async settle(intent) {
+    const { api } = this.deps;
+    const items = await api.readConfigItems();
+    const names = new Set(await api.listSecretNames());
+    const plan = planSettlement(intent, items, names);
+    if (plan.configOps.length > 0) await api.patchConfigItems(plan.configOps);
+    for (const name of plan.deleteSecrets) await api.deleteSecret(name);
+    return describeSettlement(intent, plan);
+  }
+  async end(lease, ending, result) {
+    if (!lease) return;
+    try {
+      if (ending.keepUntilMs === void 0) await lease.release();
+      else await lease.leave(ending.keepUntilMs);
+    } catch {
+      const bound = Math.round((lease.expiresAtMs - this.deps.clock.now()) / 1e3);
+      result?.warnings.push(
+        `the deployment lease could not be released; the deployment stays locked for up to ${Math.max(0, bound)} s`
+      );
+    }
+  }
+  /** Refuses to start a write that might still run when the lease's bound has passed. */
+  checkDeadline(lease) {
+    if (!lease) return;
+    const budget = this.deps.callTimeoutMs ?? 15e3;
+    if (this.deps.clock.now() + budget > lease.expiresAtMs) {
+      throw new TskError(
+        "upstream_timeout",
+        "the operation ran out of its lease before its first write; nothing was changed",
+        { details: { committed: false, outcome: "not_committed" } }
+      );
+    }
+  }
+  /** When an intent whose settlement failed with `err` may be settled again. */
+  settleRetryAt(err) {
+    const wait = writeOutcome(err) === "unknown" ? this.lateBound() : 0;
+    return this.deps.clock.now() + wait;
+  }
+  lateBound() {
+    return this.deps.lateWriteBoundMs ?? LATE_WRITE_BOUND_MS;
+  }
+  async commit(request, lease, ending, dryRun = false) {
+    const { api, clock } = this.deps;
+    const read = await this.read();
+    const { keyring: before, items, adopted, folded } = read;
+    assertFoldable(read, request.operation);
+    if (typeof request.ifMatch === "string") {
+      await assertContentMatches(request.ifMatch, read.reading, before);
+    } else if (request.ifMatch !== void 0 && request.ifMatch !== before.version) {
+      throw new TskError(
+        "keyring_version_mismatch",
+        `the keyring is at version ${before.version}, not ${request.ifMatch}; list the key sets and retry`,
+        { details: { keyring: before } }
+      );
+    }
+    const nowMs = clock.now();
+    const nowIso = new Date(nowMs).toISOString();
+    if (request.operation === "adopt") {
+      adoptCheck(read, request.kid);
+      if (!adopted && folded.length === 0) {
+        return { operation: "adopt", before, after: before, adopted, folded, warnings: [] };
+      }
+    }
+    const created = await this.createdKeyset(request, before, items, nowMs, read.secretNames);
+    const id = created?.keyset.id ?? request.id ?? "";
+    if (request.operation === "remove" && !before.keysets.some((k) => k.id === id)) {
+      return { ...await this.removeOrphanSecret(id, before, items, adopted, dryRun), folded };
+    }
+    await materialCheck(request.operation, id, before, read.secretNames, this.deps.privateKeys);
+    try {
+      request.precondition?.(before, nowMs);
+    } catch (err) {
+      if (!(err instanceof TskError)) throw err;
+      throw new TskError(err.code, err.message, { details: { ...err.details, keyring: before } });
+    }
+    const removed = request.operation === "remove" ? findKeyset(before, id) : void 0;
+    let after;
+    try {
+      after = request.operation === "adopt" ? { ...before, keysets: before.keysets.map((k) => ({ ...k })), updated_at: nowIso } : transition(before, request.operation, {
+        id,
+        nowIso,
+        ...created ? { created: created.keyset } : {},
+        ...this.deps.taintCutoffSkewSeconds !== void 0 ? { taintCutoffSkewSeconds: this.deps.taintCutoffSkewSeconds } : {}
+      });
+    } catch (err) {
+      if (!(err instanceof TskError)) throw err;
+      throw new TskError(err.code, err.message, { details: { ...err.details, keyring: before } });
+    }
+    after.version = before.version + 1;
+    const ops = itemOpsFor(items, before, after, this.deps.nextTransitionAt?.(after) ?? null);
+    const intent = {
+      operation: request.operation,
+      recorded_at: nowIso,
+      before_version: before.version,
+      keyring: serializeKeyring(after),
+      restore: Object.fromEntries(ops.map((op) => [op.key, items.get(op.key) ?? null])),
+      write: Object.fromEntries(ops.map((op) => [op.key, op.op === "delete" ? null : op.value])),
+      ...created ? { create_secret: id } : {},
+      ...removed ? { delete_secret: removed.id } : {}
+    };
+    if (dryRun) {
+      const previewed = request.operation === "adopt" ? void 0 : removed ?? findKeyset(after, id);
+      return {
+        operation: request.operation,
+        ...previewed ? { keyset: previewed } : {},
+        before,
+        after,
+        adopted,
+        folded,
+        warnings: [],
+        plan: {
+          ...created ? { createSecret: id } : {},
+          configOps: ops,
+          ...removed ? { deleteSecret: removed.id } : {}
+        }
+      };
+    }
+    const unknown = (err) => {
+      ending.keepUntilMs = clock.now() + this.lateBound();
+      return unknownOutcome(err, intent, ending.keepUntilMs, before);
+    };
+    this.checkDeadline(lease);
+    if (lease) await lease.journal(intent);
+    if (created) {
+      try {
+        await api.createSecret(id, created.secret);
+      } catch (err) {
+        if (hasCode(err, "secret_exists")) {
+          throw new TskError(
+            "kid_exists",
+            `a private key named "${id}" already exists in the secret store; choose another kid`,
+            { details: { outcome: "not_committed", committed: false } }
+          );
+        }
+        if (writeOutcome(err) === "refused") throw notCommitted(err);
+        throw unknown(err);
+      }
+    }
+    this.checkDeadlineAfterWrite(lease, ending);
+    let landedUnanswered = false;
+    try {
+      await api.patchConfigItems(ops);
+    } catch (err) {
+      if (writeOutcome(err) === "unknown") {
+        if (!await this.landedNow(intent)) throw unknown(err);
+        landedUnanswered = true;
+      } else {
+        try {
+          await this.settle(intent);
+        } catch (cleanup) {
+          ending.keepUntilMs = this.settleRetryAt(cleanup);
+          throw notCommitted(
+            err,
+            `the cleanup failed too (${describe3(cleanup)}); the journal keeps it and the next operation or tsctl doctor --repair finishes it`
+          );
+        }
+        throw notCommitted(err);
+      }
+    }
+    const warnings = [];
+    if (removed || landedUnanswered) {
+      try {
+        if (landedUnanswered) await this.settle(intent);
+        else if (removed) await api.deleteSecret(removed.id);
+      } catch (err) {
+        ending.keepUntilMs = this.settleRetryAt(err);
+        if (removed) {
+          throw new TskError(
+            err instanceof TskError ? err.code : "upstream_failed",
+            `key set "${removed.id}" was removed from the keyring and unpublished, but deleting its private key failed (${describe3(err)}); the journal keeps it, and the next operation on this deployment or tsctl doctor --repair deletes it`,
+            {
+              cause: err,
+              details: {
+                committed: true,
+                outcome: "committed",
+                keyring: after,
+                pending_secret_deletion: removed.id
+              }
+            }
+          );
+        }
+        warnings.push(
+          `the keyring committed, but completing Trusted Server's items failed (${describe3(err)}); the next operation completes them`
+        );
+      }
+    }
+    const keyset = request.operation === "adopt" ? void 0 : removed ?? findKeyset(after, id);
+    return {
+      operation: request.operation,
+      ...keyset ? { keyset } : {},
+      before,
+      after,
+      adopted,
+      folded,
+      warnings
+    };
+  }
+  /**
+   * Between the private key and the config update: if the lease is too short for the update,
+   * stop. The key is kept in the journal, which the next operation settles.
+   */
+  checkDeadlineAfterWrite(lease, ending) {
+    if (!lease) return;
+    const budget = this.deps.callTimeoutMs ?? 15e3;
+    if (this.deps.clock.now() + budget <= lease.expiresAtMs) return;
+    ending.keepUntilMs = this.deps.clock.now();
+    throw notCommitted(
+      new TskError("upstream_timeout", "the operation ran out of its lease between two writes"),
+      "its new private key stays in the journal until the next operation deletes it"
+    );
+  }
+  /** True when the intent's keyring is in the store now (false also when that cannot be read). */
+  async landedNow(intent) {
+    try {
+      const items = await this.deps.api.readConfigItems();
+      return items.get("keyring") === intent.keyring;
+    } catch {
+      return false;
+    }
+  }
+  async createdKeyset(request, keyring, items, nowMs, secrets) {
+    if (request.operation !== "prepare" && request.operation !== "rotate") return void 0;
+    const taken = (kid2) => items.has(kid2) || keyring.keysets.some((k) => k.id === kid2) || secrets.has(kid2) || isRetired(keyring, kid2);
+    let kid;
+    if (request.kid !== void 0) {
+      if (isRetired(keyring, request.kid) && !items.has(request.kid) && !secrets.has(request.kid)) {
+        throw new TskError(
+          "kid_exists",
+          `kid "${request.kid}" was used by a key set that has been removed; a kid is never reused, since partners may still cache its old key: choose a unique kid`
+        );
+      }
+      if (taken(request.kid)) {
+        const why = secrets.has(request.kid) ? " (a private key by that name exists; tsctl doctor shows whether it is an orphan)" : "";
+        throw new TskError(
+          "kid_exists",
+          `kid "${request.kid}" already exists${why}; choose a unique kid`
+        );
+      }
+      kid = request.kid;
+    } else {
+      kid = uniqueKid(dateKid(nowMs), taken, this.deps.random);
+    }
+    const seed = generateSeed(this.deps.random);
+    const jwk = publicJwk(kid, await publicKeyOf(seed));
+    const issued = new Date(nowMs).toISOString();
+    const expires = expiryOf(nowMs, this.deps.keyLifetimeDays);
+    const keyset = {
+      id: kid,
+      state: "PREPARED",
+      jwk,
+      issued_at: issued,
+      expires_at: expires
+    };
+    return { keyset, secret: encodeSeed(seed) };
+  }
+  /**
+   * `remove` of an id the keyring does not list: if a private key by that name is left (an
+   * earlier remove was interrupted after unpublishing), delete it; otherwise `keyset_not_found`.
+   * Such a key is unpublished by construction, so deleting it cannot break verification.
+   */
+  async removeOrphanSecret(id, keyring, items, adopted, dryRun) {
+    const names = await this.deps.api.listSecretNames();
+    if (!names.includes(id)) findKeyset(keyring, id);
+    const published = parseActiveKids(items.get(ITEM_KEYS.activeKids) ?? null);
+    if (items.has(id) || published.includes(id) || items.get(ITEM_KEYS.currentKid)?.trim() === id) {
+      throw new TskError(
+        "invalid_transition",
+        `"${id}" is not in the keyring but Trusted Server's items still name it (its JWK, active-kids or current-kid); its private key is kept. tsctl doctor shows the disagreement`,
+        { details: { keyring } }
+      );
+    }
+    if (!dryRun) await this.deps.api.deleteSecret(id);
+    return {
+      operation: "remove",
+      before: keyring,
+      after: keyring,
+      adopted,
+      deletedOrphanSecret: id,
+      warnings: [],
+      ...dryRun ? { plan: { configOps: [], deleteSecret: id } } : {}
+    };
+  }
+};
+function describe3(err) {
+  return err instanceof TskError ? err.message : "unknown error";
+}
+function notCommitted(err, extra) {
+  const base = err instanceof TskError ? err : new TskError("internal", "the write failed");
+  const note = extra ? ` Nothing was published, but ${extra}.` : " Nothing was changed.";
+  return new TskError(base.code, `${base.message}.${note}`, {
+    cause: base,
+    details: { ...base.details, committed: false, outcome: "not_committed" }
+  });
+}
+function unknownOutcome(err, intent, settlesAtMs2, before) {
+  const base = err instanceof TskError ? err : new TskError("internal", "the write failed");
+  const at = new Date(settlesAtMs2).toISOString();
+  const code = base.code === "upstream_timeout" ? "upstream_timeout" : "outcome_unknown";
+  return new TskError(
+    code,
+    `${base.message}. The outcome of this ${intent.operation} is unknown: the write may still land until ${at}. Nothing was undone. List the key sets after that time to see whether it took effect (version ${before.version + 1} means it did); the next operation on this deployment, or tsctl doctor --repair, settles it`,
+    {
+      cause: base,
+      details: {
+        ...base.details,
+        outcome: "unknown",
+        settles_at: at,
+        retryAfterSeconds: Math.max(
+          1,
+          Math.ceil((settlesAtMs2 - Date.parse(intent.recorded_at)) / 1e3)
+        ),
+        keyring_version_if_committed: before.version + 1,
+        ...intent.create_secret ? { created_secret: intent.create_secret } : {}
+      }
+    }
+  );
+}
+async function assertContentMatches(etag, reading, before) {
+  const source = { version: reading.version, keysets: reading.keysets };
+  const current = await Promise.all(
+    ["jwks", "discovery"].map((kind) => contentEtag(keyDocumentBody(kind, source)))
+  );
+  if (current.includes(etag)) return;
+  throw new TskError(
+    "keyring_version_mismatch",
+    `the key documents changed since ETag ${etag} (now ${current.join(" / ")}, keyring version ${before.version}); list the key sets and retry`,
+    { details: { keyring: before } }
+  );
+}
+
+// src/core/keyring/rotation-manager.ts
+var KeyRotationManager = class {
+  constructor(engine) {
+    this.engine = engine;
+  }
+  engine;
+  /**
+   * Creates a key and makes it the signing key; the previous one stays published. With `dryRun`,
+   * checks and reports what it would do, writing nothing (the same for the methods below).
+   */
+  async rotateKey(kid, ifMatch, dryRun = false) {
+    const result = await this.engine.mutate({
+      operation: "rotate",
+      ...kid !== void 0 ? { kid } : {},
+      ...ifMatch !== void 0 ? { ifMatch } : {},
+      dryRun
+    });
+    const created = activeKeyset(result.after);
+    if (!created) throw new Error("rotate committed without an ACTIVE key set");
+    return {
+      newKid: created.id,
+      previousKid: activeKeyset(result.before)?.id ?? null,
+      activeKids: publishedKeysets(result.after).map((k) => k.id),
+      jwk: created.jwk,
+      result
+    };
+  }
+  /** Stops publishing a key but keeps its JWK and private key (it can be restored). */
+  async deactivateKey(kid, ifMatch, dryRun = false) {
+    return this.report(
+      kid,
+      await this.engine.mutate({
+        operation: "deactivate",
+        id: kid,
+        ...ifMatch !== void 0 ? { ifMatch } : {},
+        dryRun
+      })
+    );
+  }
+  /** Unpublishes a key and deletes its JWK and private key for good. */
+  async deleteKey(kid, ifMatch, dryRun = false) {
+    return this.report(
+      kid,
+      await this.engine.mutate({
+        operation: "remove",
+        id: kid,
+        ...ifMatch !== void 0 ? { ifMatch } : {},
+        dryRun
+      })
+    );
+  }
+  /** The published kids (`active-kids`), read through the management API. */
+  async listActiveKeys() {
+    const { keyring } = await this.engine.read();
+    return publishedKeysets(keyring).map((k) => k.id);
+  }
+  /** The signing kid (`current-kid`), read through the management API; null when none. */
+  async getCurrentKeyId() {
+    const { keyring } = await this.engine.read();
+    return activeKeyset(keyring)?.id ?? null;
+  }
+  report(kid, result) {
+    return { kid, remainingActiveKids: publishedKeysets(result.after).map((k) => k.id), result };
+  }
+};
+
+// src/core/keyring/open-deployment.ts
+function openKeyring(ports) {
+  const { fastly_api: bounds } = ports.settings;
+  const policy = schedulePolicy(ports.settings, ports.deployment);
+  const guard = ports.leaseStore ? new KvLease(
+    ports.leaseStore,
+    ports.clock,
+    { holder: ports.holder.holder, requestId: ports.holder.requestId },
+    { operationMs: bounds.lease_ms, lateWriteMs: bounds.late_write_ms }
+  ) : void 0;
+  const engine = new KeyringEngine({
+    api: ports.keyStore,
+    clock: ports.clock,
+    random: ports.random,
+    deployment: ports.deployment.name,
+    keyLifetimeDays: ports.deployment.keyLifetimeDays,
+    callTimeoutMs: bounds.timeout_ms,
+    lateWriteBoundMs: bounds.late_write_ms,
+    nextTransitionAt: (keyring) => nextTransitionAtMs(keyring, policy),
+    taintCutoffSkewSeconds: ports.settings.verify.taint_cutoff_skew_seconds,
+    ...guard ? { guard } : {},
+    ...ports.privateKeys ? { privateKeys: ports.privateKeys } : {}
+  });
+  return {
+    name: ports.deployment.name,
+    engine,
+    manager: new KeyRotationManager(engine),
+    policy
+  };
+}
+
+// src/core/settings-keys.ts
+var TRUSTED_SERVER_SECTIONS = [
+  "publisher",
+  "tester_cookie",
+  "ec",
+  "integrations",
+  "handlers",
+  "response_headers",
+  "request_signing",
+  "rewrite",
+  "auction",
+  "consent",
+  "cache",
+  "proxy",
+  "creative_opportunities",
+  "image_optimizer",
+  "tinybird",
+  "debug"
+];
+var TRUSTED_SERVER_KEYS = {
+  publisher: [
+    "domain",
+    "cookie_domain",
+    "origin_url",
+    "origin_host_header_override",
+    "proxy_secret",
+    "max_buffered_body_bytes"
+  ],
+  request_signing: ["enabled", "config_store_id", "secret_store_id"]
+};
+var SECRET_NAME = /token|secret|passw(or)?d|passphrase|private|credential|api_?key/i;
+var WRAPPERS = /* @__PURE__ */ new Set([
+  "optional",
+  "default",
+  "prefault",
+  "nullable",
+  "nonoptional",
+  "readonly",
+  "catch"
+]);
+function unwrap(node) {
+  let current = node;
+  for (; ; ) {
+    const def = current._zod.def;
+    if (WRAPPERS.has(def.type) && def.innerType) current = def.innerType;
+    else if (def.type === "pipe" && def.in) current = def.in;
+    else return current;
+  }
+}
+function isTable(value) {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+function sectionLabel(key, value) {
+  if (Array.isArray(value) && value.length > 0 && value.every(isTable)) return `[[${key}]]`;
+  return isTable(value) ? `[${key}]` : key;
+}
+function classifyKeys(raw, schema) {
+  const report = { ignored: [], unknown: [] };
+  const root = unwrap(schema);
+  const shape = root._zod.def.shape ?? {};
+  const owned = Object.keys(shape);
+  for (const [key, value] of Object.entries(raw)) {
+    const child = shape[key];
+    if (child) {
+      walk(value, child, `${key}.`, TRUSTED_SERVER_KEYS[key] ?? [], report);
+      continue;
+    }
+    if (TRUSTED_SERVER_SECTIONS.includes(key)) {
+      report.ignored.push(sectionLabel(key, value));
+      continue;
+    }
+    if (!isTable(value) && !Array.isArray(value)) {
+      const home = homeOf(key, shape);
+      const secret = SECRET_NAME.test(key);
+      if (home === void 0 && !secret) report.ignored.push(key);
+      else {
+        report.unknown.push({
+          path: key,
+          ...home === void 0 ? {} : { suggestion: home },
+          known: owned,
+          secret
+        });
+      }
+      continue;
+    }
+    const near = nearest(key, owned);
+    if (near === void 0) report.ignored.push(sectionLabel(key, value));
+    else {
+      report.unknown.push({
+        path: sectionLabel(key, value),
+        suggestion: sectionLabel(near, value),
+        known: owned,
+        secret: false
+      });
+    }
+  }
+  return report;
+}
+function walk(value, node, prefix, foreign, report) {
+  if (!isTable(value)) return;
+  const schema = unwrap(node);
+  const def = schema._zod.def;
+  if (def.type === "record" && def.valueType) {
+    for (const [key, entry] of Object.entries(value)) {
+      walk(entry, def.valueType, `${prefix}${key}.`, [], report);
+    }
+    return;
+  }
+  if (def.type !== "object" || !def.shape) return;
+  const shape = def.shape;
+  const known = [...Object.keys(shape), ...foreign.filter((k) => !(k in shape))];
+  for (const [key, entry] of Object.entries(value)) {
+    const child = shape[key];
+    if (child) walk(entry, child, `${prefix}${key}.`, [], report);
+    else if (foreign.includes(key)) report.ignored.push(`${prefix}${key}`);
+    else {
+      const suggestion = nearest(key, known);
+      report.unknown.push({
+        path: `${prefix}${key}`,
+        ...suggestion === void 0 ? {} : { suggestion },
+        known,
+        secret: SECRET_NAME.test(key)
+      });
+    }
+  }
+}
+function homeOf(key, shape) {
+  const homes = [];
+  for (const [section, node] of Object.entries(shape)) {
+    const inner = unwrap(node)._zod.def;
+    if (inner.type !== "object" || !inner.shape) continue;
+    const near = nearest(key, Object.keys(inner.shape));
+    if (near !== void 0) homes.push(`${section}.${near}`);
+  }
+  return homes.length > 0 ? homes.join(" or ") : void 0;
+}
+function nearest(name, candidates) {
+  const wanted = name.toLowerCase().replace(/-/g, "_");
+  const bound = Math.max(2, Math.floor(wanted.length / 3));
+  let best;
+  let bestDistance = Infinity;
+  for (const candidate of candidates) {
+    const lower = candidate.toLowerCase();
+    const d = lower.startsWith(wanted) && wanted.length >= 4 ? 1 : editDistance(wanted, lower);
+    if (d <= bound && d < bestDistance && d < candidate.length) {
+      best = candidate;
+      bestDistance = d;
+    }
+  }
+  return best;
+}
+function editDistance(a, b) {
+  const rows = [];
+  for (let i = 0; i <= a.length; i++) {
+    const row = [i];
+    for (let j = 1; j <= b.length; j++) {
+      if (i === 0) {
+        row.push(j);
+        continue;
+      }
+      const above = rows[i - 1];
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      let d = Math.min(
+        above[j] + 1,
+        row[j - 1] + 1,
+        above[j - 1] + cost
+      );
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) {
+        d = Math.min(d, rows[i - 2][j - 2] + 1);
+      }
+      row.push(d);
+    }
+    rows.push(row);
+  }
+  return rows[a.length][b.length];
+}
+
+// src/core/settings-production.ts
+var PLACEHOLDER_CONFIG_STORE_ID = "REPLACE_WITH_JWKS_STORE_ID";
+var PLACEHOLDER_SECRET_STORE_ID = "REPLACE_WITH_SIGNING_KEYS_STORE_ID";
+var PLACEHOLDER_DOMAIN = "publisher.example";
+function isPlaceholderId(id) {
+  return /^REPLACE_WITH_/i.test(id) || /[<>]/.test(id) || id.trim() === "";
+}
+function looksLikeStoreId(id) {
+  return /^[A-Za-z0-9]+$/.test(id);
+}
+function isPlaceholderDomain(domain) {
+  const d = domain.toLowerCase().replace(/\.$/, "");
+  return /(^|\.)(example|test|invalid|localhost)$/.test(d) || /(^|\.)example\.(com|net|org)$/.test(d);
+}
+function productionProblems(settings, raw) {
+  const problems = [];
+  const given = (section, key) => typeof section === "object" && section !== null && key in section;
+  const rawSigning = raw["request_signing"];
+  const storeId2 = (path, id, present, what) => {
+    if (!present) problems.push(`${path}: not set; put the id of ${what}`);
+    else if (isPlaceholderId(id)) {
+      problems.push(`${path}: ${JSON.stringify(id)} is a placeholder; put the id of ${what}`);
+    } else if (!looksLikeStoreId(id)) {
+      problems.push(
+        `${path}: ${JSON.stringify(id)} is not a store id (ids are letters and digits; this looks like a name); put the id of ${what}`
+      );
+    }
+  };
+  const domain = settings.publisher.domain;
+  if (!given(raw["publisher"], "domain")) {
+    problems.push(
+      "publisher.domain: not set; put your publisher's domain (the host bound into signed requests, as in Trusted Server's [publisher] domain)"
+    );
+  } else if (isPlaceholderDomain(domain)) {
+    problems.push(
+      `publisher.domain: ${JSON.stringify(domain)} is a placeholder; put your publisher's domain (the host bound into signed requests, as in Trusted Server's [publisher] domain)`
+    );
+  }
+  const rs = settings.request_signing;
+  storeId2(
+    "request_signing.config_store_id",
+    rs.config_store_id,
+    given(rawSigning, "config_store_id"),
+    "the Config Store linked as jwks_store (`npx fastly config-store list`)"
+  );
+  storeId2(
+    "request_signing.secret_store_id",
+    rs.secret_store_id,
+    given(rawSigning, "secret_store_id"),
+    "the Secret Store linked as signing_keys (`npx fastly secret-store list`)"
+  );
+  if (rs.lock_store_id !== void 0) {
+    storeId2(
+      "request_signing.lock_store_id",
+      rs.lock_store_id,
+      true,
+      "the KV Store linked as keyring_locks (`npx fastly kv-store list`), or remove the line (key changes then answer 503 not_configured)"
+    );
+  }
+  for (const [name, d] of Object.entries(settings.deployments)) {
+    storeId2(
+      `deployments.${name}.config_store_id`,
+      d.config_store_id,
+      true,
+      `the Config Store linked as ${d.config_store}`
+    );
+    storeId2(
+      `deployments.${name}.secret_store_id`,
+      d.secret_store_id,
+      true,
+      `the Secret Store linked as ${d.secret_store}`
+    );
+  }
+  return problems;
+}
+
+// src/core/settings.ts
+var storeId = string2().check(_minLength(1), _maxLength(64));
+var storeName = string2().check(_regex(/^[A-Za-z][A-Za-z0-9_ -]{0,254}$/));
+var lifetimeDays = number2().check(int(), _positive(), _lte(3650));
+var MAX_TAINT_CUTOFF_SKEW_SECONDS = 3600;
+var timeoutMs2 = number2().check(int(), _gte(10), _lte(6e5));
+var DeploymentSchema = object({
+  /** Edge name of the deployment's Config Store (like `jwks_store`). */
+  config_store: storeName,
+  config_store_id: storeId,
+  /** Edge name of the deployment's signing-key Secret Store (like `signing_keys`). */
+  secret_store: storeName,
+  secret_store_id: storeId,
+  key_lifetime_days: optional(lifetimeDays),
+  /** This deployment's rotation schedule, field by field over `[schedule]`. */
+  schedule: optional(ScheduleSettingsSchema)
+});
+var SettingsSchema = object({
+  // The two sections Trusted Server has too. Their defaults are placeholders: `npm start` and the
+  // local Compute host put their own stores in place, and the production build refuses them.
+  publisher: _default(
+    object({
+      /** Host bound into signed payloads (`host` of Trusted Server's v1.1 payload). */
+      domain: _default(string2().check(_minLength(1), _maxLength(253)), PLACEHOLDER_DOMAIN)
+    }),
+    { domain: PLACEHOLDER_DOMAIN }
+  ),
+  request_signing: _default(
+    object({
+      /** Trusted Server signs only when true; this service always serves and signs. */
+      enabled: optional(boolean2()),
+      /** Management-API id of the Config Store the edge reads as `jwks_store`. */
+      config_store_id: _default(storeId, PLACEHOLDER_CONFIG_STORE_ID),
+      /** Management-API id of the Secret Store the edge reads as `signing_keys`. */
+      secret_store_id: _default(storeId, PLACEHOLDER_SECRET_STORE_ID),
+      /** Management-API id of the KV Store holding mutation leases (`keyring_locks`). */
+      lock_store_id: optional(storeId),
+      /** Days from a key's creation to its `expires_at`. */
+      key_lifetime_days: _default(lifetimeDays, 90)
+    }),
+    {
+      config_store_id: PLACEHOLDER_CONFIG_STORE_ID,
+      secret_store_id: PLACEHOLDER_SECRET_STORE_ID,
+      key_lifetime_days: 90
+    }
+  ),
+  /**
+   * Deployments besides `default` (which is [request_signing]), each with its own stores. They
+   * share the lock store; their key documents are served only through the admin API.
+   */
+  deployments: _default(
+    record(
+      string2().check(
+        _regex(/^[a-z][a-z0-9_-]{0,63}$/),
+        refine((n) => n !== DEFAULT_DEPLOYMENT, `${DEFAULT_DEPLOYMENT} is [request_signing]`)
+      ),
+      DeploymentSchema
+    ),
+    {}
+  ),
+  /** Every deployment's rotation schedule (src/core/schedule/policy.ts); all fields optional. */
+  schedule: _default(ScheduleSettingsSchema, {}),
+  /** Cache-Control of the JWKS and the discovery document. */
+  key_documents: KeyDocumentsSettingsSchema,
+  admin: _default(
+    object({
+      /** Admin requests a client (IP) or a token may make per minute. */
+      requests_per_minute: _default(number2().check(int(), _positive(), _lte(1e5)), 60),
+      /** Failed authentications per minute from one IP before it goes in the penalty box. */
+      auth_failures_per_minute: _default(
+        number2().check(int(), _positive(), _lte(1e3)),
+        10
+      ),
+      /** How long the penalty box holds a client (Fastly allows 1–60). */
+      penalty_minutes: _default(number2().check(int(), _gte(1), _lte(60)), 15),
+      /** Name of the Fastly log endpoint that receives the audit trail. */
+      audit_log_endpoint: _default(string2().check(_minLength(1), _maxLength(255)), "audit")
+    }),
+    {
+      requests_per_minute: 60,
+      auth_failures_per_minute: 10,
+      penalty_minutes: 15,
+      audit_log_endpoint: "audit"
+    }
+  ),
+  verify: _default(
+    object({
+      /**
+       * `/verify-signature` calls a minute per client IP. Each costs an Ed25519 verification
+       * (~14 ms of CPU inside Fastly's engine), so an unbounded client could buy CPU for free.
+       */
+      requests_per_minute: _default(number2().check(int(), _positive(), _lte(1e5)), 600),
+      /**
+       * The taint cutoff's skew (docs/taint-cutoff.md): a key tainted at T verifies only payloads
+       * whose `ts` is before T + this many seconds, so honest requests signed just before the taint
+       * by a signer whose clock runs a little ahead still verify. Fixed on each key when tainted.
+       */
+      taint_cutoff_skew_seconds: _default(
+        number2().check(int(), _gte(0), _lte(MAX_TAINT_CUTOFF_SKEW_SECONDS)),
+        DEFAULT_TAINT_CUTOFF_SKEW_SECONDS
+      )
+    }),
+    {
+      requests_per_minute: 600,
+      taint_cutoff_skew_seconds: DEFAULT_TAINT_CUTOFF_SKEW_SECONDS
+    }
+  ),
+  /**
+   * The Node edge of `npm start` only (Fastly applies its own limits at the edge): how long a
+   * client may take to send a request, and how many connections one client may hold open.
+   */
+  local_edge: _default(
+    object({
+      /** From the first byte of a request to the end of its headers; then 408. */
+      headers_timeout_ms: _default(timeoutMs2, 1e4),
+      /** From the end of the headers to the end of the body; then 408. */
+      body_timeout_ms: _default(timeoutMs2, 3e4),
+      /** Longest silence while the app waits for more of the body; then 408. */
+      body_idle_timeout_ms: _default(timeoutMs2, 5e3),
+      /** Open connections from one client IP; any more are closed at once. */
+      max_connections_per_client: _default(
+        number2().check(int(), _positive(), _lte(1e4)),
+        32
+      )
+    }),
+    {
+      headers_timeout_ms: 1e4,
+      body_timeout_ms: 3e4,
+      body_idle_timeout_ms: 5e3,
+      max_connections_per_client: 32
+    }
+  ),
+  /**
+   * `?wait=propagation` on a change (`tsctl --wait`): after the commit, the edge's own Config Store
+   * reads are polled until they serve the committed keyring version, for at most this long.
+   */
+  propagation: _default(
+    object({
+      /** The longest wait before answering `propagated: false`; a request may ask for less. */
+      wait_timeout_ms: _default(number2().check(int(), _gte(0), _lte(6e5)), 12e4),
+      /** Time between two edge reads while waiting. */
+      poll_interval_ms: _default(number2().check(int(), _gte(10), _lte(6e4)), 1e3)
+    }),
+    { wait_timeout_ms: 12e4, poll_interval_ms: 1e3 }
+  ),
+  fastly_api: _default(
+    object({
+      /** Base URL of the management API. */
+      endpoint: _default(url(), "https://api.fastly.com"),
+      /** Name of the Compute backend that reaches the endpoint. */
+      backend: _default(string2().check(_minLength(1)), "fastly_api"),
+      /** Bound on each management-API call. */
+      timeout_ms: _default(number2().check(int(), _positive(), _lte(12e4)), 15e3),
+      /** How long one operation may hold a deployment's lease before it is presumed dead. */
+      lease_ms: _default(
+        number2().check(int(), _gte(1e3), _lte(6e5)),
+        OPERATION_BOUND_MS
+      ),
+      /**
+       * How long after it was sent a write whose answer never came may still land. Nothing such a
+       * write could refer to is undone before; the deployment stays locked until then.
+       */
+      late_write_ms: _default(
+        number2().check(int(), _gte(1e3), _lte(6e5)),
+        LATE_WRITE_BOUND_MS
+      ),
+      /**
+       * Base64 Ed25519 key that must sign the secret-store client keys secrets are sealed to.
+       * Absent: Fastly's own, as the Fastly CLI pins it. Set only for an API you run yourself.
+       */
+      secret_signing_key: optional(
+        string2().check(_regex(/^[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=$/, "base64 of 32 bytes"))
+      )
+    }),
+    {
+      endpoint: "https://api.fastly.com",
+      backend: "fastly_api",
+      timeout_ms: 15e3,
+      lease_ms: OPERATION_BOUND_MS,
+      late_write_ms: LATE_WRITE_BOUND_MS
+    }
+  )
+});
+function checkSettings(raw, options = {}) {
+  const file = options.file ?? "trusted-server.toml";
+  if (typeof raw !== "object" || raw === null || Array.isArray(raw)) {
+    throw new TskError("not_configured", `${file}: settings must be a table of sections`);
+  }
+  const table3 = raw;
+  const keys = classifyKeys(table3, SettingsSchema);
+  const secrets = keys.unknown.filter((k) => k.secret);
+  if (secrets.length > 0) {
+    throw new TskError(
+      "not_configured",
+      `${file}: ${secrets.map((k) => k.path).join(", ")}: named like a secret. This file is embedded in the wasm and kept in git; secrets belong in secret stores (the Fastly API token in api-keys as api_key, admin tokens in admin_tokens, signing keys in signing_keys), never here`,
+      { details: { keys: secrets.map((k) => k.path) } }
+    );
+  }
+  if (keys.unknown.length > 0) {
+    throw new TskError(
+      "not_configured",
+      `${file}: ${keys.unknown.map(describeUnknown).join("; ")}`,
+      {
+        details: {
+          unknown: keys.unknown.map((k) => ({
+            path: k.path,
+            ...k.suggestion === void 0 ? {} : { suggestion: k.suggestion }
+          }))
+        }
+      }
+    );
+  }
+  const settings = parseSchema(table3, file);
+  if (options.target === "production") {
+    const problems = productionProblems(settings, table3);
+    if (problems.length > 0) {
+      throw new TskError(
+        "not_configured",
+        `${file} is not ready for a production build:
+${problems.map((p) => `  - ${p}
+`).join("")}(\`npm run build:local\` builds with placeholders, for npm run serve and the tests.)`,
+        { details: { problems } }
+      );
+    }
+  }
+  return { settings, ignored: keys.ignored };
+}
+function describeUnknown(k) {
+  if (!k.path.includes(".") && !k.path.startsWith("[")) {
+    return `${k.path}: a key outside every section (did you mean ${k.suggestion ?? "a section"}?)`;
+  }
+  if (k.path.startsWith("[")) {
+    return `${k.path}: unknown section (did you mean ${k.suggestion ?? "one of this service's"}?)`;
+  }
+  if (k.suggestion !== void 0) return `${k.path}: unknown key (did you mean ${k.suggestion}?)`;
+  const section = k.path.slice(0, k.path.lastIndexOf("."));
+  return `${k.path}: unknown key ([${section}] takes ${k.known.join(", ")})`;
+}
+function describeIssue(issue2, raw) {
+  const given = issue2.path.reduce(
+    (value, key) => typeof value === "object" && value !== null ? value[key] : void 0,
+    raw
+  );
+  switch (issue2.code) {
+    case "invalid_type":
+      if (given === void 0) return "missing";
+      if (issue2.expected === "object") return "must be a table";
+      if (issue2.expected === "int") return "must be a whole number";
+      return `must be a ${issue2.expected}`;
+    case "too_big":
+      if (issue2.origin === "string") return `at most ${issue2.maximum} characters`;
+      return issue2.inclusive ? `at most ${issue2.maximum}` : `less than ${issue2.maximum}`;
+    case "too_small":
+      if (issue2.origin === "string") return `at least ${issue2.minimum} character(s)`;
+      return issue2.inclusive ? `at least ${issue2.minimum}` : `more than ${issue2.minimum}`;
+    case "invalid_format":
+      if (issue2.message !== "Invalid input") return issue2.message;
+      if (issue2.format === "url") return "must be a URL";
+      return issue2.format === "regex" && "pattern" in issue2 ? `must match ${String(issue2.pattern)}` : `must be a ${issue2.format}`;
+    case "invalid_key": {
+      const inner = issue2.issues[0];
+      if (inner && inner.message !== "Invalid input") return `not a valid name: ${inner.message}`;
+      const pattern = inner && "pattern" in inner ? ` (${String(inner.pattern)})` : "";
+      return `not a valid name${pattern}`;
+    }
+    default:
+      return issue2.message;
+  }
+}
+function parseSchema(raw, file) {
+  const result = SettingsSchema.safeParse(raw);
+  if (!result.success) {
+    const issue2 = result.error.issues[0];
+    const where = issue2 && issue2.path.length > 0 ? issue2.path.join(".") : "settings";
+    const what = issue2 ? describeIssue(issue2, raw) : "invalid";
+    throw new TskError("not_configured", `${file}: ${where}: ${what}`, {
+      details: { issues: result.error.issues }
+    });
+  }
+  const api = result.data.fastly_api;
+  if (api.lease_ms < 2 * api.timeout_ms) {
+    throw new TskError(
+      "not_configured",
+      `${file}: fastly_api.lease_ms: ${api.lease_ms} ms cannot hold an operation whose calls may each take fastly_api.timeout_ms (${api.timeout_ms} ms); make it at least ${2 * api.timeout_ms}`
+    );
+  }
+  if (api.late_write_ms < api.timeout_ms) {
+    throw new TskError(
+      "not_configured",
+      `${file}: fastly_api.late_write_ms: ${api.late_write_ms} ms is shorter than fastly_api.timeout_ms (${api.timeout_ms} ms); a write given up on may still land after it`
+    );
+  }
+  assertSchedulePolicies(result.data);
+  return result.data;
+}
+
+// src/fastly-api/decode.ts
+var ShapeError = class extends Error {
+  name = "ShapeError";
+};
+function asRecord(value, what) {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    throw new ShapeError(`${what} is not an object`);
+  }
+  return value;
+}
+function asArray(value, what) {
+  if (!Array.isArray(value)) throw new ShapeError(`${what} is not an array`);
+  return value;
+}
+function stringField(record3, name) {
+  const value = record3[name];
+  if (typeof value !== "string") throw new ShapeError(`field "${name}" is not a string`);
+  return value;
+}
+function optionalString(record3, name) {
+  const value = record3[name];
+  if (value === void 0 || value === null) return null;
+  if (typeof value !== "string") throw new ShapeError(`field "${name}" is not a string`);
+  return value;
+}
+function decodeResponse(transport, req, res, decode3) {
+  let value;
+  try {
+    value = JSON.parse(res.text);
+  } catch {
+    throw transport.malformed(req, res, "is not JSON");
+  }
+  try {
+    return decode3(value);
+  } catch (err) {
+    if (err instanceof ShapeError)
+      throw transport.malformed(req, res, `is malformed: ${err.message}`);
+    throw err;
+  }
+}
+async function requestDecoded(transport, req, decode3) {
+  const res = await transport.send(req);
+  if (res.status < 200 || res.status >= 300) return void 0;
+  return decodeResponse(transport, req, res, decode3);
+}
+async function requestOk(transport, req, decode3) {
+  const value = await requestDecoded(transport, { ...req, expect: [] }, decode3);
+  if (value === void 0) throw new TskError("internal", "missing decoded answer");
+  return value;
+}
+function pageDecoder(item) {
+  return (value) => {
+    const body = asRecord(value, "answer");
+    const items = asArray(body["data"], "data").map((entry) => item(entry));
+    const meta2 = body["meta"] === void 0 ? {} : asRecord(body["meta"], "meta");
+    const next = optionalString(meta2, "next_cursor");
+    return { items, nextCursor: next === "" ? null : next };
+  };
+}
+async function collectPages(transport, pageRequest, decode3) {
+  const all = [];
+  const seen = /* @__PURE__ */ new Set();
+  let cursor;
+  for (; ; ) {
+    const req = pageRequest(cursor);
+    const page = await requestOk(transport, req, decode3);
+    all.push(...page.items);
+    if (page.nextCursor === null) return all;
+    if (seen.has(page.nextCursor)) {
+      throw new TskError("upstream_failed", `Fastly API repeated a page cursor for ${req.path}`, {
+        details: { method: req.method, path: req.path }
+      });
+    }
+    seen.add(page.nextCursor);
+    cursor = page.nextCursor;
+  }
+}
+
+// src/fastly-api/failures.ts
+var MAX_ERROR_BODY = 300;
+function trimBody(text) {
+  const trimmed = text.trim();
+  return trimmed.length <= MAX_ERROR_BODY ? trimmed : `${trimmed.slice(0, MAX_ERROR_BODY - 1)}\u2026`;
+}
+function describeFailure(text) {
+  let body;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    return "";
+  }
+  if (typeof body !== "object" || body === null) return "";
+  const record3 = body;
+  const first = Array.isArray(record3["errors"]) ? record3["errors"][0] : void 0;
+  const source = typeof first === "object" && first !== null ? first : record3;
+  const title = firstString2(source, ["msg", "title", "message", "error"]);
+  const detail = firstString2(source, ["detail"]);
+  const summary = title && detail ? `${title} (${detail})` : title ?? detail ?? "";
+  return summary.length > 200 ? `${summary.slice(0, 199)}\u2026` : summary;
+}
+function retryAfterSeconds2(headers, nowMs) {
+  const retryAfter = headers.get("Retry-After")?.trim();
+  if (retryAfter) {
+    if (/^\d+$/.test(retryAfter)) return Number(retryAfter);
+    const at = Date.parse(retryAfter);
+    if (!Number.isNaN(at)) return Math.max(0, Math.ceil((at - nowMs) / 1e3));
+  }
+  const reset = headers.get("Fastly-RateLimit-Reset")?.trim();
+  if (reset && /^\d+$/.test(reset)) {
+    return Math.max(0, Math.ceil(Number(reset) - nowMs / 1e3));
+  }
+  return void 0;
+}
+function firstString2(record3, names) {
+  for (const name of names) {
+    const value = record3[name];
+    if (typeof value === "string" && value.trim() !== "") return value.trim();
+  }
+  return void 0;
+}
+
+// src/fastly-api/http.ts
+var DEFAULT_RETRY_BUDGET_MS = OPERATION_BOUND_MS / 2;
+var USER_AGENT = "trusted-server-keys/0.1";
+var IDEMPOTENT_METHODS = /* @__PURE__ */ new Set(["GET", "HEAD"]);
+function apiPath(strings, ...segments) {
+  let path = strings[0] ?? "";
+  segments.forEach((segment, i) => {
+    if (segment === "" || segment === "." || segment === "..") {
+      throw new TskError("invalid_request", `"${segment}" cannot be used as a path segment`, {
+        details: { segment }
+      });
+    }
+    path += encodeURIComponent(segment) + (strings[i + 1] ?? "");
+  });
+  return path;
+}
+var Transport = class {
+  #options;
+  #base;
+  constructor(options) {
+    this.#options = options;
+    this.#base = options.endpoint.replace(/\/+$/, "");
+  }
+  /**
+   * Sends the request, retrying what is safe to retry within the budget; resolves for 2xx and
+   * `expect`ed statuses, throws a TskError otherwise (the last attempt's).
+   */
+  async send(req) {
+    const retry = this.#options.retry ?? {};
+    const maxRetries = retry.maxRetries ?? 3;
+    const startedAt = this.#now();
+    const deadline = Math.min(
+      startedAt + (retry.maxTotalMs ?? DEFAULT_RETRY_BUDGET_MS),
+      retry.deadlineMs ?? Infinity
+    );
+    const idempotent = req.idempotent ?? IDEMPOTENT_METHODS.has(req.method);
+    if (retry.deadlineMs !== void 0 && startedAt >= retry.deadlineMs) {
+      throw new TskError(
+        "upstream_timeout",
+        `the time for ${req.method} ${req.path} ran out before it was sent`,
+        { details: { method: req.method, path: req.path, failure: "timeout", outcome: "refused" } }
+      );
+    }
+    for (let attempt = 0; ; attempt++) {
+      const bounded = attempt > 0 || retry.deadlineMs !== void 0;
+      const timeoutMs3 = bounded ? Math.min(this.#options.timeoutMs, deadline - this.#now()) : this.#options.timeoutMs;
+      let error;
+      let waitHintMs;
+      try {
+        const res = await this.#exchangeWithin(req, timeoutMs3);
+        if (res.status >= 200 && res.status < 300 || req.expect?.includes(res.status)) {
+          return res;
+        }
+        error = this.failure(req, res);
+        if (!retriableStatus(res.status, idempotent)) throw error;
+        waitHintMs = waitHint(res.headers, this.#now());
+      } catch (err) {
+        if (!isThrown(err)) throw err;
+        error = err;
+        if (!retriableThrown(err, idempotent)) throw err;
+      }
+      if (attempt >= maxRetries) throw error;
+      const ceiling = Math.min(
+        retry.maxDelayMs ?? 5e3,
+        (retry.baseDelayMs ?? 200) * 2 ** attempt
+      );
+      const jitter = Math.floor((retry.random ?? Math.random)() * ceiling);
+      const waitMs = Math.max(jitter, waitHintMs ?? 0);
+      if (this.#now() + waitMs >= deadline) throw error;
+      await (retry.sleep ?? sleep)(waitMs);
+      if (this.#now() >= deadline) throw error;
+    }
+  }
+  /** The error for a non-2xx answer: rate limit, rejected token, or any other status. */
+  failure(req, res) {
+    const { status: status2 } = res;
+    const where = `${req.method} ${req.path}`;
+    const body = trimBody(this.redact(res.text, req));
+    const outcome = status2 >= 500 ? "unknown" : "refused";
+    const details = {
+      status: status2,
+      method: req.method,
+      path: req.path,
+      body,
+      outcome
+    };
+    if (status2 === 429) {
+      const wait = retryAfterSeconds2(res.headers, this.#now());
+      if (wait !== void 0) details["retryAfterSeconds"] = wait;
+      return new TskError("upstream_rate_limited", `Fastly API rate limit reached (${where})`, {
+        details
+      });
+    }
+    if (status2 === 401 || status2 === 403) {
+      const msg2 = `Fastly API rejected the API token (${status2}) for ${where}`;
+      return new TskError("upstream_failed", msg2, { details });
+    }
+    const reason = describeFailure(this.redact(res.text, req));
+    const msg = `Fastly API answered ${status2} to ${where}${reason ? `: ${reason}` : ""}`;
+    return new TskError("upstream_failed", msg, { details: { ...details, failure: "status" } });
+  }
+  /** The error for a 2xx answer whose body or headers are not what the API documents. */
+  malformed(req, res, what) {
+    const msg = `Fastly API answer to ${req.method} ${req.path} ${what}`;
+    const details = {
+      status: res.status,
+      method: req.method,
+      path: req.path,
+      body: trimBody(this.redact(res.text, req))
+    };
+    return new TskError("upstream_failed", msg, { details });
+  }
+  /** Removes the token (and the request's secrets) from text a server or runtime produced. */
+  redact(text, req) {
+    const secrets = [this.#options.token, ...(req?.redact ?? []).filter((s) => s.length >= 8)];
+    let out = text;
+    for (const secret of secrets) {
+      if (secret.length > 0) out = out.split(secret).join("[redacted]");
+    }
+    return out;
+  }
+  /** The wall clock the transport reads (injectable for tests). */
+  now() {
+    return this.#now();
+  }
+  #now() {
+    return (this.#options.now ?? Date.now)();
+  }
+  // Promise.race bounds the call even where the runtime ignores the abort signal; the signal is
+  // still passed so Node really drops the connection.
+  async #exchangeWithin(req, timeoutMs3) {
+    const controller = typeof AbortController === "function" ? new AbortController() : void 0;
+    let timer;
+    const deadline = new Promise((_, reject) => {
+      timer = setTimeout(
+        () => {
+          controller?.abort();
+          const msg = `Fastly API did not answer ${req.method} ${req.path} within ${timeoutMs3} ms; it may or may not have been applied`;
+          const details = {
+            method: req.method,
+            path: req.path,
+            timeoutMs: timeoutMs3,
+            failure: "timeout",
+            outcome: "unknown"
+          };
+          reject(new TskError("upstream_timeout", msg, { details }));
+        },
+        Math.max(0, timeoutMs3)
+      );
+    });
+    try {
+      return await Promise.race([this.#exchange(req, controller?.signal), deadline]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+  async #exchange(req, signal) {
+    try {
+      const response = await this.#options.fetch(this.#request(req, signal));
+      const text = await response.text();
+      return { status: response.status, headers: response.headers, text };
+    } catch (cause) {
+      const reason = this.redact(describeThrown(cause), req);
+      const refused = connectionRefused(cause);
+      const msg = refused ? `Fastly API refused the connection for ${req.method} ${req.path}: ${reason}` : `Fastly API request ${req.method} ${req.path} failed: ${reason}; it may or may not have been applied`;
+      throw new TskError("upstream_failed", msg, {
+        details: {
+          method: req.method,
+          path: req.path,
+          cause: reason,
+          failure: refused ? "connection_refused" : "connection",
+          outcome: refused ? "refused" : "unknown"
+        }
+      });
+    }
+  }
+  #request(req, signal) {
+    const headers = new Headers(req.headers);
+    headers.set("Fastly-Key", this.#options.token);
+    headers.set("Accept", req.accept ?? "application/json");
+    headers.set("User-Agent", USER_AGENT);
+    let body;
+    if (req.body && "form" in req.body) {
+      body = new URLSearchParams(req.body.form).toString();
+      headers.set("Content-Type", "application/x-www-form-urlencoded");
+    } else if (req.body && "json" in req.body) {
+      body = JSON.stringify(req.body.json);
+      headers.set("Content-Type", "application/json");
+    } else if (req.body) {
+      body = req.body.raw;
+      headers.set("Content-Type", "application/octet-stream");
+    }
+    const init = { method: req.method, headers };
+    if (body !== void 0) init.body = body;
+    if (signal) init.signal = signal;
+    return new Request(this.#base + req.path + queryString(req.query), init);
+  }
+};
+function isThrown(err) {
+  if (!(err instanceof TskError)) return false;
+  const failure3 = err.details?.["failure"];
+  return failure3 === "timeout" || failure3 === "connection" || failure3 === "connection_refused";
+}
+function retriableStatus(status2, idempotent) {
+  return status2 === 429 || status2 >= 500 && idempotent;
+}
+function retriableThrown(err, idempotent) {
+  return err.details.failure === "connection_refused" || idempotent;
+}
+function waitHint(headers, nowMs) {
+  const seconds2 = retryAfterSeconds2(headers, nowMs);
+  return seconds2 === void 0 ? void 0 : seconds2 * 1e3;
+}
+function sleep(ms2) {
+  return new Promise((resolve) => setTimeout(resolve, ms2));
+}
+var NOT_CONNECTED = /\b(ECONNREFUSED|ENOTFOUND|EAI_AGAIN)\b/;
+function connectionRefused(err) {
+  for (let e = err, depth = 0; e instanceof Error && depth < 4; depth++) {
+    const code = e.code;
+    if (typeof code === "string" && NOT_CONNECTED.test(code)) return true;
+    if (NOT_CONNECTED.test(e.message)) return true;
+    e = e.cause;
+  }
+  return false;
+}
+function describeThrown(err) {
+  if (!(err instanceof Error)) return String(err);
+  const inner = err.cause instanceof Error ? err.cause.message : void 0;
+  return inner && inner !== err.message ? `${err.message} (${inner})` : err.message;
+}
+function queryString(query) {
+  if (!query) return "";
+  const params = new URLSearchParams();
+  for (const [name, value] of Object.entries(query)) {
+    if (value !== void 0) params.set(name, value);
+  }
+  const text = params.toString();
+  return text ? `?${text}` : "";
+}
+
+// src/fastly-api/config-stores.ts
+var MAX_BULK_OPS = 1e3;
+var decodeStore = (value) => {
+  const store = asRecord(value, "store");
+  return { id: stringField(store, "id"), name: stringField(store, "name") };
+};
+var decodeItem = (value) => {
+  const item = asRecord(value, "item");
+  return { key: stringField(item, "item_key"), value: stringField(item, "item_value") };
+};
+function createConfigStore(t, name) {
+  const req = {
+    method: "POST",
+    path: "/resources/stores/config",
+    body: { form: { name } }
+  };
+  return requestOk(t, req, decodeStore);
+}
+function listConfigStores(t, name) {
+  const req = { method: "GET", path: "/resources/stores/config", query: { name } };
+  return requestOk(t, req, (v) => asArray(v, "answer").map(decodeStore));
+}
+function listConfigItems(t, storeId2) {
+  const req = { method: "GET", path: apiPath`/resources/stores/config/${storeId2}/items` };
+  return requestOk(t, req, (v) => asArray(v, "answer").map(decodeItem));
+}
+async function getConfigItem(t, storeId2, key) {
+  const path = apiPath`/resources/stores/config/${storeId2}/item/${key}`;
+  const item = await requestDecoded(t, { method: "GET", path, expect: [404] }, decodeItem);
+  return item === void 0 ? null : item.value;
+}
+async function upsertConfigItem(t, storeId2, key, value) {
+  const path = apiPath`/resources/stores/config/${storeId2}/item/${key}`;
+  await t.send({ method: "PUT", path, body: { form: { item_value: value } } });
+}
+async function deleteConfigItem(t, storeId2, key) {
+  const path = apiPath`/resources/stores/config/${storeId2}/item/${key}`;
+  const res = await t.send({ method: "DELETE", path, expect: [404] });
+  return res.status !== 404;
+}
+async function bulkUpdateConfigItems(t, storeId2, ops) {
+  if (ops.length > MAX_BULK_OPS) {
+    throw new TskError(
+      "invalid_request",
+      `a config-store bulk update takes at most ${MAX_BULK_OPS} operations, not ${ops.length}`,
+      { details: { operations: ops.length, max: MAX_BULK_OPS } }
+    );
+  }
+  if (ops.length === 0) return;
+  const items = ops.map((op) => ({
+    op: op.op,
+    item_key: op.key,
+    item_value: op.op === "delete" ? "" : op.value
+  }));
+  const path = apiPath`/resources/stores/config/${storeId2}/items`;
+  await t.send({ method: "PATCH", path, body: { json: { items } } });
+}
+
+// src/fastly-api/kv-stores.ts
+function createKvStore(t, name) {
+  const req = { method: "POST", path: "/resources/stores/kv", body: { json: { name } } };
+  return requestOk(t, req, decodeStore);
+}
+function listKvStores(t) {
+  const page = (cursor) => ({
+    method: "GET",
+    path: "/resources/stores/kv",
+    query: { cursor }
+  });
+  return collectPages(t, page, pageDecoder(decodeStore));
+}
+async function kvGet(t, storeId2, key) {
+  const req = {
+    method: "GET",
+    path: keyPath(storeId2, key),
+    accept: "*/*",
+    expect: [404]
+  };
+  const res = await t.send(req);
+  if (res.status === 404) return null;
+  const generation = parseGeneration(res.headers.get("Generation"));
+  if (generation === void 0) throw t.malformed(req, res, "has no valid Generation header");
+  const metadata = res.headers.get("Metadata");
+  return {
+    value: res.text,
+    generation,
+    metadata: metadata === null || metadata === "" ? null : metadata
+  };
+}
+async function kvPut(t, storeId2, key, value, options = {}) {
+  const req = {
+    method: "PUT",
+    path: keyPath(storeId2, key),
+    query: { add: options.add ? "true" : void 0 },
+    headers: generationHeader(options.ifGenerationMatch),
+    body: { raw: value },
+    expect: [412]
+  };
+  const res = await t.send(req);
+  return res.status !== 412;
+}
+async function kvDelete(t, storeId2, key, options = {}) {
+  const res = await t.send({
+    method: "DELETE",
+    path: keyPath(storeId2, key),
+    headers: generationHeader(options.ifGenerationMatch),
+    expect: [404, 412]
+    // A repeated conditional delete that landed answers 404: "not deleted", which is false.
+  });
+  return res.status !== 404 && res.status !== 412;
+}
+function keyPath(storeId2, key) {
+  return apiPath`/resources/stores/kv/${storeId2}/keys/${key}`;
+}
+function generationHeader(generation) {
+  if (generation === void 0) return {};
+  if (!isGeneration(generation)) {
+    throw new TskError("invalid_request", "the KV generation is not a 64-bit unsigned integer", {
+      details: { generation: generation.slice(0, 40) }
+    });
+  }
+  return { "if-generation-match": generation };
+}
+var MAX_GENERATION = (1n << 64n) - 1n;
+function isGeneration(text) {
+  return /^[0-9]{1,20}$/.test(text) && BigInt(text) <= MAX_GENERATION;
+}
+function parseGeneration(header) {
+  if (header === null) return void 0;
+  const text = header.trim();
+  return isGeneration(text) ? text : void 0;
+}
+
+// node_modules/@noble/ciphers/utils.js
+function isBytes2(a) {
+  return a instanceof Uint8Array || ArrayBuffer.isView(a) && a.constructor.name === "Uint8Array" && "BYTES_PER_ELEMENT" in a && a.BYTES_PER_ELEMENT === 1;
+}
+var atitle = (title) => title ? `"${title}" ` : "";
+function abool(value, title = "") {
+  if (typeof value !== "boolean")
+    throw new TypeError(atitle(title) + "expected boolean, got type=" + typeof value);
+  return value;
+}
+function anumber(n, title = "") {
+  if (typeof n !== "number")
+    throw new TypeError(atitle(title) + "expected number, got " + typeof n);
+  if (!Number.isSafeInteger(n) || n < 0)
+    throw new RangeError(atitle(title) + "expected integer >= 0, got " + n);
+  return n;
+}
+function abytes2(value, length, title = "") {
+  if (isBytes2(value) && (length === void 0 || value.length === length))
+    return value;
+  if (length !== void 0)
+    anumber(length, "length");
+  const bytes = isBytes2(value);
+  const ofLen = length !== void 0 ? ` of length ${length}` : "";
+  const got = bytes ? `length=${value.length}` : `type=${typeof value}`;
+  const message = atitle(title) + "expected Uint8Array" + ofLen + ", got " + got;
+  if (!bytes)
+    throw new TypeError(message);
+  throw new RangeError(message);
+}
+var aobject = (value, label) => {
+  if (value === null || typeof value !== "object" || Array.isArray(value))
+    throw new TypeError(label === "object" ? "expected valid options object" : `"${label}" expected object, got type=${typeof value}`);
+};
+function aexists(instance, checkFinished = true) {
+  if (instance.destroyed)
+    throw new Error("hash was destroyed");
+  if (checkFinished && instance.finished)
+    throw new Error("digest() was already called");
+}
+function aoutput(out, instance) {
+  abytes2(out, void 0, "output");
+  const min = instance.outputLen;
+  if (!(out.length >= min)) {
+    throw new RangeError('"output" expected length >= ' + min);
+  }
+}
+function u32(arr) {
+  return new Uint32Array(arr.buffer, arr.byteOffset, Math.floor(arr.byteLength / 4));
+}
+function clean(...arrays) {
+  for (let i = 0; i < arrays.length; i++) {
+    arrays[i].fill(0);
+  }
+}
+var isLE = /* @__PURE__ */ (() => new Uint8Array(new Uint32Array([287454020]).buffer)[0] === 68)();
+function byteSwap(word) {
+  return word << 24 & 4278190080 | word << 8 & 16711680 | word >>> 8 & 65280 | word >>> 24 & 255;
+}
+function byteSwap32(arr) {
+  for (let i = 0; i < arr.length; i++) {
+    arr[i] = byteSwap(arr[i]);
+  }
+  return arr;
+}
+var swap32IfBE = isLE ? (u) => u : byteSwap32;
+function overlapBytes(a, b) {
+  if (!a.byteLength || !b.byteLength)
+    return false;
+  return a.buffer === b.buffer && // best we can do, may fail with an obscure Proxy
+  a.byteOffset < b.byteOffset + b.byteLength && // a starts before b end
+  b.byteOffset < a.byteOffset + a.byteLength;
+}
+function complexOverlapBytes(input, output) {
+  if (overlapBytes(input, output) && input.byteOffset < output.byteOffset)
+    throw new Error("complex overlap of input and output is not supported");
+}
+function checkOpts(defaults, opts) {
+  aobject(defaults, "defaults");
+  aobject(opts, "opts");
+  const merged = Object.assign(defaults, opts);
+  return merged;
+}
+function equalBytes(a, b) {
+  a = abytes2(a);
+  b = abytes2(b);
+  if (a.length !== b.length)
+    return false;
+  let diff = 0;
+  for (let i = 0; i < a.length; i++)
+    diff |= a[i] ^ b[i];
+  return diff === 0;
+}
+function wrapMacConstructor(keyLen, macCons, fromMsg) {
+  const mac2 = macCons;
+  const getArgs = fromMsg || (() => []);
+  const macC = (msg, key) => mac2(key, ...getArgs(msg)).update(msg).digest();
+  const tmp = mac2(new Uint8Array(keyLen), ...getArgs(new Uint8Array(0)));
+  macC.outputLen = tmp.outputLen;
+  macC.blockLen = tmp.blockLen;
+  macC.create = (key, ...args) => mac2(key, ...args);
+  return macC;
+}
+var wrapCipher = /* @__NO_SIDE_EFFECTS__ */ (params, constructor) => {
+  function wrappedCipher(key, ...args) {
+    abytes2(key, void 0, "key");
+    if (params.nonceLength !== void 0) {
+      const nonce = args[0];
+      abytes2(nonce, params.varSizeNonce ? void 0 : params.nonceLength, "nonce");
+    }
+    const tagl = params.tagLength;
+    const aadStart = params.nonceLength !== void 0 ? 1 : 0;
+    if (!params.withAAD) {
+      for (let i = aadStart; i < args.length; i++)
+        if (isBytes2(args[i]))
+          throw new Error("AAD not supported");
+    }
+    if (params.withAAD && args[aadStart] !== void 0)
+      abytes2(args[aadStart], void 0, "AAD");
+    const cipher = constructor(key, ...args);
+    const checkOutput = (fnLength, output) => {
+      if (output !== void 0) {
+        if (fnLength !== 2)
+          throw new Error("cipher output not supported");
+        abytes2(output, void 0, "output");
+      }
+    };
+    let called = false;
+    const wrCipher = {
+      encrypt(data, output) {
+        if (called)
+          throw new Error("cannot encrypt() twice with same key + nonce");
+        called = true;
+        abytes2(data, void 0, "data");
+        checkOutput(cipher.encrypt.length, output);
+        return cipher.encrypt(data, output);
+      },
+      decrypt(data, output) {
+        abytes2(data, void 0, "data");
+        if (tagl && data.length < tagl)
+          throw new Error('"ciphertext" expected length >= tagLength=' + tagl);
+        checkOutput(cipher.decrypt.length, output);
+        return cipher.decrypt(data, output);
+      }
+    };
+    return wrCipher;
+  }
+  Object.assign(wrappedCipher, params);
+  return wrappedCipher;
+};
+function getOutput(expectedLength, out, onlyAligned = true) {
+  if (out === void 0)
+    return new Uint8Array(expectedLength);
+  abytes2(out, expectedLength, "output");
+  if (onlyAligned && !isAligned32(out))
+    throw new Error("invalid output, must be aligned");
+  return out;
+}
+function isAligned32(bytes) {
+  return bytes.byteOffset % 4 === 0;
+}
+function copyBytes(bytes) {
+  return Uint8Array.from(abytes2(bytes));
+}
+
+// node_modules/@noble/ciphers/_arx.js
+var encodeStr = (str) => Uint8Array.from(str.split(""), (c) => c.charCodeAt(0));
+var sigma16_32 = /* @__PURE__ */ (() => swap32IfBE(u32(encodeStr("expand 16-byte k"))))();
+var sigma32_32 = /* @__PURE__ */ (() => swap32IfBE(u32(encodeStr("expand 32-byte k"))))();
+function rotl(a, b) {
+  return a << b | a >>> 32 - b;
+}
+var BLOCK_LEN = 64;
+var BLOCK_LEN32 = 16;
+var MAX_COUNTER = /* @__PURE__ */ (() => 2 ** 32 - 1)();
+var U32_EMPTY = /* @__PURE__ */ Uint32Array.of();
+function runCipher(core, sigma, key, nonce, data, output, counter, rounds) {
+  const len = data.length;
+  const block = new Uint8Array(BLOCK_LEN);
+  const b32 = u32(block);
+  const isAligned = isLE && isAligned32(data) && isAligned32(output);
+  const d32 = isAligned ? u32(data) : U32_EMPTY;
+  const o32 = isAligned ? u32(output) : U32_EMPTY;
+  if (!isLE) {
+    for (let pos = 0; pos < len; counter++) {
+      core(sigma, key, nonce, b32, counter, rounds);
+      swap32IfBE(b32);
+      if (counter >= MAX_COUNTER)
+        throw new Error("arx: counter overflow");
+      const take = Math.min(BLOCK_LEN, len - pos);
+      for (let j = 0, posj; j < take; j++) {
+        posj = pos + j;
+        output[posj] = data[posj] ^ block[j];
+      }
+      pos += take;
+    }
+    return;
+  }
+  for (let pos = 0; pos < len; counter++) {
+    core(sigma, key, nonce, b32, counter, rounds);
+    if (counter >= MAX_COUNTER)
+      throw new Error("arx: counter overflow");
+    const take = Math.min(BLOCK_LEN, len - pos);
+    if (isAligned && take === BLOCK_LEN) {
+      const pos32 = pos / 4;
+      if (pos % 4 !== 0)
+        throw new Error("arx: invalid block position");
+      for (let j = 0, posj; j < BLOCK_LEN32; j++) {
+        posj = pos32 + j;
+        o32[posj] = d32[posj] ^ b32[j];
+      }
+      pos += BLOCK_LEN;
+      continue;
+    }
+    for (let j = 0, posj; j < take; j++) {
+      posj = pos + j;
+      output[posj] = data[posj] ^ block[j];
+    }
+    pos += take;
+  }
+}
+function createCipher(core, opts) {
+  const { allowShortKeys, extendNonceFn, counterLength, counterRight, rounds } = checkOpts({ allowShortKeys: false, counterLength: 8, counterRight: false, rounds: 20 }, opts);
+  if (typeof core !== "function")
+    throw new Error("core must be a function");
+  anumber(counterLength);
+  anumber(rounds);
+  abool(counterRight);
+  abool(allowShortKeys);
+  return (key, nonce, data, output, counter = 0) => {
+    abytes2(key, void 0, "key");
+    abytes2(nonce, void 0, "nonce");
+    abytes2(data, void 0, "data");
+    const len = data.length;
+    const hasOutput = output !== void 0;
+    output = getOutput(len, output, false);
+    if (hasOutput)
+      complexOverlapBytes(data, output);
+    anumber(counter);
+    if (counter < 0 || counter >= MAX_COUNTER)
+      throw new Error("arx: counter overflow");
+    const toClean = [];
+    let l = key.length;
+    let k;
+    let sigma;
+    if (l === 32) {
+      toClean.push(k = copyBytes(key));
+      sigma = sigma32_32;
+    } else if (l === 16 && allowShortKeys) {
+      k = new Uint8Array(32);
+      k.set(key);
+      k.set(key, 16);
+      sigma = sigma16_32;
+      toClean.push(k);
+    } else {
+      abytes2(key, 32, "arx key");
+      throw new Error("invalid key size");
+    }
+    if (!isLE || !isAligned32(nonce))
+      toClean.push(nonce = copyBytes(nonce));
+    let k32 = u32(k);
+    if (extendNonceFn) {
+      if (nonce.length !== 24)
+        throw new Error("arx: extended nonce must be 24 bytes");
+      const n16 = nonce.subarray(0, 16);
+      if (isLE)
+        extendNonceFn(sigma, k32, u32(n16), k32);
+      else {
+        const sigmaRaw = swap32IfBE(Uint32Array.from(sigma));
+        extendNonceFn(sigmaRaw, k32, u32(n16), k32);
+        clean(sigmaRaw);
+        swap32IfBE(k32);
+      }
+      nonce = nonce.subarray(16);
+    } else if (!isLE)
+      swap32IfBE(k32);
+    const nonceNcLen = 16 - counterLength;
+    if (nonceNcLen !== nonce.length)
+      throw new Error(`arx: nonce must be ${nonceNcLen} or 16 bytes`);
+    if (nonceNcLen !== 12) {
+      const nc = new Uint8Array(12);
+      nc.set(nonce, counterRight ? 0 : 12 - nonce.length);
+      nonce = nc;
+      toClean.push(nonce);
+    }
+    const n32 = swap32IfBE(u32(nonce));
+    try {
+      runCipher(core, sigma, k32, n32, data, output, counter, rounds);
+      return output;
+    } finally {
+      clean(...toClean);
+    }
+  };
+}
+
+// node_modules/@noble/ciphers/_poly1305.js
+function u8to16(a, i) {
+  return a[i++] & 255 | (a[i++] & 255) << 8;
+}
+var Poly1305 = class {
+  blockLen = 16;
+  outputLen = 16;
+  buffer = new Uint8Array(16);
+  r = new Uint16Array(10);
+  // Allocating 1 array with .subarray() here is slower than 3
+  h = new Uint16Array(10);
+  pad = new Uint16Array(8);
+  pos = 0;
+  finished = false;
+  destroyed = false;
+  // Can be speed-up using BigUint64Array, at the cost of complexity
+  constructor(key) {
+    key = copyBytes(abytes2(key, 32, "key"));
+    const t0 = u8to16(key, 0);
+    const t1 = u8to16(key, 2);
+    const t2 = u8to16(key, 4);
+    const t3 = u8to16(key, 6);
+    const t4 = u8to16(key, 8);
+    const t5 = u8to16(key, 10);
+    const t6 = u8to16(key, 12);
+    const t7 = u8to16(key, 14);
+    this.r[0] = t0 & 8191;
+    this.r[1] = (t0 >>> 13 | t1 << 3) & 8191;
+    this.r[2] = (t1 >>> 10 | t2 << 6) & 7939;
+    this.r[3] = (t2 >>> 7 | t3 << 9) & 8191;
+    this.r[4] = (t3 >>> 4 | t4 << 12) & 255;
+    this.r[5] = t4 >>> 1 & 8190;
+    this.r[6] = (t4 >>> 14 | t5 << 2) & 8191;
+    this.r[7] = (t5 >>> 11 | t6 << 5) & 8065;
+    this.r[8] = (t6 >>> 8 | t7 << 8) & 8191;
+    this.r[9] = t7 >>> 5 & 127;
+    for (let i = 0; i < 8; i++)
+      this.pad[i] = u8to16(key, 16 + 2 * i);
+  }
+  process(data, offset, isLast = false) {
+    const hibit = isLast ? 0 : 1 << 11;
+    const { h, r } = this;
+    const r0 = r[0];
+    const r1 = r[1];
+    const r2 = r[2];
+    const r3 = r[3];
+    const r4 = r[4];
+    const r5 = r[5];
+    const r6 = r[6];
+    const r7 = r[7];
+    const r8 = r[8];
+    const r9 = r[9];
+    const t0 = u8to16(data, offset + 0);
+    const t1 = u8to16(data, offset + 2);
+    const t2 = u8to16(data, offset + 4);
+    const t3 = u8to16(data, offset + 6);
+    const t4 = u8to16(data, offset + 8);
+    const t5 = u8to16(data, offset + 10);
+    const t6 = u8to16(data, offset + 12);
+    const t7 = u8to16(data, offset + 14);
+    let h0 = h[0] + (t0 & 8191);
+    let h1 = h[1] + ((t0 >>> 13 | t1 << 3) & 8191);
+    let h2 = h[2] + ((t1 >>> 10 | t2 << 6) & 8191);
+    let h3 = h[3] + ((t2 >>> 7 | t3 << 9) & 8191);
+    let h4 = h[4] + ((t3 >>> 4 | t4 << 12) & 8191);
+    let h5 = h[5] + (t4 >>> 1 & 8191);
+    let h6 = h[6] + ((t4 >>> 14 | t5 << 2) & 8191);
+    let h7 = h[7] + ((t5 >>> 11 | t6 << 5) & 8191);
+    let h8 = h[8] + ((t6 >>> 8 | t7 << 8) & 8191);
+    let h9 = h[9] + (t7 >>> 5 | hibit);
+    let c = 0;
+    let d0 = c + h0 * r0 + h1 * (5 * r9) + h2 * (5 * r8) + h3 * (5 * r7) + h4 * (5 * r6);
+    c = d0 >>> 13;
+    d0 &= 8191;
+    d0 += h5 * (5 * r5) + h6 * (5 * r4) + h7 * (5 * r3) + h8 * (5 * r2) + h9 * (5 * r1);
+    c += d0 >>> 13;
+    d0 &= 8191;
+    let d1 = c + h0 * r1 + h1 * r0 + h2 * (5 * r9) + h3 * (5 * r8) + h4 * (5 * r7);
+    c = d1 >>> 13;
+    d1 &= 8191;
+    d1 += h5 * (5 * r6) + h6 * (5 * r5) + h7 * (5 * r4) + h8 * (5 * r3) + h9 * (5 * r2);
+    c += d1 >>> 13;
+    d1 &= 8191;
+    let d2 = c + h0 * r2 + h1 * r1 + h2 * r0 + h3 * (5 * r9) + h4 * (5 * r8);
+    c = d2 >>> 13;
+    d2 &= 8191;
+    d2 += h5 * (5 * r7) + h6 * (5 * r6) + h7 * (5 * r5) + h8 * (5 * r4) + h9 * (5 * r3);
+    c += d2 >>> 13;
+    d2 &= 8191;
+    let d3 = c + h0 * r3 + h1 * r2 + h2 * r1 + h3 * r0 + h4 * (5 * r9);
+    c = d3 >>> 13;
+    d3 &= 8191;
+    d3 += h5 * (5 * r8) + h6 * (5 * r7) + h7 * (5 * r6) + h8 * (5 * r5) + h9 * (5 * r4);
+    c += d3 >>> 13;
+    d3 &= 8191;
+    let d4 = c + h0 * r4 + h1 * r3 + h2 * r2 + h3 * r1 + h4 * r0;
+    c = d4 >>> 13;
+    d4 &= 8191;
+    d4 += h5 * (5 * r9) + h6 * (5 * r8) + h7 * (5 * r7) + h8 * (5 * r6) + h9 * (5 * r5);
+    c += d4 >>> 13;
+    d4 &= 8191;
+    let d5 = c + h0 * r5 + h1 * r4 + h2 * r3 + h3 * r2 + h4 * r1;
+    c = d5 >>> 13;
+    d5 &= 8191;
+    d5 += h5 * r0 + h6 * (5 * r9) + h7 * (5 * r8) + h8 * (5 * r7) + h9 * (5 * r6);
+    c += d5 >>> 13;
+    d5 &= 8191;
+    let d6 = c + h0 * r6 + h1 * r5 + h2 * r4 + h3 * r3 + h4 * r2;
+    c = d6 >>> 13;
+    d6 &= 8191;
+    d6 += h5 * r1 + h6 * r0 + h7 * (5 * r9) + h8 * (5 * r8) + h9 * (5 * r7);
+    c += d6 >>> 13;
+    d6 &= 8191;
+    let d7 = c + h0 * r7 + h1 * r6 + h2 * r5 + h3 * r4 + h4 * r3;
+    c = d7 >>> 13;
+    d7 &= 8191;
+    d7 += h5 * r2 + h6 * r1 + h7 * r0 + h8 * (5 * r9) + h9 * (5 * r8);
+    c += d7 >>> 13;
+    d7 &= 8191;
+    let d8 = c + h0 * r8 + h1 * r7 + h2 * r6 + h3 * r5 + h4 * r4;
+    c = d8 >>> 13;
+    d8 &= 8191;
+    d8 += h5 * r3 + h6 * r2 + h7 * r1 + h8 * r0 + h9 * (5 * r9);
+    c += d8 >>> 13;
+    d8 &= 8191;
+    let d9 = c + h0 * r9 + h1 * r8 + h2 * r7 + h3 * r6 + h4 * r5;
+    c = d9 >>> 13;
+    d9 &= 8191;
+    d9 += h5 * r4 + h6 * r3 + h7 * r2 + h8 * r1 + h9 * r0;
+    c += d9 >>> 13;
+    d9 &= 8191;
+    c = (c << 2) + c | 0;
+    c = c + d0 | 0;
+    d0 = c & 8191;
+    c = c >>> 13;
+    d1 += c;
+    h[0] = d0;
+    h[1] = d1;
+    h[2] = d2;
+    h[3] = d3;
+    h[4] = d4;
+    h[5] = d5;
+    h[6] = d6;
+    h[7] = d7;
+    h[8] = d8;
+    h[9] = d9;
+  }
+  finalize() {
+    const { h, pad } = this;
+    const g = new Uint16Array(10);
+    let c = h[1] >>> 13;
+    h[1] &= 8191;
+    for (let i = 2; i < 10; i++) {
+      h[i] += c;
+      c = h[i] >>> 13;
+      h[i] &= 8191;
+    }
+    h[0] += c * 5;
+    c = h[0] >>> 13;
+    h[0] &= 8191;
+    h[1] += c;
+    c = h[1] >>> 13;
+    h[1] &= 8191;
+    h[2] += c;
+    g[0] = h[0] + 5;
+    c = g[0] >>> 13;
+    g[0] &= 8191;
+    for (let i = 1; i < 10; i++) {
+      g[i] = h[i] + c;
+      c = g[i] >>> 13;
+      g[i] &= 8191;
+    }
+    g[9] -= 1 << 13;
+    let mask = (c ^ 1) - 1;
+    for (let i = 0; i < 10; i++)
+      g[i] &= mask;
+    mask = ~mask;
+    for (let i = 0; i < 10; i++)
+      h[i] = h[i] & mask | g[i];
+    h[0] = (h[0] | h[1] << 13) & 65535;
+    h[1] = (h[1] >>> 3 | h[2] << 10) & 65535;
+    h[2] = (h[2] >>> 6 | h[3] << 7) & 65535;
+    h[3] = (h[3] >>> 9 | h[4] << 4) & 65535;
+    h[4] = (h[4] >>> 12 | h[5] << 1 | h[6] << 14) & 65535;
+    h[5] = (h[6] >>> 2 | h[7] << 11) & 65535;
+    h[6] = (h[7] >>> 5 | h[8] << 8) & 65535;
+    h[7] = (h[8] >>> 8 | h[9] << 5) & 65535;
+    let f = h[0] + pad[0];
+    h[0] = f & 65535;
+    for (let i = 1; i < 8; i++) {
+      f = (h[i] + pad[i] | 0) + (f >>> 16) | 0;
+      h[i] = f & 65535;
+    }
+    clean(g);
+  }
+  update(data) {
+    aexists(this);
+    abytes2(data);
+    data = copyBytes(data);
+    const { buffer, blockLen } = this;
+    const len = data.length;
+    for (let pos = 0; pos < len; ) {
+      const take = Math.min(blockLen - this.pos, len - pos);
+      if (take === blockLen) {
+        for (; blockLen <= len - pos; pos += blockLen)
+          this.process(data, pos);
+        continue;
+      }
+      buffer.set(data.subarray(pos, pos + take), this.pos);
+      this.pos += take;
+      pos += take;
+      if (this.pos === blockLen) {
+        this.process(buffer, 0, false);
+        this.pos = 0;
+      }
+    }
+    return this;
+  }
+  destroy() {
+    this.destroyed = true;
+    clean(this.h, this.r, this.buffer, this.pad);
+  }
+  digestInto(out) {
+    aexists(this);
+    aoutput(out, this);
+    this.finished = true;
+    const { buffer, h } = this;
+    let { pos } = this;
+    if (pos) {
+      buffer[pos++] = 1;
+      for (; pos < 16; pos++)
+        buffer[pos] = 0;
+      this.process(buffer, 0, true);
+    }
+    this.finalize();
+    let opos = 0;
+    for (let i = 0; i < 8; i++) {
+      out[opos++] = h[i] >>> 0;
+      out[opos++] = h[i] >>> 8;
+    }
+  }
+  digest() {
+    const { buffer, outputLen } = this;
+    this.digestInto(buffer);
+    const res = buffer.slice(0, outputLen);
+    this.destroy();
+    return res;
+  }
+};
+var poly1305 = /* @__PURE__ */ wrapMacConstructor(32, (key) => new Poly1305(key));
+
+// node_modules/@noble/ciphers/salsa.js
+function salsaCore(s, k, n, out, cnt, rounds = 20, cntHi = 0) {
+  let y00 = s[0], y01 = k[0], y02 = k[1], y03 = k[2], y04 = k[3], y05 = s[1], y06 = n[0], y07 = n[1], y08 = cnt, y09 = cntHi, y10 = s[2], y11 = k[4], y12 = k[5], y13 = k[6], y14 = k[7], y15 = s[3];
+  let x00 = y00, x01 = y01, x02 = y02, x03 = y03, x04 = y04, x05 = y05, x06 = y06, x07 = y07, x08 = y08, x09 = y09, x10 = y10, x11 = y11, x12 = y12, x13 = y13, x14 = y14, x15 = y15;
+  for (let r = 0; r < rounds; r += 2) {
+    x04 ^= rotl(x00 + x12 | 0, 7);
+    x08 ^= rotl(x04 + x00 | 0, 9);
+    x12 ^= rotl(x08 + x04 | 0, 13);
+    x00 ^= rotl(x12 + x08 | 0, 18);
+    x09 ^= rotl(x05 + x01 | 0, 7);
+    x13 ^= rotl(x09 + x05 | 0, 9);
+    x01 ^= rotl(x13 + x09 | 0, 13);
+    x05 ^= rotl(x01 + x13 | 0, 18);
+    x14 ^= rotl(x10 + x06 | 0, 7);
+    x02 ^= rotl(x14 + x10 | 0, 9);
+    x06 ^= rotl(x02 + x14 | 0, 13);
+    x10 ^= rotl(x06 + x02 | 0, 18);
+    x03 ^= rotl(x15 + x11 | 0, 7);
+    x07 ^= rotl(x03 + x15 | 0, 9);
+    x11 ^= rotl(x07 + x03 | 0, 13);
+    x15 ^= rotl(x11 + x07 | 0, 18);
+    x01 ^= rotl(x00 + x03 | 0, 7);
+    x02 ^= rotl(x01 + x00 | 0, 9);
+    x03 ^= rotl(x02 + x01 | 0, 13);
+    x00 ^= rotl(x03 + x02 | 0, 18);
+    x06 ^= rotl(x05 + x04 | 0, 7);
+    x07 ^= rotl(x06 + x05 | 0, 9);
+    x04 ^= rotl(x07 + x06 | 0, 13);
+    x05 ^= rotl(x04 + x07 | 0, 18);
+    x11 ^= rotl(x10 + x09 | 0, 7);
+    x08 ^= rotl(x11 + x10 | 0, 9);
+    x09 ^= rotl(x08 + x11 | 0, 13);
+    x10 ^= rotl(x09 + x08 | 0, 18);
+    x12 ^= rotl(x15 + x14 | 0, 7);
+    x13 ^= rotl(x12 + x15 | 0, 9);
+    x14 ^= rotl(x13 + x12 | 0, 13);
+    x15 ^= rotl(x14 + x13 | 0, 18);
+  }
+  let oi = 0;
+  out[oi++] = y00 + x00 | 0;
+  out[oi++] = y01 + x01 | 0;
+  out[oi++] = y02 + x02 | 0;
+  out[oi++] = y03 + x03 | 0;
+  out[oi++] = y04 + x04 | 0;
+  out[oi++] = y05 + x05 | 0;
+  out[oi++] = y06 + x06 | 0;
+  out[oi++] = y07 + x07 | 0;
+  out[oi++] = y08 + x08 | 0;
+  out[oi++] = y09 + x09 | 0;
+  out[oi++] = y10 + x10 | 0;
+  out[oi++] = y11 + x11 | 0;
+  out[oi++] = y12 + x12 | 0;
+  out[oi++] = y13 + x13 | 0;
+  out[oi++] = y14 + x14 | 0;
+  out[oi++] = y15 + x15 | 0;
+}
+function hsalsa(s, k, i, out) {
+  const s2 = isLE ? s : swap32IfBE(s.slice(0, 4));
+  const k2 = isLE ? k : swap32IfBE(k.slice(0, 8));
+  const i2 = isLE ? i : swap32IfBE(i.slice(0, 4));
+  const t = new Uint32Array(16);
+  salsaCore(s2, k2, i2.subarray(0, 2), t, i2[2], 20, i2[3]);
+  let oi = 0;
+  out[oi++] = t[0] - s2[0] | 0;
+  out[oi++] = t[5] - s2[1] | 0;
+  out[oi++] = t[10] - s2[2] | 0;
+  out[oi++] = t[15] - s2[3] | 0;
+  out[oi++] = t[6] - i2[0] | 0;
+  out[oi++] = t[7] - i2[1] | 0;
+  out[oi++] = t[8] - i2[2] | 0;
+  out[oi++] = t[9] - i2[3] | 0;
+  swap32IfBE(out);
+  if (!isLE)
+    clean(s2, k2, i2);
+  clean(t);
+}
+var xsalsa20 = /* @__PURE__ */ createCipher(salsaCore, {
+  counterRight: true,
+  extendNonceFn: hsalsa
+});
+var xsalsa20poly1305 = /* @__PURE__ */ wrapCipher({ blockSize: 64, nonceLength: 24, tagLength: 16 }, (key, nonce) => {
+  return {
+    encrypt(plaintext, output) {
+      output = getOutput(plaintext.length + 32, output, false);
+      const authKey = output.subarray(0, 32);
+      const ciphPlaintext = output.subarray(32);
+      output.set(plaintext, 32);
+      clean(authKey);
+      xsalsa20(key, nonce, output, output);
+      const tag = poly1305(ciphPlaintext, authKey);
+      output.set(tag, 16);
+      clean(output.subarray(0, 16), tag);
+      return output.subarray(16);
+    },
+    decrypt(ciphertext, output) {
+      abytes2(ciphertext, void 0, "data");
+      output = getOutput(ciphertext.length + 32, output, false);
+      const tmp = output.subarray(0, 32);
+      const passedTag = output.subarray(32, 48);
+      const ciphPlaintext = output.subarray(48);
+      output.set(ciphertext, 32);
+      clean(tmp);
+      const authKey = xsalsa20(key, nonce, tmp, tmp);
+      const tag = poly1305(ciphPlaintext, authKey);
+      if (!equalBytes(passedTag, tag)) {
+        clean(output);
+        throw new Error("invalid tag");
+      }
+      xsalsa20(key, nonce, output.subarray(16), output.subarray(16));
+      clean(tmp, passedTag, tag);
+      return ciphPlaintext;
+    }
+  };
+});
+
+// node_modules/@noble/hashes/utils.js
+function isBytes3(a) {
+  return a instanceof Uint8Array || ArrayBuffer.isView(a) && a.constructor.name === "Uint8Array" && "BYTES_PER_ELEMENT" in a && a.BYTES_PER_ELEMENT === 1;
+}
+var atitle2 = (title) => title ? `"${title}" ` : "";
+function anumber2(n, title = "") {
+  if (typeof n !== "number")
+    throw new TypeError(atitle2(title) + "expected number, got " + typeof n);
+  if (!Number.isSafeInteger(n) || n < 0)
+    throw new RangeError(atitle2(title) + "expected integer >= 0, got " + n);
+  return n;
+}
+function abytes3(value, length, title = "") {
+  if (isBytes3(value) && (length === void 0 || value.length === length))
+    return value;
+  if (length !== void 0)
+    anumber2(length, "length");
+  const bytes = isBytes3(value);
+  const ofLen = length !== void 0 ? ` of length ${length}` : "";
+  const got = bytes ? `length=${value.length}` : `type=${typeof value}`;
+  const message = atitle2(title) + "expected Uint8Array" + ofLen + ", got " + got;
+  if (!bytes)
+    throw new TypeError(message);
+  throw new RangeError(message);
+}
+function copyBytes2(bytes) {
+  return Uint8Array.from(abytes3(bytes));
+}
+var aobject2 = (value, label) => {
+  if (value === null || typeof value !== "object" || Array.isArray(value))
+    throw new TypeError((label === "object" ? "" : `"${label}" `) + "expected object, got type=" + typeof value);
+};
+var aopts = (value, label) => {
+  aobject2(value, label);
+  const proto = Object.getPrototypeOf(value);
+  if (proto !== Object.prototype && proto !== null)
+    throw new TypeError(`"${label}" expected plain object`);
+  if (Object.hasOwn(value, "__proto__"))
+    throw new TypeError(`"${label}.__proto__" is not allowed`);
+};
+function aexists2(instance, checkFinished = true) {
+  if (instance.destroyed)
+    throw new Error("hash was destroyed");
+  if (checkFinished && instance.finished)
+    throw new Error("digest() was already called");
+}
+function aoutput2(out, instance) {
+  abytes3(out, void 0, "output");
+  const min = instance.outputLen;
+  if (!(out.length >= min)) {
+    throw new RangeError('"output" expected length >= ' + min);
+  }
+}
+function u322(arr) {
+  return new Uint32Array(arr.buffer, arr.byteOffset, Math.floor(arr.byteLength / 4));
+}
+function clean2(...arrays) {
+  for (let i = 0; i < arrays.length; i++) {
+    arrays[i].fill(0);
+  }
+}
+var isLE2 = /* @__PURE__ */ (() => new Uint8Array(new Uint32Array([287454020]).buffer)[0] === 68)();
+function byteSwap2(word) {
+  return word << 24 & 4278190080 | word << 8 & 16711680 | word >>> 8 & 65280 | word >>> 24 & 255;
+}
+var swap8IfBE = isLE2 ? (n) => n : (n) => byteSwap2(n) >>> 0;
+function byteSwap322(arr) {
+  for (let i = 0; i < arr.length; i++) {
+    arr[i] = byteSwap2(arr[i]);
+  }
+  return arr;
+}
+var swap32IfBE2 = isLE2 ? (u) => u : byteSwap322;
+var hasHexBuiltin = /* @__PURE__ */ (() => (
+  // @ts-ignore
+  typeof Uint8Array.from([]).toHex === "function" && typeof Uint8Array.fromHex === "function"
+))();
+var hexes = /* @__PURE__ */ Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"));
+function bytesToHex2(bytes) {
+  abytes3(bytes);
+  if (hasHexBuiltin)
+    return bytes.toHex();
+  let hex = "";
+  for (let i = 0; i < bytes.length; i++) {
+    hex += hexes[bytes[i]];
+  }
+  return hex;
+}
+function asciiToBase16(ch) {
+  return ch >= 48 && ch <= 57 ? ch - 48 : ch >= 65 && ch <= 70 ? ch - (65 - 10) : ch >= 97 && ch <= 102 ? ch - (97 - 10) : void 0;
+}
+function hexToBytes2(hex) {
+  if (typeof hex !== "string")
+    throw new TypeError("hex string expected, got " + typeof hex);
+  if (hasHexBuiltin) {
+    try {
+      return Uint8Array.fromHex(hex);
+    } catch (error) {
+      if (error instanceof SyntaxError)
+        throw new RangeError(error.message);
+      throw error;
+    }
+  }
+  const hl = hex.length;
+  const al = hl / 2;
+  if (hl % 2)
+    throw new RangeError("hex string expected, got unpadded hex of length " + hl);
+  const array2 = new Uint8Array(al);
+  for (let ai = 0, hi = 0; ai < al; ai++, hi += 2) {
+    const n1 = asciiToBase16(hex.charCodeAt(hi));
+    const n2 = asciiToBase16(hex.charCodeAt(hi + 1));
+    if (n1 === void 0 || n2 === void 0) {
+      const char = hex[hi] + hex[hi + 1];
+      throw new RangeError('hex string expected, got non-hex character "' + char + '" at index ' + hi);
+    }
+    array2[ai] = n1 * 16 + n2;
+  }
+  return array2;
+}
+function checkOpts2(defaults, opts, title = "opts") {
+  aopts(defaults, "defaults");
+  if (opts !== void 0)
+    aopts(opts, title);
+  const merged = Object.assign(/* @__PURE__ */ Object.create(null), defaults, opts);
+  return merged;
+}
+function createHasher(hashCons, info = {}) {
+  if (typeof hashCons !== "function")
+    throw new TypeError('"hashCons" expected function, got type=' + typeof hashCons);
+  info = checkOpts2({}, info, "info");
+  const hashC = (msg, opts) => hashCons(opts).update(msg).digest();
+  const tmp = hashCons(void 0);
+  hashC.outputLen = tmp.outputLen;
+  hashC.blockLen = tmp.blockLen;
+  hashC.canXOF = tmp.canXOF;
+  hashC.create = (opts) => hashCons(opts);
+  Object.assign(hashC, info);
+  return Object.freeze(hashC);
+}
+function randomBytes2(bytesLength = 32) {
+  anumber2(bytesLength, "bytesLength");
+  const cr = typeof globalThis === "object" ? globalThis.crypto : null;
+  if (typeof cr?.getRandomValues !== "function")
+    throw new Error("crypto.getRandomValues must be defined");
+  if (bytesLength > 65536)
+    throw new RangeError(`"bytesLength" expected <= 65536, got ${bytesLength}`);
+  return cr.getRandomValues(new Uint8Array(bytesLength));
+}
+
+// node_modules/@noble/hashes/_blake.js
+var BSIGMA = /* @__PURE__ */ Uint8Array.from([
+  0,
+  1,
+  2,
+  3,
+  4,
+  5,
+  6,
+  7,
+  8,
+  9,
+  10,
+  11,
+  12,
+  13,
+  14,
+  15,
+  14,
+  10,
+  4,
+  8,
+  9,
+  15,
+  13,
+  6,
+  1,
+  12,
+  0,
+  2,
+  11,
+  7,
+  5,
+  3,
+  11,
+  8,
+  12,
+  0,
+  5,
+  2,
+  15,
+  13,
+  10,
+  14,
+  3,
+  6,
+  7,
+  1,
+  9,
+  4,
+  7,
+  9,
+  3,
+  1,
+  13,
+  12,
+  11,
+  14,
+  2,
+  6,
+  5,
+  10,
+  4,
+  0,
+  15,
+  8,
+  9,
+  0,
+  5,
+  7,
+  2,
+  4,
+  10,
+  15,
+  14,
+  1,
+  11,
+  12,
+  6,
+  8,
+  3,
+  13,
+  2,
+  12,
+  6,
+  10,
+  0,
+  11,
+  8,
+  3,
+  4,
+  13,
+  7,
+  5,
+  15,
+  14,
+  1,
+  9,
+  12,
+  5,
+  1,
+  15,
+  14,
+  13,
+  4,
+  10,
+  0,
+  7,
+  6,
+  3,
+  9,
+  2,
+  8,
+  11,
+  13,
+  11,
+  7,
+  14,
+  12,
+  1,
+  3,
+  9,
+  5,
+  0,
+  15,
+  4,
+  8,
+  6,
+  2,
+  10,
+  6,
+  15,
+  14,
+  9,
+  11,
+  3,
+  0,
+  8,
+  12,
+  2,
+  13,
+  7,
+  1,
+  4,
+  10,
+  5,
+  10,
+  2,
+  8,
+  4,
+  7,
+  6,
+  1,
+  5,
+  15,
+  11,
+  9,
+  14,
+  3,
+  12,
+  13,
+  0,
+  0,
+  1,
+  2,
+  3,
+  4,
+  5,
+  6,
+  7,
+  8,
+  9,
+  10,
+  11,
+  12,
+  13,
+  14,
+  15,
+  14,
+  10,
+  4,
+  8,
+  9,
+  15,
+  13,
+  6,
+  1,
+  12,
+  0,
+  2,
+  11,
+  7,
+  5,
+  3,
+  // Blake1, unused in others
+  11,
+  8,
+  12,
+  0,
+  5,
+  2,
+  15,
+  13,
+  10,
+  14,
+  3,
+  6,
+  7,
+  1,
+  9,
+  4,
+  7,
+  9,
+  3,
+  1,
+  13,
+  12,
+  11,
+  14,
+  2,
+  6,
+  5,
+  10,
+  4,
+  0,
+  15,
+  8,
+  9,
+  0,
+  5,
+  7,
+  2,
+  4,
+  10,
+  15,
+  14,
+  1,
+  11,
+  12,
+  6,
+  8,
+  3,
+  13,
+  2,
+  12,
+  6,
+  10,
+  0,
+  11,
+  8,
+  3,
+  4,
+  13,
+  7,
+  5,
+  15,
+  14,
+  1,
+  9
+]);
+
+// node_modules/@noble/hashes/_u64.js
+var fromNumH = (n) => n / 2 ** 32 | 0;
+var fromNumL = (n) => n >>> 0;
+var rotrSH = (h, l, s) => h >>> s | l << 32 - s;
+var rotrSL = (h, l, s) => h << 32 - s | l >>> s;
+var rotrBH = (h, l, s) => h << 64 - s | l >>> s - 32;
+var rotrBL = (h, l, s) => h >>> s - 32 | l << 64 - s;
+var rotr32H = (_h, l) => l;
+var rotr32L = (h, _l) => h;
+function add2(Ah, Al, Bh, Bl) {
+  const l = (Al >>> 0) + (Bl >>> 0);
+  return { h: Ah + Bh + (l / 2 ** 32 | 0) | 0, l: l | 0 };
+}
+var add3L = (Al, Bl, Cl) => (Al >>> 0) + (Bl >>> 0) + (Cl >>> 0);
+var add3H = (low, Ah, Bh, Ch) => Ah + Bh + Ch + (low / 2 ** 32 | 0) | 0;
+
+// node_modules/@noble/hashes/blake2.js
+var B2B_IV = /* @__PURE__ */ Uint32Array.from([
+  4089235720,
+  1779033703,
+  2227873595,
+  3144134277,
+  4271175723,
+  1013904242,
+  1595750129,
+  2773480762,
+  2917565137,
+  1359893119,
+  725511199,
+  2600822924,
+  4215389547,
+  528734635,
+  327033209,
+  1541459225
+]);
+var BBUF = /* @__PURE__ */ new Uint32Array(32);
+function G1b(a, b, c, d, msg, x) {
+  const Xl = msg[x], Xh = msg[x + 1];
+  let Al = BBUF[2 * a], Ah = BBUF[2 * a + 1];
+  let Bl = BBUF[2 * b], Bh = BBUF[2 * b + 1];
+  let Cl = BBUF[2 * c], Ch = BBUF[2 * c + 1];
+  let Dl = BBUF[2 * d], Dh = BBUF[2 * d + 1];
+  const ll = add3L(Al, Bl, Xl);
+  Ah = add3H(ll, Ah, Bh, Xh);
+  Al = ll | 0;
+  let xh = Dh ^ Ah, xl = Dl ^ Al;
+  Dh = rotr32H(xh, xl);
+  Dl = rotr32L(xh, xl);
+  ({ h: Ch, l: Cl } = add2(Ch, Cl, Dh, Dl));
+  xh = Bh ^ Ch;
+  xl = Bl ^ Cl;
+  Bh = rotrSH(xh, xl, 24);
+  Bl = rotrSL(xh, xl, 24);
+  BBUF[2 * a] = Al;
+  BBUF[2 * a + 1] = Ah;
+  BBUF[2 * b] = Bl;
+  BBUF[2 * b + 1] = Bh;
+  BBUF[2 * c] = Cl;
+  BBUF[2 * c + 1] = Ch;
+  BBUF[2 * d] = Dl;
+  BBUF[2 * d + 1] = Dh;
+}
+function G2b(a, b, c, d, msg, x) {
+  const Xl = msg[x], Xh = msg[x + 1];
+  let Al = BBUF[2 * a], Ah = BBUF[2 * a + 1];
+  let Bl = BBUF[2 * b], Bh = BBUF[2 * b + 1];
+  let Cl = BBUF[2 * c], Ch = BBUF[2 * c + 1];
+  let Dl = BBUF[2 * d], Dh = BBUF[2 * d + 1];
+  const ll = add3L(Al, Bl, Xl);
+  Ah = add3H(ll, Ah, Bh, Xh);
+  Al = ll | 0;
+  let xh = Dh ^ Ah, xl = Dl ^ Al;
+  Dh = rotrSH(xh, xl, 16);
+  Dl = rotrSL(xh, xl, 16);
+  ({ h: Ch, l: Cl } = add2(Ch, Cl, Dh, Dl));
+  xh = Bh ^ Ch;
+  xl = Bl ^ Cl;
+  Bh = rotrBH(xh, xl, 63);
+  Bl = rotrBL(xh, xl, 63);
+  BBUF[2 * a] = Al;
+  BBUF[2 * a + 1] = Ah;
+  BBUF[2 * b] = Bl;
+  BBUF[2 * b + 1] = Bh;
+  BBUF[2 * c] = Cl;
+  BBUF[2 * c + 1] = Ch;
+  BBUF[2 * d] = Dl;
+  BBUF[2 * d + 1] = Dh;
+}
+function checkBlake2Opts(outputLen, opts = {}, keyLen, saltLen, persLen) {
+  anumber2(keyLen);
+  if (outputLen <= 0 || outputLen > keyLen)
+    throw new Error('"dkLen" must be 1..' + keyLen + ", got " + outputLen);
+  const { key, salt, personalization } = opts;
+  if (key !== void 0 && (key.length < 1 || key.length > keyLen))
+    throw new Error('"key" expected to be undefined or of length=1..' + keyLen);
+  if (salt !== void 0)
+    abytes3(salt, saltLen, "salt");
+  if (personalization !== void 0)
+    abytes3(personalization, persLen, "personalization");
+}
+var _BLAKE2 = class {
+  buffer;
+  buffer32;
+  finished = false;
+  destroyed = false;
+  length = 0;
+  pos = 0;
+  blockLen;
+  outputLen;
+  canXOF = false;
+  constructor(blockLen, outputLen) {
+    anumber2(blockLen);
+    anumber2(outputLen);
+    this.blockLen = blockLen;
+    this.outputLen = outputLen;
+    this.buffer = new Uint8Array(blockLen);
+    this.buffer32 = u322(this.buffer);
+  }
+  update(data) {
+    aexists2(this);
+    abytes3(data);
+    const { blockLen, buffer, buffer32 } = this;
+    const len = data.length;
+    const offset = data.byteOffset;
+    const buf = data.buffer;
+    for (let pos = 0; pos < len; ) {
+      if (this.pos === blockLen) {
+        swap32IfBE2(buffer32);
+        this.compress(buffer32, 0, false);
+        swap32IfBE2(buffer32);
+        this.pos = 0;
+      }
+      const take = Math.min(blockLen - this.pos, len - pos);
+      const dataOffset = offset + pos;
+      if (take === blockLen && !(dataOffset % 4) && pos + take < len) {
+        const data32 = new Uint32Array(buf, dataOffset, Math.floor((len - pos) / 4));
+        swap32IfBE2(data32);
+        for (let pos32 = 0; pos + blockLen < len; pos32 += buffer32.length, pos += blockLen) {
+          this.length += blockLen;
+          this.compress(data32, pos32, false);
+        }
+        swap32IfBE2(data32);
+        continue;
+      }
+      buffer.set(pos === 0 && take === len ? data : data.subarray(pos, pos + take), this.pos);
+      this.pos += take;
+      this.length += take;
+      pos += take;
+    }
+    return this;
+  }
+  digestInto(out) {
+    aexists2(this);
+    aoutput2(out, this);
+    if (out.byteOffset & 3)
+      throw new RangeError('"output" expected 4-byte aligned byteOffset, got ' + out.byteOffset);
+    const { pos, buffer32 } = this;
+    this.finished = true;
+    this.buffer.fill(0, pos);
+    swap32IfBE2(buffer32);
+    this.compress(buffer32, 0, true);
+    swap32IfBE2(buffer32);
+    const state = this.get();
+    const out32 = out === this.buffer ? buffer32 : u322(out);
+    const full = Math.floor(this.outputLen / 4);
+    for (let i = 0; i < full; i++)
+      out32[i] = swap8IfBE(state[i]);
+    const tail = this.outputLen % 4;
+    if (!tail)
+      return;
+    const off = full * 4;
+    const word = state[full];
+    for (let i = 0; i < tail; i++)
+      out[off + i] = word >>> 8 * i;
+  }
+  digest() {
+    const { buffer, outputLen } = this;
+    this.digestInto(buffer);
+    const res = buffer.slice(0, outputLen);
+    this.destroy();
+    return res;
+  }
+  _cloneInto(to) {
+    const { buffer, length, finished, destroyed, outputLen, pos } = this;
+    to ||= new this.constructor({ dkLen: outputLen });
+    to.set(...this.get());
+    to.buffer.set(buffer);
+    to.destroyed = destroyed;
+    to.finished = finished;
+    to.length = length;
+    to.pos = pos;
+    to.outputLen = outputLen;
+    return to;
+  }
+  clone() {
+    return this._cloneInto();
+  }
+};
+var _BLAKE2b = class extends _BLAKE2 {
+  // Same IV words as SHA-512 / BLAKE2b, encoded as LE u32 low/high halves.
+  v0l = B2B_IV[0] | 0;
+  v0h = B2B_IV[1] | 0;
+  v1l = B2B_IV[2] | 0;
+  v1h = B2B_IV[3] | 0;
+  v2l = B2B_IV[4] | 0;
+  v2h = B2B_IV[5] | 0;
+  v3l = B2B_IV[6] | 0;
+  v3h = B2B_IV[7] | 0;
+  v4l = B2B_IV[8] | 0;
+  v4h = B2B_IV[9] | 0;
+  v5l = B2B_IV[10] | 0;
+  v5h = B2B_IV[11] | 0;
+  v6l = B2B_IV[12] | 0;
+  v6h = B2B_IV[13] | 0;
+  v7l = B2B_IV[14] | 0;
+  v7h = B2B_IV[15] | 0;
+  constructor(opts = {}) {
+    opts = checkOpts2({}, opts);
+    const olen = opts.dkLen === void 0 ? 64 : opts.dkLen;
+    super(128, olen);
+    checkBlake2Opts(olen, opts, 64, 16, 16);
+    let { key, personalization, salt } = opts;
+    let keyLength = 0;
+    if (key !== void 0) {
+      abytes3(key, void 0, "key");
+      keyLength = key.length;
+    }
+    this.v0l ^= this.outputLen | keyLength << 8 | 1 << 16 | 1 << 24;
+    if (salt !== void 0) {
+      abytes3(salt, void 0, "salt");
+      const slt = u322(copyBytes2(salt));
+      this.v4l ^= swap8IfBE(slt[0]);
+      this.v4h ^= swap8IfBE(slt[1]);
+      this.v5l ^= swap8IfBE(slt[2]);
+      this.v5h ^= swap8IfBE(slt[3]);
+    }
+    if (personalization !== void 0) {
+      abytes3(personalization, void 0, "personalization");
+      const pers = u322(copyBytes2(personalization));
+      this.v6l ^= swap8IfBE(pers[0]);
+      this.v6h ^= swap8IfBE(pers[1]);
+      this.v7l ^= swap8IfBE(pers[2]);
+      this.v7h ^= swap8IfBE(pers[3]);
+    }
+    if (key !== void 0) {
+      const tmp = new Uint8Array(this.blockLen);
+      tmp.set(key);
+      this.update(tmp);
+      clean2(tmp);
+    }
+  }
+  // prettier-ignore
+  get() {
+    let { v0l, v0h, v1l, v1h, v2l, v2h, v3l, v3h, v4l, v4h, v5l, v5h, v6l, v6h, v7l, v7h } = this;
+    return [v0l, v0h, v1l, v1h, v2l, v2h, v3l, v3h, v4l, v4h, v5l, v5h, v6l, v6h, v7l, v7h];
+  }
+  // prettier-ignore
+  set(v0l, v0h, v1l, v1h, v2l, v2h, v3l, v3h, v4l, v4h, v5l, v5h, v6l, v6h, v7l, v7h) {
+    this.v0l = v0l | 0;
+    this.v0h = v0h | 0;
+    this.v1l = v1l | 0;
+    this.v1h = v1h | 0;
+    this.v2l = v2l | 0;
+    this.v2h = v2h | 0;
+    this.v3l = v3l | 0;
+    this.v3h = v3h | 0;
+    this.v4l = v4l | 0;
+    this.v4h = v4h | 0;
+    this.v5l = v5l | 0;
+    this.v5h = v5h | 0;
+    this.v6l = v6l | 0;
+    this.v6h = v6h | 0;
+    this.v7l = v7l | 0;
+    this.v7h = v7h | 0;
+  }
+  compress(msg, offset, isLast) {
+    const { v0l, v0h, v1l, v1h, v2l, v2h, v3l, v3h, v4l, v4h, v5l, v5h, v6l, v6h, v7l, v7h } = this;
+    {
+      BBUF[0] = v0l;
+      BBUF[1] = v0h;
+      BBUF[2] = v1l;
+      BBUF[3] = v1h;
+      BBUF[4] = v2l;
+      BBUF[5] = v2h;
+      BBUF[6] = v3l;
+      BBUF[7] = v3h;
+      BBUF[8] = v4l;
+      BBUF[9] = v4h;
+      BBUF[10] = v5l;
+      BBUF[11] = v5h;
+      BBUF[12] = v6l;
+      BBUF[13] = v6h;
+      BBUF[14] = v7l;
+      BBUF[15] = v7h;
+    }
+    BBUF.set(B2B_IV, 16);
+    const l = fromNumL(this.length);
+    const h = fromNumH(this.length);
+    BBUF[24] = B2B_IV[8] ^ l;
+    BBUF[25] = B2B_IV[9] ^ h;
+    if (isLast) {
+      BBUF[28] = ~BBUF[28];
+      BBUF[29] = ~BBUF[29];
+    }
+    let j = 0;
+    const s = BSIGMA;
+    for (let i = 0; i < 12; i++) {
+      G1b(0, 4, 8, 12, msg, offset + 2 * s[j++]);
+      G2b(0, 4, 8, 12, msg, offset + 2 * s[j++]);
+      G1b(1, 5, 9, 13, msg, offset + 2 * s[j++]);
+      G2b(1, 5, 9, 13, msg, offset + 2 * s[j++]);
+      G1b(2, 6, 10, 14, msg, offset + 2 * s[j++]);
+      G2b(2, 6, 10, 14, msg, offset + 2 * s[j++]);
+      G1b(3, 7, 11, 15, msg, offset + 2 * s[j++]);
+      G2b(3, 7, 11, 15, msg, offset + 2 * s[j++]);
+      G1b(0, 5, 10, 15, msg, offset + 2 * s[j++]);
+      G2b(0, 5, 10, 15, msg, offset + 2 * s[j++]);
+      G1b(1, 6, 11, 12, msg, offset + 2 * s[j++]);
+      G2b(1, 6, 11, 12, msg, offset + 2 * s[j++]);
+      G1b(2, 7, 8, 13, msg, offset + 2 * s[j++]);
+      G2b(2, 7, 8, 13, msg, offset + 2 * s[j++]);
+      G1b(3, 4, 9, 14, msg, offset + 2 * s[j++]);
+      G2b(3, 4, 9, 14, msg, offset + 2 * s[j++]);
+    }
+    this.v0l ^= BBUF[0] ^ BBUF[16];
+    this.v0h ^= BBUF[1] ^ BBUF[17];
+    this.v1l ^= BBUF[2] ^ BBUF[18];
+    this.v1h ^= BBUF[3] ^ BBUF[19];
+    this.v2l ^= BBUF[4] ^ BBUF[20];
+    this.v2h ^= BBUF[5] ^ BBUF[21];
+    this.v3l ^= BBUF[6] ^ BBUF[22];
+    this.v3h ^= BBUF[7] ^ BBUF[23];
+    this.v4l ^= BBUF[8] ^ BBUF[24];
+    this.v4h ^= BBUF[9] ^ BBUF[25];
+    this.v5l ^= BBUF[10] ^ BBUF[26];
+    this.v5h ^= BBUF[11] ^ BBUF[27];
+    this.v6l ^= BBUF[12] ^ BBUF[28];
+    this.v6h ^= BBUF[13] ^ BBUF[29];
+    this.v7l ^= BBUF[14] ^ BBUF[30];
+    this.v7h ^= BBUF[15] ^ BBUF[31];
+    clean2(BBUF);
+  }
+  destroy() {
+    this.destroyed = true;
+    clean2(this.buffer32);
+    this.set(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
+  }
+};
+var blake2b = /* @__PURE__ */ createHasher((opts) => new _BLAKE2b(opts));
+
+// node_modules/@noble/curves/utils.js
+var abytes4 = (value, length, title) => abytes3(value, length, title);
+var anumber3 = anumber2;
+function aobject3(value, title = "object") {
+  if (value === null || typeof value !== "object" || Array.isArray(value))
+    throw new TypeError(title === "object" ? "expected valid options object" : `"${title}" expected object, got type=${typeof value}`);
+  return value;
+}
+var randomBytes3 = (bytesLength) => randomBytes2(bytesLength);
+var _0n = /* @__PURE__ */ BigInt(0);
+function abignumber(n) {
+  if (typeof n === "bigint") {
+    if (!isPosBig(n))
+      throw new RangeError("positive bigint expected, got " + n);
+  } else
+    anumber3(n);
+  return n;
+}
+function hexToNumber(hex) {
+  if (typeof hex !== "string")
+    throw new TypeError("hex string expected, got " + typeof hex);
+  return hex === "" ? _0n : BigInt("0x" + hex);
+}
+function bytesToNumberLE2(bytes) {
+  return hexToNumber(bytesToHex2(copyBytes3(abytes3(bytes)).reverse()));
+}
+function numberToBytesBE(n, len) {
+  anumber2(len);
+  if (len === 0)
+    throw new Error("zero output length is invalid");
+  n = abignumber(n);
+  const expectedLen = len * 2;
+  const hex = n.toString(16);
+  if (hex.length > expectedLen)
+    throw new RangeError("number is too large");
+  return hexToBytes2(hex.padStart(expectedLen, "0"));
+}
+function numberToBytesLE(n, len) {
+  return numberToBytesBE(n, len).reverse();
+}
+function copyBytes3(bytes) {
+  return Uint8Array.from(abytes4(bytes));
+}
+function isPosBig(n) {
+  return typeof n === "bigint" && _0n <= n;
+}
+function inRange(n, min, max) {
+  return isPosBig(n) && isPosBig(min) && isPosBig(max) && min <= n && n < max;
+}
+function aInRange(title, n, min, max) {
+  if (!inRange(n, min, max))
+    throw new RangeError("expected valid " + title + ": " + min + " <= n < " + max + ", got " + n);
+}
+function validateObject(object2, fields = {}, optFields = {}, title = "object") {
+  aobject3(object2, title);
+  aobject3(fields, "fields");
+  aobject3(optFields, "optFields");
+  function checkField(fieldName, expectedType, isOpt) {
+    const label = title === "object" ? `param "${String(fieldName)}"` : `"${title}.${String(fieldName)}"`;
+    const val = object2[fieldName];
+    if (!Object.hasOwn(object2, fieldName) && (isOpt ? val !== void 0 : expectedType !== "function")) {
+      throw new TypeError(`${label} is invalid: expected own property`);
+    }
+    if (isOpt && val === void 0)
+      return;
+    const current = typeof val;
+    if (current !== expectedType || val === null)
+      throw new TypeError(`${label} is invalid: expected ${expectedType}, got ${current}`);
+  }
+  const iter = (f, isOpt) => Object.entries(f).forEach(([k, v]) => checkField(k, v, isOpt));
+  iter(fields, false);
+  iter(optFields, true);
+}
+
+// node_modules/@noble/curves/abstract/modular.js
+var _0n2 = /* @__PURE__ */ BigInt(0);
+var _1n = /* @__PURE__ */ BigInt(1);
+var _4n = /* @__PURE__ */ BigInt(4);
+var _15n = /* @__PURE__ */ BigInt(15);
+var POW_WINDOWED_MIN = /* @__PURE__ */ BigInt("0x10000000000000000");
+function mod3(a, b) {
+  if (b <= _0n2)
+    throw new Error("mod: expected positive modulus, got " + b);
+  const result = a % b;
+  return result >= _0n2 ? result : b + result;
+}
+function pow(num, power, modulo) {
+  if (modulo <= _1n)
+    throw new Error("pow: expected modulus > 1, got " + modulo);
+  if (typeof power !== "bigint")
+    throw new TypeError("invalid exponent: expected bigint, got " + typeof power);
+  if (power < _0n2)
+    throw new Error("invalid exponent, negatives unsupported");
+  if (power === _0n2)
+    return _1n;
+  if (power === _1n)
+    return num;
+  let d = num % modulo;
+  if (d < _0n2)
+    d += modulo;
+  if (power < POW_WINDOWED_MIN) {
+    let p2 = _1n;
+    while (power > _0n2) {
+      if (power & _1n)
+        p2 = p2 * d % modulo;
+      d = d * d % modulo;
+      power >>= _1n;
+    }
+    return p2;
+  }
+  const digits = [];
+  while (power > _0n2) {
+    digits.push(Number(power & _15n));
+    power >>= _4n;
+  }
+  const table3 = new Array(16);
+  table3[0] = _1n;
+  table3[1] = d;
+  for (let i = 2; i < 16; i++)
+    table3[i] = table3[i - 1] * d % modulo;
+  let p = table3[digits[digits.length - 1]];
+  for (let w = digits.length - 2; w >= 0; w--) {
+    p = p * p % modulo;
+    p = p * p % modulo;
+    p = p * p % modulo;
+    p = p * p % modulo;
+    const digit = digits[w];
+    if (digit !== 0)
+      p = p * table3[digit] % modulo;
+  }
+  return p;
+}
+
+// node_modules/@noble/curves/abstract/curve.js
+function createKeygen(randomSecretKey, getPublicKey) {
+  return function keygen(seed) {
+    const secretKey = randomSecretKey(seed);
+    return { secretKey, publicKey: getPublicKey(secretKey) };
+  };
+}
+
+// node_modules/@noble/curves/abstract/montgomery.js
+var _0n3 = /* @__PURE__ */ BigInt(0);
+var _1n2 = /* @__PURE__ */ BigInt(1);
+var _2n = /* @__PURE__ */ BigInt(2);
+function cmask(P4, swap) {
+  return P4 + swap - (swap >> _1n2 << _1n2);
+}
+function cswap(P4) {
+  const offset = BigInt(6) * P4;
+  return (mask, x_2, x_3) => {
+    const sum = x_2 + x_3;
+    const d = offset + x_3 - x_2;
+    const a = (d * mask + x_2) % P4;
+    return { x_2: a, x_3: sum - a };
+  };
+}
+function validateOpts(curve) {
+  validateObject(curve, {
+    P: "bigint",
+    type: "string",
+    adjustScalarBytes: "function",
+    powPminus2: "function"
+  }, {
+    randomBytes: "function",
+    scalarMultBase: "function"
+  });
+  return Object.freeze({ ...curve });
+}
+function montgomery(curveDef) {
+  const CURVE = validateOpts(curveDef);
+  const { P: P4, type, adjustScalarBytes, powPminus2, randomBytes: rand } = CURVE;
+  const mulBaseHook = CURVE.scalarMultBase;
+  const is25519 = type === "x25519";
+  if (!is25519 && type !== "x448")
+    throw new Error("invalid type");
+  const randomBytes_ = rand === void 0 ? randomBytes3 : rand;
+  const montgomeryBits = is25519 ? 255 : 448;
+  const swap = cswap(P4);
+  const fieldLen = is25519 ? 32 : 56;
+  const Gu = is25519 ? BigInt(9) : BigInt(5);
+  const a24 = is25519 ? BigInt(121665) : BigInt(39081);
+  const minScalar = is25519 ? _2n ** BigInt(254) : _2n ** BigInt(447);
+  const maxAdded = is25519 ? BigInt(8) * (_2n ** BigInt(251) - _1n2) : BigInt(4) * (_2n ** BigInt(445) - _1n2);
+  const maxScalar = minScalar + maxAdded + _1n2;
+  const modP2 = (n) => mod3(n, P4);
+  const GuBytes = encodeU(Gu);
+  function encodeU(u) {
+    return numberToBytesLE(modP2(u), fieldLen);
+  }
+  function decodeU(u) {
+    const _u = copyBytes3(abytes4(u, fieldLen, "uCoordinate"));
+    if (is25519)
+      _u[31] &= 127;
+    return modP2(bytesToNumberLE2(_u));
+  }
+  function decodeScalar(scalar) {
+    return bytesToNumberLE2(adjustScalarBytes(copyBytes3(abytes4(scalar, fieldLen, "scalar"))));
+  }
+  const lowOrderU = new Set(is25519 ? [
+    _0n3,
+    _1n2,
+    P4 - _1n2,
+    BigInt("325606250916557431795983626356110631294008115727848805560023387167927233504"),
+    BigInt("39382357235489614581723060781553021112529911719440698176882885853963445705823")
+  ] : [_0n3, _1n2, P4 - _1n2]);
+  function scalarMult(scalar, u) {
+    const pointU = decodeU(u);
+    if (lowOrderU.has(pointU))
+      throw new Error("invalid private or public key received");
+    const pu = montgomeryLadder(pointU, decodeScalar(scalar));
+    if (pu === _0n3)
+      throw new Error("invalid private or public key received");
+    return encodeU(pu);
+  }
+  function scalarMultBase(scalar) {
+    if (mulBaseHook === void 0)
+      return scalarMult(scalar, GuBytes);
+    const k = decodeScalar(scalar);
+    aInRange("scalar", k, minScalar, maxScalar);
+    const pu = modP2(mulBaseHook(k));
+    if (pu === _0n3)
+      throw new Error("invalid private or public key received");
+    return encodeU(pu);
+  }
+  const getPublicKey = scalarMultBase;
+  const getSharedSecret = scalarMult;
+  function montgomeryLadder(u, scalar) {
+    aInRange("u", u, _0n3, P4);
+    aInRange("scalar", scalar, minScalar, maxScalar);
+    const k = scalar;
+    const x_1 = u;
+    let x_2 = _1n2;
+    let z_2 = _0n3;
+    let x_3 = u;
+    let z_3 = _1n2;
+    const kx = k ^ k >> _1n2;
+    for (let t = BigInt(montgomeryBits - 1); t >= _0n3; t--) {
+      const mask2 = cmask(P4, kx >> t);
+      ({ x_2, x_3 } = swap(mask2, x_2, x_3));
+      ({ x_2: z_2, x_3: z_3 } = swap(mask2, z_2, z_3));
+      const A = x_2 + z_2;
+      const AA = modP2(A * A);
+      const B = x_2 - z_2;
+      const BB = modP2(B * B);
+      const E = AA - BB;
+      const C = x_3 + z_3;
+      const D3 = x_3 - z_3;
+      const DA = modP2(D3 * A);
+      const CB = modP2(C * B);
+      const dacb = DA + CB;
+      const da_cb = DA - CB;
+      x_3 = modP2(dacb * dacb);
+      z_3 = modP2(x_1 * modP2(da_cb * da_cb));
+      x_2 = modP2(AA * BB);
+      z_2 = modP2(E * (AA + modP2(a24 * E)));
+    }
+    const mask = cmask(P4, k);
+    ({ x_2, x_3 } = swap(mask, x_2, x_3));
+    ({ x_2: z_2, x_3: z_3 } = swap(mask, z_2, z_3));
+    const z2 = powPminus2(z_2);
+    return modP2(x_2 * z2);
+  }
+  const lengths = {
+    secretKey: fieldLen,
+    publicKey: fieldLen,
+    seed: fieldLen
+  };
+  const randomSecretKey = (seed) => {
+    seed = seed === void 0 ? randomBytes_(fieldLen) : seed;
+    abytes4(seed, lengths.seed, "seed");
+    return seed;
+  };
+  const utils = { randomSecretKey };
+  Object.freeze(lengths);
+  Object.freeze(utils);
+  return Object.freeze({
+    keygen: createKeygen(randomSecretKey, getPublicKey),
+    getSharedSecret,
+    getPublicKey,
+    scalarMult,
+    scalarMultBase,
+    utils,
+    GuBytes: GuBytes.slice(),
+    lengths
+  });
+}
+
+// src/fastly-api/x25519.ts
+var P3 = 2n ** 255n - 19n;
+var x25519 = montgomery({
+  P: P3,
+  type: "x25519",
+  // Inversion by Fermat's little theorem, x^(p−2) mod p.
+  powPminus2: (x) => pow(x, P3 - 2n, P3),
+  // RFC 7748 §5's clamping of a scalar.
+  adjustScalarBytes: (bytes) => {
+    bytes[0] = (bytes[0] ?? 0) & 248;
+    bytes[31] = (bytes[31] ?? 0) & 127 | 64;
+    return bytes;
+  }
+});
+
+// src/fastly-api/sealed-box.ts
+async function loadX25519() {
+  return x25519;
+}
+var X25519_KEY_BYTES = 32;
+var SIGMA = new Uint32Array([1634760805, 857760878, 2036477234, 1797285236]);
+function wordsLE(bytes) {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  return Uint32Array.from({ length: bytes.length / 4 }, (_, i) => view.getUint32(i * 4, true));
+}
+function bytesLE(words) {
+  const out = new Uint8Array(words.length * 4);
+  const view = new DataView(out.buffer);
+  words.forEach((w, i) => view.setUint32(i * 4, w, true));
+  return out;
+}
+function boxKey(shared) {
+  const out = new Uint32Array(8);
+  hsalsa(SIGMA, wordsLE(shared), new Uint32Array(4), out);
+  return bytesLE(out);
+}
+function sealNonce(ephemeralPublic, recipientPublic) {
+  const input = new Uint8Array(64);
+  input.set(ephemeralPublic, 0);
+  input.set(recipientPublic, 32);
+  return blake2b(input, { dkLen: 24 });
+}
+function sealBox(x255192, message, recipient, random) {
+  if (recipient.length !== X25519_KEY_BYTES) throw new RangeError("recipient key must be 32 bytes");
+  const ephemeralSecret = random(X25519_KEY_BYTES);
+  const ephemeralPublic = x255192.getPublicKey(ephemeralSecret);
+  const shared = x255192.getSharedSecret(ephemeralSecret, recipient);
+  ephemeralSecret.fill(0);
+  const box = xsalsa20poly1305(boxKey(shared), sealNonce(ephemeralPublic, recipient)).encrypt(
+    message
+  );
+  const out = new Uint8Array(X25519_KEY_BYTES + box.length);
+  out.set(ephemeralPublic, 0);
+  out.set(box, X25519_KEY_BYTES);
+  return out;
+}
+
+// src/fastly-api/secret-stores.ts
+var SECRETS_PAGE_LIMIT = 200;
+var METHOD_BY_MODE = { create: "POST", upsert: "PUT", recreate: "PATCH" };
+var decodeSecret = (value) => {
+  const secret = asRecord(value, "secret");
+  return {
+    name: stringField(secret, "name"),
+    digest: stringField(secret, "digest"),
+    created_at: optionalString(secret, "created_at") ?? ""
+  };
+};
+var decodePutResult = (value) => ({
+  ...decodeSecret(value),
+  recreated: asRecord(value, "secret")["recreated"] === true
+});
+function createSecretStore(t, name) {
+  const req = {
+    method: "POST",
+    path: "/resources/stores/secret",
+    body: { json: { name } }
+  };
+  return requestOk(t, req, decodeStore);
+}
+function listSecretStores(t, name) {
+  const page = (cursor) => ({
+    method: "GET",
+    path: "/resources/stores/secret",
+    query: { name, cursor }
+  });
+  return collectPages(t, page, pageDecoder(decodeStore));
+}
+var FASTLY_SECRET_SIGNING_KEY = "CrO/A92vkxEZjtTW7D/Sr+1EMf/q9BahC0sfLkWa+0k=";
+var CLIENT_KEY_MARGIN_MS = 6e4;
+var decodeClientKey = (value) => {
+  const body = asRecord(value, "client key");
+  return {
+    publicKey: stringField(body, "public_key"),
+    signature: stringField(body, "signature"),
+    expiresAt: stringField(body, "expires_at")
+  };
+};
+var SecretSealer = class {
+  #signingKey;
+  #random;
+  #cached;
+  /** `signingKey`: base64 of the trusted Ed25519 public key; `random`: cryptographic bytes. */
+  constructor(signingKey, random) {
+    const raw = fromBase64(signingKey);
+    if (raw === null || raw.length !== 32) {
+      throw new TskError(
+        "not_configured",
+        "the secret-store signing key must be the base64 of a 32-byte Ed25519 public key"
+      );
+    }
+    this.#signingKey = raw;
+    this.#random = random;
+  }
+  /** The request fields of a sealed secret: `secret` (base64 box) and `client_key`. */
+  async seal(t, plaintext) {
+    const key = await this.#clientKey(t);
+    const sealed = sealBox(await loadX25519(), plaintext, key.raw, this.#random);
+    return { secret: toBase64(sealed), client_key: key.base64 };
+  }
+  async #clientKey(t) {
+    if (this.#cached && t.now() < this.#cached.useUntilMs) return this.#cached;
+    const req = {
+      method: "POST",
+      path: "/resources/stores/secret/client-key",
+      idempotent: true
+    };
+    const res = await t.send(req);
+    const answer = decodeResponse(t, req, res, decodeClientKey);
+    const raw = fromBase64(answer.publicKey);
+    const signature = fromBase64(answer.signature);
+    const expiresAt = Date.parse(answer.expiresAt);
+    if (raw === null || raw.length !== X25519_KEY_BYTES || signature === null) {
+      throw t.malformed(
+        req,
+        res,
+        "is malformed: public_key or signature is not base64 of the right length"
+      );
+    }
+    if (Number.isNaN(expiresAt))
+      throw t.malformed(req, res, "is malformed: expires_at is not a date");
+    if (!await verify(this.#signingKey, signature, raw)) {
+      throw new TskError(
+        "upstream_failed",
+        "the secret-store client key is not signed by the trusted signing key, so the secret was not sent",
+        { details: { method: req.method, path: req.path, outcome: "refused" } }
+      );
+    }
+    const key = { raw, base64: answer.publicKey, useUntilMs: expiresAt - CLIENT_KEY_MARGIN_MS };
+    this.#cached = key;
+    return key;
+  }
+};
+function getSecretSigningKey(t) {
+  const req = { method: "GET", path: "/resources/stores/secret/signing-key" };
+  return requestOk(t, req, (value) => stringField(asRecord(value, "answer"), "signing_key"));
+}
+async function describeSecret(t, storeId2, name) {
+  const path = apiPath`/resources/stores/secret/${storeId2}/secrets/${name}`;
+  const meta2 = await requestDecoded(t, { method: "GET", path, expect: [404] }, decodeSecret);
+  return meta2 ?? null;
+}
+async function putSecret(t, sealer, storeId2, name, plaintext, mode) {
+  const bytes = typeof plaintext === "string" ? utf8(plaintext) : plaintext;
+  const sealed = await sealer.seal(t, bytes);
+  const req = {
+    method: METHOD_BY_MODE[mode],
+    path: apiPath`/resources/stores/secret/${storeId2}/secrets`,
+    body: { json: { name, ...sealed } },
+    // A validation error that echoes the input must not carry the key into logs.
+    redact: typeof plaintext === "string" ? [toBase64(bytes), plaintext] : [toBase64(bytes)]
+  };
+  try {
+    const res = await t.send(req);
+    return decodeResponse(t, req, res, decodePutResult);
+  } catch (err) {
+    if (mode !== "create" || !refusedByRequest(err)) throw err;
+    if (await describeSecret(t, storeId2, name).catch(() => null) === null) throw err;
+    throw new TskError("secret_exists", `secret "${name}" already exists in store ${storeId2}`, {
+      details: {
+        status: err.details["status"],
+        method: req.method,
+        path: req.path,
+        storeId: storeId2,
+        name,
+        outcome: "refused"
+      }
+    });
+  }
+}
+function refusedByRequest(err) {
+  if (!(err instanceof TskError) || err.details === void 0) return false;
+  const status2 = err.details["status"];
+  return typeof status2 === "number" && status2 >= 400 && status2 < 500 && ![401, 403, 429].includes(status2);
+}
+async function deleteSecret(t, storeId2, name) {
+  const path = apiPath`/resources/stores/secret/${storeId2}/secrets/${name}`;
+  const res = await t.send({ method: "DELETE", path, expect: [404] });
+  return res.status !== 404;
+}
+function listSecrets(t, storeId2) {
+  const page = (cursor) => ({
+    method: "GET",
+    path: apiPath`/resources/stores/secret/${storeId2}/secrets`,
+    query: { limit: String(SECRETS_PAGE_LIMIT), cursor }
+  });
+  return collectPages(t, page, pageDecoder(decodeSecret));
+}
+
+// src/fastly-api/services.ts
+var decodeVersion = (value) => {
+  const v = asRecord(value, "version");
+  const number3 = v["number"];
+  if (typeof number3 !== "number") throw new ShapeError('field "number" is not a number');
+  return { number: number3, active: v["active"] === true, locked: v["locked"] === true };
+};
+var decodeService = (value) => {
+  const s = asRecord(value, "service");
+  const versions = s["versions"] === void 0 ? [] : asArray(s["versions"], "versions");
+  return {
+    id: stringField(s, "id"),
+    name: stringField(s, "name"),
+    type: typeof s["type"] === "string" ? s["type"] : "",
+    versions: versions.map(decodeVersion).sort((a, b) => a.number - b.number)
+  };
+};
+var decodeLink = (value) => {
+  const l = asRecord(value, "resource link");
+  return {
+    id: stringField(l, "id"),
+    name: stringField(l, "name"),
+    resourceId: stringField(l, "resource_id")
+  };
+};
+function getService(t, id) {
+  const req = { method: "GET", path: apiPath`/service/${id}`, expect: [404] };
+  return requestDecoded(t, req, decodeService).then((s) => s ?? null);
+}
+function findServiceByName(t, name) {
+  const req = {
+    method: "GET",
+    path: "/service/search",
+    query: { name },
+    expect: [404]
+  };
+  return requestDecoded(t, req, decodeService).then((s) => s ?? null);
+}
+function createService(t, name, type) {
+  const req = { method: "POST", path: "/service", body: { form: { name, type } } };
+  return requestOk(t, req, decodeService);
+}
+function cloneVersion(t, id, version2) {
+  const req = {
+    method: "PUT",
+    path: apiPath`/service/${id}/version/${String(version2)}/clone`,
+    // Each call makes another version: a repeat is not the same as one call.
+    idempotent: false
+  };
+  return requestOk(t, req, decodeVersion);
+}
+function activateVersion(t, id, version2) {
+  const req = {
+    method: "PUT",
+    path: apiPath`/service/${id}/version/${String(version2)}/activate`
+  };
+  return requestOk(t, req, decodeVersion);
+}
+function listResourceLinks(t, id, version2) {
+  const req = {
+    method: "GET",
+    path: apiPath`/service/${id}/version/${String(version2)}/resource`
+  };
+  return requestOk(t, req, (v) => asArray(v, "answer").map(decodeLink));
+}
+function createResourceLink(t, id, version2, resourceId, name) {
+  const req = {
+    method: "POST",
+    path: apiPath`/service/${id}/version/${String(version2)}/resource`,
+    body: { form: { resource_id: resourceId, name } }
+  };
+  return requestOk(t, req, decodeLink);
+}
+var decodeBackend = (value) => {
+  const b = asRecord(value, "backend");
+  const port = b["port"];
+  if (typeof port !== "number") throw new ShapeError('field "port" is not a number');
+  return {
+    name: stringField(b, "name"),
+    address: stringField(b, "address"),
+    port,
+    useSsl: b["use_ssl"] === true
+  };
+};
+function listBackends(t, id, version2) {
+  const req = {
+    method: "GET",
+    path: apiPath`/service/${id}/version/${String(version2)}/backend`
+  };
+  return requestOk(t, req, (v) => asArray(v, "answer").map(decodeBackend));
+}
+function createBackend(t, id, version2, spec) {
+  const form = {
+    name: spec.name,
+    address: spec.address,
+    port: String(spec.port),
+    use_ssl: spec.useSsl ? "1" : "0",
+    override_host: spec.address
+  };
+  if (spec.useSsl) {
+    form["ssl_cert_hostname"] = spec.address;
+    form["ssl_sni_hostname"] = spec.address;
+  }
+  const req = {
+    method: "POST",
+    path: apiPath`/service/${id}/version/${String(version2)}/backend`,
+    body: { form }
+  };
+  return requestOk(t, req, decodeBackend);
+}
+
+// src/fastly-api/client.ts
+var FastlyApi = class {
+  #t;
+  #sealer;
+  constructor(options) {
+    this.#t = new Transport(options);
+    const random = options.random ?? ((n) => crypto.getRandomValues(new Uint8Array(n)));
+    this.#sealer = new SecretSealer(options.secretSigningKey ?? FASTLY_SECRET_SIGNING_KEY, random);
+  }
+  /** Creates a config store. */
+  createConfigStore(name) {
+    return createConfigStore(this.#t, name);
+  }
+  /** Every config store, or only the one with `name`. */
+  listConfigStores(name) {
+    return listConfigStores(this.#t, name);
+  }
+  /** Every item of a config store. */
+  listConfigItems(storeId2) {
+    return listConfigItems(this.#t, storeId2);
+  }
+  /** One item's value, or null when absent. */
+  getConfigItem(storeId2, key) {
+    return getConfigItem(this.#t, storeId2, key);
+  }
+  /** Creates or replaces one item. */
+  upsertConfigItem(storeId2, key, value) {
+    return upsertConfigItem(this.#t, storeId2, key, value);
+  }
+  /** Deletes one item; false when it did not exist. */
+  deleteConfigItem(storeId2, key) {
+    return deleteConfigItem(this.#t, storeId2, key);
+  }
+  /** Applies up to 1,000 operations in one request, in order. */
+  bulkUpdateConfigItems(storeId2, ops) {
+    return bulkUpdateConfigItems(this.#t, storeId2, ops);
+  }
+  /** Creates a secret store. */
+  createSecretStore(name) {
+    return createSecretStore(this.#t, name);
+  }
+  /** Every secret store, or only those named `name`. */
+  listSecretStores(name) {
+    return listSecretStores(this.#t, name);
+  }
+  /** Writes a secret, sealed (`create` fails with `secret_exists` when the name is taken). */
+  putSecret(storeId2, name, plaintext, mode) {
+    return putSecret(this.#t, this.#sealer, storeId2, name, plaintext, mode);
+  }
+  /** A secret's metadata, or null when it does not exist. */
+  describeSecret(storeId2, name) {
+    return describeSecret(this.#t, storeId2, name);
+  }
+  /**
+   * The signing key the API reports for its client keys. Trusting what an API says about
+   * itself defeats the check, so use this only for an API you run yourself (the local one).
+   */
+  getSecretSigningKey() {
+    return getSecretSigningKey(this.#t);
+  }
+  /** Deletes a secret; false when it did not exist. */
+  deleteSecret(storeId2, name) {
+    return deleteSecret(this.#t, storeId2, name);
+  }
+  /** Every secret's metadata (names and digests; values are never readable). */
+  listSecrets(storeId2) {
+    return listSecrets(this.#t, storeId2);
+  }
+  /** Creates a KV store. */
+  createKvStore(name) {
+    return createKvStore(this.#t, name);
+  }
+  /** Every KV store. */
+  listKvStores() {
+    return listKvStores(this.#t);
+  }
+  /** A KV entry with its generation, or null when absent. */
+  kvGet(storeId2, key) {
+    return kvGet(this.#t, storeId2, key);
+  }
+  /** Writes a KV entry; false when a precondition failed. */
+  kvPut(storeId2, key, value, options) {
+    return kvPut(this.#t, storeId2, key, value, options);
+  }
+  /** Deletes a KV entry; false when absent or the generation did not match. */
+  kvDelete(storeId2, key, options) {
+    return kvDelete(this.#t, storeId2, key, options);
+  }
+  /** A service with its versions, or null when no service has this id. */
+  getService(id) {
+    return getService(this.#t, id);
+  }
+  /** The service named `name`, or null. */
+  findServiceByName(name) {
+    return findServiceByName(this.#t, name);
+  }
+  /** Creates a service (`wasm` for Compute) with an editable version 1. */
+  createService(name, type) {
+    return createService(this.#t, name, type);
+  }
+  /** Clones a version into a new, editable one. */
+  cloneVersion(serviceId, version2) {
+    return cloneVersion(this.#t, serviceId, version2);
+  }
+  /** Activates a version. */
+  activateVersion(serviceId, version2) {
+    return activateVersion(this.#t, serviceId, version2);
+  }
+  /** The resource links of a version. */
+  listResourceLinks(serviceId, version2) {
+    return listResourceLinks(this.#t, serviceId, version2);
+  }
+  /** Links a store to an editable version under `name`. */
+  createResourceLink(serviceId, version2, resourceId, name) {
+    return createResourceLink(this.#t, serviceId, version2, resourceId, name);
+  }
+  /** The backends of a version. */
+  listBackends(serviceId, version2) {
+    return listBackends(this.#t, serviceId, version2);
+  }
+  /** Adds a backend to an editable version. */
+  createBackend(serviceId, version2, spec) {
+    return createBackend(this.#t, serviceId, version2, spec);
+  }
+};
+
+// src/fastly-api/key-store-api.ts
+function keyStoreApi(api, ids) {
+  const { configStoreId, secretStoreId } = ids;
+  return {
+    async readConfigItems() {
+      const items = await api.listConfigItems(configStoreId);
+      return new Map(items.map((item) => [item.key, item.value]));
+    },
+    async patchConfigItems(ops) {
+      await api.bulkUpdateConfigItems(configStoreId, ops);
+    },
+    async createSecret(name, value) {
+      await api.putSecret(secretStoreId, name, value, "create");
+    },
+    deleteSecret(name) {
+      return api.deleteSecret(secretStoreId, name);
+    },
+    async listSecretNames() {
+      const secrets = await api.listSecrets(secretStoreId);
+      return secrets.map((secret) => secret.name);
+    }
+  };
+}
+
+// src/fastly-api/lease-store-api.ts
+function leaseStoreApi(api, kvStoreId) {
+  return {
+    async get(key) {
+      const entry = await api.kvGet(kvStoreId, key);
+      return entry === null ? null : { value: entry.value, generation: entry.generation };
+    },
+    add(key, value) {
+      return api.kvPut(kvStoreId, key, value, { add: true });
+    },
+    replace(key, value, generation) {
+      return api.kvPut(kvStoreId, key, value, { ifGenerationMatch: generation });
+    },
+    remove(key, generation) {
+      return api.kvDelete(kvStoreId, key, { ifGenerationMatch: generation });
+    }
+  };
+}
+
+// src/cli/setup-stores.json
+var setup_stores_default = {
+  "//": "The five stores of a deployment: the API kind, the name (the edge opens it by that name, and tsctl setup links it under it), and the [request_signing] key its id goes in. Read by tsctl setup (src/cli/commands/setup.ts) and scripts/ensure-stores.mjs.",
+  stores: [
+    { kind: "config-store", name: "jwks_store", setting: "config_store_id" },
+    { kind: "secret-store", name: "signing_keys", setting: "secret_store_id" },
+    { kind: "secret-store", name: "api-keys", setting: null },
+    { kind: "secret-store", name: "admin_tokens", setting: null },
+    { kind: "kv-store", name: "keyring_locks", setting: "lock_store_id" }
+  ]
+};
+
+// src/cli/toml-values.ts
+var HEADER = /^\s*\[\s*([A-Za-z0-9_.-]+)\s*\]\s*(#.*)?$/;
+var ARRAY_HEADER = /^\s*\[\[/;
+function setStringValues(text, section, values) {
+  const lines = text.split("\n");
+  const changed = [];
+  const seen = /* @__PURE__ */ new Set();
+  let inSection = section === "";
+  for (let i = 0; i < lines.length; i++) {
+    const raw = lines[i] ?? "";
+    const eol = raw.endsWith("\r") ? "\r" : "";
+    const line = eol ? raw.slice(0, -1) : raw;
+    const header = HEADER.exec(line);
+    if (header || ARRAY_HEADER.test(line)) {
+      inSection = header?.[1] === section;
+      continue;
+    }
+    if (!inSection) continue;
+    const m = /^(\s*)([A-Za-z0-9_-]+|"[^"]*")(\s*=\s*)(.*)$/.exec(line);
+    if (!m) continue;
+    const key = (m[2] ?? "").replace(/^"(.*)"$/, "$1");
+    const wanted = values[key];
+    if (wanted === void 0) continue;
+    seen.add(key);
+    const rest = m[4] ?? "";
+    const str = /^("((?:[^"\\]|\\.)*)"|'([^']*)')(.*)$/.exec(rest);
+    if (!str) {
+      throw new Error(`[${section}] ${key} is not a one-line string; set it by hand`);
+    }
+    const current = str[2] !== void 0 ? unescapeBasic(str[2]) : str[3] ?? "";
+    if (current === wanted) continue;
+    if (!/^[A-Za-z0-9_-]*$/.test(wanted)) throw new Error(`"${wanted}" is not a store id`);
+    const quote = str[2] !== void 0 ? '"' : "'";
+    lines[i] = `${m[1]}${m[2]}${m[3]}${quote}${wanted}${quote}${str[4] ?? ""}${eol}`;
+    changed.push({ key, from: current, to: wanted });
+  }
+  return {
+    text: lines.join("\n"),
+    changed,
+    missing: Object.keys(values).filter((k) => !seen.has(k))
+  };
+}
+function unescapeBasic(s) {
+  return s.replace(/\\(["\\])/g, "$1");
+}
+
+// src/cli/commands/setup.ts
+var SETUP_STORES = setup_stores_default.stores;
+var DEFAULT_FASTLY_ENDPOINT = "https://api.fastly.com";
+var SECTION = "request_signing";
+var READ_ONLY = /* @__PURE__ */ new Set(["found", "unchanged", "skipped (exists)", "skipped", "not activated"]);
+var setup = {
+  words: ["setup"],
+  summary: "provision a Fastly service: stores, links, trusted-server.toml, tokens, first key",
+  description: "Idempotent: finds or creates the five stores by name (Trusted Server's jwks_store and signing_keys are adopted as they are), finds or creates the Compute service and links each store to it (on a clone when the version is locked), writes the store ids into trusted-server.toml (only those values change), uploads the Fastly API token to api-keys/api_key when absent and a first operator token to admin_tokens when it is empty (printed once), and creates the first key when the deployment has none. Re-running writes nothing. The Fastly API token comes from FASTLY_API_TOKEN (never a flag, never printed), the API from FASTLY_API_ENDPOINT (default https://api.fastly.com; the local API of `npm start` for a rehearsal, with FASTLY_USE_API_SIGNING_KEY=1 so secrets are sealed to its key). The version setup edits is not activated unless --activate: `fastly compute publish` uploads the package to it and activates it.",
+  args: [],
+  options: {
+    "service-name": {
+      type: "string",
+      value: "NAME",
+      description: "the service to link the stores to; a Compute service is created if none has it"
+    },
+    "service-id": {
+      type: "string",
+      value: "ID",
+      description: "the service to link the stores to, by id (it must exist)"
+    },
+    config: {
+      type: "string",
+      value: "PATH",
+      description: "the settings file to write the store ids into (default ./trusted-server.toml)"
+    },
+    "fastly-toml": {
+      type: "string",
+      value: "PATH",
+      description: "the package manifest to write service_id into, for compute publish (default ./fastly.toml)"
+    },
+    "dry-run": {
+      type: "boolean",
+      description: "print the plan and write nothing (no store, link, file, token or key)"
+    },
+    activate: {
+      type: "boolean",
+      description: "activate the version the links are on (default: leave it to compute publish)"
+    },
+    "replace-api-token": {
+      type: "boolean",
+      description: "overwrite api-keys/api_key with FASTLY_API_TOKEN even if it exists"
+    },
+    ...TIMEOUT_OPTION
+  },
+  examples: [
+    "FASTLY_API_TOKEN=... tsctl setup --service-name my-publisher-keys --dry-run",
+    "FASTLY_API_TOKEN=... tsctl setup --service-name my-publisher-keys",
+    "FASTLY_API_TOKEN=... tsctl setup --service-id SU1Z0isxPaozGVKXdv0eY -o json"
+  ],
+  run: (ctx) => new Setup(ctx).run()
+};
+var Setup = class {
+  #ctx;
+  #steps = [];
+  #operatorToken;
+  constructor(ctx) {
+    this.#ctx = ctx;
+  }
+  async run() {
+    const ctx = this.#ctx;
+    requireDefaultDeployment(
+      ctx,
+      "tsctl setup",
+      'provision its stores by hand (docs/deploying.md, "By hand") and declare them under [deployments.NAME]'
+    );
+    const env = ctx.io.env;
+    const token = env["FASTLY_API_TOKEN"]?.trim() ?? "";
+    if (token === "") {
+      throw new UsageError(
+        "set FASTLY_API_TOKEN to a Fastly API token that may create stores and services (it is read only from the environment)"
+      );
+    }
+    ctx.print.redact(token);
+    const endpoint = env["FASTLY_API_ENDPOINT"]?.trim() || DEFAULT_FASTLY_ENDPOINT;
+    try {
+      const url2 = new URL(endpoint);
+      if (url2.protocol !== "https:" && url2.protocol !== "http:") throw new Error("scheme");
+    } catch {
+      throw new UsageError(`FASTLY_API_ENDPOINT must be an http(s) URL, not "${endpoint}"`);
+    }
+    const serviceId = ctx.flags.string("service-id");
+    const serviceName = ctx.flags.string("service-name");
+    if (serviceId === void 0 === (serviceName === void 0)) {
+      throw new UsageError("name the service once: --service-name NAME or --service-id ID");
+    }
+    if (serviceId === "" || serviceName === "") {
+      throw new UsageError("--service-name and --service-id must not be empty");
+    }
+    const configPath = ctx.flags.string("config") ?? "trusted-server.toml";
+    const dryRun = ctx.flags.boolean("dry-run");
+    const original = await readConfig(configPath);
+    const initial = checkConfig(original, configPath);
+    const probe = setStringValues(original, SECTION, placeholderValues());
+    const absent = probe.missing.filter((k) => k !== "lock_store_id");
+    if (absent.length > 0) {
+      throw new CliError(
+        "config_incomplete",
+        `${configPath} has no ${absent.join(", ")} under [${SECTION}]; add ${absent.map((k) => `${k} = ""`).join(" and ")} there and run setup again (it fills in the ids)`,
+        EXIT.usage
+      );
+    }
+    const manifestPath = ctx.flags.string("fastly-toml") ?? "fastly.toml";
+    const manifest = await readManifest(manifestPath);
+    try {
+      const connection = {
+        endpoint,
+        token,
+        fetch: ctx.io.fetch ?? fetch,
+        timeoutMs: ctx.timeoutMs
+      };
+      const secretSigningKey = env["FASTLY_USE_API_SIGNING_KEY"] === "1" ? await this.#call(
+        "read the secret-store signing key",
+        () => new FastlyApi(connection).getSecretSigningKey()
+      ) : void 0;
+      const options = { ...connection, ...secretSigningKey ? { secretSigningKey } : {} };
+      const api = new FastlyApi(options);
+      const found = await this.#findService(api, { serviceId, serviceName });
+      checkManifestService(manifest, manifestPath, found, serviceName);
+      const ids = await this.#stores(api, dryRun);
+      const service = await this.#service(api, found, serviceName ?? "", dryRun);
+      const version2 = await this.#links(api, service, ids, apiBackend(initial), dryRun);
+      const settings = await this.#config(configPath, original, ids, dryRun);
+      await this.#manifest(manifestPath, manifest, service, dryRun);
+      await this.#apiToken(api, ids, token, dryRun);
+      await this.#adminToken(api, ids, dryRun);
+      await this.#firstKey(options, settings, ids, dryRun);
+      const activateCommand = await this.#activate(api, service, version2, dryRun);
+      return this.#finish({ dryRun, service, version: version2, configPath, activateCommand });
+    } catch (err) {
+      throw this.#failure(err);
+    }
+  }
+  /** Step 1: the five stores, found by name or created. */
+  async #stores(api, dryRun) {
+    const ids = /* @__PURE__ */ new Map();
+    for (const store of SETUP_STORES) {
+      const label = `${store.kind} ${store.name}`;
+      const found = await this.#call(`list ${store.kind}s`, () => findStore(api, store));
+      if (found !== void 0) {
+        ids.set(store.name, found);
+        this.#step("found", label, found);
+      } else if (dryRun) {
+        this.#step("would create", label);
+      } else {
+        const created = await this.#call(`create ${label}`, () => createStore(api, store));
+        ids.set(store.name, created);
+        this.#step("created", label, created);
+      }
+    }
+    return ids;
+  }
+  /** The service, by id (it must exist) or by name (null when none has it); reads only. */
+  async #findService(api, which) {
+    if (which.serviceId === void 0) {
+      const name = which.serviceName ?? "";
+      return this.#call(`find service ${name}`, () => api.findServiceByName(name));
+    }
+    const id = which.serviceId;
+    const service = await this.#call(`read service ${id}`, () => api.getService(id));
+    if (!service) {
+      throw new CliError(
+        "service_not_found",
+        `no service has id ${id}`,
+        EXIT.refused,
+        "check the id (`fastly service list`), or pass --service-name NAME to find or create the service by name"
+      );
+    }
+    return service;
+  }
+  /** Step 2: the service found, or a Compute service created under `name`. */
+  async #service(api, found, name, dryRun) {
+    if (!found) {
+      if (dryRun) {
+        this.#step("would create", `service ${name}`, "a Compute (wasm) service");
+        return void 0;
+      }
+      const created = await this.#call(
+        `create service ${name}`,
+        () => api.createService(name, "wasm")
+      );
+      this.#step("created", `service ${created.name}`, created.id);
+      return created;
+    }
+    if (found.type !== "" && found.type !== "wasm") {
+      throw new CliError(
+        "service_not_compute",
+        `service ${found.name} (${found.id}) is a ${found.type} service; this app runs on Compute`,
+        EXIT.refused,
+        "name a Compute service, or a new name for setup to create one"
+      );
+    }
+    this.#step("found", `service ${found.name}`, found.id);
+    return found;
+  }
+  /**
+   * Step 3: each store linked under its name on the service's latest version, and the backend
+   * the app reaches the management API through (`fastly_api`), cloned first when that version is
+   * locked or active (as the Fastly CLI's --autoclone). The latest version, not the active one,
+   * so that a re-run finds the draft an earlier run made. Answers that version.
+   */
+  async #links(api, service, ids, backend, dryRun) {
+    const latest = service?.versions.at(-1);
+    const links = service && latest ? await this.#call(
+      `list the links of version ${latest.number}`,
+      () => api.listResourceLinks(service.id, latest.number)
+    ) : [];
+    const where = latest ? `version ${latest.number}` : "the new service";
+    const needed = [];
+    for (const store of SETUP_STORES) {
+      const id = ids.get(store.name);
+      const byName = links.find((l) => l.name === store.name);
+      const byStore = id === void 0 ? void 0 : links.find((l) => l.resourceId === id);
+      if (byName && byName.resourceId === id) {
+        this.#step("unchanged", `link ${store.name}`, `${id} on ${where}`);
+      } else if (byName) {
+        throw new CliError(
+          "link_name_clash",
+          `${where} of service ${service?.name ?? ""} already links another store (${byName.resourceId}) as ${store.name}, not ${store.kind} ${store.name}${id ? ` (${id})` : ""}; setup replaces no link`,
+          EXIT.conflict,
+          `look with \`fastly service resource-link list --service-id ${service?.id ?? ""} --version ${latest?.number ?? ""}\`; delete that link if it is not needed (or use another service), then re-run`
+        );
+      } else if (byStore) {
+        throw new CliError(
+          "link_name_clash",
+          `${where} links ${store.kind} ${store.name} (${id}) as "${byStore.name}", but the edge opens it as ${store.name}; setup replaces no link`,
+          EXIT.conflict,
+          `rename the link to ${store.name} (\`fastly service resource-link update\`), then re-run`
+        );
+      } else {
+        needed.push(store);
+      }
+    }
+    const backends = service && latest ? await this.#call(
+      `list the backends of version ${latest.number}`,
+      () => api.listBackends(service.id, latest.number)
+    ) : [];
+    const describe4 = (b) => `${b.useSsl ? "https" : "http"}://${b.address}:${b.port}`;
+    const present = backends.find((b) => b.name === backend.name);
+    if (present) {
+      if (describe4(present) !== describe4(backend)) {
+        throw new CliError(
+          "backend_clash",
+          `${where} already has a backend ${backend.name} to ${describe4(present)}, but [fastly_api] endpoint says ${describe4(backend)}; setup replaces no backend`,
+          EXIT.conflict,
+          `fix the backend (\`fastly service backend update\`) or fastly_api.endpoint, then re-run`
+        );
+      }
+      this.#step("unchanged", `backend ${backend.name}`, `${describe4(backend)} on ${where}`);
+    }
+    if (needed.length === 0 && present) return latest;
+    let target = latest;
+    if (service && latest && (latest.locked || latest.active)) {
+      if (dryRun) {
+        this.#step("would create", `version ${latest.number + 1}`, `a clone of ${where}`);
+      } else {
+        target = await this.#call(
+          `clone version ${latest.number}`,
+          () => api.cloneVersion(service.id, latest.number)
+        );
+        this.#step("created", `version ${target.number}`, `a clone of ${where}`);
+      }
+    }
+    for (const store of needed) {
+      const id = ids.get(store.name);
+      if (dryRun || !service || !target || id === void 0) {
+        this.#step("would link", `link ${store.name}`, `${store.kind} ${store.name}`);
+        continue;
+      }
+      const number3 = target.number;
+      await this.#call(
+        `link ${store.name} to version ${number3}`,
+        () => api.createResourceLink(service.id, number3, id, store.name)
+      );
+      this.#step("linked", `link ${store.name}`, `${id} on version ${number3}`);
+    }
+    if (!present) {
+      if (dryRun || !service || !target) {
+        this.#step("would create", `backend ${backend.name}`, describe4(backend));
+      } else {
+        const number3 = target.number;
+        await this.#call(
+          `add backend ${backend.name} to version ${number3}`,
+          () => api.createBackend(service.id, number3, backend)
+        );
+        this.#step(
+          "created",
+          `backend ${backend.name}`,
+          `${describe4(backend)} on version ${number3}`
+        );
+      }
+    }
+    return target;
+  }
+  /**
+   * Activation: only with --activate, so setup never changes what serves traffic unasked. With
+   * no active version, `fastly compute publish` (which without --version takes the active
+   * version, else the latest) uploads the package to the version setup linked and activates it.
+   * With an active version, publish would build on that one and leave the links out: the linked
+   * draft (a clone of the active version, with its package) is activated with the command this
+   * prints, or published to with --version.
+   */
+  async #activate(api, service, version2, dryRun) {
+    if (!service || !version2) {
+      if (this.#ctx.flags.boolean("activate")) this.#step("would activate", "the new version");
+      return null;
+    }
+    if (version2.active) {
+      this.#step("unchanged", `version ${version2.number}`, "active");
+      return null;
+    }
+    const command = `fastly service version activate --service-id=${service.id} --version=${version2.number}`;
+    if (!this.#ctx.flags.boolean("activate")) {
+      const serving = service.versions.find((v) => v.active);
+      this.#step(
+        "not activated",
+        `version ${version2.number}`,
+        serving ? `version ${serving.number} serves traffic; \`${command}\` activates this one (a clone of it, with the links), or publish to it with \`fastly compute publish --version=${version2.number}\` (without --version, publish builds on version ${serving.number} and leaves the links out)` : `\`fastly compute publish\` uploads the package to it and activates it`
+      );
+      return command;
+    }
+    if (dryRun) {
+      this.#step("would activate", `version ${version2.number}`);
+      return null;
+    }
+    await this.#call(
+      `activate version ${version2.number}`,
+      () => api.activateVersion(service.id, version2.number)
+    );
+    this.#step("activated", `version ${version2.number}`);
+    return null;
+  }
+  /**
+   * Step 4: the store ids into trusted-server.toml, in place (only the quoted values change),
+   * checked with the settings check before the file is replaced (atomically, by rename).
+   */
+  async #config(path, original, ids, dryRun) {
+    const values = {};
+    for (const store of SETUP_STORES) {
+      const id = ids.get(store.name);
+      if (store.setting && id !== void 0) values[store.setting] = id;
+    }
+    const edit = setStringValues(original, SECTION, values);
+    if (edit.missing.includes("lock_store_id")) {
+      this.#step(
+        "skipped",
+        `${path} lock_store_id`,
+        `not in [${SECTION}] (Trusted Server's own file refuses it), so not added; key changes need it: add lock_store_id = "${values["lock_store_id"] ?? ""}" there in this service's copy`
+      );
+    }
+    const pending = SETUP_STORES.filter(
+      (s) => s.setting && !ids.has(s.name) && !edit.missing.includes(s.setting)
+    ).map((s) => `${s.setting ?? ""} (the new ${s.name})`);
+    const keys = [...edit.changed.map((c) => c.key), ...pending].join(", ");
+    if (edit.changed.length === 0 && pending.length === 0) {
+      this.#step("unchanged", path, "the store ids are already there");
+      return checkConfig(original, path);
+    }
+    if (dryRun) {
+      this.#step("would write", path, keys);
+      return checkConfig(original, path);
+    }
+    const settings = checkConfig(edit.text, path);
+    const temporary = `${path}.tsctl-setup-${randomBytes4(4).toString("hex")}`;
+    await writeFile(temporary, edit.text, { flag: "wx" });
+    await rename(temporary, path);
+    this.#step("written", path, keys);
+    return settings;
+  }
+  /**
+   * The service id into fastly.toml's `service_id`, so that `fastly compute publish` publishes to
+   * the service setup linked (with it empty, publish would create another service).
+   */
+  async #manifest(path, manifest, service, dryRun) {
+    if (manifest === null) {
+      this.#step(
+        "skipped",
+        `${path} service_id`,
+        `no such file; publish with \`fastly compute publish --service-id ${service?.id ?? "ID"}\``
+      );
+      return;
+    }
+    const edit = setStringValues(manifest, "", { service_id: service?.id ?? "pending" });
+    if (edit.missing.length > 0) {
+      this.#step(
+        "skipped",
+        `${path} service_id`,
+        `no top-level service_id; add service_id = "${service?.id ?? ""}" so compute publish uses this service`
+      );
+      return;
+    }
+    if (service && edit.changed.length === 0) {
+      this.#step("unchanged", `${path} service_id`, service.id);
+      return;
+    }
+    if (dryRun || !service) {
+      this.#step("would write", `${path} service_id`, service?.id ?? "the new service");
+      return;
+    }
+    const temporary = `${path}.tsctl-setup-${randomBytes4(4).toString("hex")}`;
+    await writeFile(temporary, edit.text, { flag: "wx" });
+    await rename(temporary, path);
+    this.#step("written", `${path} service_id`, service.id);
+  }
+  /** Step 5a: the Fastly API token into api-keys/api_key, when absent (or asked to replace). */
+  async #apiToken(api, ids, token, dryRun) {
+    const label = `api-keys/${API_KEY_SECRET}`;
+    const storeId2 = ids.get("api-keys");
+    const replace = this.#ctx.flags.boolean("replace-api-token");
+    const existing = storeId2 === void 0 ? null : await this.#call(`read ${label}`, () => api.describeSecret(storeId2, API_KEY_SECRET));
+    if (existing && !replace) {
+      this.#step("skipped (exists)", label, "pass --replace-api-token to overwrite it");
+      return;
+    }
+    if (dryRun || storeId2 === void 0) {
+      this.#step("would upload", label, "FASTLY_API_TOKEN");
+      return;
+    }
+    await this.#call(
+      `upload ${label}`,
+      () => api.putSecret(storeId2, API_KEY_SECRET, token, existing ? "upsert" : "create")
+    );
+    this.#step("uploaded", label, existing ? "FASTLY_API_TOKEN, replacing it" : "FASTLY_API_TOKEN");
+  }
+  /** Step 5b: a first operator token into admin_tokens, when the store has no entry. */
+  async #adminToken(api, ids, dryRun) {
+    const storeId2 = ids.get("admin_tokens");
+    const entries = storeId2 === void 0 ? [] : await this.#call("list admin_tokens", () => api.listSecrets(storeId2));
+    if (entries.length > 0) {
+      this.#step(
+        "skipped (exists)",
+        "operator token",
+        `admin_tokens has ${entries.length} token(s); make more with \`tsctl token create\``
+      );
+      return;
+    }
+    if (dryRun || storeId2 === void 0) {
+      this.#step("would create", "operator token", "shown once");
+      return;
+    }
+    const id = `tok-${randomBytes4(4).toString("hex")}`;
+    const secret = newTokenSecret({ bytes: (n) => new Uint8Array(randomBytes4(n)) });
+    const record3 = await tokenRecord(secret, "operator");
+    await this.#call(
+      `upload admin_tokens/${id}`,
+      () => api.putSecret(storeId2, id, record3, "create")
+    );
+    this.#operatorToken = { id, role: "operator", token: `${id}.${secret}` };
+    this.#step("uploaded", "operator token", `admin_tokens/${id}`);
+    if (this.#ctx.output !== "json") {
+      this.#ctx.print.out(
+        [
+          "",
+          "Operator token. It is shown only this once and will not be shown again; keep it in a password manager:",
+          "",
+          `  ${this.#operatorToken.token}`,
+          ""
+        ].join("\n")
+      );
+    }
+  }
+  /**
+   * Step 6: the first key, when the deployment has none, through the same engine, lease and
+   * journal as the service's rotate (no kid is published without its private key). Keys already
+   * there (Trusted Server's) are adopted as they are: nothing is written for them.
+   */
+  async #firstKey(connection, settings, ids, dryRun) {
+    const configStoreId = ids.get("jwks_store");
+    const secretStoreId = ids.get("signing_keys");
+    const lockStoreId = ids.get("keyring_locks");
+    if (configStoreId === void 0 || secretStoreId === void 0 || lockStoreId === void 0) {
+      this.#step("would create", "first key", "in the new stores");
+      return;
+    }
+    const bounds = settings.fastly_api;
+    const clock = { now: () => Date.now() };
+    const api = new FastlyApi({
+      ...connection,
+      timeoutMs: Math.min(connection.timeoutMs, bounds.timeout_ms),
+      retry: { deadlineMs: clock.now() + bounds.lease_ms }
+    });
+    const deployment = {
+      ...resolveDeployment(settings, DEFAULT_DEPLOYMENT),
+      configStoreId,
+      secretStoreId
+    };
+    const opened = openKeyring({
+      settings,
+      deployment,
+      clock,
+      random: { bytes: (n) => new Uint8Array(randomBytes4(n)) },
+      keyStore: keyStoreApi(api, { configStoreId, secretStoreId }),
+      leaseStore: leaseStoreApi(api, lockStoreId),
+      holder: { holder: "tsctl-setup", requestId: `setup-${randomBytes4(8).toString("hex")}` }
+    });
+    const loaded = await this.#call("read the keys", () => opened.engine.read());
+    const keysets = loaded.keyring.keysets;
+    if (keysets.length > 0) {
+      const signing = activeKeyset(loaded.keyring)?.id;
+      this.#step(
+        "skipped (exists)",
+        "first key",
+        `${keysets.length} key set(s)${loaded.adopted ? ", Trusted Server's, adopted as they are" : ""}; signing: ${signing ?? "none"}`
+      );
+      return;
+    }
+    if (dryRun) {
+      this.#step("would create", "first key", "ts-YYYY-MM-DD, Active");
+      return;
+    }
+    const exists2 = new Error("keys exist");
+    let result;
+    try {
+      result = await opened.engine.mutate({
+        operation: "rotate",
+        precondition: (before) => {
+          if (before.keysets.length > 0) throw exists2;
+        }
+      });
+    } catch (err) {
+      if (err !== exists2) throw fastlyFailure(err, "create the first key");
+      this.#step("skipped (exists)", "first key", "made meanwhile by another run");
+      return;
+    }
+    const kid = activeKeyset(result.after)?.id ?? "";
+    this.#step("created", "first key", `${kid}, Active and published`);
+  }
+  #finish(run2) {
+    const changed = this.#steps.some(
+      (s) => !READ_ONLY.has(s.result) && !s.result.startsWith("would")
+    );
+    const planned = this.#steps.some((s) => s.result.startsWith("would"));
+    const ctx = this.#ctx;
+    if (ctx.output === "json") {
+      ctx.print.out(
+        JSON.stringify({
+          dry_run: run2.dryRun,
+          changed,
+          service: run2.service ? { id: run2.service.id, name: run2.service.name, version: run2.version?.number ?? null } : null,
+          config: run2.configPath,
+          steps: this.#steps,
+          operator_token: this.#operatorToken ?? null,
+          activate_command: run2.activateCommand
+        })
+      );
+      return EXIT.ok;
+    }
+    if (run2.dryRun) {
+      ctx.print.out(
+        planned ? 'Dry run: nothing was written. Run it without --dry-run to do the "would" steps.' : "Dry run: nothing was written, and there is nothing to do."
+      );
+    } else if (!changed) {
+      ctx.print.out("Nothing changed: everything was already set up.");
+    } else {
+      ctx.print.out("Done. Next: npm run build, then npx fastly compute publish --non-interactive");
+    }
+    return EXIT.ok;
+  }
+  #step(result, step, detail) {
+    const entry = { result, step, ...detail !== void 0 ? { detail } : {} };
+    this.#steps.push(entry);
+    if (this.#ctx.output !== "json") {
+      this.#ctx.print.out(
+        `${result.padEnd(16)} ${step}${detail !== void 0 ? `: ${detail}` : ""}`
+      );
+    }
+  }
+  /** Runs one Fastly call; its failure becomes a CliError that says what setup was doing. */
+  async #call(what, fn) {
+    try {
+      return await fn();
+    } catch (err) {
+      throw fastlyFailure(err, what);
+    }
+  }
+  /** A failure, with what was done so far (and the operator token, if one was made). */
+  #failure(err) {
+    const base = err instanceof CliError ? err : new CliError("internal", err instanceof Error ? err.message : String(err), EXIT.failure);
+    const details = {
+      ...base.details,
+      steps: this.#steps,
+      ...this.#operatorToken ? { operator_token: this.#operatorToken } : {}
+    };
+    const rerun = this.#steps.some((s) => !READ_ONLY.has(s.result) && !s.result.startsWith("would")) || base.exitCode === EXIT.unknown || base.exitCode === EXIT.failure;
+    const hint = base.hint ?? (rerun ? "run the same tsctl setup again: it finds what this run did and completes the rest" : void 0);
+    return new CliError(base.code, base.message, base.exitCode, hint, details);
+  }
+};
+async function readConfig(path) {
+  try {
+    return await readFile2(path, "utf8");
+  } catch (err) {
+    const code = err.code ?? "unreadable";
+    throw new CliError(
+      "config_unreadable",
+      `cannot read ${path} (${code})`,
+      EXIT.usage,
+      "run setup in the repository (it has trusted-server.toml), or pass --config PATH to your settings file"
+    );
+  }
+}
+function apiBackend(settings) {
+  const url2 = new URL(settings.fastly_api.endpoint);
+  const useSsl = url2.protocol === "https:";
+  return {
+    name: settings.fastly_api.backend,
+    address: url2.hostname,
+    port: url2.port === "" ? useSsl ? 443 : 80 : Number(url2.port),
+    useSsl
+  };
+}
+async function readManifest(path) {
+  try {
+    return await readFile2(path, "utf8");
+  } catch (err) {
+    if (err.code === "ENOENT") return null;
+    const code = err.code ?? "unreadable";
+    throw new CliError("manifest_unreadable", `cannot read ${path} (${code})`, EXIT.usage);
+  }
+}
+function checkManifestService(manifest, path, found, serviceName) {
+  if (manifest === null) return;
+  let named;
+  try {
+    named = parse2(manifest)["service_id"];
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err);
+    throw new CliError("manifest_invalid", `${path}: ${message}`, EXIT.usage);
+  }
+  if (typeof named !== "string" || named === "" || named === found?.id) return;
+  const which = found ? `service ${found.name} (${found.id})` : `a new service ${serviceName ?? ""} (none has that name)`;
+  throw new CliError(
+    "service_id_clash",
+    `${path} names service ${named}, but setup would link the stores to ${which}; nothing was written`,
+    EXIT.conflict,
+    `pass --service-id ${named} to set up that service, or clear service_id in ${path} to use the other`
+  );
+}
+function checkConfig(text, path) {
+  try {
+    return checkSettings(parse2(text), { file: path }).settings;
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err);
+    throw new CliError(
+      "invalid_settings",
+      message,
+      EXIT.usage,
+      `fix ${path}, then run setup again`
+    );
+  }
+}
+function placeholderValues() {
+  const values = {};
+  for (const store of SETUP_STORES) if (store.setting) values[store.setting] = "";
+  return values;
+}
+async function findStore(api, store) {
+  const all = store.kind === "config-store" ? await api.listConfigStores(store.name) : store.kind === "secret-store" ? await api.listSecretStores(store.name) : await api.listKvStores();
+  const matches = all.filter((s) => s.name === store.name);
+  if (matches.length > 1) {
+    throw new CliError(
+      "store_name_clash",
+      `${matches.length} ${store.kind}s are named ${store.name} (${matches.map((m) => m.id).join(", ")}); the edge opens one by that name, so setup cannot tell which is meant`,
+      EXIT.conflict,
+      "delete or rename the one not in use, then re-run"
+    );
+  }
+  return matches[0]?.id;
+}
+async function createStore(api, store) {
+  const created = store.kind === "config-store" ? await api.createConfigStore(store.name) : store.kind === "secret-store" ? await api.createSecretStore(store.name) : await api.createKvStore(store.name);
+  return created.id;
+}
+function fastlyFailure(err, what) {
+  if (err instanceof CliError) return err;
+  if (!(err instanceof TskError)) {
+    return new CliError("internal", err instanceof Error ? err.message : String(err), EXIT.failure);
+  }
+  const details = err.details ?? {};
+  const status2 = typeof details["status"] === "number" ? details["status"] : void 0;
+  const outcome = typeof details["outcome"] === "string" ? details["outcome"] : void 0;
+  const facts = { while: what };
+  if (status2 !== void 0) facts["status"] = status2;
+  if (outcome !== void 0) facts["outcome"] = outcome;
+  if (status2 === 401) {
+    return new CliError(
+      "fastly_token_refused",
+      `Fastly refused the API token (401) to ${what}`,
+      EXIT.auth,
+      "check FASTLY_API_TOKEN (and FASTLY_API_ENDPOINT): the token may be mistyped, expired or for another account",
+      facts
+    );
+  }
+  if (status2 === 403) {
+    return new CliError(
+      "fastly_permission_denied",
+      `the Fastly API token may not ${what} (403)`,
+      EXIT.auth,
+      "setup needs a token with the global scope from a user who may create stores and services (engineer or superuser)",
+      facts
+    );
+  }
+  if (status2 === 429) {
+    const wait = details["retryAfterSeconds"];
+    if (typeof wait === "number") facts["retry_after_seconds"] = wait;
+    return new CliError(
+      "fastly_rate_limited",
+      `the Fastly API rate limit was reached while trying to ${what}${typeof wait === "number" ? `; retry in ${wait} s` : ""}`,
+      EXIT.rateLimited,
+      void 0,
+      facts
+    );
+  }
+  const code = err.code === "upstream_timeout" || err.code === "upstream_failed" ? "fastly_failed" : err.code;
+  const exit = outcome === "unknown" ? EXIT.unknown : exitCodeFor(status2 ?? 0, err.code);
+  return new CliError(code, `could not ${what}: ${err.message}`, exit, void 0, facts);
+}
+
+// src/cli/commands/status.ts
+var status = {
+  words: ["status"],
+  summary: "key ages, expiry, the next transition and problems; exit 7 when a person is needed",
+  description: "GET /admin/deployments/{d}/status (viewer token). Problems: an expired Active key, no successor prepared when one is due, a scheduled transition overdue by two days (the schedule is not running), and every doctor finding (stores that disagree with the keyring, an unfinished operation). Exit 0 when healthy, 7 when something needs a person.",
+  args: [],
+  options: KEYSET_OPTIONS,
+  examples: [
+    "tsctl status --trust-domain keys.example.com --token-file ~/.tsctl-token",
+    "tsctl status --deployment-name partner-a -o json"
+  ],
+  async run(ctx) {
+    const client = await ctx.admin();
+    const path = keysetsPath(ctx.deployment).replace(/\/keysets$/, "/status");
+    const answer = await client.request("GET", path);
+    const body = answer.json;
+    if (!isRecord(body) || !Array.isArray(body["keys"]) || !Array.isArray(body["problems"])) {
+      throw new CliError("unexpected_answer", "the server sent an unreadable status", EXIT.failure);
+    }
+    const healthy = body["healthy"] === true;
+    if (ctx.output === "json") {
+      ctx.print.out(answer.text);
+      return healthy ? EXIT.ok : EXIT.unhealthy;
+    }
+    const keys = body["keys"].filter(isRecord);
+    const problems = body["problems"].filter(isRecord);
+    const lines = [
+      `Deployment ${ctx.deployment} (keyring version ${String(body["keyring_version"])}): ${healthy ? "healthy" : `${problems.length} problem(s) need a person`}`,
+      `Active: ${typeof body["active_kid"] === "string" ? body["active_kid"] : "none"}; published keys: ${String(body["published_count"])}`
+    ];
+    const next = body["next_transition"];
+    if (isRecord(next)) {
+      lines.push(
+        `Next transition: ${String(next["operation"])}${typeof next["keyset"] === "string" ? ` ${next["keyset"]}` : ""} at ${formatTime(String(next["at"]))}`
+      );
+    }
+    lines.push("");
+    lines.push(
+      alignColumns([
+        ["Keyset ID", "State", "Age (days)", "Expires in (days)", "Published (days)"],
+        ...keys.map((k) => [
+          k.id,
+          k.state,
+          String(k.age_days),
+          String(k.expires_in_days),
+          k.published_days === null ? "-" : String(k.published_days)
+        ])
+      ])
+    );
+    for (const p of problems) {
+      lines.push(
+        `${String(p["severity"]).toUpperCase().padEnd(7)} ${String(p["code"])}${typeof p["kid"] === "string" ? ` ${p["kid"]}` : ""}: ${String(p["message"])}`
+      );
+    }
+    ctx.print.out(lines.join("\n"));
+    return healthy ? EXIT.ok : EXIT.unhealthy;
+  }
+};
+
+// src/cli/commands/token-create.ts
+import { randomBytes as randomBytes5 } from "node:crypto";
+
+// src/cli/local-admin-tokens.ts
+import { readFile as readFile3 } from "node:fs/promises";
+import { join } from "node:path";
+var ADMIN_TOKENS_STORE = "admin_tokens";
+var RUNNING_FILE = ".running.json";
+var LOCAL_OPTIONS = {
+  local: { type: "boolean", description: "act on the local edge's admin_tokens store (npm start)" },
+  "state-dir": {
+    type: "string",
+    value: "DIR",
+    description: "with --local: the local state (default TSK_STATE_DIR or .fastly-local)"
+  },
+  "api-endpoint": {
+    type: "string",
+    value: "URL",
+    description: "with --local: the local Fastly API (default: where the edge on --state-dir runs, else 127.0.0.1:TSK_API_PORT or 7677)"
+  }
+};
+async function localTarget(ctx) {
+  const { flags, io } = ctx;
+  if (!flags.boolean("local")) {
+    for (const name of ["state-dir", "api-endpoint"]) {
+      if (flags.string(name) !== void 0) throw new UsageError(`--${name} needs --local`);
+    }
+    return void 0;
+  }
+  const stateDir = flags.string("state-dir") ?? (io.env["TSK_STATE_DIR"] || ".fastly-local");
+  const apiUrl = flags.string("api-endpoint") ?? await recordedApiUrl(stateDir) ?? `http://127.0.0.1:${io.env["TSK_API_PORT"] || "7677"}`;
+  try {
+    const url2 = new URL(apiUrl);
+    if (url2.protocol !== "http:" && url2.protocol !== "https:") throw new Error("scheme");
+  } catch {
+    throw new UsageError(`--api-endpoint must be an http(s) URL, not "${apiUrl}"`);
+  }
+  return { apiUrl, stateDir };
+}
+async function recordedApiUrl(stateDir) {
+  try {
+    const running = JSON.parse(await readFile3(join(stateDir, RUNNING_FILE), "utf8"));
+    const url2 = isRecord(running) ? running["api_url"] : void 0;
+    return typeof url2 === "string" ? url2 : void 0;
+  } catch {
+    return void 0;
+  }
+}
+async function openStore(ctx, target) {
+  const tokenFile = join(target.stateDir, "fastly-api-token");
+  let apiToken;
+  try {
+    apiToken = (await readFile3(tokenFile, "utf8")).trim();
+  } catch (err) {
+    const code = err.code ?? "unreadable";
+    throw new CliError(
+      "local_state_missing",
+      `cannot read the local Fastly API token ${tokenFile} (${code}); run \`npm start\` first or pass --state-dir`,
+      EXIT.usage
+    );
+  }
+  ctx.print.redact(apiToken);
+  const api = ctx.client(target.apiUrl, { "fastly-key": apiToken });
+  const stores = await api.request(
+    "GET",
+    `/resources/stores/secret?name=${encodeURIComponent(ADMIN_TOKENS_STORE)}`
+  );
+  const data = isRecord(stores.json) && Array.isArray(stores.json["data"]) ? stores.json["data"] : [];
+  const store = data.find(
+    (s) => isRecord(s) && s["name"] === ADMIN_TOKENS_STORE
+  );
+  const storeId2 = store?.["id"];
+  if (typeof storeId2 !== "string") {
+    throw new CliError(
+      "store_not_found",
+      `the local Fastly API at ${api.origin} has no secret store named ${ADMIN_TOKENS_STORE}`,
+      EXIT.refused
+    );
+  }
+  return { api, storeId: storeId2, path: `/resources/stores/secret/${encodeURIComponent(storeId2)}/secrets` };
+}
+async function installLocalAdminToken(ctx, target, name, record3, options = {}) {
+  const { api, storeId: storeId2, path } = await openStore(ctx, target);
+  const body = { name, secret: toBase64(utf8(record3)) };
+  try {
+    await api.request(options.replace ? "PUT" : "POST", path, { body });
+  } catch (err) {
+    if (err instanceof CliError && !options.replace && (err.details["status"] === 409 || /duplicate/i.test(err.message))) {
+      throw new CliError(
+        "token_exists",
+        `a token with id "${name}" already exists in the local ${ADMIN_TOKENS_STORE} store; nothing was changed`,
+        EXIT.refused,
+        "choose another --id, or pass --replace to replace it (its holder loses access)"
+      );
+    }
+    throw err;
+  }
+  return storeId2;
+}
+async function listLocalAdminTokens(ctx, target) {
+  const { api, storeId: storeId2, path } = await openStore(ctx, target);
+  const tokens = [];
+  let cursor;
+  for (let page = 0; page < 1e3; page++) {
+    const query = `?limit=200${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ""}`;
+    const answer = await api.request("GET", `${path}${query}`);
+    const json = isRecord(answer.json) ? answer.json : {};
+    for (const entry of Array.isArray(json["data"]) ? json["data"] : []) {
+      if (!isRecord(entry) || typeof entry["name"] !== "string") continue;
+      const created = entry["created_at"];
+      tokens.push({ id: entry["name"], created_at: typeof created === "string" ? created : null });
+    }
+    const meta2 = isRecord(json["meta"]) ? json["meta"] : {};
+    const next = meta2["next_cursor"];
+    if (typeof next !== "string" || next === "") break;
+    cursor = next;
+  }
+  tokens.sort((a, b) => a.id.localeCompare(b.id));
+  return { storeId: storeId2, tokens };
+}
+async function deleteLocalAdminToken(ctx, target, name) {
+  const { api, storeId: storeId2, path } = await openStore(ctx, target);
+  try {
+    await api.request("DELETE", `${path}/${encodeURIComponent(name)}`);
+  } catch (err) {
+    if (err instanceof CliError && err.details["status"] === 404) {
+      throw new CliError(
+        "token_not_found",
+        `no token with id "${name}" in the local ${ADMIN_TOKENS_STORE} store`,
+        EXIT.refused,
+        "list the ids with `tsctl token list --local`"
+      );
+    }
+    throw err;
+  }
+  return storeId2;
+}
+async function openLocalAdminTokens(ctx, target) {
+  const { api, storeId: storeId2, path } = await openStore(ctx, target);
+  const write = (method) => async (name, record3) => {
+    await api.request(method, path, { body: { name, secret: toBase64(utf8(record3)) } });
+  };
+  return {
+    storeId: storeId2,
+    origin: api.origin,
+    async has(name) {
+      try {
+        await api.request("GET", `${path}/${encodeURIComponent(name)}`);
+        return true;
+      } catch (err) {
+        if (err instanceof CliError && err.details["status"] === 404) return false;
+        throw err;
+      }
+    },
+    put: write("PUT"),
+    create: write("POST")
+  };
+}
+
+// src/cli/commands/token-create.ts
+var tokenCreate = {
+  words: ["token", "create"],
+  summary: "generate an admin token and its admin_tokens entry (--local installs it)",
+  description: 'Prints the token <id>.<secret> once, the admin_tokens secret-store entry (name = id, value = {"sha256","role"}) and the Fastly CLI command that uploads it. Only the hash is stored, so keep the token now. With --local it is also installed in the local edge (npm start), found from its state directory; an existing id is refused unless --replace is given. Talks to no edge.',
+  args: [],
+  options: {
+    role: {
+      type: "string",
+      value: "ROLE",
+      description: "viewer (read) or operator (change); required"
+    },
+    id: { type: "string", value: "ID", description: "the token id (default tok-<8 hex>)" },
+    ...LOCAL_OPTIONS,
+    replace: {
+      type: "boolean",
+      description: "with --local: replace an existing token with this id (its holder loses access)"
+    },
+    ...TIMEOUT_OPTION
+  },
+  examples: [
+    "tsctl token create --role operator --id ops-alice",
+    "tsctl token create --role viewer --local"
+  ],
+  async run(ctx) {
+    requireDefaultDeployment(
+      ctx,
+      "admin tokens",
+      "leave out --deployment-name: one admin_tokens store serves every deployment, and a token acts on all of them"
+    );
+    const role = ctx.flags.string("role");
+    if (role !== "viewer" && role !== "operator") {
+      throw new UsageError(
+        role === void 0 ? "missing --role viewer|operator" : `--role must be viewer or operator, not "${role}"`
+      );
+    }
+    const id = ctx.flags.string("id") ?? `tok-${randomBytes5(4).toString("hex")}`;
+    if (!isTokenId(id)) throw new UsageError(`--id must be 1-64 of A-Z a-z 0-9 _ -, not "${id}"`);
+    const local = await localTarget(ctx);
+    const replace = ctx.flags.boolean("replace");
+    if (replace && !local) throw new UsageError("--replace needs --local");
+    const secret = newTokenSecret({ bytes: (n) => new Uint8Array(randomBytes5(n)) });
+    const record3 = await tokenRecord(secret, role);
+    const command = `printf '%s' '${record3}' | fastly secret-store-entry create --store-id=<${ADMIN_TOKENS_STORE} id> --name=${id} --stdin`;
+    const storeId2 = local ? await installLocalAdminToken(ctx, local, id, record3, { replace }) : void 0;
+    const token = `${id}.${secret}`;
+    if (ctx.output === "json") {
+      ctx.print.out(
+        JSON.stringify({
+          token,
+          id,
+          role,
+          secret_store_entry: { store: ADMIN_TOKENS_STORE, name: id, value: record3 },
+          upload_command: command,
+          installed: local && storeId2 ? { api_endpoint: local.apiUrl, store_id: storeId2 } : null
+        })
+      );
+      return EXIT.ok;
+    }
+    ctx.print.out(
+      [
+        `Admin token (${role}). It is shown only this once; keep it in a password manager:`,
+        "",
+        `  ${token}`,
+        "",
+        `Secret-store entry for ${ADMIN_TOKENS_STORE} (holds only the hash of the secret):`,
+        `  name:  ${id}`,
+        `  value: ${record3}`,
+        "",
+        "Upload it to Fastly with:",
+        `  ${command}`,
+        ...local && storeId2 ? [
+          "",
+          `Installed in the local edge's ${ADMIN_TOKENS_STORE} store (${storeId2} at ${local.apiUrl}).`
+        ] : []
+      ].join("\n")
+    );
+    return EXIT.ok;
+  }
+};
+
+// src/cli/commands/token-delete.ts
+var tokenDelete = {
+  words: ["token", "delete"],
+  summary: "revoke an admin token (--local: of the local edge)",
+  description: "Deletes the entry ID from the admin_tokens secret store; the token is refused from then on (on Fastly, once the store change has reached the edge). An unknown ID is an error (exit 1). Without --local it prints the Fastly CLI command that deletes it on Fastly.",
+  args: [{ name: "ID", description: "the token id (the part before the dot)" }],
+  options: { ...LOCAL_OPTIONS, ...TIMEOUT_OPTION },
+  examples: ["tsctl token delete ops-alice --local"],
+  async run(ctx) {
+    const id = ctx.args[0] ?? "";
+    if (!isTokenId(id)) throw new UsageError(`ID must be 1-64 of A-Z a-z 0-9 _ -, not "${id}"`);
+    const local = await localTarget(ctx);
+    if (!local) {
+      const command = `fastly secret-store-entry delete --store-id=<${ADMIN_TOKENS_STORE} id> --name=${id}`;
+      if (ctx.output === "json") ctx.print.out(JSON.stringify({ command }));
+      else ctx.print.out(`On Fastly, revoke it with:
+  ${command}`);
+      return EXIT.ok;
+    }
+    const storeId2 = await deleteLocalAdminToken(ctx, local, id);
+    if (ctx.output === "json") {
+      ctx.print.out(JSON.stringify({ deleted: id, store_id: storeId2 }));
+      return EXIT.ok;
+    }
+    ctx.print.out(`Token ${id} deleted from the local ${ADMIN_TOKENS_STORE} store (${storeId2}).`);
+    return EXIT.ok;
+  }
+};
+
+// src/cli/commands/token-list.ts
+var tokenList = {
+  words: ["token", "list"],
+  summary: "list the admin token ids (--local: of the local edge)",
+  description: "Lists the ids in the admin_tokens secret store and when each was created. Roles cannot be listed: the store holds them inside secret values, which the Fastly API never returns. Without --local it prints the Fastly CLI command that lists them on Fastly.",
+  args: [],
+  options: { ...LOCAL_OPTIONS, ...TIMEOUT_OPTION },
+  examples: ["tsctl token list --local", "tsctl token list --local -o json"],
+  async run(ctx) {
+    const local = await localTarget(ctx);
+    if (!local) {
+      const command = `fastly secret-store-entry list --store-id=<${ADMIN_TOKENS_STORE} id>`;
+      if (ctx.output === "json") ctx.print.out(JSON.stringify({ command }));
+      else ctx.print.out(`On Fastly, list the ${ADMIN_TOKENS_STORE} entries with:
+  ${command}`);
+      return EXIT.ok;
+    }
+    const { storeId: storeId2, tokens } = await listLocalAdminTokens(ctx, local);
+    if (ctx.output === "json") {
+      ctx.print.out(JSON.stringify({ store_id: storeId2, tokens }));
+      return EXIT.ok;
+    }
+    if (tokens.length === 0) {
+      ctx.print.out(`No tokens in the local ${ADMIN_TOKENS_STORE} store (${storeId2}).`);
+      return EXIT.ok;
+    }
+    ctx.print.out(
+      alignColumns([["ID", "CREATED"], ...tokens.map((t) => [t.id, t.created_at ?? "-"])])
+    );
+    return EXIT.ok;
+  }
+};
+
 // src/cli/commands/token-import.ts
+import { randomBytes as randomBytes6 } from "node:crypto";
+import { readFile as readFile4 } from "node:fs/promises";
 var KEY_ADMIN_PATHS = ["/admin/keys/rotate", "/_ts/admin/keys/rotate"];
 var PLACEHOLDER_PASSWORDS = [
   "replace-with-admin-password-32-bytes",
@@ -4221,7 +11345,7 @@ var tokenImport = {
       }
     }
     const replace = ctx.flags.boolean("replace");
-    const random = { bytes: (n) => new Uint8Array(randomBytes2(n)) };
+    const random = { bytes: (n) => new Uint8Array(randomBytes6(n)) };
     const entries = await Promise.all(
       credentials.map(async (c) => ({
         name: await basicEntryName(c.username),
@@ -4383,7 +11507,7 @@ async function readStdin(ctx) {
 async function readText(path, flag) {
   let bytes;
   try {
-    bytes = await readFile3(path);
+    bytes = await readFile4(path);
   } catch (err) {
     const code = err.code ?? "unreadable";
     throw new UsageError(`${flag}: cannot read ${path} (${code})`);
@@ -4536,7 +11660,7 @@ async function jwkToKey(entry, jwk, extractable) {
 }
 
 // node_modules/jose/dist/webapi/lib/key_descriptor.js
-function table(entries) {
+function table2(entries) {
   const out = { __proto__: null };
   for (const alg in entries)
     out[alg] = { ...entries[alg], alg };
@@ -4587,7 +11711,7 @@ function mldsa(parameterSet) {
     usages: sig
   };
 }
-var JWS = table({
+var JWS = table2({
   HS256: hmac(256),
   HS384: hmac(384),
   HS512: hmac(512),
@@ -4698,7 +11822,7 @@ var LOCAL_REASONS = {
 function discoveryPath(deployment) {
   return deployment === DEFAULT_DEPLOYMENT ? "/.well-known/trusted-server.json" : `/.well-known/deployments/${encodeURIComponent(deployment)}/trusted-server.json`;
 }
-var verify = {
+var verify2 = {
   words: ["verify"],
   summary: "check a signature against a published key (POST /verify-signature)",
   description: 'Exit 0 when the signature verifies, 1 when it does not. The payload is the exact signed text; the signature is base64url (or padded standard base64). A value that starts with "-" must be written --signature=VALUE. --local fetches the published discovery document (GET /.well-known/trusted-server.json: the JWKS and the taint cutoffs) and checks the signature here, as a partner does, instead of asking the edge. Either way a tainted key verifies only a payload whose ts is before its taint cutoff.',
@@ -4798,7 +11922,7 @@ var COMMANDS = [
   keysRotate,
   keysDeactivate,
   jwks,
-  verify,
+  verify2,
   scheduleRun,
   schedulePlan,
   status,
@@ -4806,7 +11930,8 @@ var COMMANDS = [
   tokenCreate,
   tokenImport,
   tokenList,
-  tokenDelete
+  tokenDelete,
+  setup
 ];
 
 // src/cli/help.ts
@@ -4913,8 +12038,8 @@ function sentence(command) {
   const summary = command.summary.charAt(0).toUpperCase() + command.summary.slice(1);
   return wrap(command.description ? `${summary}. ${command.description}` : `${summary}.`, 96);
 }
-function flagRows(table2) {
-  const rows = Object.entries(table2).map(([name, spec]) => {
+function flagRows(table3) {
+  const rows = Object.entries(table3).map(([name, spec]) => {
     const short = spec.short === void 0 ? "    " : `-${spec.short}, `;
     const value = spec.value === void 0 ? "" : ` ${spec.value}`;
     return [`  ${short}--${name}${value}`, spec.description];
@@ -5068,6 +12193,9 @@ process.exitCode = await run(process.argv.slice(2), {
 });
 /*! Bundled license information:
 
+@noble/ed25519/index.js:
+  (*! noble-ed25519 - MIT License (c) 2019 Paul Miller (paulmillr.com) *)
+
 smol-toml/dist/error.js:
 smol-toml/dist/primitive.js:
 smol-toml/dist/date.js:
@@ -5104,4 +12232,13 @@ smol-toml/dist/index.js:
    * OR TORT (INCLUDING NEGLIGENCE OR OTHERWISE) ARISING IN ANY WAY OUT OF THE USE
    * OF THIS SOFTWARE, EVEN IF ADVISED OF THE POSSIBILITY OF SUCH DAMAGE.
    *)
+
+@noble/ciphers/utils.js:
+  (*! noble-ciphers - MIT License (c) 2023 Paul Miller (paulmillr.com) *)
+
+@noble/curves/utils.js:
+@noble/curves/abstract/modular.js:
+@noble/curves/abstract/curve.js:
+@noble/curves/abstract/montgomery.js:
+  (*! noble-curves - MIT License (c) 2022 Paul Miller (paulmillr.com) *)
 */

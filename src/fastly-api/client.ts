@@ -8,6 +8,8 @@ import type { FastlyApiOptions } from './http.js';
 import * as kv from './kv-stores.js';
 import type { KvEntry, KvPutOptions } from './kv-stores.js';
 import * as secrets from './secret-stores.js';
+import * as services from './services.js';
+import type { BackendSpec, ResourceLink, ServiceInfo, ServiceVersion } from './services.js';
 import type { PutSecretMode, PutSecretResult, SecretMeta } from './secret-stores.js';
 import { FASTLY_SECRET_SIGNING_KEY, SecretSealer } from './secret-stores.js';
 
@@ -133,5 +135,55 @@ export class FastlyApi {
     options?: { ifGenerationMatch?: string },
   ): Promise<boolean> {
     return kv.kvDelete(this.#t, storeId, key, options);
+  }
+
+  /** A service with its versions, or null when no service has this id. */
+  getService(id: string): Promise<ServiceInfo | null> {
+    return services.getService(this.#t, id);
+  }
+
+  /** The service named `name`, or null. */
+  findServiceByName(name: string): Promise<ServiceInfo | null> {
+    return services.findServiceByName(this.#t, name);
+  }
+
+  /** Creates a service (`wasm` for Compute) with an editable version 1. */
+  createService(name: string, type: 'wasm' | 'vcl'): Promise<ServiceInfo> {
+    return services.createService(this.#t, name, type);
+  }
+
+  /** Clones a version into a new, editable one. */
+  cloneVersion(serviceId: string, version: number): Promise<ServiceVersion> {
+    return services.cloneVersion(this.#t, serviceId, version);
+  }
+
+  /** Activates a version. */
+  activateVersion(serviceId: string, version: number): Promise<ServiceVersion> {
+    return services.activateVersion(this.#t, serviceId, version);
+  }
+
+  /** The resource links of a version. */
+  listResourceLinks(serviceId: string, version: number): Promise<ResourceLink[]> {
+    return services.listResourceLinks(this.#t, serviceId, version);
+  }
+
+  /** Links a store to an editable version under `name`. */
+  createResourceLink(
+    serviceId: string,
+    version: number,
+    resourceId: string,
+    name: string,
+  ): Promise<ResourceLink> {
+    return services.createResourceLink(this.#t, serviceId, version, resourceId, name);
+  }
+
+  /** The backends of a version. */
+  listBackends(serviceId: string, version: number): Promise<BackendSpec[]> {
+    return services.listBackends(this.#t, serviceId, version);
+  }
+
+  /** Adds a backend to an editable version. */
+  createBackend(serviceId: string, version: number, spec: BackendSpec): Promise<BackendSpec> {
+    return services.createBackend(this.#t, serviceId, version, spec);
   }
 }

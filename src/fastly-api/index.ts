@@ -12,3 +12,4 @@ export type { KeyStoreIds } from './key-store-api.js';
 export { leaseStoreApi } from './lease-store-api.js';
 export { fastlyDeployments } from './deployments.js';
 export type { FastlyBackend } from './deployments.js';
+export type { BackendSpec, ResourceLink, ServiceInfo, ServiceVersion } from './services.js';

@@ -1,6 +1,6 @@
 // A loopback implementation of the Fastly management API subset this project uses (config
 // stores and items, secret stores and secrets, KV stores and keys, and services with their
-// versions and resource links, which attach the stores to a service), faithful to Fastly's paths,
+// versions, resource links, which attach the stores to a service, and backends), faithful to Fastly's paths,
 // encodings and status codes, with its state persisted in one JSON file. A local service has no
 // package, domains or backends: activating a version only records it as active (and locked).
 //

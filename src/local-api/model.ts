@@ -64,6 +64,19 @@ export interface ResourceLink {
   updatedAt: string;
 }
 
+/** A backend of a service version: where the edge code's `fetch(..., { backend: name })` goes. */
+export interface Backend {
+  name: string;
+  address: string;
+  port: number;
+  useSsl: boolean;
+  sslCertHostname: string | null;
+  sslSniHostname: string | null;
+  overrideHost: string | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
 /** One version of a service's configuration; an active version is always locked, as on Fastly. */
 export interface ServiceVersion {
   number: number;
@@ -74,6 +87,8 @@ export interface ServiceVersion {
   updatedAt: string;
   /** Links by link id, in creation order. */
   resources: Map<string, ResourceLink>;
+  /** Backends by name, in creation order. */
+  backends: Map<string, Backend>;
 }
 
 /** A service and its versions (ascending by number; numbers start at 1 and never repeat). */

@@ -1,5 +1,6 @@
 // Every route of the local API, in matching order: literal segments (`client-key`) come before
 // the `{id}` parameter they would otherwise match.
+import { backendRoutes } from './backends.js';
 import type { ClientKeys } from './client-keys.js';
 import { clientKeyRoutes } from './client-keys.js';
 import { configItemRoutes } from './config-items.js';
@@ -24,5 +25,6 @@ export function createRouter(clientKeys: ClientKeys): Router {
     ...kvKeyRoutes,
     ...serviceRoutes,
     ...resourceLinkRoutes,
+    ...backendRoutes,
   ]);
 }

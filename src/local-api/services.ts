@@ -3,8 +3,9 @@
 // fixtures/versions/compute): form-encoded create answered 200 with the service and its version 1,
 // a plain JSON array for lists, `{"status":"ok"}` on delete. Activating a version locks it, and a
 // locked version refuses edits with 422 `Version locked` (fixtures/tls_subscription/compute).
-// Locally a service has no domains, backends or packages: it exists so that stores can be linked
-// to it (resource-links.ts), which is what `tsctl setup` and Fastly's CLI need.
+// Locally a service has no domains or packages: it exists so that stores can be linked to it
+// (resource-links.ts) and backends declared on it (backends.ts), which is what `tsctl setup` and
+// Fastly's CLI need.
 import { formBody, formField } from './body.js';
 import { ApiError, badRequest, conflict, notFound } from './errors.js';
 import type { Service, ServiceVersion, StateData } from './model.js';
@@ -126,6 +127,7 @@ function newVersion(number: number, comment: string, now: string): ServiceVersio
     createdAt: now,
     updatedAt: now,
     resources: new Map(),
+    backends: new Map(),
   };
 }
 
@@ -323,6 +325,7 @@ function clone(ctx: RequestContext): Reply {
     const copy = newVersion(highest + 1, source.comment, now);
     // Fastly keeps a link's id across clones (unverified); its contents are copied as they are.
     for (const [id, link] of source.resources) copy.resources.set(id, { ...link });
+    for (const [name, backend] of source.backends) copy.backends.set(name, { ...backend });
     service.versions.push(copy);
     return copy;
   });

@@ -6,6 +6,7 @@ import type {
   ConfigStore,
   KvEntry,
   KvStore,
+  Backend,
   ResourceLink,
   ResourceType,
   Secret,
@@ -87,6 +88,17 @@ export function serializeState(state: StateData): string {
           resource_type: l.resourceType,
           created_at: l.createdAt,
           updated_at: l.updatedAt,
+        })),
+        backends: [...v.backends.values()].map((b) => ({
+          name: b.name,
+          address: b.address,
+          port: b.port,
+          use_ssl: b.useSsl,
+          ssl_cert_hostname: b.sslCertHostname,
+          ssl_sni_hostname: b.sslSniHostname,
+          override_host: b.overrideHost,
+          created_at: b.createdAt,
+          updated_at: b.updatedAt,
         })),
       })),
     })),
@@ -216,6 +228,29 @@ function readLink(raw: unknown, path: string): ResourceLink {
   };
 }
 
+function nullableStr(obj: Json, key: string, path: string): string | null {
+  return obj[key] === null ? null : str(obj, key, path);
+}
+
+function readBackend(raw: unknown, path: string): Backend {
+  const o = record(raw, path);
+  const port = o['port'];
+  if (typeof port !== 'number' || !Number.isInteger(port) || port < 1 || port > 65535) {
+    throw new ShapeError(`${path}.port is not a port number`);
+  }
+  return {
+    name: str(o, 'name', path),
+    address: str(o, 'address', path),
+    port,
+    useSsl: bool(o, 'use_ssl', path),
+    sslCertHostname: nullableStr(o, 'ssl_cert_hostname', path),
+    sslSniHostname: nullableStr(o, 'ssl_sni_hostname', path),
+    overrideHost: nullableStr(o, 'override_host', path),
+    createdAt: str(o, 'created_at', path),
+    updatedAt: str(o, 'updated_at', path),
+  };
+}
+
 function readVersion(raw: unknown, path: string): ServiceVersion {
   const o = record(raw, path);
   const number = o['number'];
@@ -227,6 +262,12 @@ function readVersion(raw: unknown, path: string): ServiceVersion {
     const link = readLink(rawLink, `${path}.resources[${i}]`);
     put(resources, link.id, link, `${path}.resources[${i}]`);
   });
+  // Absent in state files written before backends were modelled: none.
+  const backends = new Map<string, Backend>();
+  (o['backends'] === undefined ? [] : array(o, 'backends', path)).forEach((rawBackend, i) => {
+    const backend = readBackend(rawBackend, `${path}.backends[${i}]`);
+    put(backends, backend.name, backend, `${path}.backends[${i}]`);
+  });
   return {
     number,
     active: bool(o, 'active', path),
@@ -235,6 +276,7 @@ function readVersion(raw: unknown, path: string): ServiceVersion {
     createdAt: str(o, 'created_at', path),
     updatedAt: str(o, 'updated_at', path),
     resources,
+    backends,
   };
 }
 

@@ -11,6 +11,7 @@ import { keysetPrepare } from './keyset-prepare.js';
 import { keysetRemove } from './keyset-remove.js';
 import { keysetTransitions } from './keyset-transition.js';
 import { scheduleRun, schedulePlan } from './schedule.js';
+import { setup } from './setup.js';
 import { status } from './status.js';
 import { tokenCreate } from './token-create.js';
 import { tokenDelete } from './token-delete.js';
@@ -38,4 +39,5 @@ export const COMMANDS: readonly Command[] = [
   tokenImport,
   tokenList,
   tokenDelete,
+  setup,
 ];
