@@ -14,10 +14,9 @@
 // exercised), and activation is still refused sooner.
 //
 // A block that cannot run says so in its first line (`# not run by the README test: <reason>`),
-// where a reader sees it; there are few, each with a reason. The deployment block needs
-// `tsctl setup`, which is not on this branch yet: PENDING_SETUP_BLOCKS names it, and the
-// integrator empties that list when setup lands (and points the block at the instance's local
-// Fastly API, as the README's rehearsal sentence says).
+// where a reader sees it; there are few, each with a reason. The deployment block needs a Fastly
+// account; its rehearsal block, which follows it, runs the same `tsctl setup` against the
+// instance's local Fastly API.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -28,14 +27,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fencedBlocks, NOT_RUN, readDoc, type FencedBlock } from '../support/readme.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-
-/**
- * The README's deployment block runs `tsctl setup`, built on another branch. Each entry is a line
- * of a block that is not run until then. Empty this at the merge that brings `tsctl setup`.
- */
-export const PENDING_SETUP_BLOCKS: readonly string[] = [
-  'npx tsctl setup --service-name my-publisher-keys --dry-run',
-];
 
 /** At most this many blocks may be excluded by an annotation: the README's examples run. */
 const MAX_EXCLUDED = 3;
@@ -49,16 +40,13 @@ const OTHER_SHELL_BLOCKS: Record<string, string> = {
 interface Plan {
   run: FencedBlock[];
   excluded: { block: FencedBlock; reason: string }[];
-  pending: FencedBlock[];
 }
 
 function plan(blocks: FencedBlock[]): Plan {
-  const out: Plan = { run: [], excluded: [], pending: [] };
+  const out: Plan = { run: [], excluded: [] };
   for (const block of blocks.filter((b) => b.lang === 'sh')) {
     const reason = NOT_RUN.exec(block.body.split('\n')[0] ?? '')?.[1];
     if (reason !== undefined) out.excluded.push({ block, reason });
-    else if (PENDING_SETUP_BLOCKS.some((line) => block.body.includes(line)))
-      out.pending.push(block);
     else out.run.push(block);
   }
   return out;
@@ -74,7 +62,7 @@ let serverOutput = '';
 beforeAll(async () => {
   readme = await readDoc('README.md');
   scratch = await mkdtemp(join(tmpdir(), 'tsk-readme-'));
-  for (const entry of ['package.json', 'node_modules', 'cli']) {
+  for (const entry of ['package.json', 'node_modules', 'cli', 'fastly.toml']) {
     await symlink(join(ROOT, entry), join(scratch, entry));
   }
   const settings = parse(await readFile(join(ROOT, 'trusted-server.toml'), 'utf8')) as Record<
@@ -156,19 +144,12 @@ function bash(script: string): Promise<{ code: number | null; stdout: string; st
 }
 
 describe("the README's shell blocks", () => {
-  it('are all run, or excluded in the README itself with a reason (few), or pending tsctl setup', () => {
-    const { run, excluded, pending } = plan(fencedBlocks(readme));
+  it('are all run, or excluded in the README itself with a reason (few)', () => {
+    const { run, excluded } = plan(fencedBlocks(readme));
     expect(run.length).toBeGreaterThanOrEqual(8);
     expect(excluded.length).toBeLessThanOrEqual(MAX_EXCLUDED);
     for (const { block, reason } of excluded) {
       expect(reason.trim().length, `README line ${block.line}`).toBeGreaterThan(15);
-    }
-    // Every pending line names exactly one block of the README, so the list cannot go stale.
-    for (const line of PENDING_SETUP_BLOCKS) {
-      expect(
-        pending.filter((b) => b.body.includes(line)),
-        line,
-      ).toHaveLength(1);
     }
     // The other shell fences are exactly the ones another test runs.
     const others = fencedBlocks(readme).filter((b) =>
@@ -197,6 +178,9 @@ describe("the README's shell blocks", () => {
     // partners' openssl recipe; no admin answer was a refusal.
     expect(result.stdout).toContain('"verified":true');
     expect(result.stdout).toContain('Signature Verified Successfully');
+    // The deployment rehearsal: setup linked the stores, and its second run changed nothing.
+    expect(result.stdout, context).toMatch(/linked/);
+    expect(result.stdout, context).toContain('Nothing changed: everything was already set up.');
     expect(result.stdout, context).not.toContain('"success":false');
     expect(result.stdout, context).not.toContain('"verified":false');
     expect(result.stderr, context).not.toMatch(/^tsctl: (?!warning)/m);
