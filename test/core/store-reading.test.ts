@@ -8,6 +8,7 @@ import {
   type Keyring,
   type KeysetState,
 } from '../../src/core/keyring/document.js';
+import { readEdgeKeyring } from '../../src/core/keyring/edge-view.js';
 import { foldReading, probeFolded } from '../../src/core/keyring/store-fold.js';
 import { derivedItems, loadKeyring } from '../../src/core/keyring/store-items.js';
 import {
@@ -16,6 +17,7 @@ import {
   type DriftCode,
   type StoreReading,
 } from '../../src/core/keyring/store-reading.js';
+import { parseActiveKids } from '../../src/core/keys/active-kids.js';
 import { publicJwk } from '../../src/core/keys/jwk.js';
 import { encodeSeed } from '../../src/core/keys/seed-encoding.js';
 
@@ -78,7 +80,43 @@ async function both(items: Map<string, string>): Promise<StoreReading> {
       .map((d) => (d.code === 'kid_deleted' ? 'kid_removed' : d.code))
       .filter((c) => c !== 'kid_unlisted');
   expect(comparable(edge)).toEqual(comparable(admin));
+  await sameForOneKid(items, edge);
   return admin;
+}
+
+/** A config store over `items` that counts its reads. */
+function countingStore(items: Map<string, string>): {
+  get(key: string): Promise<string | null>;
+  reads: string[];
+} {
+  const reads: string[] = [];
+  return {
+    reads,
+    get: async (key) => {
+      reads.push(key);
+      return items.get(key) ?? null;
+    },
+  };
+}
+
+/**
+ * `/verify-signature`'s reading of one kid (`readEdgeKeyring(config, [kid])`) gives every kid,
+ * published or not, listed or not, drifted or missing, the key set the full edge reading gives
+ * it, and reads the keyring, `current-kid`, `active-kids` and at most that kid's JWK item.
+ */
+async function sameForOneKid(items: Map<string, string>, edge: StoreReading): Promise<void> {
+  const current = items.get('current-kid')?.trim();
+  const published = new Set(parseActiveKids(items.get('active-kids') ?? null));
+  if (current) published.add(current);
+  for (const kid of ['a', 'b', 'c', 'd', 'missing']) {
+    const store = countingStore(items);
+    const view = await readEdgeKeyring(store, [kid]);
+    expect(view.keysets).toEqual(edge.keysets.filter((k) => k.id === kid));
+    expect(view.version).toBe(edge.version);
+    expect(store.reads.sort()).toEqual(
+      ['active-kids', 'current-kid', 'keyring', ...(published.has(kid) ? [kid] : [])].sort(),
+    );
+  }
 }
 
 const states = (r: StoreReading): Record<string, KeysetState> =>
@@ -249,6 +287,30 @@ describe('reading the stores (one test per row of the table)', () => {
     expect(r.corrupt).toMatch(/not valid JSON/);
     expect(states(r)).toEqual({ a: 'ACTIVE', b: 'PREPARED' });
     expect(() => foldReading(r, CTX)).toThrow(expect.objectContaining({ code: 'keyring_corrupt' }));
+  });
+});
+
+describe("one kid's reading (/verify-signature)", () => {
+  it('reads 3 items and that kid, whatever the number of published kids', async () => {
+    const items = written({ a: 'ACTIVE', b: 'PREPARED', c: 'PREPARED', d: 'TAINTED' });
+    const full = countingStore(items);
+    const all = await readEdgeKeyring(full);
+    expect(full.reads).toHaveLength(3 + 4);
+    const one = countingStore(items);
+    const view = await readEdgeKeyring(one, ['c']);
+    expect(one.reads.sort()).toEqual(['active-kids', 'c', 'current-kid', 'keyring']);
+    expect(view.keysets).toEqual(all.keysets.filter((k) => k.id === 'c'));
+    expect(view.keysets.map((k) => k.state)).toEqual(['PREPARED']);
+  });
+
+  it('an item that drifted: the kid gets the item’s JWK, as in the full reading', async () => {
+    const items = written({ a: 'ACTIVE', b: 'PREPARED' });
+    items.set('b', JWKS['c']?.replace('"kid":"c"', '"kid":"b"') ?? '');
+    const all = await readEdgeKeyring(countingStore(items));
+    expect(all.drifted).toBe(true);
+    const view = await readEdgeKeyring(countingStore(items), ['b']);
+    expect(view.keysets).toEqual(all.keysets.filter((k) => k.id === 'b'));
+    expect(view.keysets[0]?.jwk.x).toBe(JSON.parse(JWKS['c'] ?? '').x);
   });
 });
 

@@ -69,6 +69,8 @@ describe('Node edge: stored key documents', () => {
         {},
         { headers: { 'if-none-match': '"4"' } },
         { headers: { 'if-none-match': 'W/"4", "9"' } },
+        { headers: { 'if-none-match': '"9"' } },
+        { headers: { 'if-none-match': '*' } },
         { method: 'HEAD' },
       ] as RequestInit[]) {
         reads.length = 0;
@@ -82,6 +84,20 @@ describe('Node edge: stored key documents', () => {
       }
     });
   }
+
+  it('sends a 200 with its Content-Length (not chunked) and a 304 without a body', async () => {
+    const { url } = await edge();
+    const ok = await fetch(`${url}/.well-known/jwks.json`);
+    const body = await ok.text();
+    expect(ok.headers.get('content-length')).toBe(String(Buffer.byteLength(body)));
+    expect(ok.headers.get('transfer-encoding')).toBeNull();
+    const etag = ok.headers.get('etag') ?? '';
+    const notModified = await fetch(`${url}/.well-known/jwks.json`, {
+      headers: { 'if-none-match': etag },
+    });
+    expect(notModified.status).toBe(304);
+    expect(await notModified.text()).toBe('');
+  });
 
   it('leaves the answer to the app when active-kids disagrees, and when the item is missing', async () => {
     const { url, reads, items } = await edge();

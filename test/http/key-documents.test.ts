@@ -14,6 +14,7 @@ import { assertNewKid } from '../../src/core/keys/kid.js';
 import { resolveDeployment } from '../../src/core/deployments.js';
 import { nextTransitionAtMs } from '../../src/core/schedule/planner.js';
 import { schedulePolicy } from '../../src/core/schedule/policy.js';
+import { ifNoneMatchHits } from '../../src/http/routes/discovery.js';
 import { STORE_NAMES } from '../../src/http/services.js';
 import { DEV_KEY, memoryServices, testApp } from '../support/app.js';
 
@@ -148,6 +149,17 @@ describe('stored key documents', () => {
   it('the document items are reserved: no kid may take their names', () => {
     for (const key of Object.values(DOCUMENT_ITEM_KEYS)) {
       expect(() => assertNewKid(key)).toThrow(/reserved/);
+    }
+  });
+});
+
+describe('If-None-Match against a document ETag', () => {
+  it('hits on the exact ETag, its weak form, a list naming it, and *; nothing else', () => {
+    for (const inm of ['"7"', 'W/"7"', '"1", "7"', '"1",W/"7"', ' "7" ', '*', '"1", *']) {
+      expect(ifNoneMatchHits(inm, '"7"'), inm).toBe(true);
+    }
+    for (const inm of ['"70"', '7', 'W/"70"', '"1", "8"', 'w/"7"', '"7"x', 'W/W/"7"', '']) {
+      expect(ifNoneMatchHits(inm, '"7"'), inm).toBe(false);
     }
   });
 });

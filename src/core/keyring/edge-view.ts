@@ -30,16 +30,23 @@ export interface EdgeKeyring {
   drifted?: boolean;
 }
 
-/** Reads the edge view; a corrupt `keyring` item falls back to Trusted Server's items. */
+/**
+ * Reads the edge view; a corrupt `keyring` item falls back to Trusted Server's items. With
+ * `onlyKids` (`/verify-signature`: the one kid it verifies), only those kids' JWK items are read
+ * and `keysets` holds only those kids, each exactly as the full reading has it (no `drifted`:
+ * the other kids' items were not read).
+ */
 export async function readEdgeKeyring(
   config: EdgeConfig,
+  onlyKids?: readonly string[],
 ): Promise<EdgeKeyring & { corrupt?: string }> {
-  const reading = readStores(await readEdgeItems((key) => config.get(key)), false);
+  const reading = readStores(await readEdgeItems((key) => config.get(key), onlyKids), false);
   return {
     version: reading.version,
-    keysets: reading.keysets,
+    keysets: onlyKids ? reading.keysets.filter((k) => onlyKids.includes(k.id)) : reading.keysets,
     ...(reading.keyring ? { keyring: reading.keyring } : {}),
-    ...(reading.drift.length > 0 ? { drifted: true } : {}),
+    // A partial reading's drift list speaks of items it did not read: left out.
+    ...(reading.drift.length > 0 && !onlyKids ? { drifted: true } : {}),
     ...(reading.corrupt !== undefined ? { corrupt: reading.corrupt } : {}),
   };
 }

@@ -284,10 +284,15 @@ function unlisted(items: ReadonlyMap<string, string>, seen: ReadonlySet<string>)
 
 /**
  * The config items the edge reads for a reading (`readStores(items, false)`): the keyring,
- * `current-kid` and `active-kids` first, then the JWK item of every kid those publish.
+ * `current-kid` and `active-kids` first, then the JWK item of every kid those publish. With
+ * `onlyKids`, only the JWK items of those kids (and only if published): 3 reads, plus one per
+ * asked kid that is published, instead of one per published kid. In an edge reading a kid's key
+ * set depends only on those three items and its own JWK item, so the reading is exact for the
+ * asked kids; it is not for the others (their items were not read), nor for the drift list.
  */
 export async function readEdgeItems(
   get: (key: string) => Promise<string | null>,
+  onlyKids?: readonly string[],
 ): Promise<Map<string, string>> {
   const keys = [STORE_KEYS.keyring, STORE_KEYS.currentKid, STORE_KEYS.activeKids];
   const first = await Promise.all(keys.map(get));
@@ -297,8 +302,9 @@ export async function readEdgeItems(
     if (value != null) items.set(key, value);
   });
   const current = items.get(STORE_KEYS.currentKid)?.trim();
-  const kids = parseActiveKids(items.get(STORE_KEYS.activeKids) ?? null);
+  let kids = parseActiveKids(items.get(STORE_KEYS.activeKids) ?? null);
   if (current && !kids.includes(current)) kids.push(current);
+  if (onlyKids) kids = kids.filter((kid) => onlyKids.includes(kid));
   const jwks = await Promise.all(kids.map(get));
   kids.forEach((kid, i) => {
     const value = jwks[i];

@@ -175,17 +175,25 @@ function documentAnswer(
   cacheControl: string,
 ): DocumentAnswer {
   const headers = { etag, 'cache-control': cacheControl, ...CORS_HEADERS };
-  if (
-    inm !== null &&
-    inm.split(',').some((t) => t.trim().replace(/^W\//, '') === etag || t.trim() === '*')
-  ) {
-    return { status: 304, headers, body: null };
-  }
+  if (inm !== null && ifNoneMatchHits(inm, etag)) return { status: 304, headers, body: null };
   return {
     status: 200,
     headers: { 'content-type': 'application/json', ...headers },
     body: method === 'HEAD' ? null : text,
   };
+}
+
+/**
+ * Whether `If-None-Match` names `etag` (weak or strong) or is `*`. A revalidating partner sends
+ * back the ETag it was given, so that exact value is tested first, before any list parsing.
+ */
+export function ifNoneMatchHits(inm: string, etag: string): boolean {
+  if (inm === etag) return true;
+  for (const part of inm.split(',')) {
+    const tag = part.trim();
+    if (tag === etag || tag === '*' || tag === `W/${etag}`) return true;
+  }
+  return false;
 }
 
 function toResponse(answer: DocumentAnswer): Response {

@@ -73,7 +73,8 @@ async function verifyChecked(
       'signature must be 64 bytes in base64url (or padded standard base64)',
     );
   }
-  const view = await readEdgeKeyring(ctx.services.configStore(STORE_NAMES.jwks));
+  // Only this kid's JWK item (3 + 1 config reads, not 3 + one per published kid).
+  const view = await readEdgeKeyring(ctx.services.configStore(STORE_NAMES.jwks), [kid]);
   const keyset = view.keysets.find((k) => k.id === kid);
   if (!keyset) throw new TskError('keyset_not_found', `unknown kid "${kid}"`);
   if (!PUBLISHED_STATES.has(keyset.state)) {

@@ -102,8 +102,15 @@ async function serveStoredDocument(
   );
   if (answer === null) return false;
   if (res.destroyed || req.socket.destroyed) return true;
-  res.writeHead(answer.status, answer.headers);
-  res.end(answer.body ?? undefined);
+  if (answer.body === null) {
+    res.writeHead(answer.status, answer.headers);
+    res.end();
+    return true;
+  }
+  // With its length, not chunked: one write, as a static file server sends it.
+  const body = Buffer.from(answer.body);
+  res.writeHead(answer.status, { ...answer.headers, 'content-length': String(body.length) });
+  res.end(body);
   return true;
 }
 
