@@ -95,6 +95,9 @@ describe('stored key documents', () => {
       jwks: { keys: [jwkOf(DEV_KEY.kid), jwkOf('spare')] },
       keyring_version: 7,
       tainted_kids: ['spare'],
+      // A keyring with no key log: no root, and every published key unendorsed (docs/key-log.md).
+      key_log: null,
+      unendorsed_kids: [DEV_KEY.kid, 'spare'],
     });
   });
 

@@ -11,7 +11,14 @@ import { encodeSeed } from '../keys/seed-encoding.js';
 import type { Clock, ConfigItemOp, EdgeSecrets, KeyStoreApi, Random } from '../ports.js';
 import { expiryOf, isRetired, serializeKeyring, type Keyring, type Keyset } from './document.js';
 import { diagnose, type DoctorReport } from './doctor.js';
-import { contentEtag, keyDocumentBody, type KeyDocumentSource } from './key-documents.js';
+import {
+  contentEtag,
+  endorsedSource,
+  keyDocumentBody,
+  type KeyDocumentSource,
+} from './key-documents.js';
+import { assertEndorsable, planEndorsement, type EndorsementPlan } from './endorsement.js';
+import { endorsedKeys, isKeyLog, KEY_LOG_ITEM, parseKeyLog } from './key-log.js';
 import { describeSettlement, planSettlement, type Intent, type IntentBody } from './journal.js';
 import { LATE_WRITE_BOUND_MS, type Lease, type MutationGuard } from './lease.js';
 import { writeOutcome } from './outcome.js';
@@ -293,8 +300,16 @@ export class KeyringEngine {
     const nowIso = new Date(nowMs).toISOString();
     if (request.operation === 'adopt') {
       adoptCheck(read, request.kid);
-      // Nothing drifted and the keyring exists: there is nothing to fold, so nothing is written.
-      if (!adopted && folded.length === 0) {
+      // `adopt <kid>` endorses the kid (docs/key-log.md): it must be published and able to sign.
+      if (request.kid !== undefined) {
+        await assertEndorsable(before, request.kid, this.deps.privateKeys);
+      }
+      // Nothing drifted, the keyring exists and the kid (if any) is endorsed: nothing is written.
+      if (
+        !adopted &&
+        folded.length === 0 &&
+        (request.kid === undefined || alreadyEndorsed(before, items, request.kid))
+      ) {
         return { operation: 'adopt', before, after: before, adopted, folded, warnings: [] };
       }
     }
@@ -329,7 +344,29 @@ export class KeyringEngine {
       throw new TskError(err.code, err.message, { details: { ...err.details, keyring: before } });
     }
     after.version = before.version + 1;
+    // The key it brings in is endorsed in the key log, written by the same bulk (docs/key-log.md).
+    const target = created ? id : request.operation === 'adopt' ? request.kid : undefined;
+    const endorsement: EndorsementPlan =
+      target === undefined
+        ? {}
+        : await planEndorsement({
+            deployment: this.deps.deployment,
+            before,
+            after,
+            stored: items.get(KEY_LOG_ITEM) ?? null,
+            target,
+            ...(created ? { createdSeed: created.seed } : {}),
+            privateKeys: this.deps.privateKeys,
+            nowIso,
+            strict: request.operation === 'adopt',
+          });
     const ops = itemOpsFor(items, before, after, this.deps.nextTransitionAt?.(after) ?? null);
+    // First in the bulk: every prefix that publishes the key (its JWK, active-kids, the keyring)
+    // holds its endorsement; one that holds only the endorsement is settled by the journal.
+    if (endorsement.log !== undefined && items.get(KEY_LOG_ITEM) !== endorsement.log) {
+      ops.unshift({ op: 'upsert', key: KEY_LOG_ITEM, value: endorsement.log });
+    }
+    const endorsementWarnings = endorsement.warning ? [endorsement.warning] : [];
     const intent: IntentBody = {
       operation: request.operation,
       recorded_at: nowIso,
@@ -350,7 +387,7 @@ export class KeyringEngine {
         after,
         adopted,
         folded,
-        warnings: [],
+        warnings: endorsementWarnings,
         plan: {
           ...(created ? { createSecret: id } : {}),
           configOps: ops,
@@ -411,7 +448,7 @@ export class KeyringEngine {
     // The keyring committed. What is left (a remove's private key, the items after the keyring
     // that a bulk whose answer was lost may have missed) is settled from the journal; if that
     // fails, the intent stays and the next operation does it.
-    const warnings: string[] = [];
+    const warnings: string[] = [...endorsementWarnings];
     if (removed || landedUnanswered) {
       try {
         if (landedUnanswered) await this.settle(intent);
@@ -483,7 +520,7 @@ export class KeyringEngine {
     items: ReadonlyMap<string, string>,
     nowMs: number,
     secrets: ReadonlySet<string>,
-  ): Promise<{ keyset: Keyset; secret: string } | undefined> {
+  ): Promise<{ keyset: Keyset; secret: string; seed: Uint8Array } | undefined> {
     if (request.operation !== 'prepare' && request.operation !== 'rotate') return undefined;
     // A new kid must miss config items, key sets and private keys alike: a private key the
     // keyring does not list (left by an interrupted remove, or Trusted Server's own) must never
@@ -526,7 +563,7 @@ export class KeyringEngine {
       issued_at: issued,
       expires_at: expires,
     };
-    return { keyset, secret: encodeSeed(seed) };
+    return { keyset, secret: encodeSeed(seed), seed };
   }
 
   /**
@@ -564,6 +601,18 @@ export class KeyringEngine {
       ...(dryRun ? { plan: { configOps: [], deleteSecret: id } } : {}),
     };
   }
+}
+
+/** The stored log vouches for `kid` as the keyring has it, and the keyring marks it endorsed. */
+function alreadyEndorsed(
+  keyring: Keyring,
+  items: ReadonlyMap<string, string>,
+  kid: string,
+): boolean {
+  const k = keyring.keysets.find((s) => s.id === kid);
+  const log = parseKeyLog(items.get(KEY_LOG_ITEM));
+  if (!k || k.endorsed_at === undefined || log === null || !isKeyLog(log)) return false;
+  return endorsedKeys(log).get(kid) === k.jwk.x;
 }
 
 function describe(err: unknown): string {
@@ -619,10 +668,14 @@ function unknownOutcome(
  */
 async function assertContentMatches(
   etag: string,
-  reading: { version: number | null; keysets: KeyDocumentSource['keysets'] },
+  reading: {
+    version: number | null;
+    keysets: KeyDocumentSource['keysets'];
+    keyring: Keyring | null;
+  },
   before: Keyring,
 ): Promise<void> {
-  const source: KeyDocumentSource = { version: reading.version, keysets: reading.keysets };
+  const source = endorsedSource(reading.version, reading.keysets, reading.keyring);
   const current = await Promise.all(
     (['jwks', 'discovery'] as const).map((kind) => contentEtag(keyDocumentBody(kind, source))),
   );
