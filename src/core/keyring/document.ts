@@ -61,10 +61,13 @@ const KeyringSchema = z.object({
   version: z.number().check(z.int(), z.nonnegative()),
   updated_at: timestamp,
   keysets: z.array(KeysetSchema),
+  /**
+   * The key log's root, once the service started the log (docs/key-log.md). Before `retired`,
+   * which `retireKid` appends, so a keyring object and its canonical text list members alike.
+   */
+  key_log: z.optional(z.object({ root_kid: z.string(), root_fingerprint: z.string() })),
   /** Kids removed from this deployment, oldest first (see `retireKid`): never issued again. */
   retired: z.optional(z.array(z.string())),
-  /** The key log's root, once the service started the log (docs/key-log.md). */
-  key_log: z.optional(z.object({ root_kid: z.string(), root_fingerprint: z.string() })),
 });
 
 /** One key set (one Ed25519 key; its id is its kid). */

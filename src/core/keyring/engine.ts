@@ -19,6 +19,8 @@ import {
 } from './key-documents.js';
 import { assertEndorsable, planEndorsement, type EndorsementPlan } from './endorsement.js';
 import { endorsedKeys, isKeyLog, KEY_LOG_ITEM, parseKeyLog } from './key-log.js';
+import { keyLogFindings, keyLogSummary } from './key-log-report.js';
+import { readStores } from './store-reading.js';
 import { describeSettlement, planSettlement, type Intent, type IntentBody } from './journal.js';
 import { LATE_WRITE_BOUND_MS, type Lease, type MutationGuard } from './lease.js';
 import { writeOutcome } from './outcome.js';
@@ -193,7 +195,7 @@ export class KeyringEngine {
       api.listSecretNames(),
       guard ? guard.inspect(deployment) : Promise.resolve(null),
     ]);
-    return diagnose({
+    const report = diagnose({
       deployment,
       items,
       secretNames: new Set(names),
@@ -202,6 +204,12 @@ export class KeyringEngine {
       lateWriteMs: this.lateBound(),
       keyLifetimeDays,
     });
+    // The key log's findings (docs/key-log.md), from the same read.
+    const reading = readStores(items, true);
+    const findings = keyLogFindings(await keyLogSummary(items, reading.keysets), deployment);
+    if (findings.length === 0) return report;
+    const all = [...report.findings, ...findings];
+    return { ...report, findings: all, healthy: all.every((f) => f.severity === 'info') };
   }
 
   /**
