@@ -181,7 +181,7 @@ function parseFor(command, argv) {
     );
   }
   const args = positionals.slice(command.words.length);
-  const missing = command.args.slice(args.length).map((a) => a.name);
+  const missing = command.args.slice(args.length).filter((a) => !a.optional).map((a) => a.name);
   if (missing.length > 0) throw new UsageError(`missing ${missing.join(" and ")}`);
   if (args.length > command.args.length) {
     throw new UsageError(`unexpected argument "${args[command.args.length] ?? ""}"`);
@@ -209,9 +209,9 @@ function outputMode(text) {
   if (text === "json") return "json";
   throw new UsageError(`--output must be pretty or json, not "${text}"`);
 }
-function toParseArgs(table2) {
+function toParseArgs(table3) {
   return Object.fromEntries(
-    Object.entries(table2).map(([name, spec]) => [
+    Object.entries(table3).map(([name, spec]) => [
       name,
       spec.short === void 0 ? { type: spec.type } : { type: spec.type, short: spec.short }
     ])
@@ -462,8 +462,8 @@ function explicitlyAborted(x, startIndex = 0) {
 }
 function prefixIssues(path, issues) {
   return issues.map((iss) => {
-    var _a2;
-    (_a2 = iss).path ?? (_a2.path = []);
+    var _a3;
+    (_a3 = iss).path ?? (_a3.path = []);
     iss.path.unshift(path);
     return iss;
   });
@@ -484,17 +484,17 @@ function sizeCaps(defChecks) {
   return caps;
 }
 function attachSchema(issues, start, inst) {
-  var _a2;
+  var _a3;
   for (let i = start; i < issues.length; i++) {
-    (_a2 = issues[i]).schema ?? (_a2.schema = inst);
+    (_a3 = issues[i]).schema ?? (_a3.schema = inst);
   }
 }
 function finalizeIssue(iss, ctx, config2) {
-  var _a2;
+  var _a3;
   const traits = iss.inst?._zod?.traits;
   if (traits?.has("$ZodType")) {
     if (traits.has("$ZodCheck"))
-      (_a2 = iss).schema ?? (_a2.schema = iss.inst);
+      (_a3 = iss).schema ?? (_a3.schema = iss.inst);
     else
       iss.schema = iss.inst;
   }
@@ -525,9 +525,9 @@ function issue(...args) {
   }
   return { ...iss };
 }
-function members(proto, table2) {
-  for (const key in table2) {
-    const desc = Object.getOwnPropertyDescriptor(table2, key);
+function members(proto, table3) {
+  for (const key in table3) {
+    const desc = Object.getOwnPropertyDescriptor(table3, key);
     if (desc.get)
       Object.defineProperty(proto, key, { ...desc, enumerable: false });
     else
@@ -878,10 +878,10 @@ var number = /^-?\d+(?:\.\d+)?$/;
 
 // node_modules/zod/v4/core/checks.js
 var $ZodCheck = /* @__PURE__ */ $constructor("$ZodCheck", (inst, def) => {
-  var _a2;
+  var _a3;
   inst._zod ?? (inst._zod = {});
   inst._zod.def = def;
-  (_a2 = inst._zod).onattach ?? (_a2.onattach = []);
+  (_a3 = inst._zod).onattach ?? (_a3.onattach = []);
 });
 var numericOriginMap = {
   number: "number",
@@ -978,10 +978,10 @@ var $ZodCheckNumberFormat = /* @__PURE__ */ $constructor("$ZodCheckNumberFormat"
   };
 });
 var $ZodCheckStringFormat = /* @__PURE__ */ $constructor("$ZodCheckStringFormat", (inst, def) => {
-  var _a2, _b;
+  var _a3, _b;
   $ZodCheck.init(inst, def);
   if (def.pattern)
-    (_a2 = inst._zod).check ?? (_a2.check = (payload) => {
+    (_a3 = inst._zod).check ?? (_a3.check = (payload) => {
       def.pattern.lastIndex = 0;
       if (def.pattern.test(payload.value))
         return;
@@ -1026,7 +1026,7 @@ var version = {
 
 // node_modules/zod/v4/core/schemas.js
 var $ZodType = /* @__PURE__ */ $constructor("$ZodType", (inst, def) => {
-  var _a2;
+  var _a3;
   inst ?? (inst = {});
   inst._zod.def = def;
   inst._zod.bag = inst._zod.bag || {};
@@ -1039,7 +1039,7 @@ var $ZodType = /* @__PURE__ */ $constructor("$ZodType", (inst, def) => {
     }
   }
   if (checks.length === 0) {
-    (_a2 = inst._zod).deferred ?? (_a2.deferred = []);
+    (_a3 = inst._zod).deferred ?? (_a3.deferred = []);
     inst._zod.deferred?.push(() => {
       inst._zod.run = inst._zod.parse;
     });
@@ -1989,21 +1989,578 @@ function utf8(text) {
   return new TextEncoder().encode(text);
 }
 
+// node_modules/@noble/ed25519/index.js
+var freeze = Object.freeze;
+var P = 0x7fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffedn;
+var N = 0x1000000000000000000000000000000014def9dea2f79cd65812631a5cf5d3edn;
+var _d = 0x52036cee2b6ffe738cc740797779e89800700a4d4141d8ab75eb4dca135978a3n;
+var Gx = 0x216936d3cd6e53fec0a4e231fdd6dc5c692cc7609525a7b2c9562d608f25d51an;
+var Gy = 0x6666666666666666666666666666666666666666666666666666666666666658n;
+var _a2 = P - 1n;
+var ed25519_CURVE = freeze({
+  p: P,
+  n: N,
+  h: 8n,
+  a: _a2,
+  d: _d,
+  Gx,
+  Gy
+});
+var LEN = 32;
+var isBytes = (a) => {
+  return a instanceof Uint8Array || ArrayBuffer.isView(a) && a.constructor.name === "Uint8Array" && a.BYTES_PER_ELEMENT === 1;
+};
+var abytes = (value, length, title = "") => {
+  if (isBytes(value) && (length === void 0 || value.length === length))
+    return value;
+  const bytes = isBytes(value);
+  const ofLen = length !== void 0 ? ` of length ${length}` : "";
+  const got = bytes ? `length=${value.length}` : `type=${typeof value}`;
+  const message = (title ? `"${title}" ` : "") + "expected Uint8Array" + ofLen + ", got " + got;
+  if (!bytes)
+    throw new TypeError(message);
+  throw new RangeError(message);
+};
+var snapshotBytes = (value, title = "", length) => Uint8Array.from(abytes(value, length, title));
+var padh = (n, pad) => n.toString(16).padStart(pad, "0");
+var bytesToHex = (bytes) => {
+  let hex = "";
+  for (const byte of abytes(bytes))
+    hex += padh(byte, 2);
+  return hex;
+};
+var hexToBytes = (hex) => {
+  const e = "hex invalid";
+  if (typeof hex !== "string")
+    throw new TypeError(e);
+  if (hex.length % 2 || !/^[\da-f]*$/i.test(hex))
+    throw new RangeError(e);
+  const array2 = new Uint8Array(hex.length / 2);
+  for (let ai = 0, hi = 0; ai < array2.length; ai++, hi += 2) {
+    const n1 = hex.charCodeAt(hi);
+    const n2 = hex.charCodeAt(hi + 1);
+    array2[ai] = ((n1 & 15) + (n1 >> 6) * 9) * 16 + (n2 & 15) + (n2 >> 6) * 9;
+  }
+  return array2;
+};
+var concatBytes = (...arrays) => {
+  let sum = 0;
+  for (const a of arrays)
+    sum += abytes(a).length;
+  const res = new Uint8Array(sum);
+  let pad = 0;
+  for (const a of arrays) {
+    res.set(a, pad);
+    pad += a.length;
+  }
+  return res;
+};
+var arange = (n, min, max, msg = "bad number: out of range") => {
+  if (typeof n !== "bigint")
+    throw new TypeError(msg);
+  if (min <= n && n < max)
+    return n;
+  throw new RangeError(msg);
+};
+var mod = (a, b = P) => (a %= b) >= 0n ? a : b + a;
+var P_MASK = (1n << 255n) - 1n;
+var modP = (num) => {
+  if (num < 0n)
+    throw new RangeError("negative coordinate");
+  let r = (num >> 255n) * 19n + (num & P_MASK);
+  r = (r >> 255n) * 19n + (r & P_MASK);
+  return r % P;
+};
+var invert = (number3, modulo) => {
+  if (number3 === 0n)
+    throw new Error("invert: expected non-zero number");
+  if (modulo <= 1n)
+    throw new Error("invert: expected modulus > 1, got " + modulo);
+  let a = mod(number3, modulo);
+  let b = modulo;
+  let x = 0n, u = 1n;
+  while (a !== 0n) {
+    const q = b / a;
+    const r = b - a * q;
+    const m = x - u * q;
+    b = a, a = r, x = u, u = m;
+  }
+  const gcd = b;
+  if (gcd !== 1n)
+    throw new Error("invert: does not exist");
+  return mod(x, modulo);
+};
+var apoint = (p) => {
+  if (p instanceof Point)
+    return p;
+  throw new TypeError("Point expected");
+};
+var B256 = 2n ** 256n;
+var Point = class _Point {
+  static BASE;
+  static ZERO;
+  X;
+  Y;
+  Z;
+  T;
+  // Constructor only bounds-checks and freezes XYZT coordinates; it does not prove the point is
+  // on-curve or that T matches X*Y/Z.
+  constructor(X, Y, Z, T) {
+    const max = B256;
+    this.X = arange(X, 0n, max);
+    this.Y = arange(Y, 0n, max);
+    this.Z = arange(Z, 1n, max);
+    this.T = arange(T, 0n, max);
+    freeze(this);
+  }
+  static CURVE() {
+    return ed25519_CURVE;
+  }
+  static fromAffine(p) {
+    return new _Point(p.x, p.y, 1n, modP(p.x * p.y));
+  }
+  /** RFC8032 5.1.3: Uint8Array to Point. */
+  static fromBytes(bytes, zip215 = false) {
+    const normed = snapshotBytes(bytes, "point", LEN);
+    const lastByte = normed[31];
+    normed[31] = lastByte & ~128;
+    const y = bytesToNumberLE(normed);
+    if (!zip215)
+      arange(y, 0n, P);
+    const y2 = modP(y * y);
+    const u = mod(y2 - 1n);
+    const v = modP(_d * y2 + 1n);
+    let { isValid, value: x } = uvRatio(u, v);
+    if (!isValid)
+      throw new Error("bad point: y not sqrt");
+    const isLastByteOdd = !!(lastByte & 128);
+    if (!zip215 && x === 0n && isLastByteOdd)
+      throw new Error("bad point: x==0, isLastByteOdd");
+    if (isLastByteOdd !== !!(x & 1n))
+      x = mod(-x);
+    return new _Point(x, y, 1n, modP(x * y));
+  }
+  static fromHex(hex, zip215) {
+    return _Point.fromBytes(hexToBytes(hex), zip215);
+  }
+  get x() {
+    return this.toAffine().x;
+  }
+  get y() {
+    return this.toAffine().y;
+  }
+  /** Checks if the point is valid and on-curve. */
+  assertValidity() {
+    const a = _a2;
+    const d = _d;
+    const p = this;
+    if (p.is0())
+      throw new Error("bad point: ZERO");
+    const { X, Y, Z, T } = p;
+    const X2 = modP(X * X);
+    const Y2 = modP(Y * Y);
+    const Z2 = modP(Z * Z);
+    const Z4 = modP(Z2 * Z2);
+    const aX2 = modP(X2 * a);
+    const left = modP(Z2 * (aX2 + Y2));
+    const right = mod(Z4 + modP(d * modP(X2 * Y2)));
+    if (left !== right)
+      throw new Error("bad point: equation left != right (1)");
+    const XY = modP(X * Y);
+    const ZT = modP(Z * T);
+    if (XY !== ZT)
+      throw new Error("bad point: equation left != right (2)");
+    return this;
+  }
+  /** Equality check: compare points P&Q. */
+  equals(other) {
+    const { X: X1, Y: Y1, Z: Z1 } = this;
+    const { X: X2, Y: Y2, Z: Z2 } = apoint(other);
+    return modP(X1 * Z2) === modP(X2 * Z1) && modP(Y1 * Z2) === modP(Y2 * Z1);
+  }
+  is0() {
+    return this.equals(I);
+  }
+  /** Flip point over y coordinate. */
+  negate() {
+    return new _Point(mod(-this.X), this.Y, this.Z, mod(-this.T));
+  }
+  /** Point doubling. Complete formula. Cost: `4M + 4S + 1*a + 6add + 1*2`. */
+  double() {
+    const { X: X1, Y: Y1, Z: Z1 } = this;
+    const a = _a2;
+    const A = modP(X1 * X1);
+    const B = modP(Y1 * Y1);
+    const C = modP(2n * Z1 * Z1);
+    const D3 = modP(a * A);
+    const x1y1 = mod(X1 + Y1);
+    const E = mod(modP(x1y1 * x1y1) - A - B);
+    const G2 = mod(D3 + B);
+    const F = mod(G2 - C);
+    const H = mod(D3 - B);
+    const X3 = modP(E * F);
+    const Y3 = modP(G2 * H);
+    const T3 = modP(E * H);
+    const Z3 = modP(F * G2);
+    return new _Point(X3, Y3, Z3, T3);
+  }
+  /** Point addition. Complete formula. Cost: `9M + 1*a + 1*d + 7add`. */
+  add(other) {
+    const { X: X1, Y: Y1, Z: Z1, T: T1 } = this;
+    const { X: X2, Y: Y2, Z: Z2, T: T2 } = apoint(other);
+    const a = _a2;
+    const d = _d;
+    const A = modP(X1 * X2);
+    const B = modP(Y1 * Y2);
+    const C = modP(modP(T1 * d) * T2);
+    const D3 = modP(Z1 * Z2);
+    const E = mod(modP(mod(X1 + Y1) * mod(X2 + Y2)) - A - B);
+    const F = mod(D3 - C);
+    const G2 = mod(D3 + C);
+    const H = mod(B - modP(a * A));
+    const X3 = modP(E * F);
+    const Y3 = modP(G2 * H);
+    const T3 = modP(E * H);
+    const Z3 = modP(F * G2);
+    return new _Point(X3, Y3, Z3, T3);
+  }
+  subtract(other) {
+    return this.add(apoint(other).negate());
+  }
+  /**
+   * Point-by-scalar multiplication. Safe mode requires `1 <= n < CURVE.n`.
+   * Unsafe mode additionally permits `n = 0` and returns the identity point for that case.
+   * Uses {@link wNAF} for base point.
+   * Uses fake point to mitigate side-channel leakage.
+   * @param n - scalar by which point is multiplied
+   * @param safe - safe mode guards against timing attacks; unsafe mode is faster
+   */
+  multiply(n, safe = true) {
+    if (!safe && n === 0n)
+      return I;
+    arange(n, 1n, N);
+    if (!safe && this.is0())
+      return I;
+    if (n === 1n)
+      return this;
+    if (this.equals(G))
+      return wNAF(n).p;
+    let p = I;
+    let f = G;
+    let d = this;
+    for (let i = 0; safe ? i < 256 : n > 0n; i++) {
+      if (n & 1n)
+        p = p.add(d);
+      else if (safe)
+        f = f.add(d);
+      d = d.double();
+      n >>= 1n;
+    }
+    return p;
+  }
+  multiplyUnsafe(scalar) {
+    return this.multiply(scalar, false);
+  }
+  /** Convert point to 2d xy affine point. (X, Y, Z) ∋ (x=X/Z, y=Y/Z) */
+  toAffine() {
+    const { X, Y, Z } = this;
+    if (this.equals(I))
+      return { x: 0n, y: 1n };
+    const iz = invert(Z, P);
+    if (modP(Z * iz) !== 1n)
+      throw new Error("invalid inverse");
+    return { x: modP(X * iz), y: modP(Y * iz) };
+  }
+  toBytes() {
+    const { x, y } = this.toAffine();
+    const b = numTo32bLE(y);
+    b[31] |= x & 1n ? 128 : 0;
+    return b;
+  }
+  toHex() {
+    return bytesToHex(this.toBytes());
+  }
+  clearCofactor() {
+    return this.multiply(8n, false);
+  }
+  isSmallOrder() {
+    return this.clearCofactor().is0();
+  }
+  isTorsionFree() {
+    return this.multiply(N / 2n, false).double().add(this).is0();
+  }
+};
+var G = new Point(Gx, Gy, 1n, mod(Gx * Gy));
+var I = new Point(0n, 1n, 1n, 0n);
+Point.BASE = G;
+Point.ZERO = I;
+var numTo32bLE = (num) => hexToBytes(padh(arange(num, 0n, B256), 64)).reverse();
+var bytesToNumberLE = (b) => BigInt("0x" + bytesToHex(Uint8Array.from(abytes(b)).reverse()));
+var pow2 = (x, power) => {
+  let r = x;
+  while (power-- > 0) {
+    r = modP(r * r);
+  }
+  return r;
+};
+var pow_2_252_3 = (x) => {
+  const x2 = modP(x * x);
+  const b2 = modP(x2 * x);
+  const b4 = modP(pow2(b2, 2) * b2);
+  const b5 = modP(pow2(b4, 1) * x);
+  const b10 = modP(pow2(b5, 5) * b5);
+  const b20 = modP(pow2(b10, 10) * b10);
+  const b40 = modP(pow2(b20, 20) * b20);
+  const b80 = modP(pow2(b40, 40) * b40);
+  const b160 = modP(pow2(b80, 80) * b80);
+  const b240 = modP(pow2(b160, 80) * b80);
+  const b250 = modP(pow2(b240, 10) * b10);
+  return modP(pow2(b250, 2) * x);
+};
+var RM1 = 0x2b8324804fc1df0b2b4d00993dfbd7a72f431806ad2fe478c4ee1b274a0ea0b0n;
+var uvRatio = (u, v) => {
+  const v3 = modP(v * modP(v * v));
+  const v7 = modP(modP(v3 * v3) * v);
+  const pow = pow_2_252_3(modP(u * v7));
+  let x = modP(u * modP(v3 * pow));
+  const vx2 = modP(v * modP(x * x));
+  const root1 = x;
+  const root2 = modP(x * RM1);
+  const useRoot1 = vx2 === u;
+  const useRoot2 = vx2 === mod(-u);
+  const noRoot = vx2 === mod(-u * RM1);
+  if (useRoot1)
+    x = root1;
+  if (useRoot2 || noRoot)
+    x = root2;
+  if ((mod(x) & 1n) === 1n)
+    x = mod(-x);
+  return { isValid: useRoot1 || useRoot2, value: x };
+};
+var hashes = {
+  sha512Async: async (message) => {
+    const s = globalThis?.crypto?.subtle;
+    if (!s)
+      throw new Error("crypto.subtle must be defined, consider polyfill");
+    return new Uint8Array(await s.digest("SHA-512", concatBytes(message)));
+  },
+  sha512: void 0
+};
+var precompute = () => {
+  const points = [];
+  let p = G;
+  let b;
+  for (let w = 0; w < 33; w++) {
+    b = p;
+    points.push(b);
+    for (let i = 1; i < 128; i++) {
+      b = b.add(p);
+      points.push(b);
+    }
+    p = b.double();
+  }
+  return points;
+};
+var Gpows = void 0;
+var ctneg = (cnd, p) => {
+  const n = p.negate();
+  return cnd ? n : p;
+};
+var wNAF = (n) => {
+  const comp = Gpows || (Gpows = precompute());
+  let p = I;
+  let f = G;
+  for (let w = 0; w < 33; w++) {
+    let wbits = Number(n & 255n);
+    n >>= 8n;
+    if (wbits > 128) {
+      wbits -= 256;
+      n += 1n;
+    }
+    const off = w * 128;
+    const offP = off + Math.abs(wbits) - 1;
+    const isOddW = w % 2 !== 0;
+    const isNeg = wbits < 0;
+    if (wbits === 0) {
+      f = f.add(ctneg(isOddW, comp[off]));
+    } else {
+      p = p.add(ctneg(isNeg, comp[offP]));
+    }
+  }
+  if (n !== 0n)
+    throw new Error("invalid wnaf");
+  return { p, f };
+};
+
 // src/core/crypto/base-point.ts
-var P = 2n ** 255n - 19n;
+var P2 = 2n ** 255n - 19n;
 var D = 37095705934669439343138083508754565189542113879843219016388785533085940283555n;
-var D2 = 2n * D % P;
+var D2 = 2n * D % P2;
 var WINDOW_BITS = 6;
 var WINDOWS = Math.ceil(256 / WINDOW_BITS) + 1;
 var PER_WINDOW = 2 ** (WINDOW_BITS - 1);
 var MASK = BigInt(2 ** WINDOW_BITS - 1);
 var SHIFT = BigInt(WINDOW_BITS);
 var FULL = 2 ** WINDOW_BITS;
+var table;
+var mod2 = (a) => {
+  const r = a % P2;
+  return r < 0n ? r + P2 : r;
+};
+function precomputeBaseTable() {
+  if (table) return;
+  const out = [];
+  let windowBase = Point.BASE;
+  for (let w = 0; w < WINDOWS; w++) {
+    let p = windowBase;
+    for (let j = 1; j <= PER_WINDOW; j++) {
+      const { x, y } = p.toAffine();
+      out.push(mod2(y + x), mod2(y - x), mod2(D2 * x * y));
+      if (j < PER_WINDOW) p = p.add(windowBase);
+    }
+    windowBase = p.double();
+  }
+  table = out;
+}
+function multiplyBase(n) {
+  if (n < 0n || n >= 2n ** 256n) throw new RangeError("scalar out of range");
+  precomputeBaseTable();
+  const t = table;
+  let X = 0n, Y = 1n, Z = 1n, T = 0n;
+  let fX = 0n, fY = 1n, fZ = 1n, fT = 0n;
+  for (let w = 0; w < WINDOWS; w++) {
+    let digit = Number(n & MASK);
+    n >>= SHIFT;
+    if (digit > PER_WINDOW) {
+      digit -= FULL;
+      n += 1n;
+    }
+    const zero = digit === 0;
+    const i = (w * PER_WINDOW + (zero ? 0 : Math.abs(digit) - 1)) * 3;
+    const neg = digit < 0;
+    const ypx = neg ? t[i + 1] : t[i];
+    const ymx = neg ? t[i] : t[i + 1];
+    const xy2d = neg ? P2 - t[i + 2] : t[i + 2];
+    const [aX, aY, aZ, aT] = zero ? [fX, fY, fZ, fT] : [X, Y, Z, T];
+    const A = (aY - aX) * ymx % P2;
+    const B = (aY + aX) * ypx % P2;
+    const C = aT * xy2d % P2;
+    const D3 = 2n * aZ % P2;
+    const E = B - A;
+    const F = D3 - C;
+    const G2 = D3 + C;
+    const H = B + A;
+    const nX = E * F % P2;
+    const nY = G2 * H % P2;
+    const nZ = F * G2 % P2;
+    const nT = E * H % P2;
+    if (zero) {
+      fX = nX;
+      fY = nY;
+      fZ = nZ;
+      fT = nT;
+    } else {
+      X = nX;
+      Y = nY;
+      Z = nZ;
+      T = nT;
+    }
+  }
+  if (n !== 0n) throw new Error("scalar recoding left a carry");
+  return new Point(mod2(X), mod2(Y), mod2(Z), mod2(T));
+}
+function multiplyPublic(a, k) {
+  if (k < 0n || k >= 2n ** 256n) throw new RangeError("scalar out of range");
+  const multiples = [];
+  let m = [a.X, a.Y, a.Z, a.T];
+  const cached2 = (p) => [
+    mod2(p[1] - p[0]),
+    mod2(p[1] + p[0]),
+    D2 * p[3] % P2,
+    2n * p[2] % P2
+  ];
+  const first = cached2(m);
+  multiples.push(first);
+  for (let j = 2; j < 16; j++) {
+    m = add(m, first);
+    multiples.push(cached2(m));
+  }
+  let acc = [0n, 1n, 1n, 0n];
+  for (let shift = 252n; shift >= 0n; shift -= 4n) {
+    if (shift !== 252n) acc = double(double(double(double(acc))));
+    const nibble = Number(k >> shift & 15n);
+    if (nibble !== 0) acc = add(acc, multiples[nibble - 1]);
+  }
+  return new Point(mod2(acc[0]), mod2(acc[1]), mod2(acc[2]), mod2(acc[3]));
+}
+function add(p, q) {
+  const A = (p[1] - p[0]) * q[0] % P2;
+  const B = (p[1] + p[0]) * q[1] % P2;
+  const C = p[3] * q[2] % P2;
+  const D3 = p[2] * q[3] % P2;
+  const E = B - A;
+  const F = D3 - C;
+  const G2 = D3 + C;
+  const H = B + A;
+  return [E * F % P2, G2 * H % P2, F * G2 % P2, E * H % P2];
+}
+function double(p) {
+  const A = p[0] * p[0] % P2;
+  const B = p[1] * p[1] % P2;
+  const C = 2n * p[2] * p[2] % P2;
+  const s = p[0] + p[1];
+  const E = (s * s - A - B) % P2;
+  const G2 = B - A;
+  const F = G2 - C;
+  const H = -A - B;
+  return [E * F % P2, G2 * H % P2, F * G2 % P2, E * H % P2];
+}
 
 // src/core/crypto/ed25519.ts
 var PUBLIC_KEY_BYTES = 32;
+var SIGNATURE_BYTES = 64;
 var L = 2n ** 252n + 27742317777372353535851937790883648493n;
 var HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"));
+function numberLE(bytes) {
+  let hex = "";
+  for (let i = bytes.length - 1; i >= 0; i--) hex += HEX[bytes[i]];
+  return hex ? BigInt(`0x${hex}`) : 0n;
+}
+function concat(...parts) {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
+async function sha512(...parts) {
+  const digest = await hashes.sha512Async(concat(...parts));
+  if (digest.length !== 64) throw new Error("SHA-512 returned the wrong length");
+  return digest;
+}
+async function verify(publicKey, signature, message) {
+  if (publicKey.length !== PUBLIC_KEY_BYTES || signature.length !== SIGNATURE_BYTES) return false;
+  const rBytes = signature.subarray(0, 32);
+  const S = numberLE(signature.subarray(32, 64));
+  if (S >= L) return false;
+  let A;
+  let R;
+  try {
+    A = Point.fromBytes(publicKey, false);
+    R = Point.fromBytes(rBytes, false);
+  } catch {
+    return false;
+  }
+  if (timesEight(A).is0()) return false;
+  const k = numberLE(await sha512(rBytes, publicKey, message)) % L;
+  const kA = multiplyPublic(A, k);
+  return timesEight(R.add(kA).subtract(multiplyBase(S))).is0();
+}
+function timesEight(p) {
+  return p.double().double().double();
+}
 
 // src/core/keys/jwk.ts
 var PublicJwkSchema = pipe(
@@ -2051,7 +2608,9 @@ var KeysetSchema = object({
   published_at: optional(timestamp),
   /** When it last stopped signing (another key set was activated). */
   superseded_at: optional(timestamp),
-  unusable: optional(object({ code: _enum(UNUSABLE_CODES), reason: string2() }))
+  unusable: optional(object({ code: _enum(UNUSABLE_CODES), reason: string2() })),
+  /** When the service wrote this key's endorsement into the key log (docs/key-log.md). */
+  endorsed_at: optional(timestamp)
 });
 var KeyringSchema = object({
   schema: literal(1),
@@ -2059,6 +2618,11 @@ var KeyringSchema = object({
   version: number2().check(int(), _nonnegative()),
   updated_at: timestamp,
   keysets: array(KeysetSchema),
+  /**
+   * The key log's root, once the service started the log (docs/key-log.md). Before `retired`,
+   * which `retireKid` appends, so a keyring object and its canonical text list members alike.
+   */
+  key_log: optional(object({ root_kid: string2(), root_fingerprint: string2() })),
   /** Kids removed from this deployment, oldest first (see `retireKid`): never issued again. */
   retired: optional(array(string2()))
 });
@@ -2643,12 +3207,12 @@ No key sets.`;
       ...drift.map((d) => `  ${d.severity} ${d.code}: ${d.message}`)
     );
   }
-  const table2 = `${header}
+  const table3 = `${header}
 
 ${alignColumns(rows)}`;
-  return notes.length > 0 ? `${table2}
+  return notes.length > 0 ? `${table3}
 
-${notes.join("\n")}` : table2;
+${notes.join("\n")}` : table3;
 }
 
 // src/cli/commands/keys-list.ts
@@ -2729,25 +3293,32 @@ var keysRotate = {
 var keysetAdopt = {
   words: ["keyset", "adopt"],
   summary: "fold Trusted Server's changes to the stores (drift) into the keyring",
-  description: "`tsctl keyset list` shows the drift. Adopting keeps the key Trusted Server signs with as the Active key set and every kid it publishes published; a kid that cannot sign is flagged unusable. --kid refuses unless the stores name that kid. Operator token.",
-  args: [],
+  description: "`tsctl keyset list` shows the drift. Adopting keeps the key Trusted Server signs with as the Active key set and every kid it publishes published; a kid that cannot sign is flagged unusable. Folding never endorses a key. With KID (or --kid) the stores must name that kid, and it is endorsed in the key log, signed by a key the log already vouches for: it must be published and its private key must derive its JWK (409 otherwise). Operator token.",
+  args: [{ name: "KID", description: "a key to endorse in the key log", optional: true }],
   options: {
-    kid: { type: "string", value: "KID", description: "a kid the adoption must include" },
+    kid: { type: "string", value: "KID", description: "the same as the KID argument" },
     ...KEYSET_OPTIONS,
     ...MUTATION_OPTIONS
   },
   examples: [
     "tsctl keyset adopt --trust-domain keys.example.com --token-file ~/.tsctl-token",
+    "tsctl keyset adopt ts-2026-12-01 --trust-domain keys.example.com --token-file ~/.tsctl-token",
     "tsctl keyset adopt --kid ts-2026-12-01 --endpoint http://127.0.0.1:7676 -o json"
   ],
   run(ctx) {
-    const kid = ctx.flags.string("kid");
+    const kid = ctx.args[0] ?? ctx.flags.string("kid");
+    if (ctx.args[0] !== void 0 && ctx.flags.string("kid") !== void 0) {
+      throw new UsageError("give the kid once: as KID or as --kid");
+    }
     return runKeysetChange(ctx, {
       method: "POST",
       path: deploymentPath(ctx.deployment, "adopt"),
       body: kid === void 0 ? {} : { kid },
       describe: (result, before) => result.folded.length === 0 && result.keyring.version === before.version ? "Nothing to adopt: the stores agree with the keyring." : `Adopted (keyring version ${result.keyring.version}):
-${result.folded.map((l) => `  ${l}`).join("\n")}`
+${[
+        ...result.folded,
+        ...kid !== void 0 ? [`${kid} endorsed in the key log`] : []
+      ].map((l) => `  ${l}`).join("\n")}`
     });
   }
 };
@@ -3034,6 +3605,16 @@ var status = {
       `Deployment ${ctx.deployment} (keyring version ${String(body["keyring_version"])}): ${healthy ? "healthy" : `${problems.length} problem(s) need a person`}`,
       `Active: ${typeof body["active_kid"] === "string" ? body["active_kid"] : "none"}; published keys: ${String(body["published_count"])}`
     ];
+    const log = body["key_log"];
+    if (isRecord(log)) {
+      lines.push(
+        log["present"] === true && typeof log["root_fingerprint"] === "string" ? `Key log root: ${String(log["root_kid"])}, fingerprint ${log["root_fingerprint"]} (partners pin this)` : "Key log: none yet (started by the next prepare, rotate or adopt KID); every key is unendorsed"
+      );
+      const unendorsed = Array.isArray(log["unendorsed_kids"]) ? log["unendorsed_kids"] : [];
+      if (log["present"] === true && unendorsed.length > 0) {
+        lines.push(`Unendorsed keys: ${unendorsed.join(", ")}`);
+      }
+    }
     const next = body["next_transition"];
     if (isRecord(next)) {
       lines.push(
@@ -3671,14 +4252,14 @@ function extractValue(ctx, end) {
   }
   return parseNumber(ctx, ctx.p, c, 0, end);
 }
-function parseNumber(ctx, startPtr, startChr, sign, endChr) {
+function parseNumber(ctx, startPtr, startChr, sign2, endChr) {
   let c = startChr;
   let state = 0;
   let hasUnderscores = false;
   if (c === 105) {
     if (ctx.s.charCodeAt(++ctx.p) !== 110 || ctx.s.charCodeAt(++ctx.p) !== 102)
       TomlError.x("invalid value", ctx, startPtr);
-    return ctx.p++, (sign || 1) / 0;
+    return ctx.p++, (sign2 || 1) / 0;
   }
   if (c === 110) {
     if (ctx.s.charCodeAt(++ctx.p) !== 97 || ctx.s.charCodeAt(++ctx.p) !== 110)
@@ -3688,7 +4269,7 @@ function parseNumber(ctx, startPtr, startChr, sign, endChr) {
   if (c === 48) {
     if (++ctx.p >= ctx.s.length || isEndOfValue(c = ctx.s.charCodeAt(ctx.p), endChr))
       return ctx.bi === true ? 0n : 0;
-    if (!sign) {
+    if (!sign2) {
       if (c === 120)
         return parseIntegerBaseN(ctx, startPtr, 16, endChr);
       else if (c === 98)
@@ -3726,7 +4307,7 @@ function parseNumber(ctx, startPtr, startChr, sign, endChr) {
       state++;
   }
   if (!state) {
-    let val = (startChr - 48) * (sign || 1);
+    let val = (startChr - 48) * (sign2 || 1);
     return ctx.bi === true ? BigInt(val) : val;
   }
   if (!(state & 1))
@@ -3982,8 +4563,8 @@ function parseArray(ctx) {
 }
 
 // node_modules/smol-toml/dist/parse.js
-function peekTable(ctx, key, table2, meta2, type) {
-  let t = table2;
+function peekTable(ctx, key, table3, meta2, type) {
+  let t = table3;
   let m = meta2;
   let k;
   let hasOwn = false;
@@ -4499,7 +5080,7 @@ async function jwkToKey(entry, jwk, extractable) {
 }
 
 // node_modules/jose/dist/webapi/lib/key_descriptor.js
-function table(entries) {
+function table2(entries) {
   const out = { __proto__: null };
   for (const alg in entries)
     out[alg] = { ...entries[alg], alg };
@@ -4550,7 +5131,7 @@ function mldsa(parameterSet) {
     usages: sig
   };
 }
-var JWS = table({
+var JWS = table2({
   HS256: hmac(256),
   HS384: hmac(384),
   HS512: hmac(512),
@@ -4625,6 +5206,130 @@ function createLocalJWKSet(jwks2) {
   });
 }
 
+// src/core/keyring/key-log.ts
+var KEY_LOG_FORMAT = "trusted-server-keys/key-log";
+var KEY_LOG_VERSION = 1;
+function entrySigningBytes(e) {
+  return utf8(`${KEY_LOG_FORMAT}/v1 entry
+${entryJson(e, false)}`);
+}
+function checkpointSigningBytes(c) {
+  return utf8(`${KEY_LOG_FORMAT}/v1 checkpoint
+${checkpointJson(c, false)}`);
+}
+function entryJson(e, withSig) {
+  const o = { seq: e.seq, kid: e.kid, x: e.x, at: e.at, endorser: e.endorser, prev: e.prev };
+  return JSON.stringify(withSig ? { ...o, sig: e.sig } : o);
+}
+function checkpointJson(c, withSig) {
+  const o = {
+    seq: c.seq,
+    last: c.last,
+    keys: c.keys.map((k) => ({ kid: k.kid, x: k.x })),
+    signer: c.signer,
+    at: c.at,
+    prev: c.prev
+  };
+  return JSON.stringify(withSig ? { ...o, sig: c.sig } : o);
+}
+async function sha256B64u(text) {
+  return toBase64Url(new Uint8Array(await crypto.subtle.digest("SHA-256", utf8(text))));
+}
+function entryHash(e) {
+  return sha256B64u(entryJson(e, true));
+}
+async function keyFingerprint(x) {
+  const raw = fromBase64Url(x);
+  if (!raw || raw.length !== 32)
+    throw new TskError("keyring_corrupt", "a key log key is not 32 bytes");
+  return toBase64Url(
+    new Uint8Array(await crypto.subtle.digest("SHA-256", raw))
+  );
+}
+function isEntry(v) {
+  if (typeof v !== "object" || v === null) return false;
+  const e = v;
+  return Number.isInteger(e["seq"]) && ["kid", "x", "at", "endorser", "prev", "sig"].every((k) => typeof e[k] === "string");
+}
+function isCheckpoint(v) {
+  if (typeof v !== "object" || v === null) return false;
+  const c = v;
+  return Number.isInteger(c["seq"]) && ["last", "signer", "at", "prev", "sig"].every((k) => typeof c[k] === "string") && Array.isArray(c["keys"]) && c["keys"].every(
+    (k) => typeof k === "object" && k !== null && typeof k.kid === "string" && typeof k.x === "string"
+  );
+}
+function parseKeyLog(text) {
+  if (text === null || text === void 0) return null;
+  let json;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    return { invalid: "the key-log item is not JSON" };
+  }
+  const o = json;
+  if (typeof o !== "object" || o === null) return { invalid: "the key-log item is not an object" };
+  if (o["format"] !== KEY_LOG_FORMAT || o["version"] !== KEY_LOG_VERSION) {
+    return { invalid: `the key-log item is not ${KEY_LOG_FORMAT} version ${KEY_LOG_VERSION}` };
+  }
+  if (typeof o["deployment"] !== "string" || typeof o["root_fingerprint"] !== "string" || !isEntry(o["root"]) || !(o["checkpoint"] === null || isCheckpoint(o["checkpoint"])) || !Array.isArray(o["entries"]) || !o["entries"].every(isEntry)) {
+    return { invalid: "the key-log item is malformed" };
+  }
+  return o;
+}
+function isKeyLog(v) {
+  return v !== null && !("invalid" in v);
+}
+function endorsedKeys(log) {
+  const out = /* @__PURE__ */ new Map();
+  if (!log) return out;
+  out.set(log.root.kid, log.root.x);
+  for (const k of log.checkpoint?.keys ?? []) out.set(k.kid, k.x);
+  for (const e of log.entries) out.set(e.kid, e.x);
+  return out;
+}
+async function keyLogProblem(log) {
+  const trusted = /* @__PURE__ */ new Map([[log.root.kid, log.root.x]]);
+  if (log.root.seq !== 0 || log.root.prev !== "" || log.root.endorser !== log.root.kid) {
+    return "the root entry is not self-endorsed";
+  }
+  if (!await entryValid(log.root, log.root.x)) return "the root entry has a bad signature";
+  if (await keyFingerprint(log.root.x) !== log.root_fingerprint) {
+    return "root_fingerprint is not the root key";
+  }
+  let prev = await entryHash(log.root);
+  let seq = 0;
+  if (log.checkpoint) {
+    const c = log.checkpoint;
+    for (const k of c.keys) trusted.set(k.kid, k.x);
+    const signerX = trusted.get(c.signer);
+    const raw = signerX ? fromBase64Url(c.sig) : null;
+    const key = signerX ? fromBase64Url(signerX) : null;
+    if (!raw || !key || !await verify(key, raw, checkpointSigningBytes(c))) {
+      return "the checkpoint is not signed by a key it vouches for";
+    }
+    prev = c.last;
+    seq = c.seq;
+  }
+  for (const e of log.entries) {
+    if (e.prev !== prev || e.seq !== seq + 1)
+      return `entry ${e.seq} does not follow the one before`;
+    const endorserX = trusted.get(e.endorser);
+    if (!endorserX || !await entryValid(e, endorserX)) {
+      return `entry ${e.seq} (${e.kid}) is not signed by a key the log vouches for`;
+    }
+    trusted.set(e.kid, e.x);
+    prev = await entryHash(e);
+    seq = e.seq;
+  }
+  return null;
+}
+async function entryValid(e, signerX) {
+  const key = fromBase64Url(signerX);
+  const sig2 = fromBase64Url(e.sig);
+  if (!key || !sig2) return false;
+  return verify(key, sig2, entrySigningBytes(e));
+}
+
 // src/cli/partner-verify.ts
 async function verifyWithJwks(jwks2, kid, payload, signature) {
   const select = createLocalJWKSet(jwks2);
@@ -4640,6 +5345,33 @@ async function verifyWithJwks(jwks2, kid, payload, signature) {
   const ok = await crypto.subtle.verify("Ed25519", key, new Uint8Array(bytes), utf8(payload));
   return ok ? { verified: true } : { verified: false, reason: "invalid_signature" };
 }
+async function checkKeyLogChain(text, kid, x, pin) {
+  const log = parseKeyLog(text);
+  if (log === null) {
+    return {
+      ok: false,
+      reason: "key_log_unavailable",
+      detail: "the publisher publishes no key log (add --skip-key-log for Trusted Server alone)"
+    };
+  }
+  if (!isKeyLog(log)) return { ok: false, reason: "key_log_unavailable", detail: log.invalid };
+  const problem = await keyLogProblem(log);
+  if (problem !== null) return { ok: false, reason: "key_log_unavailable", detail: problem };
+  if (pin !== void 0 && log.root_fingerprint !== pin) {
+    return {
+      ok: false,
+      reason: "key_log_unavailable",
+      detail: `the key log's root ${log.root_fingerprint} is not the pinned root ${pin}`
+    };
+  }
+  const endorsed = endorsedKeys(log).get(kid);
+  if (endorsed === x) return { ok: true, rootFingerprint: log.root_fingerprint };
+  return {
+    ok: false,
+    reason: "unendorsed_key",
+    detail: endorsed === void 0 ? `the key log does not endorse ${kid}` : `${kid} is published with another public key than the key log endorsed`
+  };
+}
 
 // src/cli/commands/verify.ts
 var LOCAL_REASONS = {
@@ -4647,16 +5379,25 @@ var LOCAL_REASONS = {
   malformed_signature: "the signature is not 64 bytes of base64url or base64",
   invalid_signature: "Invalid signature"
 };
-var verify = {
+var verify2 = {
   words: ["verify"],
   summary: "check a signature against a published key (POST /verify-signature)",
-  description: 'Exit 0 when the signature verifies, 1 when it does not. The payload is the exact signed text; the signature is base64url (or padded standard base64). A value that starts with "-" must be written --signature=VALUE. --local fetches the published JWKS (GET /.well-known/jwks.json) and checks the signature here, as a partner does, instead of asking the edge.',
+  description: `Exit 0 when the signature verifies, 1 when it does not. The payload is the exact signed text; the signature is base64url (or padded standard base64). A value that starts with "-" must be written --signature=VALUE. --local fetches the published JWKS (GET /.well-known/jwks.json) and checks the signature here, as a partner does, instead of asking the edge, and also checks that the publisher's key log (docs/key-log.md) endorses the key, from the root --root-fingerprint pins (else from the log's own root); --skip-key-log leaves that out.`,
   args: [],
   options: {
     kid: { type: "string", value: "KID", description: "the key that signed (required)" },
     payload: { type: "string", value: "TEXT", description: "the exact signed text (required)" },
     signature: { type: "string", value: "SIG", description: "the signature (required)" },
     local: { type: "boolean", description: "check here against the published JWKS, as a partner" },
+    "root-fingerprint": {
+      type: "string",
+      value: "FP",
+      description: "with --local: the key log root to pin (tsctl status shows it)"
+    },
+    "skip-key-log": {
+      type: "boolean",
+      description: "with --local: do not check the key log (a publisher running Trusted Server alone)"
+    },
     ...EDGE_OPTIONS
   },
   examples: [
@@ -4713,6 +5454,26 @@ async function verifyLocally(ctx) {
     }
     throw err;
   }
+  let chain = null;
+  if (result.verified && !ctx.flags.boolean("skip-key-log")) {
+    chain = await keyLogCheck(ctx, answer.json, kid);
+    if (!chain.ok) {
+      if (ctx.output === "json") {
+        ctx.print.out(
+          JSON.stringify({
+            verified: false,
+            kid,
+            checked: "local",
+            error: chain.reason,
+            detail: chain.detail
+          })
+        );
+      } else {
+        ctx.print.out(`Not verified: ${chain.detail} (${chain.reason}, key ${kid}).`);
+      }
+      return EXIT.refused;
+    }
+  }
   if (ctx.output === "json") {
     ctx.print.out(
       JSON.stringify(
@@ -4720,11 +5481,29 @@ async function verifyLocally(ctx) {
       )
     );
   } else if (result.verified) {
-    ctx.print.out(`Verified here against the published JWKS: the signature matches key ${kid}.`);
+    ctx.print.out(
+      `Verified here against the published JWKS: the signature matches key ${kid}${chain?.ok ? `, which the key log endorses (root ${chain.rootFingerprint})` : ""}.`
+    );
   } else {
     ctx.print.out(`Not verified: ${LOCAL_REASONS[result.reason]} (key ${kid}).`);
   }
   return result.verified ? EXIT.ok : EXIT.refused;
+}
+async function keyLogCheck(ctx, jwks2, kid) {
+  const keys = isRecord(jwks2) && Array.isArray(jwks2["keys"]) ? jwks2["keys"] : [];
+  const jwk = keys.find((k) => isRecord(k) && k["kid"] === kid);
+  const x = typeof jwk?.["x"] === "string" ? jwk["x"] : "";
+  let text;
+  try {
+    text = (await ctx.edge().request("GET", keyLogPath(ctx.deployment))).text;
+  } catch (err) {
+    if (!(err instanceof CliError) || err.code !== "not_found") throw err;
+    text = null;
+  }
+  return checkKeyLogChain(text, kid, x, ctx.flags.string("root-fingerprint"));
+}
+function keyLogPath(deployment) {
+  return deployment === DEFAULT_DEPLOYMENT ? "/.well-known/trusted-server-key-log.json" : `/.well-known/deployments/${encodeURIComponent(deployment)}/key-log.json`;
 }
 
 // src/cli/commands/index.ts
@@ -4738,7 +5517,7 @@ var COMMANDS = [
   keysRotate,
   keysDeactivate,
   jwks,
-  verify,
+  verify2,
   scheduleRun,
   schedulePlan,
   status,
@@ -4847,14 +5626,16 @@ ${command.examples.map((e) => `  ${e}`).join("\n")}`);
   return parts.join("\n\n");
 }
 function synopsis(command) {
-  return [...command.words, ...command.args.map((a) => a.name)].join(" ");
+  return [...command.words, ...command.args.map((a) => a.optional ? `[${a.name}]` : a.name)].join(
+    " "
+  );
 }
 function sentence(command) {
   const summary = command.summary.charAt(0).toUpperCase() + command.summary.slice(1);
   return wrap(command.description ? `${summary}. ${command.description}` : `${summary}.`, 96);
 }
-function flagRows(table2) {
-  const rows = Object.entries(table2).map(([name, spec]) => {
+function flagRows(table3) {
+  const rows = Object.entries(table3).map(([name, spec]) => {
     const short = spec.short === void 0 ? "    " : `-${spec.short}, `;
     const value = spec.value === void 0 ? "" : ` ${spec.value}`;
     return [`  ${short}--${name}${value}`, spec.description];
@@ -5007,6 +5788,9 @@ process.exitCode = await run(process.argv.slice(2), {
   }
 });
 /*! Bundled license information:
+
+@noble/ed25519/index.js:
+  (*! noble-ed25519 - MIT License (c) 2019 Paul Miller (paulmillr.com) *)
 
 smol-toml/dist/error.js:
 smol-toml/dist/primitive.js:

@@ -3,7 +3,7 @@
 // what is never endorsed (a key written straight into the stores).
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { parseKeyring, type Keyring } from '../../src/core/keyring/document.js';
+import { parseKeyring, serializeKeyring, type Keyring } from '../../src/core/keyring/document.js';
 import { KeyringEngine } from '../../src/core/keyring/engine.js';
 import {
   endorsedKeys,
@@ -19,6 +19,7 @@ import { publicJwk } from '../../src/core/keys/jwk.js';
 import { publicKeyOf } from '../../src/core/crypto/ed25519.js';
 import { counterRandom, FakeKeyStore, manualClock } from '../support/fake-key-store.js';
 import { expectConsistent } from '../support/consistency.js';
+import { checkKeyLog } from '../support/crash-model.js';
 
 const DEV_KID = 'ts-2025-10-A';
 const DEV_JWK =
@@ -119,6 +120,30 @@ describe('the key log', () => {
     expect(bulks).toHaveLength(1);
     expect(bulks[0]?.[0]).toBe('key-log');
     expect(bulks[0]).toContain('keyring');
+  });
+
+  it('holds its invariants after every prefix of the bulk update (a bulk Fastly applies in part)', async () => {
+    for (const operation of ['prepare', 'rotate'] as const) {
+      const { store, engine } = setup(trustedServerStore());
+      await engine.mutate({ operation: 'prepare', kid: 'first' });
+      const planned = await engine.mutate({ operation, kid: 'second', dryRun: true });
+      const ops = planned.plan?.configOps ?? [];
+      expect(ops.map((op) => op.key)).toContain('key-log');
+      // The journal's keyring: the one an unsettled intent would hold while the bulk lands.
+      const pending = serializeKeyring(planned.after);
+      for (let n = 0; n <= ops.length; n++) {
+        const items = new Map(store.items);
+        for (const op of ops.slice(0, n)) {
+          if (op.op === 'delete') items.delete(op.key);
+          else items.set(op.key, op.value);
+        }
+        checkKeyLog(
+          items,
+          n < ops.length ? pending : undefined,
+          `${operation}, ${n} of ${ops.length} applied`,
+        );
+      }
+    }
   });
 
   it('does not endorse a key written straight into the stores, nor a fold of it', async () => {

@@ -6,7 +6,8 @@ import { EDGE_OPTIONS } from '../args.js';
 import { isRecord } from '../client.js';
 import type { Command, CommandContext } from '../command.js';
 import { CliError, EXIT, UsageError } from '../errors.js';
-import { verifyWithJwks } from '../partner-verify.js';
+import { checkKeyLogChain, verifyWithJwks, type ChainCheck } from '../partner-verify.js';
+import { DEFAULT_DEPLOYMENT } from '../../core/deployments.js';
 import { requireDefaultDeployment } from '../context.js';
 import { jwksPath } from './jwks.js';
 
@@ -26,13 +27,25 @@ export const verify: Command = {
     'text; the signature is base64url (or padded standard base64). A value that starts with "-" ' +
     'must be written --signature=VALUE. --local fetches the published JWKS ' +
     '(GET /.well-known/jwks.json) and checks the signature here, as a partner does, instead of ' +
-    'asking the edge.',
+    "asking the edge, and also checks that the publisher's key log (docs/key-log.md) endorses " +
+    "the key, from the root --root-fingerprint pins (else from the log's own root); " +
+    '--skip-key-log leaves that out.',
   args: [],
   options: {
     kid: { type: 'string', value: 'KID', description: 'the key that signed (required)' },
     payload: { type: 'string', value: 'TEXT', description: 'the exact signed text (required)' },
     signature: { type: 'string', value: 'SIG', description: 'the signature (required)' },
     local: { type: 'boolean', description: 'check here against the published JWKS, as a partner' },
+    'root-fingerprint': {
+      type: 'string',
+      value: 'FP',
+      description: 'with --local: the key log root to pin (tsctl status shows it)',
+    },
+    'skip-key-log': {
+      type: 'boolean',
+      description:
+        'with --local: do not check the key log (a publisher running Trusted Server alone)',
+    },
     ...EDGE_OPTIONS,
   },
   examples: [
@@ -92,6 +105,27 @@ async function verifyLocally(ctx: CommandContext): Promise<typeof EXIT.ok | type
     }
     throw err;
   }
+  // The key log, as the partner verifier checks it: the key must be endorsed, from the root.
+  let chain: ChainCheck | null = null;
+  if (result.verified && !ctx.flags.boolean('skip-key-log')) {
+    chain = await keyLogCheck(ctx, answer.json, kid);
+    if (!chain.ok) {
+      if (ctx.output === 'json') {
+        ctx.print.out(
+          JSON.stringify({
+            verified: false,
+            kid,
+            checked: 'local',
+            error: chain.reason,
+            detail: chain.detail,
+          }),
+        );
+      } else {
+        ctx.print.out(`Not verified: ${chain.detail} (${chain.reason}, key ${kid}).`);
+      }
+      return EXIT.refused;
+    }
+  }
   if (ctx.output === 'json') {
     ctx.print.out(
       JSON.stringify(
@@ -101,9 +135,33 @@ async function verifyLocally(ctx: CommandContext): Promise<typeof EXIT.ok | type
       ),
     );
   } else if (result.verified) {
-    ctx.print.out(`Verified here against the published JWKS: the signature matches key ${kid}.`);
+    ctx.print.out(
+      `Verified here against the published JWKS: the signature matches key ${kid}${chain?.ok ? `, which the key log endorses (root ${chain.rootFingerprint})` : ''}.`,
+    );
   } else {
     ctx.print.out(`Not verified: ${LOCAL_REASONS[result.reason]} (key ${kid}).`);
   }
   return result.verified ? EXIT.ok : EXIT.refused;
+}
+
+/** Fetches the deployment's key log and checks that it endorses `kid` as the JWKS publishes it. */
+async function keyLogCheck(ctx: CommandContext, jwks: unknown, kid: string): Promise<ChainCheck> {
+  const keys = isRecord(jwks) && Array.isArray(jwks['keys']) ? jwks['keys'] : [];
+  const jwk = keys.find((k): k is Record<string, unknown> => isRecord(k) && k['kid'] === kid);
+  const x = typeof jwk?.['x'] === 'string' ? jwk['x'] : '';
+  let text: string | null;
+  try {
+    text = (await ctx.edge().request('GET', keyLogPath(ctx.deployment))).text;
+  } catch (err) {
+    if (!(err instanceof CliError) || err.code !== 'not_found') throw err;
+    text = null;
+  }
+  return checkKeyLogChain(text, kid, x, ctx.flags.string('root-fingerprint'));
+}
+
+/** The deployment's key log path, beside its documents. */
+function keyLogPath(deployment: string): string {
+  return deployment === DEFAULT_DEPLOYMENT
+    ? '/.well-known/trusted-server-key-log.json'
+    : `/.well-known/deployments/${encodeURIComponent(deployment)}/key-log.json`;
 }
