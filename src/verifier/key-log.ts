@@ -7,7 +7,7 @@
 // again only when a kid it does not vouch for shows up (at most once per cooldown).
 //
 // Deliberately a copy of the service's format code, not an import: the verifier imports nothing
-// of the service (docs/architecture.md, "Layers").
+// of the service (docs/architecture.md, "Layers and what each may import").
 import * as ed from '@noble/ed25519';
 import { fromBase64Url } from './base64.js';
 
