@@ -16,6 +16,8 @@ import {
   type KeyLog,
 } from '../../src/core/keyring/key-log.js';
 import { publicJwk } from '../../src/core/keys/jwk.js';
+import type { SchedulePolicy } from '../../src/core/schedule/policy.js';
+import { runSchedule } from '../../src/core/schedule/run.js';
 import { publicKeyOf } from '../../src/core/crypto/ed25519.js';
 import { counterRandom, FakeKeyStore, manualClock } from '../support/fake-key-store.js';
 import { expectConsistent } from '../support/consistency.js';
@@ -217,6 +219,42 @@ describe('the key log', () => {
     await expect(engine.mutate({ operation: 'adopt', kid: 'next-one' })).rejects.toMatchObject({
       code: 'key_log_invalid',
     });
+  });
+
+  it('survives three years of daily schedule runs: every key it prepares is endorsed, removed ones fold away', async () => {
+    const { store, engine, clock } = setup(trustedServerStore());
+    const DAY = 86_400_000;
+    const policy: SchedulePolicy = {
+      lifetimeMs: 90 * DAY,
+      prepareBeforeMs: 7 * DAY,
+      activateBeforeMs: 5 * DAY,
+      dwellMs: 60_000,
+      taintAfterMs: 2 * DAY,
+      removeAfterMs: 4 * DAY,
+      removeRetired: true,
+    };
+    const operations = new Set<string>();
+    for (let day = 0; day < 1200; day++) {
+      const run = await runSchedule({ engine, policy, now: () => clock.now() });
+      for (const step of run.applied) operations.add(step.operation);
+      expect(run.applied.flatMap((s) => s.warnings)).toEqual([]);
+      clock.advance(DAY);
+    }
+    expect([...operations].sort()).toEqual(
+      expect.arrayContaining(['activate', 'prepare', 'remove']),
+    );
+    const log = logOf(store);
+    expect(log.root.kid).toBe(DEV_KID);
+    expect(log.checkpoint).not.toBeNull();
+    expect(await keyLogProblem(log)).toBeNull();
+    const keyring = keyringOf(store);
+    expect(
+      unendorsedKids(
+        log,
+        keyring.keysets.filter((k) => k.state !== 'DEACTIVATED'),
+      ),
+    ).toEqual([]);
+    expect((store.items.get('key-log') ?? '').length).toBeLessThanOrEqual(8000);
   });
 
   it('stays bounded and verifiable over 100 rotations with removals, folding into checkpoints', async () => {
