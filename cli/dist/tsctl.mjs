@@ -5246,6 +5246,9 @@ async function keyFingerprint(x) {
     new Uint8Array(await crypto.subtle.digest("SHA-256", raw))
   );
 }
+function serializeKeyLog(log) {
+  return JSON.stringify(log);
+}
 function isEntry(v) {
   if (typeof v !== "object" || v === null) return false;
   const e = v;
@@ -5288,6 +5291,21 @@ function endorsedKeys(log) {
   return out;
 }
 async function keyLogProblem(log) {
+  const text = serializeKeyLog(log);
+  const known = CHECKED.get(text);
+  if (known !== void 0) return known;
+  const problem = await checkLog(log);
+  remember(text, problem);
+  return problem;
+}
+var CHECKED = /* @__PURE__ */ new Map();
+var MAX_CHECKED = 16;
+function remember(text, problem) {
+  CHECKED.delete(text);
+  CHECKED.set(text, problem);
+  if (CHECKED.size > MAX_CHECKED) CHECKED.delete(CHECKED.keys().next().value);
+}
+async function checkLog(log) {
   const trusted = /* @__PURE__ */ new Map([[log.root.kid, log.root.x]]);
   if (log.root.seq !== 0 || log.root.prev !== "" || log.root.endorser !== log.root.kid) {
     return "the root entry is not self-endorsed";

@@ -139,5 +139,22 @@ describe('a rogue key written with the Fastly API token', () => {
     expect(await later.verify(signedBy('rogue', seed, jwk.x ?? '', host))).toMatchObject({
       verified: true,
     });
+    // Trusted Server's rotate route, as this service answers it, endorses the key it makes.
+    await body(e.call('/admin/keys/rotate', { json: {} }));
+    const rotated = (await body(e.call('/admin/keys/sign', { json: { id: 'req-2' } }))) as {
+      payload: string;
+      signature: string;
+    };
+    // (A new verifier: `later` fetched the log a moment ago and refetches only after its cooldown.)
+    const third = createVerifier({
+      discoveryUrl: `${e.edgeUrl}/.well-known/trusted-server.json`,
+      host,
+      keyLog: { rootFingerprint: log.root_fingerprint },
+    });
+    expect(await third.verify(rotated)).toMatchObject({ verified: true });
+    expect(
+      (await body<{ unendorsed_kids: string[] }>(e.call(`${BASE}/status`, { method: 'GET' })))
+        .unendorsed_kids,
+    ).toEqual([]);
   });
 });

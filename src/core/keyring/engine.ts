@@ -9,7 +9,14 @@ import { publicJwk } from '../keys/jwk.js';
 import { assertKidFormat, assertNewKid, dateKid, uniqueKid } from '../keys/kid.js';
 import { encodeSeed } from '../keys/seed-encoding.js';
 import type { Clock, ConfigItemOp, EdgeSecrets, KeyStoreApi, Random } from '../ports.js';
-import { expiryOf, isRetired, serializeKeyring, type Keyring, type Keyset } from './document.js';
+import {
+  expiryOf,
+  isRetired,
+  parseKeyring,
+  serializeKeyring,
+  type Keyring,
+  type Keyset,
+} from './document.js';
 import { diagnose, type DoctorReport } from './doctor.js';
 import {
   contentEtag,
@@ -121,7 +128,29 @@ interface Ending {
 
 /** Applies lifecycle operations to one deployment's stores. */
 export class KeyringEngine {
-  constructor(private readonly deps: EngineDeps) {}
+  /**
+   * The private keys as the edge reads them, each read at most once per engine (one request):
+   * the fold's probes, activation's check, adopt's and the key log's all ask for the same few
+   * keys, and Fastly allows 5 secret reads a request. Only found keys are kept (a key created
+   * during the request may appear later in it).
+   */
+  private readonly privateKeys: EdgeSecrets | undefined;
+
+  constructor(private readonly deps: EngineDeps) {
+    const source = deps.privateKeys;
+    if (source) {
+      const seen = new Map<string, string>();
+      this.privateKeys = {
+        get: async (name) => {
+          const known = seen.get(name);
+          if (known !== undefined) return known;
+          const value = await source.get(name);
+          if (value !== null) seen.set(name, value);
+          return value;
+        },
+      };
+    }
+  }
 
   /** The authoritative keyring (adopting a Trusted Server–only store in memory if needed). */
   async read(): Promise<
@@ -139,8 +168,8 @@ export class KeyringEngine {
       secretNames,
     });
     // Key sets the fold brought in have their private key read once, as the edge reads it.
-    if (this.deps.privateKeys) {
-      const lines = await probeFolded(loaded, loaded.reading.keyring, this.deps.privateKeys);
+    if (this.privateKeys) {
+      const lines = await probeFolded(loaded, loaded.reading.keyring, this.privateKeys);
       loaded.folded.push(...lines);
     }
     return { ...loaded, items, secretNames };
@@ -310,7 +339,7 @@ export class KeyringEngine {
       adoptCheck(read, request.kid);
       // `adopt <kid>` endorses the kid (docs/key-log.md): it must be published and able to sign.
       if (request.kid !== undefined) {
-        await assertEndorsable(before, request.kid, this.deps.privateKeys);
+        await assertEndorsable(before, request.kid, this.privateKeys);
       }
       // Nothing drifted, the keyring exists and the kid (if any) is endorsed: nothing is written.
       if (
@@ -327,7 +356,7 @@ export class KeyringEngine {
       return { ...(await this.removeOrphanSecret(id, before, items, adopted, dryRun)), folded };
     }
     // Activating (or restoring) a key that cannot sign is refused, naming why, before any write.
-    await materialCheck(request.operation, id, before, read.secretNames, this.deps.privateKeys);
+    await materialCheck(request.operation, id, before, read.secretNames, this.privateKeys);
     // Then the caller's rule (the activation dwell): a key that can never sign says so first.
     try {
       request.precondition?.(before, nowMs);
@@ -364,7 +393,7 @@ export class KeyringEngine {
             stored: items.get(KEY_LOG_ITEM) ?? null,
             target,
             ...(created ? { createdSeed: created.seed } : {}),
-            privateKeys: this.deps.privateKeys,
+            privateKeys: this.privateKeys,
             nowIso,
             strict: request.operation === 'adopt',
           });
@@ -375,6 +404,8 @@ export class KeyringEngine {
       ops.unshift({ op: 'upsert', key: KEY_LOG_ITEM, value: endorsement.log });
     }
     const endorsementWarnings = endorsement.warning ? [endorsement.warning] : [];
+    // The root it named and the marks it set, in the members' canonical order (as read back).
+    if (endorsement.log !== undefined) after = parseKeyring(serializeKeyring(after));
     const intent: IntentBody = {
       operation: request.operation,
       recorded_at: nowIso,

@@ -272,6 +272,8 @@ export async function appendEndorsement(
   ) {
     next = await fold(next, 1, endorser, nowIso, keep);
   }
+  // Built from a log that verified (the caller checks it), by keys it vouches for.
+  if (CHECKED.get(serializeKeyLog(log)) === null) remember(serializeKeyLog(next), null);
   if (serializeKeyLog(next).length > MAX_KEYRING_CHARS) {
     throw new TskError(
       'keyring_too_large',
@@ -322,6 +324,28 @@ async function fold(
  * root against a pin and a checkpoint against what it saw before: see `src/verifier/key-log.ts`.)
  */
 export async function keyLogProblem(log: KeyLog): Promise<string | null> {
+  const text = serializeKeyLog(log);
+  const known = CHECKED.get(text);
+  if (known !== undefined) return known;
+  const problem = await checkLog(log);
+  remember(text, problem);
+  return problem;
+}
+
+/**
+ * Logs already checked, by their text: a log never changes under a text, and status, doctor and
+ * every commit check the same few (a Node process, a long-lived host). Bounded.
+ */
+const CHECKED = new Map<string, string | null>();
+const MAX_CHECKED = 16;
+
+function remember(text: string, problem: string | null): void {
+  CHECKED.delete(text);
+  CHECKED.set(text, problem);
+  if (CHECKED.size > MAX_CHECKED) CHECKED.delete(CHECKED.keys().next().value as string);
+}
+
+async function checkLog(log: KeyLog): Promise<string | null> {
   const trusted = new Map<string, string>([[log.root.kid, log.root.x]]);
   if (log.root.seq !== 0 || log.root.prev !== '' || log.root.endorser !== log.root.kid) {
     return 'the root entry is not self-endorsed';
