@@ -181,7 +181,7 @@ function parseFor(command, argv) {
     );
   }
   const args = positionals.slice(command.words.length);
-  const missing = command.args.slice(args.length).map((a) => a.name);
+  const missing = command.args.slice(args.length).filter((a) => !a.optional).map((a) => a.name);
   if (missing.length > 0) throw new UsageError(`missing ${missing.join(" and ")}`);
   if (args.length > command.args.length) {
     throw new UsageError(`unexpected argument "${args[command.args.length] ?? ""}"`);
@@ -3096,6 +3096,12 @@ function numberLE(bytes) {
   for (let i = bytes.length - 1; i >= 0; i--) hex += HEX[bytes[i]];
   return hex ? BigInt(`0x${hex}`) : 0n;
 }
+function bytesLE32(n) {
+  const hex = n.toString(16).padStart(64, "0");
+  const out = new Uint8Array(32);
+  for (let i = 0; i < 32; i++) out[i] = parseInt(hex.slice(62 - 2 * i, 64 - 2 * i), 16);
+  return out;
+}
 function concat(...parts) {
   const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
   let at = 0;
@@ -3126,6 +3132,14 @@ function generateSeed(random) {
 }
 async function publicKeyOf(seed) {
   return (await expand(seed)).A;
+}
+async function sign(seed, message) {
+  const { s, prefix, A } = await expand(seed);
+  const r = numberLE(await sha512(prefix, message)) % L;
+  if (r === 0n) throw new Error("Ed25519 nonce is zero");
+  const R = multiplyBase(r).toBytes();
+  const k = numberLE(await sha512(R, A, message)) % L;
+  return concat(R, bytesLE32((r + k * s) % L));
 }
 async function verify(publicKey, signature, message) {
   if (publicKey.length !== PUBLIC_KEY_BYTES || signature.length !== SIGNATURE_BYTES) return false;
@@ -3225,7 +3239,9 @@ var KeysetSchema = object({
   published_at: optional(timestamp),
   /** When it last stopped signing (another key set was activated). */
   superseded_at: optional(timestamp),
-  unusable: optional(object({ code: _enum(UNUSABLE_CODES), reason: string2() }))
+  unusable: optional(object({ code: _enum(UNUSABLE_CODES), reason: string2() })),
+  /** When the service wrote this key's endorsement into the key log (docs/key-log.md). */
+  endorsed_at: optional(timestamp)
 });
 var KeyringSchema = object({
   schema: literal(1),
@@ -3233,6 +3249,11 @@ var KeyringSchema = object({
   version: number2().check(int(), _nonnegative()),
   updated_at: timestamp,
   keysets: array(KeysetSchema),
+  /**
+   * The key log's root, once the service started the log (docs/key-log.md). Before `retired`,
+   * which `retireKid` appends, so a keyring object and its canonical text list members alike.
+   */
+  key_log: optional(object({ root_kid: string2(), root_fingerprint: string2() })),
   /** Kids removed from this deployment, oldest first (see `retireKid`): never issued again. */
   retired: optional(array(string2()))
 });
@@ -3973,25 +3994,32 @@ var keysRotate = {
 var keysetAdopt = {
   words: ["keyset", "adopt"],
   summary: "fold Trusted Server's changes to the stores (drift) into the keyring",
-  description: "`tsctl keyset list` shows the drift. Adopting keeps the key Trusted Server signs with as the Active key set and every kid it publishes published; a kid that cannot sign is flagged unusable. --kid refuses unless the stores name that kid. Operator token.",
-  args: [],
+  description: "`tsctl keyset list` shows the drift. Adopting keeps the key Trusted Server signs with as the Active key set and every kid it publishes published; a kid that cannot sign is flagged unusable. Folding never endorses a key. With KID (or --kid) the stores must name that kid, and it is endorsed in the key log, signed by a key the log already vouches for: it must be published and its private key must derive its JWK (409 otherwise). Operator token.",
+  args: [{ name: "KID", description: "a key to endorse in the key log", optional: true }],
   options: {
-    kid: { type: "string", value: "KID", description: "a kid the adoption must include" },
+    kid: { type: "string", value: "KID", description: "the same as the KID argument" },
     ...KEYSET_OPTIONS,
     ...MUTATION_OPTIONS
   },
   examples: [
     "tsctl keyset adopt --trust-domain keys.example.com --token-file ~/.tsctl-token",
+    "tsctl keyset adopt ts-2026-12-01 --trust-domain keys.example.com --token-file ~/.tsctl-token",
     "tsctl keyset adopt --kid ts-2026-12-01 --endpoint http://127.0.0.1:7676 -o json"
   ],
   run(ctx) {
-    const kid = ctx.flags.string("kid");
+    const kid = ctx.args[0] ?? ctx.flags.string("kid");
+    if (ctx.args[0] !== void 0 && ctx.flags.string("kid") !== void 0) {
+      throw new UsageError("give the kid once: as KID or as --kid");
+    }
     return runKeysetChange(ctx, {
       method: "POST",
       path: deploymentPath(ctx.deployment, "adopt"),
       body: kid === void 0 ? {} : { kid },
       describe: (result, before) => result.folded.length === 0 && result.keyring.version === before.version ? "Nothing to adopt: the stores agree with the keyring." : `Adopted (keyring version ${result.keyring.version}):
-${result.folded.map((l) => `  ${l}`).join("\n")}`
+${[
+        ...result.folded,
+        ...kid !== void 0 ? [`${kid} endorsed in the key log`] : []
+      ].map((l) => `  ${l}`).join("\n")}`
     });
   }
 };
@@ -4670,14 +4698,14 @@ function extractValue(ctx, end) {
   }
   return parseNumber(ctx, ctx.p, c, 0, end);
 }
-function parseNumber(ctx, startPtr, startChr, sign, endChr) {
+function parseNumber(ctx, startPtr, startChr, sign2, endChr) {
   let c = startChr;
   let state = 0;
   let hasUnderscores = false;
   if (c === 105) {
     if (ctx.s.charCodeAt(++ctx.p) !== 110 || ctx.s.charCodeAt(++ctx.p) !== 102)
       TomlError.x("invalid value", ctx, startPtr);
-    return ctx.p++, (sign || 1) / 0;
+    return ctx.p++, (sign2 || 1) / 0;
   }
   if (c === 110) {
     if (ctx.s.charCodeAt(++ctx.p) !== 97 || ctx.s.charCodeAt(++ctx.p) !== 110)
@@ -4687,7 +4715,7 @@ function parseNumber(ctx, startPtr, startChr, sign, endChr) {
   if (c === 48) {
     if (++ctx.p >= ctx.s.length || isEndOfValue(c = ctx.s.charCodeAt(ctx.p), endChr))
       return ctx.bi === true ? 0n : 0;
-    if (!sign) {
+    if (!sign2) {
       if (c === 120)
         return parseIntegerBaseN(ctx, startPtr, 16, endChr);
       else if (c === 98)
@@ -4725,7 +4753,7 @@ function parseNumber(ctx, startPtr, startChr, sign, endChr) {
       state++;
   }
   if (!state) {
-    let val = (startChr - 48) * (sign || 1);
+    let val = (startChr - 48) * (sign2 || 1);
     return ctx.bi === true ? BigInt(val) : val;
   }
   if (!(state & 1))
@@ -5337,7 +5365,8 @@ var RESERVED_ITEM_KEYS = /* @__PURE__ */ new Set([
   "active-kids",
   "keyring",
   "jwks-document",
-  "discovery-document"
+  "discovery-document",
+  "key-log"
 ]);
 function kidFormatProblem(kid) {
   if (kid.length < 1 || kid.length > MAX_KID_LENGTH)
@@ -5393,11 +5422,243 @@ function formatActiveKids(kids) {
   return kids.join(",");
 }
 
+// src/core/keyring/key-log.ts
+var KEY_LOG_ITEM = "key-log";
+var KEY_LOG_FORMAT = "trusted-server-keys/key-log";
+var KEY_LOG_VERSION = 1;
+var MAX_LOG_ENTRIES = 12;
+var LOG_SOFT_LIMIT_CHARS = 7e3;
+function entrySigningBytes(e) {
+  return utf8(`${KEY_LOG_FORMAT}/v1 entry
+${entryJson(e, false)}`);
+}
+function checkpointSigningBytes(c) {
+  return utf8(`${KEY_LOG_FORMAT}/v1 checkpoint
+${checkpointJson(c, false)}`);
+}
+function entryJson(e, withSig) {
+  const o = { seq: e.seq, kid: e.kid, x: e.x, at: e.at, endorser: e.endorser, prev: e.prev };
+  return JSON.stringify(withSig ? { ...o, sig: e.sig } : o);
+}
+function checkpointJson(c, withSig) {
+  const o = {
+    seq: c.seq,
+    last: c.last,
+    keys: c.keys.map((k) => ({ kid: k.kid, x: k.x })),
+    signer: c.signer,
+    at: c.at,
+    prev: c.prev
+  };
+  return JSON.stringify(withSig ? { ...o, sig: c.sig } : o);
+}
+async function sha256B64u(text) {
+  return toBase64Url(new Uint8Array(await crypto.subtle.digest("SHA-256", utf8(text))));
+}
+function entryHash(e) {
+  return sha256B64u(entryJson(e, true));
+}
+function checkpointHash(c) {
+  return sha256B64u(checkpointJson(c, true));
+}
+async function keyFingerprint(x) {
+  const raw = fromBase64Url(x);
+  if (!raw || raw.length !== 32)
+    throw new TskError("keyring_corrupt", "a key log key is not 32 bytes");
+  return toBase64Url(
+    new Uint8Array(await crypto.subtle.digest("SHA-256", raw))
+  );
+}
+function serializeKeyLog(log) {
+  return JSON.stringify(log);
+}
+function isEntry(v) {
+  if (typeof v !== "object" || v === null) return false;
+  const e = v;
+  return Number.isInteger(e["seq"]) && ["kid", "x", "at", "endorser", "prev", "sig"].every((k) => typeof e[k] === "string");
+}
+function isCheckpoint(v) {
+  if (typeof v !== "object" || v === null) return false;
+  const c = v;
+  return Number.isInteger(c["seq"]) && ["last", "signer", "at", "prev", "sig"].every((k) => typeof c[k] === "string") && Array.isArray(c["keys"]) && c["keys"].every(
+    (k) => typeof k === "object" && k !== null && typeof k.kid === "string" && typeof k.x === "string"
+  );
+}
+function parseKeyLog(text) {
+  if (text === null || text === void 0) return null;
+  let json;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    return { invalid: "the key-log item is not JSON" };
+  }
+  const o = json;
+  if (typeof o !== "object" || o === null) return { invalid: "the key-log item is not an object" };
+  if (o["format"] !== KEY_LOG_FORMAT || o["version"] !== KEY_LOG_VERSION) {
+    return { invalid: `the key-log item is not ${KEY_LOG_FORMAT} version ${KEY_LOG_VERSION}` };
+  }
+  if (typeof o["deployment"] !== "string" || typeof o["root_fingerprint"] !== "string" || !isEntry(o["root"]) || !(o["checkpoint"] === null || isCheckpoint(o["checkpoint"])) || !Array.isArray(o["entries"]) || !o["entries"].every(isEntry)) {
+    return { invalid: "the key-log item is malformed" };
+  }
+  return o;
+}
+function isKeyLog(v) {
+  return v !== null && !("invalid" in v);
+}
+function endorsedKeys(log) {
+  const out = /* @__PURE__ */ new Map();
+  if (!log) return out;
+  out.set(log.root.kid, log.root.x);
+  for (const k of log.checkpoint?.keys ?? []) out.set(k.kid, k.x);
+  for (const e of log.entries) out.set(e.kid, e.x);
+  return out;
+}
+async function xOf(seed) {
+  return toBase64Url(await publicKeyOf(seed));
+}
+async function startKeyLog(deployment, root, nowIso) {
+  const x = await xOf(root.seed);
+  const entry = {
+    seq: 0,
+    kid: root.kid,
+    x,
+    at: nowIso,
+    endorser: root.kid,
+    prev: "",
+    sig: ""
+  };
+  entry.sig = toBase64Url(await sign(root.seed, entrySigningBytes(entry)));
+  return {
+    format: KEY_LOG_FORMAT,
+    version: KEY_LOG_VERSION,
+    deployment,
+    root_fingerprint: await keyFingerprint(x),
+    root: entry,
+    checkpoint: null,
+    entries: []
+  };
+}
+async function appendEndorsement(log, target, endorser, nowIso, keep) {
+  const endorserX = await xOf(endorser.seed);
+  if (endorsedKeys(log).get(endorser.kid) !== endorserX) {
+    throw new TskError("internal", `${endorser.kid} is not vouched for by the key log`);
+  }
+  const last = log.entries.at(-1);
+  const prev = last ? await entryHash(last) : log.checkpoint ? log.checkpoint.last : await entryHash(log.root);
+  const seq = (last?.seq ?? log.checkpoint?.seq ?? 0) + 1;
+  const entry = { seq, ...target, at: nowIso, endorser: endorser.kid, prev, sig: "" };
+  entry.sig = toBase64Url(await sign(endorser.seed, entrySigningBytes(entry)));
+  let next = { ...log, entries: [...log.entries, entry] };
+  while (next.entries.length > MAX_LOG_ENTRIES || serializeKeyLog(next).length > LOG_SOFT_LIMIT_CHARS && next.entries.length > 1) {
+    next = await fold(next, 1, endorser, nowIso, keep);
+  }
+  if (CHECKED.get(serializeKeyLog(log)) === null) remember(serializeKeyLog(next), null);
+  if (serializeKeyLog(next).length > MAX_KEYRING_CHARS) {
+    throw new TskError(
+      "keyring_too_large",
+      `the key log would exceed the ${MAX_KEYRING_CHARS}-character config item limit even folded; remove key sets or use shorter kids`
+    );
+  }
+  return next;
+}
+async function fold(log, n, signer, nowIso, keep) {
+  const folded = log.entries.slice(0, n);
+  const kept = log.entries.slice(n);
+  const lastFolded = folded.at(-1);
+  if (!lastFolded) return log;
+  const needed = /* @__PURE__ */ new Set([...keep, ...kept.map((e) => e.endorser), signer.kid]);
+  const keys = /* @__PURE__ */ new Map();
+  for (const k of log.checkpoint?.keys ?? []) keys.set(k.kid, k.x);
+  for (const e of folded) keys.set(e.kid, e.x);
+  keys.set(signer.kid, await xOf(signer.seed));
+  const vouched = [...keys].filter(([kid]) => needed.has(kid) && kid !== log.root.kid).map(([kid, x]) => ({ kid, x }));
+  const checkpoint = {
+    seq: lastFolded.seq,
+    last: await entryHash(lastFolded),
+    keys: vouched,
+    signer: signer.kid,
+    at: nowIso,
+    prev: log.checkpoint ? await checkpointHash(log.checkpoint) : "",
+    sig: ""
+  };
+  checkpoint.sig = toBase64Url(await sign(signer.seed, checkpointSigningBytes(checkpoint)));
+  return { ...log, checkpoint, entries: kept };
+}
+async function keyLogProblem(log) {
+  const text = serializeKeyLog(log);
+  const known = CHECKED.get(text);
+  if (known !== void 0) return known;
+  const problem = await checkLog(log);
+  remember(text, problem);
+  return problem;
+}
+var CHECKED = /* @__PURE__ */ new Map();
+var MAX_CHECKED = 16;
+function remember(text, problem) {
+  CHECKED.delete(text);
+  CHECKED.set(text, problem);
+  if (CHECKED.size > MAX_CHECKED) CHECKED.delete(CHECKED.keys().next().value);
+}
+async function checkLog(log) {
+  const trusted = /* @__PURE__ */ new Map([[log.root.kid, log.root.x]]);
+  if (log.root.seq !== 0 || log.root.prev !== "" || log.root.endorser !== log.root.kid) {
+    return "the root entry is not self-endorsed";
+  }
+  if (!await entryValid(log.root, log.root.x)) return "the root entry has a bad signature";
+  if (await keyFingerprint(log.root.x) !== log.root_fingerprint) {
+    return "root_fingerprint is not the root key";
+  }
+  let prev = await entryHash(log.root);
+  let seq = 0;
+  if (log.checkpoint) {
+    const c = log.checkpoint;
+    for (const k of c.keys) trusted.set(k.kid, k.x);
+    const signerX = trusted.get(c.signer);
+    const raw = signerX ? fromBase64Url(c.sig) : null;
+    const key = signerX ? fromBase64Url(signerX) : null;
+    if (!raw || !key || !await verify(key, raw, checkpointSigningBytes(c))) {
+      return "the checkpoint is not signed by a key it vouches for";
+    }
+    prev = c.last;
+    seq = c.seq;
+  }
+  for (const e of log.entries) {
+    if (e.prev !== prev || e.seq !== seq + 1)
+      return `entry ${e.seq} does not follow the one before`;
+    const endorserX = trusted.get(e.endorser);
+    if (!endorserX || !await entryValid(e, endorserX)) {
+      return `entry ${e.seq} (${e.kid}) is not signed by a key the log vouches for`;
+    }
+    trusted.set(e.kid, e.x);
+    prev = await entryHash(e);
+    seq = e.seq;
+  }
+  return null;
+}
+async function entryValid(e, signerX) {
+  const key = fromBase64Url(signerX);
+  const sig2 = fromBase64Url(e.sig);
+  if (!key || !sig2) return false;
+  return verify(key, sig2, entrySigningBytes(e));
+}
+
 // src/core/keyring/key-documents.ts
 var DOCUMENT_ITEM_KEYS = {
   jwks: "jwks-document",
   discovery: "discovery-document"
 };
+function endorsedSource(version2, keysets, keyring) {
+  const marked = new Map(
+    (keyring?.keysets ?? []).filter((k) => k.endorsed_at !== void 0).map((k) => [k.id, k])
+  );
+  return {
+    version: version2,
+    keysets: keysets.map((k) => {
+      const m = marked.get(k.id);
+      return m && m.jwk.x === k.jwk.x && m.endorsed_at ? { ...k, endorsed_at: m.endorsed_at } : k;
+    }),
+    ...keyring?.key_log ? { key_log: keyring.key_log } : {}
+  };
+}
 function keyDocumentBody(kind, source) {
   const published = source.keysets.filter((k) => PUBLISHED_STATES.has(k.state));
   const keys = published.map((k) => k.jwk);
@@ -5408,7 +5669,10 @@ function keyDocumentBody(kind, source) {
     keyring_version: source.version,
     tainted_kids: published.filter((k) => k.state === "TAINTED").map((k) => k.id),
     // Each tainted kid's cutoff (docs/taint-cutoff.md): its payloads verify only with `ts` before it.
-    taint_cutoffs: taintCutoffs(published)
+    taint_cutoffs: taintCutoffs(published),
+    // The key log (docs/key-log.md): extra members only, Trusted Server's stay as they are.
+    key_log: source.key_log ? { root_kid: source.key_log.root_kid, root_fingerprint: source.key_log.root_fingerprint } : null,
+    unendorsed_kids: published.filter((k) => k.endorsed_at === void 0).map((k) => k.id)
   });
 }
 async function contentEtag(body) {
@@ -5502,6 +5766,7 @@ function foldReading(reading, ctx) {
       // A kid Trusted Server added to a keyring later was made just now.
       expires_at: stored === null ? nowIso : expiryOf(ctx.nowMs, ctx.keyLifetimeDays)
     };
+    if (prev?.endorsed_at !== void 0 && prev.jwk.x !== k.jwk.x) delete keyset.endorsed_at;
     if (!prev && k.state === "PREPARED") keyset.superseded_at = nowIso;
     const kept = prev?.unusable?.code === "key_material_mismatch" && prev.jwk.x === k.jwk.x;
     const problem = kept ? prev.unusable : materialProblem(k.id, k.jwk, ctx);
@@ -5947,8 +6212,9 @@ var FIXED_ORDER = [
   ITEM_KEYS.discoveryDocument
 ];
 function orderedKeys(keys) {
-  const jwks2 = keys.filter((k) => !FIXED_ORDER.includes(k));
-  return [...jwks2, ...FIXED_ORDER.filter((k) => keys.includes(k))];
+  const jwks2 = keys.filter((k) => !FIXED_ORDER.includes(k) && k !== KEY_LOG_ITEM);
+  const log = keys.includes(KEY_LOG_ITEM) ? [KEY_LOG_ITEM] : [];
+  return [...log, ...jwks2, ...FIXED_ORDER.filter((k) => keys.includes(k))];
 }
 
 // src/core/keyring/doctor.ts
@@ -6130,6 +6396,166 @@ function lockFindings(input) {
     });
   }
   return out;
+}
+
+// src/core/keyring/endorsement.ts
+var MAX_ENDORSER_READS = 1;
+async function planEndorsement(ctx) {
+  const target = ctx.after.keysets.find((k) => k.id === ctx.target);
+  if (!target) return {};
+  const refuse = (code, why) => {
+    if (ctx.strict) throw new TskError(code, `${ctx.target} was not endorsed: ${why}`);
+    return {
+      warning: `${ctx.target} is published without an endorsement: ${why}; partners that check the key log refuse it until tsctl keyset adopt ${ctx.target}`
+    };
+  };
+  const parsed = parseKeyLog(ctx.stored);
+  if (parsed !== null && !isKeyLog(parsed)) {
+    return refuse("key_log_invalid", `${parsed.invalid} (tsctl doctor)`);
+  }
+  let log = parsed;
+  if (log) {
+    const problem = await keyLogProblem(log);
+    if (problem)
+      return refuse("key_log_invalid", `the key log does not verify: ${problem} (tsctl doctor)`);
+    if (endorsedKeys(log).get(target.id) === target.jwk.x) {
+      target.endorsed_at ??= ctx.nowIso;
+      return {};
+    }
+  }
+  const seedOf = (k) => k.id === ctx.target && ctx.createdSeed ? Promise.resolve(ctx.createdSeed) : readSeed(k, ctx.privateKeys);
+  const active = ctx.before.keysets.find((k) => k.state === "ACTIVE" && k.id !== ctx.target);
+  if (!log) {
+    const rootSeed = active ? await readSeed(active, ctx.privateKeys) : null;
+    const root = active ? rootSeed && { kid: active.id, seed: rootSeed } : await signerOf(target, seedOf);
+    if (!root) {
+      return refuse(
+        "endorsement_unavailable",
+        active ? `the key log starts from the ACTIVE key ${active.id}, whose private key could not be read at the edge` : "no private key could be read to start the key log"
+      );
+    }
+    log = await startKeyLog(ctx.deployment, root, ctx.nowIso);
+    mark(ctx.after, root.kid, ctx.nowIso);
+    ctx.after.key_log = { root_kid: root.kid, root_fingerprint: log.root_fingerprint };
+    if (root.kid === target.id) return { log: serializeKeyLog(log) };
+    return append(ctx, log, target, root);
+  }
+  const vouched = endorsedKeys(log);
+  const candidates = [
+    ...active ? [active] : [],
+    ...[...ctx.before.keysets].reverse().filter((k) => k !== active)
+  ].filter((k) => k.id !== ctx.target && !k.unusable && vouched.get(k.id) === k.jwk.x);
+  for (const k of candidates.slice(0, MAX_ENDORSER_READS)) {
+    const seed = await readSeed(k, ctx.privateKeys);
+    if (seed) return append(ctx, log, target, { kid: k.id, seed });
+  }
+  return refuse(
+    "endorsement_unavailable",
+    candidates.length === 0 ? "no key set the key log vouches for is left in the keyring" : `the private key of ${candidates.slice(0, MAX_ENDORSER_READS).map((k) => k.id).join(" and ")} could not be read at the edge`
+  );
+}
+async function append(ctx, log, target, endorser) {
+  const keep = new Set(ctx.after.keysets.map((k) => k.id));
+  const next = await appendEndorsement(
+    log,
+    { kid: target.id, x: target.jwk.x },
+    endorser,
+    ctx.nowIso,
+    keep
+  );
+  mark(ctx.after, target.id, ctx.nowIso);
+  ctx.after.key_log = { root_kid: next.root.kid, root_fingerprint: next.root_fingerprint };
+  return { log: serializeKeyLog(next) };
+}
+function mark(keyring, kid, nowIso) {
+  const k = keyring.keysets.find((s) => s.id === kid);
+  if (k) k.endorsed_at = nowIso;
+}
+async function signerOf(k, seedOf) {
+  const seed = await seedOf(k);
+  return seed ? { kid: k.id, seed } : null;
+}
+async function readSeed(k, privateKeys) {
+  if (!privateKeys || k.unusable) return null;
+  const text = await privateKeys.get(k.id);
+  if (text === null) return null;
+  try {
+    const seed = decodeSeed(text, k.id);
+    return toBase64Url(await publicKeyOf(seed)) === k.jwk.x ? seed : null;
+  } catch {
+    return null;
+  }
+}
+async function assertEndorsable(keyring, kid, privateKeys) {
+  const k = keyring.keysets.find((s) => s.id === kid);
+  if (!k) return;
+  if (!PUBLISHED_STATES.has(k.state)) {
+    throw new TskError(
+      "keyset_not_published",
+      `${kid} is ${k.state}: only a published key set (PREPARED, ACTIVE or TAINTED) can be endorsed; restore it first`,
+      { details: { keyring } }
+    );
+  }
+  if (k.unusable) {
+    throw new TskError(k.unusable.code, `${kid} cannot be endorsed: ${k.unusable.reason}`, {
+      details: { keyring }
+    });
+  }
+  if (privateKeys && await readSeed(k, privateKeys) === null) {
+    throw new TskError(
+      "key_material_mismatch",
+      `${kid} cannot be endorsed: its private key cannot be read at the edge or does not derive its JWK's x`,
+      { details: { keyring } }
+    );
+  }
+}
+
+// src/core/keyring/key-log-report.ts
+async function keyLogSummary(items, keysets) {
+  const published = keysets.filter((k) => PUBLISHED_STATES.has(k.state));
+  const text = items.get(KEY_LOG_ITEM);
+  const parsed = parseKeyLog(text);
+  if (parsed === null) return { present: false, unendorsed_kids: published.map((k) => k.id) };
+  if (!isKeyLog(parsed)) {
+    return { present: true, problem: parsed.invalid, unendorsed_kids: published.map((k) => k.id) };
+  }
+  const problem = await keyLogProblem(parsed);
+  const endorsed = problem === null ? endorsedKeys(parsed) : /* @__PURE__ */ new Map();
+  return {
+    present: true,
+    root_kid: parsed.root.kid,
+    root_fingerprint: parsed.root_fingerprint,
+    entries: parsed.entries.length,
+    checkpoint_seq: parsed.checkpoint?.seq ?? null,
+    chars: text?.length ?? 0,
+    ...problem !== null ? { problem } : {},
+    unendorsed_kids: published.filter((k) => endorsed.get(k.id) !== k.jwk.x).map((k) => k.id)
+  };
+}
+function keyLogFindings(summary, deployment) {
+  if (!summary.present) return [];
+  const findings = [];
+  if (summary.problem !== void 0) {
+    findings.push({
+      code: "key_log_invalid",
+      severity: "error",
+      message: `the key-log item does not verify (${summary.problem}): it was changed outside the service, and partners that check it refuse every key`,
+      fix: "find who wrote the key-log item (the Fastly audit log) and put back the last value the service wrote; rotate the Fastly API token",
+      repairable: false
+    });
+    return findings;
+  }
+  for (const kid of summary.unendorsed_kids) {
+    findings.push({
+      code: "unendorsed_key",
+      severity: "warning",
+      kid,
+      message: `${kid} is published but the key log does not endorse it: it was written into the stores directly (Trusted Server's rotate, or someone with the Fastly API token), and partners that check the key log refuse it`,
+      fix: `if it is yours: tsctl keyset adopt ${kid} --deployment-name ${deployment}; if not: tsctl keyset deactivate ${kid} then remove it, and rotate the Fastly API token`,
+      repairable: false
+    });
+  }
+  return findings;
 }
 
 // src/core/keyring/outcome.ts
@@ -6379,8 +6805,28 @@ async function materialCheck(operation, id, before, secretNames, privateKeys) {
 var KeyringEngine = class {
   constructor(deps) {
     this.deps = deps;
+    const source = deps.privateKeys;
+    if (source) {
+      const seen = /* @__PURE__ */ new Map();
+      this.privateKeys = {
+        get: async (name) => {
+          const known = seen.get(name);
+          if (known !== void 0) return known;
+          const value = await source.get(name);
+          if (value !== null) seen.set(name, value);
+          return value;
+        }
+      };
+    }
   }
   deps;
+  /**
+   * The private keys as the edge reads them, each read at most once per engine (one request):
+   * the fold's probes, activation's check, adopt's and the key log's all ask for the same few
+   * keys, and Fastly allows 5 secret reads a request. Only found keys are kept (a key created
+   * during the request may appear later in it).
+   */
+  privateKeys;
   /** The authoritative keyring (adopting a Trusted Server–only store in memory if needed). */
   async read() {
     const [items, names] = await Promise.all([
@@ -6394,8 +6840,8 @@ var KeyringEngine = class {
       keyLifetimeDays: this.deps.keyLifetimeDays,
       secretNames
     });
-    if (this.deps.privateKeys) {
-      const lines = await probeFolded(loaded, loaded.reading.keyring, this.deps.privateKeys);
+    if (this.privateKeys) {
+      const lines = await probeFolded(loaded, loaded.reading.keyring, this.privateKeys);
       loaded.folded.push(...lines);
     }
     return { ...loaded, items, secretNames };
@@ -6448,7 +6894,7 @@ var KeyringEngine = class {
       api.listSecretNames(),
       guard ? guard.inspect(deployment) : Promise.resolve(null)
     ]);
-    return diagnose({
+    const report = diagnose({
       deployment,
       items,
       secretNames: new Set(names),
@@ -6457,6 +6903,11 @@ var KeyringEngine = class {
       lateWriteMs: this.lateBound(),
       keyLifetimeDays
     });
+    const reading = readStores(items, true);
+    const findings = keyLogFindings(await keyLogSummary(items, reading.keysets), deployment);
+    if (findings.length === 0) return report;
+    const all = [...report.findings, ...findings];
+    return { ...report, findings: all, healthy: all.every((f) => f.severity === "info") };
   }
   /**
    * Takes the deployment's lease and gives it back: an earlier operation's intent that may be
@@ -6539,7 +6990,10 @@ var KeyringEngine = class {
     const nowIso = new Date(nowMs).toISOString();
     if (request.operation === "adopt") {
       adoptCheck(read, request.kid);
-      if (!adopted && folded.length === 0) {
+      if (request.kid !== void 0) {
+        await assertEndorsable(before, request.kid, this.privateKeys);
+      }
+      if (!adopted && folded.length === 0 && (request.kid === void 0 || alreadyEndorsed(before, items, request.kid))) {
         return { operation: "adopt", before, after: before, adopted, folded, warnings: [] };
       }
     }
@@ -6548,7 +7002,7 @@ var KeyringEngine = class {
     if (request.operation === "remove" && !before.keysets.some((k) => k.id === id)) {
       return { ...await this.removeOrphanSecret(id, before, items, adopted, dryRun), folded };
     }
-    await materialCheck(request.operation, id, before, read.secretNames, this.deps.privateKeys);
+    await materialCheck(request.operation, id, before, read.secretNames, this.privateKeys);
     try {
       request.precondition?.(before, nowMs);
     } catch (err) {
@@ -6569,7 +7023,24 @@ var KeyringEngine = class {
       throw new TskError(err.code, err.message, { details: { ...err.details, keyring: before } });
     }
     after.version = before.version + 1;
+    const target = created ? id : request.operation === "adopt" ? request.kid : void 0;
+    const endorsement = target === void 0 ? {} : await planEndorsement({
+      deployment: this.deps.deployment,
+      before,
+      after,
+      stored: items.get(KEY_LOG_ITEM) ?? null,
+      target,
+      ...created ? { createdSeed: created.seed } : {},
+      privateKeys: this.privateKeys,
+      nowIso,
+      strict: request.operation === "adopt"
+    });
     const ops = itemOpsFor(items, before, after, this.deps.nextTransitionAt?.(after) ?? null);
+    if (endorsement.log !== void 0 && items.get(KEY_LOG_ITEM) !== endorsement.log) {
+      ops.unshift({ op: "upsert", key: KEY_LOG_ITEM, value: endorsement.log });
+    }
+    const endorsementWarnings = endorsement.warning ? [endorsement.warning] : [];
+    if (endorsement.log !== void 0) after = parseKeyring(serializeKeyring(after));
     const intent = {
       operation: request.operation,
       recorded_at: nowIso,
@@ -6589,7 +7060,7 @@ var KeyringEngine = class {
         after,
         adopted,
         folded,
-        warnings: [],
+        warnings: endorsementWarnings,
         plan: {
           ...created ? { createSecret: id } : {},
           configOps: ops,
@@ -6639,7 +7110,7 @@ var KeyringEngine = class {
         throw notCommitted(err);
       }
     }
-    const warnings = [];
+    const warnings = [...endorsementWarnings];
     if (removed || landedUnanswered) {
       try {
         if (landedUnanswered) await this.settle(intent);
@@ -6733,7 +7204,7 @@ var KeyringEngine = class {
       issued_at: issued,
       expires_at: expires
     };
-    return { keyset, secret: encodeSeed(seed) };
+    return { keyset, secret: encodeSeed(seed), seed };
   }
   /**
    * `remove` of an id the keyring does not list: if a private key by that name is left (an
@@ -6763,6 +7234,12 @@ var KeyringEngine = class {
     };
   }
 };
+function alreadyEndorsed(keyring, items, kid) {
+  const k = keyring.keysets.find((s) => s.id === kid);
+  const log = parseKeyLog(items.get(KEY_LOG_ITEM));
+  if (!k || k.endorsed_at === void 0 || log === null || !isKeyLog(log)) return false;
+  return endorsedKeys(log).get(kid) === k.jwk.x;
+}
 function describe3(err) {
   return err instanceof TskError ? err.message : "unknown error";
 }
@@ -6798,7 +7275,7 @@ function unknownOutcome(err, intent, settlesAtMs2, before) {
   );
 }
 async function assertContentMatches(etag, reading, before) {
-  const source = { version: reading.version, keysets: reading.keysets };
+  const source = endorsedSource(reading.version, reading.keysets, reading.keyring);
   const current = await Promise.all(
     ["jwks", "discovery"].map((kind) => contentEtag(keyDocumentBody(kind, source)))
   );
@@ -10955,6 +11432,16 @@ var status = {
       `Deployment ${ctx.deployment} (keyring version ${String(body["keyring_version"])}): ${healthy ? "healthy" : `${problems.length} problem(s) need a person`}`,
       `Active: ${typeof body["active_kid"] === "string" ? body["active_kid"] : "none"}; published keys: ${String(body["published_count"])}`
     ];
+    const log = body["key_log"];
+    if (isRecord(log)) {
+      lines.push(
+        log["present"] === true && typeof log["root_fingerprint"] === "string" ? `Key log root: ${String(log["root_kid"])}, fingerprint ${log["root_fingerprint"]} (partners pin this)` : "Key log: none yet (started by the next prepare, rotate or adopt KID); every key is unendorsed"
+      );
+      const unendorsed = Array.isArray(log["unendorsed_kids"]) ? log["unendorsed_kids"] : [];
+      if (log["present"] === true && unendorsed.length > 0) {
+        lines.push(`Unendorsed keys: ${unendorsed.join(", ")}`);
+      }
+    }
     const next = body["next_transition"];
     if (isRecord(next)) {
       lines.push(
@@ -11812,6 +12299,33 @@ function applyTaintCutoff(doc, kid, payload) {
   const refused = checkTaintCutoff(kid, cutoffMs, payload);
   return refused ? { verified: false, reason: refused.error, detail: refused.reason } : { verified: true };
 }
+async function checkKeyLogChain(text, kid, x, pin) {
+  const log = parseKeyLog(text);
+  if (log === null) {
+    return {
+      ok: false,
+      reason: "key_log_unavailable",
+      detail: "the publisher publishes no key log (add --skip-key-log for Trusted Server alone)"
+    };
+  }
+  if (!isKeyLog(log)) return { ok: false, reason: "key_log_unavailable", detail: log.invalid };
+  const problem = await keyLogProblem(log);
+  if (problem !== null) return { ok: false, reason: "key_log_unavailable", detail: problem };
+  if (pin !== void 0 && log.root_fingerprint !== pin) {
+    return {
+      ok: false,
+      reason: "key_log_unavailable",
+      detail: `the key log's root ${log.root_fingerprint} is not the pinned root ${pin}`
+    };
+  }
+  const endorsed = endorsedKeys(log).get(kid);
+  if (endorsed === x) return { ok: true, rootFingerprint: log.root_fingerprint };
+  return {
+    ok: false,
+    reason: "unendorsed_key",
+    detail: endorsed === void 0 ? `the key log does not endorse ${kid}` : `${kid} is published with another public key than the key log endorsed`
+  };
+}
 
 // src/cli/commands/verify.ts
 var LOCAL_REASONS = {
@@ -11825,13 +12339,22 @@ function discoveryPath(deployment) {
 var verify2 = {
   words: ["verify"],
   summary: "check a signature against a published key (POST /verify-signature)",
-  description: 'Exit 0 when the signature verifies, 1 when it does not. The payload is the exact signed text; the signature is base64url (or padded standard base64). A value that starts with "-" must be written --signature=VALUE. --local fetches the published discovery document (GET /.well-known/trusted-server.json: the JWKS and the taint cutoffs) and checks the signature here, as a partner does, instead of asking the edge. Either way a tainted key verifies only a payload whose ts is before its taint cutoff.',
+  description: `Exit 0 when the signature verifies, 1 when it does not. The payload is the exact signed text; the signature is base64url (or padded standard base64). A value that starts with "-" must be written --signature=VALUE. --local fetches the published discovery document (GET /.well-known/trusted-server.json: the JWKS and the taint cutoffs) and checks the signature here, as a partner does, instead of asking the edge. Either way a tainted key verifies only a payload whose ts is before its taint cutoff. --local also checks that the publisher's key log (docs/key-log.md) endorses the key, from the root --root-fingerprint pins (else from the log's own root); --skip-key-log leaves that out.`,
   args: [],
   options: {
     kid: { type: "string", value: "KID", description: "the key that signed (required)" },
     payload: { type: "string", value: "TEXT", description: "the exact signed text (required)" },
     signature: { type: "string", value: "SIG", description: "the signature (required)" },
     local: { type: "boolean", description: "check here against the published JWKS, as a partner" },
+    "root-fingerprint": {
+      type: "string",
+      value: "FP",
+      description: "with --local: the key log root to pin (tsctl status shows it)"
+    },
+    "skip-key-log": {
+      type: "boolean",
+      description: "with --local: do not check the key log (a publisher running Trusted Server alone)"
+    },
     ...EDGE_OPTIONS
   },
   examples: [
@@ -11893,6 +12416,26 @@ async function verifyLocally(ctx) {
     }
     throw err;
   }
+  let chain = null;
+  if (result.verified && !ctx.flags.boolean("skip-key-log")) {
+    chain = await keyLogCheck(ctx, jwks2, kid);
+    if (!chain.ok) {
+      if (ctx.output === "json") {
+        ctx.print.out(
+          JSON.stringify({
+            verified: false,
+            kid,
+            checked: "local",
+            error: chain.reason,
+            detail: chain.detail
+          })
+        );
+      } else {
+        ctx.print.out(`Not verified: ${chain.detail} (${chain.reason}, key ${kid}).`);
+      }
+      return EXIT.refused;
+    }
+  }
   if (ctx.output === "json") {
     ctx.print.out(
       JSON.stringify(
@@ -11900,7 +12443,9 @@ async function verifyLocally(ctx) {
       )
     );
   } else if (result.verified) {
-    ctx.print.out(`Verified here against the published JWKS: the signature matches key ${kid}.`);
+    ctx.print.out(
+      `Verified here against the published JWKS: the signature matches key ${kid}${chain?.ok ? `, which the key log endorses (root ${chain.rootFingerprint})` : ""}.`
+    );
   } else {
     ctx.print.out(`Not verified: ${localReason(result)} (key ${kid}).`);
   }
@@ -11909,6 +12454,22 @@ async function verifyLocally(ctx) {
 var FAILED_PREFIX = "Signature verification failed: ";
 function localReason(result) {
   return "detail" in result ? `${result.reason}: ${result.detail}` : LOCAL_REASONS[result.reason];
+}
+async function keyLogCheck(ctx, jwks2, kid) {
+  const keys = isRecord(jwks2) && Array.isArray(jwks2["keys"]) ? jwks2["keys"] : [];
+  const jwk = keys.find((k) => isRecord(k) && k["kid"] === kid);
+  const x = typeof jwk?.["x"] === "string" ? jwk["x"] : "";
+  let text;
+  try {
+    text = (await ctx.edge().request("GET", keyLogPath(ctx.deployment))).text;
+  } catch (err) {
+    if (!(err instanceof CliError) || err.code !== "not_found") throw err;
+    text = null;
+  }
+  return checkKeyLogChain(text, kid, x, ctx.flags.string("root-fingerprint"));
+}
+function keyLogPath(deployment) {
+  return deployment === DEFAULT_DEPLOYMENT ? "/.well-known/trusted-server-key-log.json" : `/.well-known/deployments/${encodeURIComponent(deployment)}/key-log.json`;
 }
 
 // src/cli/commands/index.ts
@@ -12032,7 +12593,9 @@ ${command.examples.map((e) => `  ${e}`).join("\n")}`);
   return parts.join("\n\n");
 }
 function synopsis(command) {
-  return [...command.words, ...command.args.map((a) => a.name)].join(" ");
+  return [...command.words, ...command.args.map((a) => a.optional ? `[${a.name}]` : a.name)].join(
+    " "
+  );
 }
 function sentence(command) {
   const summary = command.summary.charAt(0).toUpperCase() + command.summary.slice(1);

@@ -36,7 +36,11 @@ export type RefusalReason =
 /** The signature does not verify with the published key. */
  | 'invalid_signature'
 /** No key document could be fetched, or the last good one is past its stale bound. */
- | 'keys_unavailable';
+ | 'keys_unavailable'
+/** The key log does not vouch for this kid with this public key (docs/key-log.md). */
+ | 'unendorsed_key'
+/** The key log could not be fetched or does not verify (from the pinned or first-seen root). */
+ | 'key_log_unavailable';
 /** `published`: listed and not tainted; `tainted`: listed in `tainted_kids`. */
 export type KeyState = 'published' | 'tainted';
 export type VerifyResult = {
@@ -108,6 +112,17 @@ export interface VerifierOptions {
     fetch?: (url: string, init: RequestInit) => Promise<Response>;
     /** Defaults to Date.now. */
     now?: () => number;
+    /**
+     * The publisher's endorsed key log: on by default, every key must have a valid endorsement
+     * chain from the root. `rootFingerprint` pins the root (base64url SHA-256 of its raw public key,
+     * as the publisher's `tsctl status` and discovery document show it); without a pin the first
+     * log this verifier sees fixes the root (trust on first use). `url` defaults to the log next to
+     * the key document. `false` turns the check off (a publisher running Trusted Server alone).
+     */
+    keyLog?: false | {
+        rootFingerprint?: string;
+        url?: string;
+    };
 }
 export interface VerifyInput {
     /** The exact payload text that was signed. */

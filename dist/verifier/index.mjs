@@ -25,6 +25,250 @@ function fromBase64Url(text) {
   return fromBase64(std + "=".repeat((4 - std.length % 4) % 4));
 }
 
+// src/verifier/key-log.ts
+import * as ed from "@noble/ed25519";
+var KEY_LOG_FORMAT = "trusted-server-keys/key-log";
+var KEY_LOG_VERSION = 1;
+var MAX_KEY_LOG_BYTES = 64 * 1024;
+var encoder = new TextEncoder();
+function entryJson(e, withSig) {
+  const o = { seq: e.seq, kid: e.kid, x: e.x, at: e.at, endorser: e.endorser, prev: e.prev };
+  return JSON.stringify(withSig ? { ...o, sig: e.sig } : o);
+}
+function checkpointJson(c, withSig) {
+  const o = {
+    seq: c.seq,
+    last: c.last,
+    keys: c.keys.map((k) => ({ kid: k.kid, x: k.x })),
+    signer: c.signer,
+    at: c.at,
+    prev: c.prev
+  };
+  return JSON.stringify(withSig ? { ...o, sig: c.sig } : o);
+}
+function toBase64Url(bytes) {
+  let binary = "";
+  for (const b of bytes) binary += String.fromCharCode(b);
+  return btoa(binary).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+}
+async function sha256(bytes) {
+  return toBase64Url(
+    new Uint8Array(await crypto.subtle.digest("SHA-256", bytes))
+  );
+}
+async function signedBy(x, sig, message) {
+  const key = fromBase64Url(x);
+  const signature = fromBase64Url(sig);
+  if (!key || key.length !== 32 || !signature || signature.length !== 64) return false;
+  try {
+    return await ed.verifyAsync(signature, encoder.encode(message), key, { zip215: false });
+  } catch {
+    return false;
+  }
+}
+var isStr = (v) => typeof v === "string";
+function isEntry(v) {
+  if (typeof v !== "object" || v === null) return false;
+  const e = v;
+  return Number.isInteger(e.seq) && [e.kid, e.x, e.at, e.endorser, e.prev, e.sig].every(isStr);
+}
+function isCheckpoint(v) {
+  if (typeof v !== "object" || v === null) return false;
+  const c = v;
+  return Number.isInteger(c.seq) && [c.last, c.signer, c.at, c.prev, c.sig].every(isStr) && Array.isArray(c.keys) && c.keys.every((k) => {
+    const o = k;
+    return typeof o === "object" && o !== null && isStr(o.kid) && isStr(o.x);
+  });
+}
+var LogFailure = class extends Error {
+};
+var KeyLogChain = class {
+  constructor(options) {
+    this.options = options;
+  }
+  options;
+  chain = null;
+  inflight = null;
+  lastFetchAt = Number.NEGATIVE_INFINITY;
+  lastProblem = "the key log was never fetched";
+  /** The root this instance trusts (pinned, or fixed on first use), or null before the first log. */
+  get rootFingerprint() {
+    return this.chain?.rootFingerprint ?? null;
+  }
+  /** Whether the log vouches for `kid` with the raw public key `raw`. */
+  async check(kid, raw) {
+    const x = toBase64Url(raw);
+    if (this.chain?.trusted.get(kid) === x) return { ok: true };
+    if (this.inflight) await this.inflight;
+    else if (this.options.now() - this.lastFetchAt >= this.options.cooldownMs) {
+      this.lastFetchAt = this.options.now();
+      this.inflight = this.refresh().finally(() => {
+        this.inflight = null;
+      });
+      await this.inflight;
+    }
+    if (this.chain === null) {
+      return { ok: false, reason: "key_log_unavailable", detail: this.lastProblem };
+    }
+    const known = this.chain.trusted.get(kid);
+    if (known === x) return { ok: true };
+    return {
+      ok: false,
+      reason: "unendorsed_key",
+      detail: known === void 0 ? `key "${kid}" has no endorsement in the publisher's key log (${this.lastProblem})` : `key "${kid}" is published with another public key than the key log endorsed`
+    };
+  }
+  async refresh() {
+    try {
+      const text = await this.fetchText();
+      if (this.chain?.text === text) {
+        this.lastProblem = "the log is unchanged";
+        return;
+      }
+      this.chain = await this.verify(text);
+      this.lastProblem = "checked";
+    } catch (err) {
+      this.lastProblem = err instanceof LogFailure ? err.message : "the key log could not be fetched";
+    }
+  }
+  async fetchText() {
+    const { timeoutMs } = this.options;
+    const abort = typeof AbortController === "function" ? new AbortController() : null;
+    const fetching = this.options.fetch(this.options.url, {
+      headers: { accept: "application/json" },
+      ...abort ? { signal: abort.signal } : {}
+    });
+    fetching.catch(() => void 0);
+    let timer;
+    const timeout = timeoutMs > 0 ? new Promise((_r, reject) => {
+      timer = setTimeout(() => {
+        reject(new LogFailure(`the key log did not answer within ${timeoutMs} ms`));
+        abort?.abort();
+      }, timeoutMs);
+    }) : null;
+    let response;
+    try {
+      response = await (timeout ? Promise.race([fetching, timeout]) : fetching);
+    } catch (err) {
+      if (err instanceof LogFailure) throw err;
+      throw new LogFailure("the key log could not be fetched (network error)");
+    } finally {
+      if (timer !== void 0) clearTimeout(timer);
+    }
+    if (response.status === 404) {
+      await response.body?.cancel();
+      throw new LogFailure(
+        "the publisher publishes no key log (404); for a publisher running Trusted Server alone, create the verifier with keyLog: false"
+      );
+    }
+    if (response.status !== 200) {
+      await response.body?.cancel();
+      throw new LogFailure(`the key log answered HTTP ${response.status}`);
+    }
+    const text = await response.text();
+    if (encoder.encode(text).length > MAX_KEY_LOG_BYTES) {
+      throw new LogFailure(`the key log is larger than ${MAX_KEY_LOG_BYTES} bytes`);
+    }
+    return text;
+  }
+  /**
+   * Checks a log against the pin (or the root fixed on first use) and the chain checked before,
+   * and returns the chain it proves.
+   */
+  async verify(text) {
+    let doc;
+    try {
+      doc = JSON.parse(text);
+    } catch {
+      throw new LogFailure("the key log is not JSON");
+    }
+    const log = doc;
+    if (typeof doc !== "object" || doc === null)
+      throw new LogFailure("the key log is not an object");
+    if (log.format !== KEY_LOG_FORMAT || log.version !== KEY_LOG_VERSION) {
+      throw new LogFailure(`the key log is not ${KEY_LOG_FORMAT} version ${KEY_LOG_VERSION}`);
+    }
+    if (!isStr(log.root_fingerprint) || !isEntry(log.root) || !(log.checkpoint === null || isCheckpoint(log.checkpoint)) || !Array.isArray(log.entries) || !log.entries.every(isEntry)) {
+      throw new LogFailure("the key log is malformed");
+    }
+    const { root } = log;
+    const rawRoot = fromBase64Url(root.x);
+    if (!rawRoot || rawRoot.length !== 32) throw new LogFailure("the root key is not 32 bytes");
+    const fingerprint = await sha256(rawRoot);
+    if (fingerprint !== log.root_fingerprint) {
+      throw new LogFailure("root_fingerprint is not the fingerprint of the root key");
+    }
+    const expected = this.options.pin ?? this.chain?.rootFingerprint;
+    if (expected !== void 0 && fingerprint !== expected) {
+      throw new LogFailure(
+        `the key log's root ${fingerprint} is not the ${this.options.pin ? "pinned" : "first-seen"} root ${expected}`
+      );
+    }
+    if (root.seq !== 0 || root.prev !== "" || root.endorser !== root.kid) {
+      throw new LogFailure("the root entry is not self-endorsed");
+    }
+    if (!await signedBy(root.x, root.sig, `${KEY_LOG_FORMAT}/v1 entry
+${entryJson(root, false)}`)) {
+      throw new LogFailure("the root entry has a bad signature");
+    }
+    const before = this.chain?.trusted ?? /* @__PURE__ */ new Map();
+    const trusted = /* @__PURE__ */ new Map([[root.kid, root.x]]);
+    let prev = await sha256(encoder.encode(entryJson(root, true)));
+    let seq = 0;
+    const c = log.checkpoint;
+    if (c) {
+      const signerX = before.get(c.signer) ?? c.keys.find((k) => k.kid === c.signer)?.x;
+      if (signerX === void 0) {
+        throw new LogFailure(
+          `the checkpoint's signer ${c.signer} is not among the keys it vouches for`
+        );
+      }
+      const message = `${KEY_LOG_FORMAT}/v1 checkpoint
+${checkpointJson(c, false)}`;
+      if (!await signedBy(signerX, c.sig, message)) {
+        throw new LogFailure("the checkpoint has a bad signature");
+      }
+      for (const k of c.keys) trusted.set(k.kid, k.x);
+      prev = c.last;
+      seq = c.seq;
+    }
+    for (const e of log.entries) {
+      if (e.prev !== prev || e.seq !== seq + 1) {
+        throw new LogFailure(`entry ${e.seq} does not follow the one before`);
+      }
+      const endorserX = trusted.get(e.endorser);
+      const message = `${KEY_LOG_FORMAT}/v1 entry
+${entryJson(e, false)}`;
+      if (endorserX === void 0 || !await signedBy(endorserX, e.sig, message)) {
+        throw new LogFailure(
+          `entry ${e.seq} (${e.kid}) is not signed by a key the log vouches for`
+        );
+      }
+      trusted.set(e.kid, e.x);
+      prev = await sha256(encoder.encode(entryJson(e, true)));
+      seq = e.seq;
+    }
+    for (const [kid, x] of trusted) {
+      const old = before.get(kid);
+      if (old !== void 0 && old !== x) {
+        throw new LogFailure(`the key log now gives ${kid} another public key than before`);
+      }
+    }
+    for (const [kid, x] of before) if (!trusted.has(kid)) trusted.set(kid, x);
+    return { rootFingerprint: fingerprint, trusted, text };
+  }
+};
+function keyLogUrlFor(documentUrl) {
+  const url = new URL(documentUrl);
+  const deployment = /^(\/\.well-known\/deployments\/[^/]+\/)(?:trusted-server|jwks)\.json$/.exec(
+    url.pathname
+  );
+  if (deployment) url.pathname = `${deployment[1]}key-log.json`;
+  else url.pathname = url.pathname.replace(/[^/]*$/, "trusted-server-key-log.json");
+  url.search = "";
+  return url.toString();
+}
+
 // src/verifier/cache-control.ts
 var seconds = (v) => v !== void 0 && /^\d{1,10}$/.test(v) ? Number(v) : null;
 function readFreshness(headers) {
@@ -45,7 +289,7 @@ function readFreshness(headers) {
 }
 
 // src/verifier/keys.ts
-import * as ed from "@noble/ed25519";
+import * as ed2 from "@noble/ed25519";
 import { importJWK } from "jose";
 
 // src/verifier/payload.ts
@@ -182,7 +426,7 @@ async function verifyEd25519(key, signature, message) {
     }
   }
   try {
-    return await ed.verifyAsync(signature, message, key.raw, { zip215: false });
+    return await ed2.verifyAsync(signature, message, key.raw, { zip215: false });
   } catch {
     return false;
   }
@@ -471,12 +715,25 @@ function createVerifier(options) {
     timeoutMs: positive("fetchTimeoutMs", options.fetchTimeoutMs, 5e3),
     maxDocumentBytes: MAX_DOCUMENT_BYTES
   });
-  const encoder = new TextEncoder();
+  const keyLog = options.keyLog ?? {};
+  if (keyLog !== false && (typeof keyLog !== "object" || keyLog === null))
+    throw new TypeError("keyLog must be false or an object");
+  if (keyLog && keyLog.rootFingerprint !== void 0 && !/^[A-Za-z0-9_-]{43}$/.test(keyLog.rootFingerprint))
+    throw new TypeError("keyLog.rootFingerprint must be 43 base64url characters (a SHA-256)");
+  const chain = keyLog === false ? null : new KeyLogChain({
+    url: keyLog.url ?? keyLogUrlFor(url),
+    ...keyLog.rootFingerprint !== void 0 ? { pin: keyLog.rootFingerprint } : {},
+    fetch: fetchFn,
+    now,
+    cooldownMs: positive("cooldownSeconds", options.cooldownSeconds, 30) * 1e3,
+    timeoutMs: positive("fetchTimeoutMs", options.fetchTimeoutMs, 5e3)
+  });
+  const encoder2 = new TextEncoder();
   async function verify(input) {
     const refuse = (reason, detail, extra = {}) => ({ verified: false, reason, detail, ...extra });
     if (typeof input?.payload !== "string" || typeof input.signature !== "string")
       return refuse("malformed_payload", "payload and signature must be strings");
-    const message = encoder.encode(input.payload);
+    const message = encoder2.encode(input.payload);
     if (message.length > MAX_PAYLOAD_BYTES)
       return refuse("payload_too_large", `payload is over ${MAX_PAYLOAD_BYTES} bytes`);
     const read = readPayload(input.payload);
@@ -512,6 +769,10 @@ function createVerifier(options) {
         });
       const late = cutoff === void 0 ? null : afterCutoff(kid, payload.ts, cutoff);
       if (late !== null) return refuse("signed_after_taint_cutoff", late, { kid, keyState });
+    }
+    if (chain) {
+      const endorsed = await chain.check(kid, found.key.raw);
+      if (!endorsed.ok) return refuse(endorsed.reason, endorsed.detail, { kid, keyState });
     }
     if (!await verifyEd25519(found.key, signature, message))
       return refuse("invalid_signature", "signature does not verify with the published key", {

@@ -148,7 +148,10 @@ export function parseFor(command: Command, argv: readonly string[]): Parsed {
     );
   }
   const args = positionals.slice(command.words.length);
-  const missing = command.args.slice(args.length).map((a) => a.name);
+  const missing = command.args
+    .slice(args.length)
+    .filter((a) => !a.optional)
+    .map((a) => a.name);
   if (missing.length > 0) throw new UsageError(`missing ${missing.join(' and ')}`);
   if (args.length > command.args.length) {
     throw new UsageError(`unexpected argument "${args[command.args.length] ?? ''}"`);

@@ -20,6 +20,8 @@ export type OptionTable = Readonly<Record<string, OptionSpec>>;
 export interface ArgSpec {
   name: string;
   description: string;
+  /** May be left out (shown as `[NAME]`). */
+  optional?: boolean;
 }
 
 /** `pretty` for people, `json` for scripts (the API's answer verbatim). */

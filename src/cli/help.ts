@@ -110,7 +110,9 @@ export function commandHelp(command: Command): string {
 
 /** `keyset activate ID`. */
 function synopsis(command: Command): string {
-  return [...command.words, ...command.args.map((a) => a.name)].join(' ');
+  return [...command.words, ...command.args.map((a) => (a.optional ? `[${a.name}]` : a.name))].join(
+    ' ',
+  );
 }
 
 function sentence(command: Command): string {

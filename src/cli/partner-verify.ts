@@ -8,6 +8,7 @@
 import { createLocalJWKSet, errors } from 'jose';
 import { fromEitherBase64, utf8 } from '../core/crypto/base64.js';
 import { checkTaintCutoff } from '../core/keyring/taint-cutoff.js';
+import { endorsedKeys, isKeyLog, keyLogProblem, parseKeyLog } from '../core/keyring/key-log.js';
 
 /** The outcome, in the words of the edge's `/verify-signature`. */
 export type PartnerCheck =
@@ -66,4 +67,50 @@ export function applyTaintCutoff(
   return refused
     ? { verified: false, reason: refused.error, detail: refused.reason }
     : { verified: true };
+}
+
+/** What the key log says of one published key (docs/key-log.md). */
+export type ChainCheck =
+  | { ok: true; rootFingerprint: string }
+  | { ok: false; reason: 'unendorsed_key' | 'key_log_unavailable'; detail: string };
+
+/**
+ * The partner verifier's chain rule, for `tsctl verify --local`: the log (its text, or null when
+ * the publisher has none) must verify from its root, the root must be `pin` when one is given,
+ * and the log must vouch for `kid` with the very `x` the JWKS publishes.
+ */
+export async function checkKeyLogChain(
+  text: string | null,
+  kid: string,
+  x: string,
+  pin: string | undefined,
+): Promise<ChainCheck> {
+  const log = parseKeyLog(text);
+  if (log === null) {
+    return {
+      ok: false,
+      reason: 'key_log_unavailable',
+      detail: 'the publisher publishes no key log (add --skip-key-log for Trusted Server alone)',
+    };
+  }
+  if (!isKeyLog(log)) return { ok: false, reason: 'key_log_unavailable', detail: log.invalid };
+  const problem = await keyLogProblem(log);
+  if (problem !== null) return { ok: false, reason: 'key_log_unavailable', detail: problem };
+  if (pin !== undefined && log.root_fingerprint !== pin) {
+    return {
+      ok: false,
+      reason: 'key_log_unavailable',
+      detail: `the key log's root ${log.root_fingerprint} is not the pinned root ${pin}`,
+    };
+  }
+  const endorsed = endorsedKeys(log).get(kid);
+  if (endorsed === x) return { ok: true, rootFingerprint: log.root_fingerprint };
+  return {
+    ok: false,
+    reason: 'unendorsed_key',
+    detail:
+      endorsed === undefined
+        ? `the key log does not endorse ${kid}`
+        : `${kid} is published with another public key than the key log endorsed`,
+  };
 }

@@ -2,6 +2,7 @@
 import { deactivateKey, rotateKey, signTestPayload } from './routes/admin-keys.js';
 import { discoveryDocument, jwksDocument } from './routes/discovery.js';
 import { doctorRepair, doctorReport } from './routes/doctor.js';
+import { keyLogDocument } from './routes/key-log.js';
 import { schedulePlan, scheduleRun, statusReport } from './routes/schedule.js';
 import {
   adoptDrift,
@@ -35,6 +36,16 @@ export const ROUTES: readonly Route[] = [
   {
     pattern: '/.well-known/deployments/:deployment/jwks.json',
     methods: { GET: jwksDocument, HEAD: jwksDocument },
+    errors: 'public',
+  },
+  {
+    pattern: '/.well-known/trusted-server-key-log.json',
+    methods: { GET: keyLogDocument, HEAD: keyLogDocument },
+    errors: 'public',
+  },
+  {
+    pattern: '/.well-known/deployments/:deployment/key-log.json',
+    methods: { GET: keyLogDocument, HEAD: keyLogDocument },
     errors: 'public',
   },
   { pattern: '/verify-signature', methods: { POST: verifySignature }, errors: 'verify' },

@@ -7,6 +7,7 @@
 // kid is inside the payload. So the payload is checked first (cheap, no network), then the key
 // is looked up in the publisher's key document (cached per its headers), then the signature.
 import { fromBase64, fromBase64Url } from './base64.js';
+import { KeyLogChain, keyLogUrlFor } from './key-log.js';
 import { KeySource } from './key-source.js';
 import type { CryptoChoice } from './keys.js';
 import { verifyEd25519 } from './keys.js';
@@ -50,7 +51,11 @@ export type RefusalReason =
   /** The signature does not verify with the published key. */
   | 'invalid_signature'
   /** No key document could be fetched, or the last good one is past its stale bound. */
-  | 'keys_unavailable';
+  | 'keys_unavailable'
+  /** The key log does not vouch for this kid with this public key (docs/key-log.md). */
+  | 'unendorsed_key'
+  /** The key log could not be fetched or does not verify (from the pinned or first-seen root). */
+  | 'key_log_unavailable';
 
 /** `published`: listed and not tainted; `tainted`: listed in `tainted_kids`. */
 export type KeyState = 'published' | 'tainted';
@@ -127,6 +132,14 @@ export interface VerifierOptions {
   fetch?: (url: string, init: RequestInit) => Promise<Response>;
   /** Defaults to Date.now. */
   now?: () => number;
+  /**
+   * The publisher's endorsed key log: on by default, every key must have a valid endorsement
+   * chain from the root. `rootFingerprint` pins the root (base64url SHA-256 of its raw public key,
+   * as the publisher's `tsctl status` and discovery document show it); without a pin the first
+   * log this verifier sees fixes the root (trust on first use). `url` defaults to the log next to
+   * the key document. `false` turns the check off (a publisher running Trusted Server alone).
+   */
+  keyLog?: false | { rootFingerprint?: string; url?: string };
 }
 
 export interface VerifyInput {
@@ -199,6 +212,26 @@ export function createVerifier(options: VerifierOptions): Verifier {
     timeoutMs: positive('fetchTimeoutMs', options.fetchTimeoutMs, 5000),
     maxDocumentBytes: MAX_DOCUMENT_BYTES,
   });
+  const keyLog = options.keyLog ?? {};
+  if (keyLog !== false && (typeof keyLog !== 'object' || keyLog === null))
+    throw new TypeError('keyLog must be false or an object');
+  if (
+    keyLog &&
+    keyLog.rootFingerprint !== undefined &&
+    !/^[A-Za-z0-9_-]{43}$/.test(keyLog.rootFingerprint)
+  )
+    throw new TypeError('keyLog.rootFingerprint must be 43 base64url characters (a SHA-256)');
+  const chain =
+    keyLog === false
+      ? null
+      : new KeyLogChain({
+          url: keyLog.url ?? keyLogUrlFor(url),
+          ...(keyLog.rootFingerprint !== undefined ? { pin: keyLog.rootFingerprint } : {}),
+          fetch: fetchFn,
+          now,
+          cooldownMs: positive('cooldownSeconds', options.cooldownSeconds, 30) * 1000,
+          timeoutMs: positive('fetchTimeoutMs', options.fetchTimeoutMs, 5000),
+        });
   const encoder = new TextEncoder();
 
   async function verify(input: VerifyInput): Promise<VerifyResult> {
@@ -249,6 +282,10 @@ export function createVerifier(options: VerifierOptions): Verifier {
         });
       const late = cutoff === undefined ? null : afterCutoff(kid, payload.ts, cutoff);
       if (late !== null) return refuse('signed_after_taint_cutoff', late, { kid, keyState });
+    }
+    if (chain) {
+      const endorsed = await chain.check(kid, found.key.raw);
+      if (!endorsed.ok) return refuse(endorsed.reason, endorsed.detail, { kid, keyState });
     }
     if (!(await verifyEd25519(found.key, signature, message)))
       return refuse('invalid_signature', 'signature does not verify with the published key', {

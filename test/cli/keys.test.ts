@@ -107,8 +107,15 @@ describe('tsctl jwks and verify (public routes)', () => {
     });
     const json = await tsctl([...args, '--payload', signed.payload, '-o', 'json'], { env });
     expect(JSON.parse(json.stdout)).toMatchObject({ verified: true, kid: signed.kid });
-    // The partner's check, here, against the JWKS the edge really serves.
+    // The partner's check, here, against the JWKS the edge really serves. This deployment has
+    // no key log yet (nothing was prepared), so the chain check refuses until it is skipped.
     expect(await tsctl([...args, '--local', '--payload', signed.payload], { env })).toEqual({
+      code: 1,
+      stdout: `Not verified: the publisher publishes no key log (add --skip-key-log for Trusted Server alone) (key_log_unavailable, key ${signed.kid}).\n`,
+      stderr: '',
+    });
+    const local = [...args, '--local', '--skip-key-log', '--payload', signed.payload];
+    expect(await tsctl(local, { env })).toEqual({
       code: 0,
       stdout: `Verified here against the published JWKS: the signature matches key ${signed.kid}.\n`,
       stderr: '',

@@ -36,11 +36,19 @@ describe.skipIf(TEST_TARGET === 'wasm')('tsctl keyset list and adopt beside Trus
     expect(drifted.stdout).toMatch(/^Drift: Trusted Server's items disagree with the keyring/m);
     expect(drifted.stdout).toMatch(/^ {2}warning kid_added: ts-r1 is published and signing/m);
 
-    const adopted = await tsctl(['keyset', 'adopt', '--kid', 'ts-r1'], { env });
+    // Trusted Server's rotate is not endorsed in the key log: status says so until adopt KID.
+    const unendorsed = await tsctl(['status'], { env });
+    expect(unendorsed.stdout).toMatch(/^Unendorsed keys: ts-r1$/m);
+    expect(unendorsed.stdout).toMatch(/^WARNING unendorsed_key ts-r1: /m);
+    const adopted = await tsctl(['keyset', 'adopt', 'ts-r1'], { env });
     expect(adopted).toMatchObject({ code: 0, stderr: '' });
     expect(adopted.stdout).toMatch(
       /^Adopted \(keyring version 2\):\n {2}ts-r1 is published and signing/,
     );
+    expect(adopted.stdout).toMatch(/^ {2}ts-r1 endorsed in the key log$/m);
+    expect((await tsctl(['status'], { env })).stdout).not.toMatch(/Unendorsed keys/);
+    const twice = await tsctl(['keyset', 'adopt', 'ts-r1', '--kid', 'ts-r1'], { env });
+    expect(twice.code).toBe(2);
     const again = await tsctl(['keyset', 'adopt'], { env });
     expect(again.stdout).toBe('Nothing to adopt: the stores agree with the keyring.\n');
     const unknown = await tsctl(['keyset', 'adopt', '--kid', 'nobody'], { env });

@@ -27,6 +27,7 @@ describe('tsctl schedule and status', () => {
     const before = await run(['status']);
     expect(before.code).toBe(7);
     expect(before.stdout).toMatch(/^ERROR {3}active_key_expired ts-2025-10-A: /m);
+    expect(before.stdout).toMatch(/^Key log: none yet \(started by the next prepare/m);
 
     const first = await run(['schedule', 'run']);
     expect(first.code).toBe(0);
@@ -51,6 +52,14 @@ describe('tsctl schedule and status', () => {
     expect(healthy.code).toBe(0);
     expect(healthy.stdout).toMatch(/^Deployment default \(keyring version 2\): healthy$/m);
     expect(healthy.stdout).toMatch(/^Active: ts-2026-11-22; published keys: 2$/m);
+    // The schedule's prepare started the key log from the ACTIVE key, which endorsed the new one.
+    expect(healthy.stdout).toMatch(
+      new RegExp(
+        `^Key log root: ${DEV_KEY.kid}, fingerprint [\\w-]{43} \\(partners pin this\\)$`,
+        'm',
+      ),
+    );
+    expect(healthy.stdout).not.toMatch(/Unendorsed keys/);
     expect(healthy.stdout).toMatch(new RegExp(`^Next transition: taint ${DEV_KEY.kid} at `, 'm'));
     const statusJson = await run(['status', '-o', 'json']);
     expect(statusJson.code).toBe(0);

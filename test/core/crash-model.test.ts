@@ -31,6 +31,8 @@ describe('crash-and-fault model', () => {
       expect(totals.lateLanded).toBeGreaterThan(0);
       expect(totals.unknown).toBeGreaterThan(0);
       expect(totals.committed).toBeGreaterThan(0);
+      // The key log was written, and checked whole, in most runs.
+      expect(totals.keyLogsVerified).toBeGreaterThan(runs / 2);
     },
     soakRuns > 0 ? 3_600_000 : 120_000,
   );

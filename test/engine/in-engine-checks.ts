@@ -148,6 +148,7 @@ const verifier = createVerifier({
   host: 'p.example',
   maxAgeSeconds: 1e10,
   fetchTimeoutMs: 0,
+  keyLog: false,
   fetch: async () => {
     verifierFetches += 1;
     const body = new ReadableStream<Uint8Array>({
@@ -192,6 +193,7 @@ const tsVector = await createVerifier({
   host: 'publisher.example',
   maxAgeSeconds: 1e10,
   fetchTimeoutMs: 0,
+  keyLog: false,
   fetch: async () =>
     ({
       status: 200,

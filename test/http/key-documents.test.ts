@@ -98,6 +98,9 @@ describe('stored key documents', () => {
       tainted_kids: ['spare'],
       // `spare` records no taint time: tainted at an unknown moment, nothing it signed verifies.
       taint_cutoffs: { spare: '1970-01-01T00:00:00.000Z' },
+      // A keyring with no key log: no root, and every published key unendorsed (docs/key-log.md).
+      key_log: null,
+      unendorsed_kids: [DEV_KEY.kid, 'spare'],
     });
   });
 

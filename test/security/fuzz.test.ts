@@ -30,12 +30,13 @@ const RUNS = Number(process.env['FUZZ_RUNS'] ?? 1000);
 const PUBLIC_PATHS = new Set([
   '/.well-known/trusted-server.json',
   '/.well-known/jwks.json',
+  '/.well-known/trusted-server-key-log.json',
   '/verify-signature',
 ]);
-/** Every deployment's documents are public too (`/.well-known/deployments/NAME/...`). */
+/** Every deployment's documents (and key log) are public too (`/.well-known/deployments/NAME/...`). */
 const isPublic = (path: string): boolean =>
   PUBLIC_PATHS.has(path) ||
-  /^\/\.well-known\/deployments\/[^/]+\/(trusted-server|jwks)\.json$/.test(path);
+  /^\/\.well-known\/deployments\/[^/]+\/(trusted-server|jwks|key-log)\.json$/.test(path);
 
 let edge: TestEdge;
 let app: TestApp;

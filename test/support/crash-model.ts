@@ -9,6 +9,7 @@ import { expect } from 'vitest';
 import { TskError } from '../../src/core/errors.js';
 import { parseActiveKids } from '../../src/core/keys/active-kids.js';
 import {
+  isRetired,
   parseKeyring,
   PUBLISHED_STATES,
   serializeKeyring,
@@ -17,6 +18,12 @@ import { KeyringEngine, type MutationRequest } from '../../src/core/keyring/engi
 import { parseLockRecord } from '../../src/core/keyring/journal.js';
 import { KvLease } from '../../src/core/keyring/lease.js';
 import { derivedItems } from '../../src/core/keyring/store-items.js';
+import {
+  endorsedKeys,
+  isKeyLog,
+  keyLogProblem,
+  parseKeyLog,
+} from '../../src/core/keyring/key-log.js';
 import { publicJwk } from '../../src/core/keys/jwk.js';
 import { publicKeyOf } from '../../src/core/crypto/ed25519.js';
 import type { Random } from '../../src/core/ports.js';
@@ -85,6 +92,8 @@ export interface ModelTotals {
   trustedServerWrites: number;
   /** How often each error code was answered. */
   errors: Record<string, number>;
+  /** Runs whose final key log was checked signature by signature (the others had none). */
+  keyLogsVerified: number;
 }
 
 const stepArb: fc.Arbitrary<Step> = fc.record({
@@ -128,6 +137,7 @@ export async function runCrashModel(options: {
     violations: 0,
     trustedServerWrites: 0,
     errors: {},
+    keyLogsVerified: 0,
   };
   const property = fc.asyncProperty(
     fc.array(stepArb, { minLength: options.minSteps, maxLength: options.maxSteps }),
@@ -225,6 +235,7 @@ async function playRun(steps: Step[], flip: () => boolean, totals: ModelTotals):
   // What Trusted Server's tools wrote is folded into the keyring (as any next change would).
   await processEngine(world, random, 'final-adopt', () => undefined).mutate({ operation: 'adopt' });
   lastVersion = checkInvariants(world, lastVersion, 'after folding drift');
+  totals.keyLogsVerified += await checkKeyLogSignatures(world, 'at the end of the run');
   expect(world.kv.size, 'no lease or intent is left').toBe(0);
   const text = world.items.get('keyring');
   if (text !== undefined) {
@@ -272,6 +283,9 @@ export function processEngine(
     guard,
     callTimeoutMs: CALL_TIMEOUT_MS,
     lateWriteBoundMs: LATE_MS,
+    // The edge's reads of the private keys (what signs an endorsement in the key log): the
+    // secrets that have landed, without faults of their own.
+    privateKeys: { get: (name) => Promise.resolve(world.secrets.get(name) ?? null) },
   });
 }
 
@@ -336,7 +350,51 @@ export function checkInvariants(world: ModelWorld, lastVersion: number, where: s
       true,
     );
   }
+  checkKeyLog(world.items, record?.intent?.keyring, where);
   return version;
+}
+
+/**
+ * The key log's invariants (docs/key-log.md): no key the keyring says the service endorsed is
+ * without its endorsement (same kid, same public key) in the `key-log` item, and no kid the log
+ * endorses is missing from the keyring (published, or removed and retired), except the key an
+ * unsettled intent's keyring brings in (its bulk may have landed up to the keyring, not beyond).
+ */
+export function checkKeyLog(
+  items: ReadonlyMap<string, string>,
+  pendingKeyring: string | undefined,
+  where: string,
+): void {
+  const text = items.get('keyring');
+  const parsed = parseKeyLog(items.get('key-log'));
+  expect(parsed === null || isKeyLog(parsed), `${where}: the key log is readable`).toBe(true);
+  const log = parsed !== null && isKeyLog(parsed) ? parsed : null;
+  const endorsed = endorsedKeys(log);
+  const keyring = text === undefined ? null : parseKeyring(text);
+  for (const k of keyring?.keysets ?? []) {
+    if (k.endorsed_at === undefined) continue;
+    expect(endorsed.get(k.id), `${where}: ${k.id} is marked endorsed and the log endorses it`).toBe(
+      k.jwk.x,
+    );
+  }
+  const pending = pendingKeyring === undefined ? null : parseKeyring(pendingKeyring);
+  for (const [kid, x] of endorsed) {
+    const listed =
+      keyring?.keysets.some((k) => k.id === kid && k.jwk.x === x) === true ||
+      (keyring !== null && isRetired(keyring, kid)) ||
+      pending?.keysets.some((k) => k.id === kid && k.jwk.x === x) === true;
+    expect(listed, `${where}: ${kid}, endorsed by the log, is in the keyring or the journal`).toBe(
+      true,
+    );
+  }
+}
+
+/** At the end of a run: the stored log verifies, signature by signature. */
+async function checkKeyLogSignatures(world: ModelWorld, where: string): Promise<number> {
+  const parsed = parseKeyLog(world.items.get('key-log'));
+  if (parsed === null || !isKeyLog(parsed)) return 0;
+  expect(await keyLogProblem(parsed), `${where}: the key log verifies`).toBeNull();
+  return 1;
 }
 
 /** Deterministic randomness for kids and keys, so a failing run replays exactly. */

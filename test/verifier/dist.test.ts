@@ -98,6 +98,7 @@ describe('dist/verifier', () => {
             now: () => 1763800000000,
             fetch: async () => new Response(JSON.stringify(jwks), {
               headers: { 'content-type': 'application/json' } }),
+            keyLog: false,
           };
           const verifier = createVerifier(options);
           const ok = await verifier.verify(vector);

@@ -11,6 +11,8 @@ describe('trusted-server-keys/verifier', () => {
       discoveryUrl: 'https://publisher.example/.well-known/trusted-server.json',
       host: HOST,
       fetch: pub.fetch,
+      // This publisher serves no key log (a publisher running Trusted Server alone).
+      keyLog: false,
     });
     const { payload, signature } = signed(DEV, Date.now());
     const result = await verifier.verify({ payload, signature });
@@ -26,6 +28,7 @@ describe('trusted-server-keys/verifier', () => {
       'keys.ts',
       'cache-control.ts',
       'key-source.ts',
+      'key-log.ts',
     ];
     const specifiers: string[] = [];
     for (const f of files) {

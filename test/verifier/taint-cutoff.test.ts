@@ -38,6 +38,8 @@ function world(
     host: HOST,
     fetch: pub.fetch,
     now: c.now,
+    // This publisher serves no key log (test/verifier/key-log-chain.test.ts covers the chain).
+    keyLog: false,
     ...options,
   });
   return { verifier, successor, clock: c };

@@ -37,6 +37,8 @@ function setup(pub: Publisher, options: Partial<VerifierOptions> = {}) {
     host: HOST,
     fetch: pub.fetch,
     now: c.now,
+    // These publishers serve no key log; the chain has its own suite (key-log-chain.test.ts).
+    keyLog: false,
     ...options,
   });
   return { verifier, clock: c };
@@ -501,6 +503,7 @@ describe('the key document cache', () => {
       host: HOST,
       fetch: pub.fetch,
       now: c.now,
+      keyLog: false,
     });
     expect(await verifier.verify(signed(DEV, c.now()))).toMatchObject({
       verified: true,
@@ -516,6 +519,7 @@ describe('the key document cache', () => {
       discoveryUrl: URL_,
       host: HOST,
       now: c.now,
+      keyLog: false,
       fetchTimeoutMs: 50,
       fetch: (_url, init) =>
         new Promise((_resolve, reject) => {
@@ -534,6 +538,7 @@ describe('the key document cache', () => {
       discoveryUrl: URL_,
       host: HOST,
       now: c.now,
+      keyLog: false,
       fetchTimeoutMs: 50,
       fetch: () => new Promise<Response>(() => undefined),
     });

@@ -52,6 +52,19 @@ export const status: Command = {
       }`,
       `Active: ${typeof body['active_kid'] === 'string' ? body['active_kid'] : 'none'}; published keys: ${String(body['published_count'])}`,
     ];
+    // The key log (docs/key-log.md): the root partners pin, and keys it does not endorse.
+    const log = body['key_log'];
+    if (isRecord(log)) {
+      lines.push(
+        log['present'] === true && typeof log['root_fingerprint'] === 'string'
+          ? `Key log root: ${String(log['root_kid'])}, fingerprint ${log['root_fingerprint']} (partners pin this)`
+          : 'Key log: none yet (started by the next prepare, rotate or adopt KID); every key is unendorsed',
+      );
+      const unendorsed = Array.isArray(log['unendorsed_kids']) ? log['unendorsed_kids'] : [];
+      if (log['present'] === true && unendorsed.length > 0) {
+        lines.push(`Unendorsed keys: ${unendorsed.join(', ')}`);
+      }
+    }
     const next = body['next_transition'];
     if (isRecord(next)) {
       lines.push(

@@ -6,7 +6,13 @@ import { EDGE_OPTIONS } from '../args.js';
 import { isRecord } from '../client.js';
 import type { Command, CommandContext } from '../command.js';
 import { CliError, EXIT, UsageError } from '../errors.js';
-import { applyTaintCutoff, verifyWithJwks, type LocalCheck } from '../partner-verify.js';
+import {
+  applyTaintCutoff,
+  checkKeyLogChain,
+  verifyWithJwks,
+  type ChainCheck,
+  type LocalCheck,
+} from '../partner-verify.js';
 import { requireDefaultDeployment } from '../context.js';
 import { DEFAULT_DEPLOYMENT } from '../../core/deployments.js';
 
@@ -34,13 +40,25 @@ export const verify: Command = {
     'must be written --signature=VALUE. --local fetches the published discovery document ' +
     '(GET /.well-known/trusted-server.json: the JWKS and the taint cutoffs) and checks the ' +
     'signature here, as a partner does, instead of asking the edge. Either way a tainted key ' +
-    'verifies only a payload whose ts is before its taint cutoff.',
+    'verifies only a payload whose ts is before its taint cutoff. --local also checks that the ' +
+    "publisher's key log (docs/key-log.md) endorses the key, from the root --root-fingerprint " +
+    "pins (else from the log's own root); --skip-key-log leaves that out.",
   args: [],
   options: {
     kid: { type: 'string', value: 'KID', description: 'the key that signed (required)' },
     payload: { type: 'string', value: 'TEXT', description: 'the exact signed text (required)' },
     signature: { type: 'string', value: 'SIG', description: 'the signature (required)' },
     local: { type: 'boolean', description: 'check here against the published JWKS, as a partner' },
+    'root-fingerprint': {
+      type: 'string',
+      value: 'FP',
+      description: 'with --local: the key log root to pin (tsctl status shows it)',
+    },
+    'skip-key-log': {
+      type: 'boolean',
+      description:
+        'with --local: do not check the key log (a publisher running Trusted Server alone)',
+    },
     ...EDGE_OPTIONS,
   },
   examples: [
@@ -107,6 +125,27 @@ async function verifyLocally(ctx: CommandContext): Promise<typeof EXIT.ok | type
     }
     throw err;
   }
+  // The key log, as the partner verifier checks it: the key must be endorsed, from the root.
+  let chain: ChainCheck | null = null;
+  if (result.verified && !ctx.flags.boolean('skip-key-log')) {
+    chain = await keyLogCheck(ctx, jwks, kid);
+    if (!chain.ok) {
+      if (ctx.output === 'json') {
+        ctx.print.out(
+          JSON.stringify({
+            verified: false,
+            kid,
+            checked: 'local',
+            error: chain.reason,
+            detail: chain.detail,
+          }),
+        );
+      } else {
+        ctx.print.out(`Not verified: ${chain.detail} (${chain.reason}, key ${kid}).`);
+      }
+      return EXIT.refused;
+    }
+  }
   if (ctx.output === 'json') {
     ctx.print.out(
       JSON.stringify(
@@ -116,7 +155,9 @@ async function verifyLocally(ctx: CommandContext): Promise<typeof EXIT.ok | type
       ),
     );
   } else if (result.verified) {
-    ctx.print.out(`Verified here against the published JWKS: the signature matches key ${kid}.`);
+    ctx.print.out(
+      `Verified here against the published JWKS: the signature matches key ${kid}${chain?.ok ? `, which the key log endorses (root ${chain.rootFingerprint})` : ''}.`,
+    );
   } else {
     ctx.print.out(`Not verified: ${localReason(result)} (key ${kid}).`);
   }
@@ -128,4 +169,26 @@ const FAILED_PREFIX = 'Signature verification failed: ';
 
 function localReason(result: Exclude<LocalCheck, { verified: true }>): string {
   return 'detail' in result ? `${result.reason}: ${result.detail}` : LOCAL_REASONS[result.reason];
+}
+
+/** Fetches the deployment's key log and checks that it endorses `kid` as the JWKS publishes it. */
+async function keyLogCheck(ctx: CommandContext, jwks: unknown, kid: string): Promise<ChainCheck> {
+  const keys = isRecord(jwks) && Array.isArray(jwks['keys']) ? jwks['keys'] : [];
+  const jwk = keys.find((k): k is Record<string, unknown> => isRecord(k) && k['kid'] === kid);
+  const x = typeof jwk?.['x'] === 'string' ? jwk['x'] : '';
+  let text: string | null;
+  try {
+    text = (await ctx.edge().request('GET', keyLogPath(ctx.deployment))).text;
+  } catch (err) {
+    if (!(err instanceof CliError) || err.code !== 'not_found') throw err;
+    text = null;
+  }
+  return checkKeyLogChain(text, kid, x, ctx.flags.string('root-fingerprint'));
+}
+
+/** The deployment's key log path, beside its documents. */
+function keyLogPath(deployment: string): string {
+  return deployment === DEFAULT_DEPLOYMENT
+    ? '/.well-known/trusted-server-key-log.json'
+    : `/.well-known/deployments/${encodeURIComponent(deployment)}/key-log.json`;
 }

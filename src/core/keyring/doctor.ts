@@ -24,7 +24,10 @@ export type FindingCode =
   | 'pending_intent'
   | 'stale_lease'
   | 'operation_running'
-  | 'lock_unreadable';
+  | 'lock_unreadable'
+  /** The key log (docs/key-log.md; `./key-log-report.ts`). */
+  | 'unendorsed_key'
+  | 'key_log_invalid';
 
 /** One finding. */
 export interface Finding {

@@ -53,6 +53,8 @@ const KeysetSchema = z.object({
   /** When it last stopped signing (another key set was activated). */
   superseded_at: z.optional(timestamp),
   unusable: z.optional(z.object({ code: z.enum(UNUSABLE_CODES), reason: z.string() })),
+  /** When the service wrote this key's endorsement into the key log (docs/key-log.md). */
+  endorsed_at: z.optional(timestamp),
 });
 
 const KeyringSchema = z.object({
@@ -61,6 +63,11 @@ const KeyringSchema = z.object({
   version: z.number().check(z.int(), z.nonnegative()),
   updated_at: timestamp,
   keysets: z.array(KeysetSchema),
+  /**
+   * The key log's root, once the service started the log (docs/key-log.md). Before `retired`,
+   * which `retireKid` appends, so a keyring object and its canonical text list members alike.
+   */
+  key_log: z.optional(z.object({ root_kid: z.string(), root_fingerprint: z.string() })),
   /** Kids removed from this deployment, oldest first (see `retireKid`): never issued again. */
   retired: z.optional(z.array(z.string())),
 });
@@ -83,6 +90,11 @@ export interface Keyset {
   superseded_at?: string;
   /** Present when the key material cannot sign: never activated or restored, only removed. */
   unusable?: Unusable;
+  /**
+   * When the service wrote this key's endorsement into the key log, in the same commit as this
+   * keyring (docs/key-log.md). Absent: not endorsed by this service (drift, or before the log).
+   */
+  endorsed_at?: string;
 }
 
 /** The whole document. */
@@ -94,6 +106,15 @@ export interface Keyring {
   keysets: Keyset[];
   /** Kids removed from this deployment, oldest first; a new key never takes one. */
   retired?: string[];
+  /** The key log's root, once the service started the log (docs/key-log.md): what partners pin. */
+  key_log?: KeyLogRoot;
+}
+
+/** The key log's root as the keyring and the discovery document name it. */
+export interface KeyLogRoot {
+  root_kid: string;
+  /** base64url SHA-256 of the root's raw 32-byte public key. */
+  root_fingerprint: string;
 }
 
 /**

@@ -9,9 +9,25 @@ import { publicJwk } from '../keys/jwk.js';
 import { assertKidFormat, assertNewKid, dateKid, uniqueKid } from '../keys/kid.js';
 import { encodeSeed } from '../keys/seed-encoding.js';
 import type { Clock, ConfigItemOp, EdgeSecrets, KeyStoreApi, Random } from '../ports.js';
-import { expiryOf, isRetired, serializeKeyring, type Keyring, type Keyset } from './document.js';
+import {
+  expiryOf,
+  isRetired,
+  parseKeyring,
+  serializeKeyring,
+  type Keyring,
+  type Keyset,
+} from './document.js';
 import { diagnose, type DoctorReport } from './doctor.js';
-import { contentEtag, keyDocumentBody, type KeyDocumentSource } from './key-documents.js';
+import {
+  contentEtag,
+  endorsedSource,
+  keyDocumentBody,
+  type KeyDocumentSource,
+} from './key-documents.js';
+import { assertEndorsable, planEndorsement, type EndorsementPlan } from './endorsement.js';
+import { endorsedKeys, isKeyLog, KEY_LOG_ITEM, parseKeyLog } from './key-log.js';
+import { keyLogFindings, keyLogSummary } from './key-log-report.js';
+import { readStores } from './store-reading.js';
 import { describeSettlement, planSettlement, type Intent, type IntentBody } from './journal.js';
 import { LATE_WRITE_BOUND_MS, type Lease, type MutationGuard } from './lease.js';
 import { writeOutcome } from './outcome.js';
@@ -114,7 +130,29 @@ interface Ending {
 
 /** Applies lifecycle operations to one deployment's stores. */
 export class KeyringEngine {
-  constructor(private readonly deps: EngineDeps) {}
+  /**
+   * The private keys as the edge reads them, each read at most once per engine (one request):
+   * the fold's probes, activation's check, adopt's and the key log's all ask for the same few
+   * keys, and Fastly allows 5 secret reads a request. Only found keys are kept (a key created
+   * during the request may appear later in it).
+   */
+  private readonly privateKeys: EdgeSecrets | undefined;
+
+  constructor(private readonly deps: EngineDeps) {
+    const source = deps.privateKeys;
+    if (source) {
+      const seen = new Map<string, string>();
+      this.privateKeys = {
+        get: async (name) => {
+          const known = seen.get(name);
+          if (known !== undefined) return known;
+          const value = await source.get(name);
+          if (value !== null) seen.set(name, value);
+          return value;
+        },
+      };
+    }
+  }
 
   /** The authoritative keyring (adopting a Trusted Server–only store in memory if needed). */
   async read(): Promise<
@@ -132,8 +170,8 @@ export class KeyringEngine {
       secretNames,
     });
     // Key sets the fold brought in have their private key read once, as the edge reads it.
-    if (this.deps.privateKeys) {
-      const lines = await probeFolded(loaded, loaded.reading.keyring, this.deps.privateKeys);
+    if (this.privateKeys) {
+      const lines = await probeFolded(loaded, loaded.reading.keyring, this.privateKeys);
       loaded.folded.push(...lines);
     }
     return { ...loaded, items, secretNames };
@@ -188,7 +226,7 @@ export class KeyringEngine {
       api.listSecretNames(),
       guard ? guard.inspect(deployment) : Promise.resolve(null),
     ]);
-    return diagnose({
+    const report = diagnose({
       deployment,
       items,
       secretNames: new Set(names),
@@ -197,6 +235,12 @@ export class KeyringEngine {
       lateWriteMs: this.lateBound(),
       keyLifetimeDays,
     });
+    // The key log's findings (docs/key-log.md), from the same read.
+    const reading = readStores(items, true);
+    const findings = keyLogFindings(await keyLogSummary(items, reading.keysets), deployment);
+    if (findings.length === 0) return report;
+    const all = [...report.findings, ...findings];
+    return { ...report, findings: all, healthy: all.every((f) => f.severity === 'info') };
   }
 
   /**
@@ -295,8 +339,16 @@ export class KeyringEngine {
     const nowIso = new Date(nowMs).toISOString();
     if (request.operation === 'adopt') {
       adoptCheck(read, request.kid);
-      // Nothing drifted and the keyring exists: there is nothing to fold, so nothing is written.
-      if (!adopted && folded.length === 0) {
+      // `adopt <kid>` endorses the kid (docs/key-log.md): it must be published and able to sign.
+      if (request.kid !== undefined) {
+        await assertEndorsable(before, request.kid, this.privateKeys);
+      }
+      // Nothing drifted, the keyring exists and the kid (if any) is endorsed: nothing is written.
+      if (
+        !adopted &&
+        folded.length === 0 &&
+        (request.kid === undefined || alreadyEndorsed(before, items, request.kid))
+      ) {
         return { operation: 'adopt', before, after: before, adopted, folded, warnings: [] };
       }
     }
@@ -306,7 +358,7 @@ export class KeyringEngine {
       return { ...(await this.removeOrphanSecret(id, before, items, adopted, dryRun)), folded };
     }
     // Activating (or restoring) a key that cannot sign is refused, naming why, before any write.
-    await materialCheck(request.operation, id, before, read.secretNames, this.deps.privateKeys);
+    await materialCheck(request.operation, id, before, read.secretNames, this.privateKeys);
     // Then the caller's rule (the activation dwell): a key that can never sign says so first.
     try {
       request.precondition?.(before, nowMs);
@@ -334,7 +386,31 @@ export class KeyringEngine {
       throw new TskError(err.code, err.message, { details: { ...err.details, keyring: before } });
     }
     after.version = before.version + 1;
+    // The key it brings in is endorsed in the key log, written by the same bulk (docs/key-log.md).
+    const target = created ? id : request.operation === 'adopt' ? request.kid : undefined;
+    const endorsement: EndorsementPlan =
+      target === undefined
+        ? {}
+        : await planEndorsement({
+            deployment: this.deps.deployment,
+            before,
+            after,
+            stored: items.get(KEY_LOG_ITEM) ?? null,
+            target,
+            ...(created ? { createdSeed: created.seed } : {}),
+            privateKeys: this.privateKeys,
+            nowIso,
+            strict: request.operation === 'adopt',
+          });
     const ops = itemOpsFor(items, before, after, this.deps.nextTransitionAt?.(after) ?? null);
+    // First in the bulk: every prefix that publishes the key (its JWK, active-kids, the keyring)
+    // holds its endorsement; one that holds only the endorsement is settled by the journal.
+    if (endorsement.log !== undefined && items.get(KEY_LOG_ITEM) !== endorsement.log) {
+      ops.unshift({ op: 'upsert', key: KEY_LOG_ITEM, value: endorsement.log });
+    }
+    const endorsementWarnings = endorsement.warning ? [endorsement.warning] : [];
+    // The root it named and the marks it set, in the members' canonical order (as read back).
+    if (endorsement.log !== undefined) after = parseKeyring(serializeKeyring(after));
     const intent: IntentBody = {
       operation: request.operation,
       recorded_at: nowIso,
@@ -355,7 +431,7 @@ export class KeyringEngine {
         after,
         adopted,
         folded,
-        warnings: [],
+        warnings: endorsementWarnings,
         plan: {
           ...(created ? { createSecret: id } : {}),
           configOps: ops,
@@ -416,7 +492,7 @@ export class KeyringEngine {
     // The keyring committed. What is left (a remove's private key, the items after the keyring
     // that a bulk whose answer was lost may have missed) is settled from the journal; if that
     // fails, the intent stays and the next operation does it.
-    const warnings: string[] = [];
+    const warnings: string[] = [...endorsementWarnings];
     if (removed || landedUnanswered) {
       try {
         if (landedUnanswered) await this.settle(intent);
@@ -488,7 +564,7 @@ export class KeyringEngine {
     items: ReadonlyMap<string, string>,
     nowMs: number,
     secrets: ReadonlySet<string>,
-  ): Promise<{ keyset: Keyset; secret: string } | undefined> {
+  ): Promise<{ keyset: Keyset; secret: string; seed: Uint8Array } | undefined> {
     if (request.operation !== 'prepare' && request.operation !== 'rotate') return undefined;
     // A new kid must miss config items, key sets and private keys alike: a private key the
     // keyring does not list (left by an interrupted remove, or Trusted Server's own) must never
@@ -531,7 +607,7 @@ export class KeyringEngine {
       issued_at: issued,
       expires_at: expires,
     };
-    return { keyset, secret: encodeSeed(seed) };
+    return { keyset, secret: encodeSeed(seed), seed };
   }
 
   /**
@@ -569,6 +645,18 @@ export class KeyringEngine {
       ...(dryRun ? { plan: { configOps: [], deleteSecret: id } } : {}),
     };
   }
+}
+
+/** The stored log vouches for `kid` as the keyring has it, and the keyring marks it endorsed. */
+function alreadyEndorsed(
+  keyring: Keyring,
+  items: ReadonlyMap<string, string>,
+  kid: string,
+): boolean {
+  const k = keyring.keysets.find((s) => s.id === kid);
+  const log = parseKeyLog(items.get(KEY_LOG_ITEM));
+  if (!k || k.endorsed_at === undefined || log === null || !isKeyLog(log)) return false;
+  return endorsedKeys(log).get(kid) === k.jwk.x;
 }
 
 function describe(err: unknown): string {
@@ -624,10 +712,14 @@ function unknownOutcome(
  */
 async function assertContentMatches(
   etag: string,
-  reading: { version: number | null; keysets: KeyDocumentSource['keysets'] },
+  reading: {
+    version: number | null;
+    keysets: KeyDocumentSource['keysets'];
+    keyring: Keyring | null;
+  },
   before: Keyring,
 ): Promise<void> {
-  const source: KeyDocumentSource = { version: reading.version, keysets: reading.keysets };
+  const source = endorsedSource(reading.version, reading.keysets, reading.keyring);
   const current = await Promise.all(
     (['jwks', 'discovery'] as const).map((kind) => contentEtag(keyDocumentBody(kind, source))),
   );

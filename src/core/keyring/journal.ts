@@ -8,6 +8,7 @@
 import * as z from 'zod/mini';
 import type { ConfigItemOp } from '../ports.js';
 import { parseKeyring, type Keyring } from './document.js';
+import { KEY_LOG_ITEM } from './key-log.js';
 import { derivedItems, ITEM_KEYS } from './store-items.js';
 
 const iso = z.iso.datetime();
@@ -241,8 +242,12 @@ const FIXED_ORDER: readonly string[] = [
   ITEM_KEYS.discoveryDocument,
 ];
 
-/** JWK items first, then `active-kids`, `current-kid`, `keyring` and the documents: a commit's order. */
+/**
+ * The key log first (docs/key-log.md), then JWK items, `active-kids`, `current-kid`, `keyring` and
+ * the documents: a commit's order.
+ */
 function orderedKeys(keys: readonly string[]): string[] {
-  const jwks = keys.filter((k) => !FIXED_ORDER.includes(k));
-  return [...jwks, ...FIXED_ORDER.filter((k) => keys.includes(k))];
+  const jwks = keys.filter((k) => !FIXED_ORDER.includes(k) && k !== KEY_LOG_ITEM);
+  const log = keys.includes(KEY_LOG_ITEM) ? [KEY_LOG_ITEM] : [];
+  return [...log, ...jwks, ...FIXED_ORDER.filter((k) => keys.includes(k))];
 }

@@ -7,7 +7,13 @@
 import { sha256Hex } from '../auth/admin-token.js';
 import { formatActiveKids } from '../keys/active-kids.js';
 import type { PublicJwk } from '../keys/jwk.js';
-import { MAX_KEYRING_CHARS, PUBLISHED_STATES, type KeysetState } from './document.js';
+import {
+  MAX_KEYRING_CHARS,
+  PUBLISHED_STATES,
+  type Keyring,
+  type KeyLogRoot,
+  type KeysetState,
+} from './document.js';
 import { taintCutoffs, type TaintFields } from './taint-cutoff.js';
 
 /** Config item keys of the stored documents (reserved: no kid may take them). */
@@ -23,7 +29,36 @@ export type KeyDocumentKind = keyof typeof DOCUMENT_ITEM_KEYS;
 export interface KeyDocumentSource {
   /** The keyring version, or null for a store written only by Trusted Server's tools. */
   version: number | null;
-  keysets: ReadonlyArray<{ id: string; state: KeysetState; jwk: PublicJwk } & TaintFields>;
+  keysets: ReadonlyArray<
+    { id: string; state: KeysetState; jwk: PublicJwk; endorsed_at?: string } & TaintFields
+  >;
+  /** The key log's root (docs/key-log.md); absent or null: no log, every key unendorsed. */
+  key_log?: KeyLogRoot | undefined;
+}
+
+/**
+ * A document source from what the stores serve (`keysets`, Trusted Server's items folded in) and
+ * the stored keyring: a key set counts as endorsed only when the keyring marks it and its `x` is
+ * the one served (a JWK someone replaced is not the key that was endorsed).
+ */
+export function endorsedSource(
+  version: number | null,
+  keysets: ReadonlyArray<{ id: string; state: KeysetState; jwk: PublicJwk } & TaintFields>,
+  keyring: Keyring | null | undefined,
+): KeyDocumentSource {
+  const marked = new Map(
+    (keyring?.keysets ?? [])
+      .filter((k) => k.endorsed_at !== undefined)
+      .map((k) => [k.id, k] as const),
+  );
+  return {
+    version,
+    keysets: keysets.map((k) => {
+      const m = marked.get(k.id);
+      return m && m.jwk.x === k.jwk.x && m.endorsed_at ? { ...k, endorsed_at: m.endorsed_at } : k;
+    }),
+    ...(keyring?.key_log ? { key_log: keyring.key_log } : {}),
+  };
 }
 
 /** The body of a document: for discovery `version` and `jwks` are exactly Trusted Server's. */
@@ -38,6 +73,11 @@ export function keyDocumentBody(kind: KeyDocumentKind, source: KeyDocumentSource
     tainted_kids: published.filter((k) => k.state === 'TAINTED').map((k) => k.id),
     // Each tainted kid's cutoff (docs/taint-cutoff.md): its payloads verify only with `ts` before it.
     taint_cutoffs: taintCutoffs(published),
+    // The key log (docs/key-log.md): extra members only, Trusted Server's stay as they are.
+    key_log: source.key_log
+      ? { root_kid: source.key_log.root_kid, root_fingerprint: source.key_log.root_fingerprint }
+      : null,
+    unendorsed_kids: published.filter((k) => k.endorsed_at === undefined).map((k) => k.id),
   });
 }
 

@@ -51,6 +51,8 @@ export function foldReading(reading: StoreReading, ctx: FoldContext): Folded {
           // A kid Trusted Server added to a keyring later was made just now.
           expires_at: stored === null ? nowIso : expiryOf(ctx.nowMs, ctx.keyLifetimeDays),
         };
+    // A JWK someone else replaced is not the key the log endorsed (docs/key-log.md).
+    if (prev?.endorsed_at !== undefined && prev.jwk.x !== k.jwk.x) delete keyset.endorsed_at;
     // Trusted Server keeps the keys it rotated away from in active-kids: a published key set that
     // does not sign and is new to the keyring stopped signing before now (or never did), and the
     // schedule must never take it for the next key to activate.

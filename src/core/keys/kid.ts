@@ -14,6 +14,7 @@ export const RESERVED_ITEM_KEYS: ReadonlySet<string> = new Set([
   'keyring',
   'jwks-document',
   'discovery-document',
+  'key-log',
 ]);
 
 /**

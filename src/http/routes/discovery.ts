@@ -11,6 +11,7 @@ import { readEdgeKeyring, type EdgeKeyring } from '../../core/keyring/edge-view.
 import {
   contentEtag,
   DOCUMENT_ITEM_KEYS,
+  endorsedSource,
   keyDocumentBody,
   parseDocumentItem,
   versionEtag,
@@ -104,7 +105,7 @@ async function keyDocument(ctx: RequestContext, kind: KeyDocumentKind): Promise<
   const stored = await storedDocumentAnswer(ctx.services, kind, ctx.request.method, inm, storeName);
   if (stored) return toResponse(stored);
   const view = await edgeView(ctx, storeName);
-  const body = keyDocumentBody(kind, view);
+  const body = keyDocumentBody(kind, endorsedSource(view.version, view.keysets, view.keyring));
   // Without a keyring (a Trusted Server–only store), or when Trusted Server's items drifted from
   // it (the document then differs from the version's), the version cannot name it: hash the content.
   const etag =

@@ -2,6 +2,7 @@
 // deactivate and restore): every answer carries the whole keyring and its version.
 import * as z from 'zod/mini';
 import { TskError } from '../../core/errors.js';
+import { keyLogSummary } from '../../core/keyring/key-log-report.js';
 import type { Keyring } from '../../core/keyring/document.js';
 import type { MutationResult } from '../../core/keyring/engine.js';
 import { assertActivationAllowed } from '../../core/schedule/policy.js';
@@ -45,10 +46,12 @@ const choices = (names: readonly string[]): string =>
 export async function listKeysets(ctx: RequestContext): Promise<Response> {
   Object.assign(ctx.audit, { deployment: param(ctx, 'deployment'), operation: 'list' });
   const { engine } = await openDeployment(ctx, param(ctx, 'deployment'));
-  const { keyring, adopted, drift } = await engine.read();
+  const { keyring, adopted, drift, items, reading } = await engine.read();
   ctx.audit.versionAfter = keyring.version;
-  // The keyring as the next change will write it (drift folded in), and what drifted.
-  const body = drift.length > 0 ? { ...keyring, drift } : keyring;
+  // The keyring as the next change will write it (drift folded in), and what drifted; then the
+  // published keys the key log does not endorse (docs/key-log.md).
+  const { unendorsed_kids } = await keyLogSummary(items, reading.keysets);
+  const body = { ...keyring, ...(drift.length > 0 ? { drift } : {}), unendorsed_kids };
   return json(body, 200, {
     ...ADMIN_HEADERS,
     etag: `"${keyring.version}"`,

@@ -2,6 +2,7 @@
 // `GET .../schedule` (viewer) shows the coming timeline, `GET .../status` (viewer) the figures a
 // monitor watches. Fastly has no cron: a cron job or a scheduled CI workflow calls the run.
 import { TskError } from '../../core/errors.js';
+import { keyLogSummary } from '../../core/keyring/key-log-report.js';
 import { planAhead } from '../../core/schedule/planner.js';
 import { runSchedule } from '../../core/schedule/run.js';
 import { deploymentStatus } from '../../core/schedule/status.js';
@@ -89,10 +90,19 @@ export async function statusReport(ctx: RequestContext): Promise<Response> {
   const name = deploymentParam(ctx);
   Object.assign(ctx.audit, { deployment: name, operation: 'status' });
   const { engine, policy } = await openDeployment(ctx, name);
-  const [{ keyring }, doctor] = await Promise.all([engine.read(), engine.diagnose()]);
+  const [{ keyring, items, reading }, doctor] = await Promise.all([
+    engine.read(),
+    engine.diagnose(),
+  ]);
   ctx.audit.versionAfter = keyring.version;
   const status = deploymentStatus({ keyring, nowMs: ctx.services.clock.now(), policy, doctor });
-  return json(status, 200, ADMIN_HEADERS);
+  // The key log (docs/key-log.md): its root to pin, and the published keys it does not endorse.
+  const log = await keyLogSummary(items, reading.keysets);
+  return json(
+    { ...status, key_log: log, unendorsed_kids: log.unendorsed_kids },
+    200,
+    ADMIN_HEADERS,
+  );
 }
 
 /** The policy as the answers show it, in the units of trusted-server.toml. */
