@@ -83,6 +83,8 @@ describe('a taint records its cutoff', () => {
       'keyring_version',
       'tainted_kids',
       'taint_cutoffs',
+      'key_log',
+      'unendorsed_kids',
     ]);
     expect(JSON.parse(keyDocumentBody('jwks', tainted))).not.toHaveProperty('taint_cutoffs');
     expect(JSON.parse(keyDocumentBody('discovery', ring())).taint_cutoffs).toEqual({});
