@@ -12,6 +12,8 @@ import {
   keyLogProblem,
   MAX_LOG_ENTRIES,
   parseKeyLog,
+  serializeKeyLog,
+  startKeyLog,
   unendorsedKids,
   type KeyLog,
 } from '../../src/core/keyring/key-log.js';
@@ -162,6 +164,31 @@ describe('the key log', () => {
     expect(unendorsedKids(logOf(store), keyring.keysets)).toEqual(['rogue']);
     const discovery = store.items.get('discovery-document') ?? '';
     expect(discovery).toContain('"unendorsed_kids":["rogue"]');
+  });
+
+  it('reports a log replaced whole (another root that vouches for a rogue key), and a log removed', async () => {
+    const { store, engine } = setup(trustedServerStore());
+    await engine.mutate({ operation: 'prepare' });
+    const root = logOf(store).root_fingerprint;
+    expect((await engine.diagnose()).findings.map((f) => f.code)).not.toContain('key_log_invalid');
+    // A stolen API token writes a rogue key and a log of its own that verifies on its own: rooted
+    // at the rogue key, so it "endorses" it. The keyring names the root the service started with.
+    await writeRogue(store, 'rogue');
+    const rogueLog = await startKeyLog(
+      'default',
+      { kid: 'rogue', seed: new Uint8Array(32).fill(7) },
+      '2026-11-22T09:00:00.000Z',
+    );
+    expect(await keyLogProblem(rogueLog)).toBeNull();
+    store.items.set('key-log', serializeKeyLog(rogueLog));
+    const replaced = (await engine.diagnose()).findings.find((f) => f.code === 'key_log_invalid');
+    expect(replaced?.message).toContain(`is not the root the keyring records (${root})`);
+    // And one who deletes the log does not make the deployment look as if it never had one.
+    store.items.delete('key-log');
+    const removed = (await engine.diagnose()).findings.find((f) => f.code === 'key_log_invalid');
+    expect(removed?.message).toContain(
+      `the key-log item is gone, though the keyring records the root ${root}`,
+    );
   });
 
   it('adopt <kid> endorses a published key that can sign, with the key the log vouches for', async () => {

@@ -237,7 +237,8 @@ export class KeyringEngine {
     });
     // The key log's findings (docs/key-log.md), from the same read.
     const reading = readStores(items, true);
-    const findings = keyLogFindings(await keyLogSummary(items, reading.keysets), deployment);
+    const summary = await keyLogSummary(items, reading.keysets, reading.keyring?.key_log);
+    const findings = keyLogFindings(summary, deployment);
     if (findings.length === 0) return report;
     const all = [...report.findings, ...findings];
     return { ...report, findings: all, healthy: all.every((f) => f.severity === 'info') };

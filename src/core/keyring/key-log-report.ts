@@ -2,7 +2,7 @@
 // root, its size, and every published key it does not vouch for. Checked cryptographically here
 // (every signature of the stored log), not taken from the keyring's `endorsed_at` marks, so a key
 // log or keyring changed outside the service is reported rather than believed.
-import { PUBLISHED_STATES, type KeysetState } from './document.js';
+import { PUBLISHED_STATES, type KeyLogRoot, type KeysetState } from './document.js';
 import type { Finding } from './doctor.js';
 import { endorsedKeys, isKeyLog, KEY_LOG_ITEM, keyLogProblem, parseKeyLog } from './key-log.js';
 
@@ -28,15 +28,31 @@ export interface KeyLogSummary {
 export async function keyLogSummary(
   items: ReadonlyMap<string, string>,
   keysets: ReadonlyArray<{ id: string; state: KeysetState; jwk: { x: string } }>,
+  recorded?: KeyLogRoot,
 ): Promise<KeyLogSummary> {
   const published = keysets.filter((k) => PUBLISHED_STATES.has(k.state));
   const text = items.get(KEY_LOG_ITEM);
   const parsed = parseKeyLog(text);
-  if (parsed === null) return { present: false, unendorsed_kids: published.map((k) => k.id) };
+  if (parsed === null) {
+    // The keyring names a root, so the service wrote a log, and someone removed it since.
+    if (recorded !== undefined) {
+      return {
+        present: true,
+        problem: `the key-log item is gone, though the keyring records the root ${recorded.root_fingerprint}`,
+        unendorsed_kids: published.map((k) => k.id),
+      };
+    }
+    return { present: false, unendorsed_kids: published.map((k) => k.id) };
+  }
   if (!isKeyLog(parsed)) {
     return { present: true, problem: parsed.invalid, unendorsed_kids: published.map((k) => k.id) };
   }
-  const problem = await keyLogProblem(parsed);
+  // A log that verifies on its own but hangs from another root than the one the keyring records
+  // was replaced whole (say, with a stolen API token, to vouch for a rogue key): not ours.
+  const problem =
+    recorded !== undefined && parsed.root_fingerprint !== recorded.root_fingerprint
+      ? `its root ${parsed.root_fingerprint} is not the root the keyring records (${recorded.root_fingerprint}): the item was replaced`
+      : await keyLogProblem(parsed);
   const endorsed = problem === null ? endorsedKeys(parsed) : new Map<string, string>();
   return {
     present: true,

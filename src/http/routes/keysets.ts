@@ -50,7 +50,7 @@ export async function listKeysets(ctx: RequestContext): Promise<Response> {
   ctx.audit.versionAfter = keyring.version;
   // The keyring as the next change will write it (drift folded in), and what drifted; then the
   // published keys the key log does not endorse (docs/key-log.md).
-  const { unendorsed_kids } = await keyLogSummary(items, reading.keysets);
+  const { unendorsed_kids } = await keyLogSummary(items, reading.keysets, reading.keyring?.key_log);
   const body = { ...keyring, ...(drift.length > 0 ? { drift } : {}), unendorsed_kids };
   return json(body, 200, {
     ...ADMIN_HEADERS,

@@ -97,7 +97,7 @@ export async function statusReport(ctx: RequestContext): Promise<Response> {
   ctx.audit.versionAfter = keyring.version;
   const status = deploymentStatus({ keyring, nowMs: ctx.services.clock.now(), policy, doctor });
   // The key log (docs/key-log.md): its root to pin, and the published keys it does not endorse.
-  const log = await keyLogSummary(items, reading.keysets);
+  const log = await keyLogSummary(items, reading.keysets, reading.keyring?.key_log);
   return json(
     { ...status, key_log: log, unendorsed_kids: log.unendorsed_kids },
     200,
