@@ -5,7 +5,7 @@
 // them: the first key is published with its private key, the operator token authenticates.
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { copyFileSync, readFileSync } from 'node:fs';
+import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
@@ -402,6 +402,19 @@ describe('tsctl setup', () => {
       expect(refused.code, bad).toBe(2);
       expect(refused.stderr, bad).toContain('--publisher-domain must be a host name');
     }
+    // A file with no domain line: setup adds no key, it says which line to add.
+    const bare = configCopy('trusted-server.toml');
+    writeFileSync(bare, readFileSync(bare, 'utf8').replace(/^domain = .*\n/m, ''));
+    const noLine = await setup(api, [
+      '--service-name',
+      'my-publisher-keys',
+      '--config',
+      bare,
+      '--publisher-domain',
+      'www.publisher.com',
+    ]);
+    expect(noLine.code).toBe(2);
+    expect(noLine.stderr).toContain('has no domain under [publisher]; add domain = "" there');
     expect(writesSince(api, mark)).toEqual([]);
     expect(readFileSync(config, 'utf8')).toBe(after);
   }, 90_000);

@@ -29,7 +29,7 @@ const MANIFEST =
 
 async function upload(api: LocalApi, path: string, bytes: Buffer) {
   const form = new FormData();
-  form.append('package', new Blob([bytes]), 'package.tar.gz');
+  form.append('package', new Blob([new Uint8Array(bytes)]), 'package.tar.gz');
   const res = await fetch(`${api.url}${path}`, {
     method: 'PUT',
     headers: { 'fastly-key': api.token },
