@@ -65,12 +65,13 @@ async function loadSettings(options) {
   return checked.settings;
 }
 
-const USAGE = `usage: node scripts/build-wasm.mjs [--target production|local] [--settings FILE] [--check]
+const USAGE = `usage: node scripts/build-wasm.mjs [--target production|local] [--settings FILE] [--out DIR] [--check]
   --target production  (default; npm run build, and fastly compute build/publish through fastly.toml)
                        refuses placeholder store ids and domains: this build is the one that ships
   --target local       (npm run build:local) for npm run serve, test:wasm and CI, with the
                        repository's placeholder ids (the local Compute host maps them to its stores)
   --settings FILE      another settings file (default trusted-server.toml)
+  --out DIR            write DIR/build/index.js and DIR/bin/main.wasm (default: this repository)
   --check              validate the settings for the target and stop (no bundle, no wasm)`;
 
 /** The command line; a usage error exits 2. */
@@ -79,6 +80,7 @@ function parseArgs(argv) {
     target: 'production',
     settings: relative(process.cwd(), join(root, SETTINGS_FILE)) || SETTINGS_FILE,
     check: false,
+    out: root,
   };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
@@ -91,6 +93,7 @@ function parseArgs(argv) {
     if (arg === '--check') options.check = true;
     else if (arg === '--target' || arg.startsWith('--target=')) options.target = value();
     else if (arg === '--settings' || arg.startsWith('--settings=')) options.settings = value();
+    else if (arg === '--out' || arg.startsWith('--out=')) options.out = resolve(value());
     else if (arg === '-h' || arg === '--help') {
       process.stdout.write(`${USAGE}\n`);
       process.exit(0);
@@ -158,11 +161,12 @@ async function main() {
     (p) => !/^(src\/|node_modules\/|<define:__TSK_SETTINGS__>$)/.test(p),
   );
   if (strays.length > 0) throw new BuildError(`unexpected bundle inputs: ${strays.join(', ')}`);
-  mkdirSync(join(root, 'build'), { recursive: true });
-  writeFileSync(join(root, BUNDLE), result.outputFiles[0].contents);
+  const out = options.out;
+  mkdirSync(join(out, 'build'), { recursive: true });
+  writeFileSync(join(out, BUNDLE), result.outputFiles[0].contents);
 
-  mkdirSync(join(root, 'bin'), { recursive: true });
-  const run = spawnSync(process.execPath, [runtimeCli, BUNDLE, WASM], {
+  mkdirSync(join(out, 'bin'), { recursive: true });
+  const run = spawnSync(process.execPath, [runtimeCli, join(out, BUNDLE), join(out, WASM)], {
     cwd: root,
     stdio: 'inherit',
   });
@@ -171,17 +175,17 @@ async function main() {
     throw new BuildError(`js-compute-runtime failed (${run.signal ?? `exit ${run.status}`})`);
   }
 
-  const bundle = readFileSync(join(root, BUNDLE));
-  const wasm = readFileSync(join(root, WASM));
+  const bundle = readFileSync(join(out, BUNDLE));
+  const wasm = readFileSync(join(out, WASM));
   for (const secret of localSecretValues()) {
     if (bundle.includes(secret) || wasm.includes(secret)) {
       throw new BuildError('a local secret from fastly.toml ended up in the build; refusing it');
     }
   }
 
-  const bytes = statSync(join(root, WASM)).size;
+  const bytes = statSync(join(out, WASM)).size;
   const size = `${(bytes / 1024 / 1024).toFixed(1)} MiB (${bytes.toLocaleString('en')} bytes)`;
-  process.stdout.write(`${WASM}: ${size}\n`);
+  process.stdout.write(`${relative(process.cwd(), join(out, WASM)) || WASM}: ${size}\n`);
 }
 
 main().catch((err) => {

@@ -10641,7 +10641,11 @@ var setup_stores_default = {
 // src/cli/toml-values.ts
 var HEADER = /^\s*\[\s*([A-Za-z0-9_.-]+)\s*\]\s*(#.*)?$/;
 var ARRAY_HEADER = /^\s*\[\[/;
-function setStringValues(text, section, values) {
+var VALUE_PATTERNS = {
+  id: { pattern: /^[A-Za-z0-9_-]*$/, what: "a store id" },
+  host: { pattern: /^[A-Za-z0-9.-]*$/, what: "a host name" }
+};
+function setStringValues(text, section, values, kind = "id") {
   const lines = text.split("\n");
   const changed = [];
   const seen = /* @__PURE__ */ new Set();
@@ -10669,7 +10673,8 @@ function setStringValues(text, section, values) {
     }
     const current = str[2] !== void 0 ? unescapeBasic(str[2]) : str[3] ?? "";
     if (current === wanted) continue;
-    if (!/^[A-Za-z0-9_-]*$/.test(wanted)) throw new Error(`"${wanted}" is not a store id`);
+    const accepted = VALUE_PATTERNS[kind];
+    if (!accepted.pattern.test(wanted)) throw new Error(`"${wanted}" is not ${accepted.what}`);
     const quote = str[2] !== void 0 ? '"' : "'";
     lines[i] = `${m[1]}${m[2]}${m[3]}${quote}${wanted}${quote}${str[4] ?? ""}${eol}`;
     changed.push({ key, from: current, to: wanted });
@@ -10723,6 +10728,11 @@ var setup = {
       type: "boolean",
       description: "activate the version the links are on (default: leave it to compute publish)"
     },
+    "publisher-domain": {
+      type: "string",
+      value: "NAME",
+      description: "your publisher's domain, written into [publisher] domain (the host bound into signed requests); a real domain already there is never replaced"
+    },
     "replace-api-token": {
       type: "boolean",
       description: "overwrite api-keys/api_key with FASTLY_API_TOKEN even if it exists"
@@ -10731,7 +10741,7 @@ var setup = {
   },
   examples: [
     "FASTLY_API_TOKEN=... tsctl setup --service-name my-publisher-keys --dry-run",
-    "FASTLY_API_TOKEN=... tsctl setup --service-name my-publisher-keys",
+    "FASTLY_API_TOKEN=... tsctl setup --service-name my-publisher-keys --publisher-domain www.publisher.com",
     "FASTLY_API_TOKEN=... tsctl setup --service-id SU1Z0isxPaozGVKXdv0eY -o json"
   ],
   run: (ctx) => new Setup(ctx).run()
@@ -10775,6 +10785,7 @@ var Setup = class {
     }
     const configPath = ctx.flags.string("config") ?? "trusted-server.toml";
     const dryRun = ctx.flags.boolean("dry-run");
+    const publisherDomain = hostName(ctx.flags.string("publisher-domain"));
     const original = await readConfig(configPath);
     const initial = checkConfig(original, configPath);
     const probe = setStringValues(original, SECTION, placeholderValues());
@@ -10786,6 +10797,7 @@ var Setup = class {
         EXIT.usage
       );
     }
+    if (publisherDomain !== void 0) checkPublisherDomain(original, configPath, publisherDomain);
     const manifestPath = ctx.flags.string("fastly-toml") ?? "fastly.toml";
     const manifest = await readManifest(manifestPath);
     try {
@@ -10806,13 +10818,14 @@ var Setup = class {
       const ids = await this.#stores(api, dryRun);
       const service = await this.#service(api, found, serviceName ?? "", dryRun);
       const version2 = await this.#links(api, service, ids, apiBackend(initial), dryRun);
-      const settings = await this.#config(configPath, original, ids, dryRun);
+      const settings = await this.#config(configPath, original, ids, publisherDomain, dryRun);
       await this.#manifest(manifestPath, manifest, service, dryRun);
       await this.#apiToken(api, ids, token, dryRun);
       await this.#adminToken(api, ids, dryRun);
       await this.#firstKey(options, settings, ids, dryRun);
       const activateCommand = await this.#activate(api, service, version2, dryRun);
-      return this.#finish({ dryRun, service, version: version2, configPath, activateCommand });
+      const domain = publisherDomain ?? settings.publisher.domain;
+      return this.#finish({ dryRun, service, version: version2, configPath, activateCommand, domain });
     } catch (err) {
       throw this.#failure(err);
     }
@@ -11020,13 +11033,20 @@ var Setup = class {
    * Step 4: the store ids into trusted-server.toml, in place (only the quoted values change),
    * checked with the settings check before the file is replaced (atomically, by rename).
    */
-  async #config(path, original, ids, dryRun) {
+  async #config(path, original, ids, publisherDomain, dryRun) {
     const values = {};
     for (const store of SETUP_STORES) {
       const id = ids.get(store.name);
       if (store.setting && id !== void 0) values[store.setting] = id;
     }
     const edit = setStringValues(original, SECTION, values);
+    const domainEdit = publisherDomain === void 0 ? { text: edit.text, changed: [] } : setStringValues(edit.text, "publisher", { domain: publisherDomain }, "host");
+    if (publisherDomain !== void 0) {
+      const note = isPlaceholderDomain(publisherDomain) ? " (a placeholder: fine for a rehearsal, refused by npm run build)" : "";
+      const result = domainEdit.changed.length === 0 ? "unchanged" : dryRun ? "would write" : "written";
+      this.#step(result, `${path} [publisher] domain`, `${publisherDomain}${note}`);
+    }
+    const text = domainEdit.text;
     if (edit.missing.includes("lock_store_id")) {
       this.#step(
         "skipped",
@@ -11038,19 +11058,17 @@ var Setup = class {
       (s) => s.setting && !ids.has(s.name) && !edit.missing.includes(s.setting)
     ).map((s) => `${s.setting ?? ""} (the new ${s.name})`);
     const keys = [...edit.changed.map((c) => c.key), ...pending].join(", ");
-    if (edit.changed.length === 0 && pending.length === 0) {
-      this.#step("unchanged", path, "the store ids are already there");
+    const idsUnchanged = edit.changed.length === 0 && pending.length === 0;
+    if (idsUnchanged) this.#step("unchanged", path, "the store ids are already there");
+    if (dryRun || text === original) {
+      if (!idsUnchanged) this.#step("would write", path, keys);
       return checkConfig(original, path);
     }
-    if (dryRun) {
-      this.#step("would write", path, keys);
-      return checkConfig(original, path);
-    }
-    const settings = checkConfig(edit.text, path);
+    const settings = checkConfig(text, path);
     const temporary = `${path}.tsctl-setup-${randomBytes4(4).toString("hex")}`;
-    await writeFile(temporary, edit.text, { flag: "wx" });
+    await writeFile(temporary, text, { flag: "wx" });
     await rename(temporary, path);
-    this.#step("written", path, keys);
+    if (!idsUnchanged) this.#step("written", path, keys);
     return settings;
   }
   /**
@@ -11212,6 +11230,7 @@ var Setup = class {
     this.#step("created", "first key", `${kid}, Active and published`);
   }
   #finish(run2) {
+    const placeholder = isPlaceholderDomain(run2.domain);
     const changed = this.#steps.some(
       (s) => !READ_ONLY.has(s.result) && !s.result.startsWith("would")
     );
@@ -11226,7 +11245,8 @@ var Setup = class {
           config: run2.configPath,
           steps: this.#steps,
           operator_token: this.#operatorToken ?? null,
-          activate_command: run2.activateCommand
+          activate_command: run2.activateCommand,
+          publisher_domain: { value: run2.domain, placeholder }
         })
       );
       return EXIT.ok;
@@ -11237,8 +11257,12 @@ var Setup = class {
       );
     } else if (!changed) {
       ctx.print.out("Nothing changed: everything was already set up.");
-    } else {
-      ctx.print.out("Done. Next: npm run build, then npx fastly compute publish --non-interactive");
+    }
+    if (!run2.dryRun && (changed || placeholder)) {
+      const first = placeholder ? `set [publisher] domain in ${run2.configPath} to your publisher's domain ("${run2.domain}" is a placeholder npm run build refuses), or re-run setup with --publisher-domain NAME; then ` : "";
+      ctx.print.out(
+        `${changed ? "Done. " : ""}Next: ${first}npm run build, then npx fastly compute publish --non-interactive`
+      );
     }
     return EXIT.ok;
   }
@@ -11272,6 +11296,43 @@ var Setup = class {
     return new CliError(base.code, base.message, base.exitCode, hint, details);
   }
 };
+function hostName(value) {
+  if (value === void 0) return void 0;
+  const host = value.trim().toLowerCase();
+  const label = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
+  const labels = host.split(".");
+  if (host.length > 253 || labels.length < 2 || !labels.every((l) => label.test(l)) || /^\d+$/.test(labels.at(-1) ?? "")) {
+    throw new UsageError(
+      `--publisher-domain must be a host name such as www.publisher.com (no scheme, port, path or trailing dot), not ${JSON.stringify(value)}`
+    );
+  }
+  return host;
+}
+function checkPublisherDomain(original, path, wanted) {
+  let probe;
+  try {
+    probe = setStringValues(original, "publisher", { domain: wanted }, "host");
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err);
+    throw new CliError("config_incomplete", `${path}: ${message}`, EXIT.usage);
+  }
+  if (probe.missing.length > 0) {
+    throw new CliError(
+      "config_incomplete",
+      `${path} has no domain under [publisher]; add domain = "" there (under a [publisher] header) and run setup again (it writes the domain)`,
+      EXIT.usage
+    );
+  }
+  const current = probe.changed[0]?.from;
+  if (current !== void 0 && !isPlaceholderDomain(current)) {
+    throw new CliError(
+      "publisher_domain_clash",
+      `${path} already names the publisher domain ${JSON.stringify(current)}, not ${JSON.stringify(wanted)}; setup replaces only a placeholder domain, and nothing was written`,
+      EXIT.conflict,
+      `if the publisher's domain really changed, edit [publisher] domain in ${path} by hand (signed requests bind it); otherwise drop --publisher-domain or pass ${current}`
+    );
+  }
+}
 async function readConfig(path) {
   try {
     return await readFile2(path, "utf8");

@@ -15,15 +15,25 @@ export interface TomlEdit {
 const HEADER = /^\s*\[\s*([A-Za-z0-9_.-]+)\s*\]\s*(#.*)?$/;
 const ARRAY_HEADER = /^\s*\[\[/;
 
+/** A value the editor writes: store ids (the default) or host names. Nothing here needs escaping. */
+export type TomlValueKind = 'id' | 'host';
+
+const VALUE_PATTERNS: Record<TomlValueKind, { pattern: RegExp; what: string }> = {
+  id: { pattern: /^[A-Za-z0-9_-]*$/, what: 'a store id' },
+  host: { pattern: /^[A-Za-z0-9.-]*$/, what: 'a host name' },
+};
+
 /**
  * Sets `key = "value"` for each key present in `[section]` (`''`: the top level), changing only the quoted value. A key
  * whose value is not a one-line basic ("...") or literal ('...') string is refused (an Error
- * naming it): the file says something this edit cannot keep.
+ * naming it): the file says something this edit cannot keep. `kind` bounds what may be written
+ * (store ids unless `host`), so no value ever needs quoting or escaping.
  */
 export function setStringValues(
   text: string,
   section: string,
   values: Readonly<Record<string, string>>,
+  kind: TomlValueKind = 'id',
 ): TomlEdit {
   const lines = text.split('\n');
   const changed: TomlEdit['changed'] = [];
@@ -54,7 +64,8 @@ export function setStringValues(
     }
     const current = str[2] !== undefined ? unescapeBasic(str[2]) : (str[3] ?? '');
     if (current === wanted) continue;
-    if (!/^[A-Za-z0-9_-]*$/.test(wanted)) throw new Error(`"${wanted}" is not a store id`);
+    const accepted = VALUE_PATTERNS[kind];
+    if (!accepted.pattern.test(wanted)) throw new Error(`"${wanted}" is not ${accepted.what}`);
     const quote = str[2] !== undefined ? '"' : "'";
     lines[i] = `${m[1]}${m[2]}${m[3]}${quote}${wanted}${quote}${str[4] ?? ''}${eol}`;
     changed.push({ key, from: current, to: wanted });

@@ -77,6 +77,31 @@ export interface Backend {
   updatedAt: string;
 }
 
+/** A domain of a service version: the host name the service answers on. */
+export interface Domain {
+  name: string;
+  comment: string;
+  createdAt: string;
+  updatedAt: string;
+}
+
+/** What is kept of an uploaded Compute package: its manifest's metadata and its hashes, not its bytes. */
+export interface PackageRecord {
+  id: string;
+  name: string;
+  description: string;
+  authors: string[];
+  language: string;
+  /** Bytes of the uploaded .tar.gz. */
+  size: number;
+  /** SHA-512 of the uploaded .tar.gz, hex. */
+  hashsum: string;
+  /** SHA-512 of the archive's files' contents in name order, hex (the Fastly CLI's files hash). */
+  filesHash: string;
+  createdAt: string;
+  updatedAt: string;
+}
+
 /** One version of a service's configuration; an active version is always locked, as on Fastly. */
 export interface ServiceVersion {
   number: number;
@@ -89,6 +114,10 @@ export interface ServiceVersion {
   resources: Map<string, ResourceLink>;
   /** Backends by name, in creation order. */
   backends: Map<string, Backend>;
+  /** Domains by name, in creation order. */
+  domains: Map<string, Domain>;
+  /** The Compute package uploaded to this version, if any. */
+  package: PackageRecord | null;
 }
 
 /** A service and its versions (ascending by number; numbers start at 1 and never repeat). */

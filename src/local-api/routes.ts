@@ -4,9 +4,11 @@ import { backendRoutes } from './backends.js';
 import type { ClientKeys } from './client-keys.js';
 import { clientKeyRoutes } from './client-keys.js';
 import { configItemRoutes } from './config-items.js';
+import { domainRoutes } from './domains.js';
 import { configStoreRoutes } from './config-stores.js';
 import { kvKeyRoutes } from './kv-keys.js';
 import { kvStoreRoutes } from './kv-stores.js';
+import { packageRoutes } from './packages.js';
 import { resourceLinkRoutes } from './resource-links.js';
 import { Router } from './router.js';
 import { secretStoreRoutes } from './secret-stores.js';
@@ -26,5 +28,7 @@ export function createRouter(clientKeys: ClientKeys): Router {
     ...serviceRoutes,
     ...resourceLinkRoutes,
     ...backendRoutes,
+    ...domainRoutes,
+    ...packageRoutes,
   ]);
 }

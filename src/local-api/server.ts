@@ -7,6 +7,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { MAX_BODY_BYTES } from './body.js';
+import { MAX_PACKAGE_BYTES, PACKAGE_PATH } from './packages.js';
 import { createClientKeys } from './client-keys.js';
 import { Database, STATE_FILE, loadState, prepareStateDir } from './database.js';
 import { ApiError, badRequest, errorBody } from './errors.js';
@@ -36,17 +37,17 @@ const DROP = Symbol('drop');
 export const FAULTS_PATH = '/__local/faults';
 
 /** Reads the whole body; past the limit it keeps draining (so the client sees the 413). */
-function readBody(req: IncomingMessage): Promise<Buffer> {
+function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
     req.on('data', (chunk: Buffer) => {
       size += chunk.length;
-      if (size <= MAX_BODY_BYTES) chunks.push(chunk);
+      if (size <= limit) chunks.push(chunk);
     });
     req.on('end', () => {
-      if (size <= MAX_BODY_BYTES) resolve(Buffer.concat(chunks));
-      else reject(new ApiError(413, 'Request body too large', `limit is ${MAX_BODY_BYTES} bytes`));
+      if (size <= limit) resolve(Buffer.concat(chunks));
+      else reject(new ApiError(413, 'Request body too large', `limit is ${limit} bytes`));
     });
     req.on('error', reject);
   });
@@ -92,7 +93,11 @@ async function answer(
 ): Promise<Answer | typeof DROP> {
   const [rawPath = '/', rawQuery = ''] = url.split(/\?(.*)/s);
   try {
-    const body = await readBody(req);
+    // A Compute package is far larger than any other body the API takes.
+    const body = await readBody(
+      req,
+      method === 'PUT' && PACKAGE_PATH.test(rawPath) ? MAX_PACKAGE_BYTES : MAX_BODY_BYTES,
+    );
     const key = req.headers['fastly-key'];
     if (!tokenMatches(p.token, Array.isArray(key) ? key[0] : key)) throw UNAUTHORIZED;
     // Faults never apply to their own control route, so a runaway fault can always be disarmed.

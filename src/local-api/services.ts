@@ -3,10 +3,11 @@
 // fixtures/versions/compute): form-encoded create answered 200 with the service and its version 1,
 // a plain JSON array for lists, `{"status":"ok"}` on delete. Activating a version locks it, and a
 // locked version refuses edits with 422 `Version locked` (fixtures/tls_subscription/compute).
-// Locally a service has no domains or packages: it exists so that stores can be linked to it
-// (resource-links.ts) and backends declared on it (backends.ts), which is what `tsctl setup` and
-// Fastly's CLI need.
+// A service exists so that stores can be linked to it (resource-links.ts), backends (backends.ts)
+// and domains (domains.ts) declared on it and a package uploaded to it (packages.ts): what
+// `tsctl setup` and Fastly's CLI (`compute publish`) need.
 import { formBody, formField } from './body.js';
+import { domainView } from './domains.js';
 import { ApiError, badRequest, conflict, notFound } from './errors.js';
 import type { Service, ServiceVersion, StateData } from './model.js';
 import { isoSeconds, storeId } from './model.js';
@@ -128,6 +129,8 @@ function newVersion(number: number, comment: string, now: string): ServiceVersio
     updatedAt: now,
     resources: new Map(),
     backends: new Map(),
+    domains: new Map(),
+    package: null,
   };
 }
 
@@ -227,7 +230,7 @@ function describe(ctx: RequestContext): Reply {
 
 /**
  * `GET /service/{id}/details[?version=]`: the service plus `version` (the one asked for, else the
- * active one, else the latest, with its empty backends, domains and health checks) and
+ * active one, else the latest, with its domains; backends and health checks are left empty) and
  * `active_version` (null when none is active).
  */
 function details(ctx: RequestContext): Reply {
@@ -241,7 +244,12 @@ function details(ctx: RequestContext): Reply {
   const active = activeVersion(service);
   return json(200, {
     ...serviceView(service),
-    version: { ...versionView(service.id, chosen), backends: [], domains: [], healthchecks: [] },
+    version: {
+      ...versionView(service.id, chosen),
+      backends: [],
+      domains: [...chosen.domains.values()].map((d) => domainView(service.id, chosen.number, d)),
+      healthchecks: [],
+    },
     active_version: active === undefined ? null : versionView(service.id, active),
   });
 }
@@ -326,6 +334,11 @@ function clone(ctx: RequestContext): Reply {
     // Fastly keeps a link's id across clones (unverified); its contents are copied as they are.
     for (const [id, link] of source.resources) copy.resources.set(id, { ...link });
     for (const [name, backend] of source.backends) copy.backends.set(name, { ...backend });
+    // The domains and the package go with the clone, as on Fastly: a clone serves what it came from.
+    for (const [name, domain] of source.domains) copy.domains.set(name, { ...domain });
+    copy.package = source.package
+      ? { ...source.package, authors: [...source.package.authors] }
+      : null;
     service.versions.push(copy);
     return copy;
   });

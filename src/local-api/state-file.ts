@@ -7,6 +7,8 @@ import type {
   KvEntry,
   KvStore,
   Backend,
+  Domain,
+  PackageRecord,
   ResourceLink,
   ResourceType,
   Secret,
@@ -100,6 +102,26 @@ export function serializeState(state: StateData): string {
           created_at: b.createdAt,
           updated_at: b.updatedAt,
         })),
+        domains: [...v.domains.values()].map((d) => ({
+          name: d.name,
+          comment: d.comment,
+          created_at: d.createdAt,
+          updated_at: d.updatedAt,
+        })),
+        package: v.package
+          ? {
+              id: v.package.id,
+              name: v.package.name,
+              description: v.package.description,
+              authors: v.package.authors,
+              language: v.package.language,
+              size: v.package.size,
+              hashsum: v.package.hashsum,
+              files_hash: v.package.filesHash,
+              created_at: v.package.createdAt,
+              updated_at: v.package.updatedAt,
+            }
+          : null,
       })),
     })),
   };
@@ -251,6 +273,41 @@ function readBackend(raw: unknown, path: string): Backend {
   };
 }
 
+function readDomain(raw: unknown, path: string): Domain {
+  const o = record(raw, path);
+  return {
+    name: str(o, 'name', path),
+    comment: str(o, 'comment', path),
+    createdAt: str(o, 'created_at', path),
+    updatedAt: str(o, 'updated_at', path),
+  };
+}
+
+function readPackage(raw: unknown, path: string): PackageRecord | null {
+  if (raw === undefined || raw === null) return null;
+  const o = record(raw, path);
+  const size = o['size'];
+  if (typeof size !== 'number' || !Number.isSafeInteger(size) || size < 0) {
+    throw new ShapeError(`${path}.size is not a byte count`);
+  }
+  const authors = array(o, 'authors', path).map((a, i) => {
+    if (typeof a !== 'string') throw new ShapeError(`${path}.authors[${i}] is not a string`);
+    return a;
+  });
+  return {
+    id: str(o, 'id', path),
+    name: str(o, 'name', path),
+    description: str(o, 'description', path),
+    authors,
+    language: str(o, 'language', path),
+    size,
+    hashsum: str(o, 'hashsum', path),
+    filesHash: str(o, 'files_hash', path),
+    createdAt: str(o, 'created_at', path),
+    updatedAt: str(o, 'updated_at', path),
+  };
+}
+
 function readVersion(raw: unknown, path: string): ServiceVersion {
   const o = record(raw, path);
   const number = o['number'];
@@ -268,6 +325,13 @@ function readVersion(raw: unknown, path: string): ServiceVersion {
     const backend = readBackend(rawBackend, `${path}.backends[${i}]`);
     put(backends, backend.name, backend, `${path}.backends[${i}]`);
   });
+  // Absent in state files written before domains and packages were modelled: none.
+  const domains = new Map<string, Domain>();
+  (o['domains'] === undefined ? [] : array(o, 'domains', path)).forEach((rawDomain, i) => {
+    const domain = readDomain(rawDomain, `${path}.domains[${i}]`);
+    put(domains, domain.name, domain, `${path}.domains[${i}]`);
+  });
+  const pkg = readPackage(o['package'], `${path}.package`);
   return {
     number,
     active: bool(o, 'active', path),
@@ -277,6 +341,8 @@ function readVersion(raw: unknown, path: string): ServiceVersion {
     updatedAt: str(o, 'updated_at', path),
     resources,
     backends,
+    domains,
+    package: pkg,
   };
 }
 

@@ -5,7 +5,7 @@
 // them: the first key is published with its private key, the operator token authenticates.
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { copyFileSync, readFileSync } from 'node:fs';
+import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
@@ -348,6 +348,112 @@ describe('tsctl setup', () => {
       await edge.close();
     }
   }, 60_000);
+
+  it('--publisher-domain writes [publisher] domain in place; a re-run changes nothing; a real domain is never replaced', async () => {
+    const api = await startApi();
+    const config = configCopy('trusted-server.toml');
+    const before = readFileSync(config, 'utf8');
+    const base = ['--service-name', 'my-publisher-keys', '--config', config];
+    const first = await setup(api, [...base, '--publisher-domain', 'News.Publisher-Site.com']);
+    expect(first.stderr).toBe('');
+    expect(first.code).toBe(0);
+    const after = readFileSync(config, 'utf8');
+    // The ids and the domain changed, and not one other byte.
+    expect(after).toBe(
+      before
+        .replace('REPLACE_WITH_JWKS_STORE_ID', api.state.findConfigStore('jwks_store')!.id)
+        .replace(
+          'REPLACE_WITH_SIGNING_KEYS_STORE_ID',
+          api.state.findSecretStore('signing_keys')!.id,
+        )
+        .replace('REPLACE_WITH_KEYRING_LOCKS_STORE_ID', api.state.findKvStore('keyring_locks')!.id)
+        .replace('domain = "publisher.example"', 'domain = "news.publisher-site.com"'),
+    );
+    expect(first.stdout).toMatch(/written\s+\S+ \[publisher\] domain: news\.publisher-site\.com\n/);
+    expect(first.stdout).toContain(
+      'Done. Next: npm run build, then npx fastly compute publish --non-interactive',
+    );
+    // The production build's own check now passes.
+    expect(
+      checkSettings(parse(after), { file: config, target: 'production' }).settings.publisher.domain,
+    ).toBe('news.publisher-site.com');
+
+    const mark = api.state.requestLog.length;
+    const again = await setup(api, [...base, '--publisher-domain', 'news.publisher-site.com']);
+    expect(again.code).toBe(0);
+    expect(again.stdout).toMatch(/unchanged\s+\S+ \[publisher\] domain/);
+    expect(again.stdout).toContain('Nothing changed: everything was already set up.');
+    expect(again.stdout).not.toContain('Next:');
+
+    // Another real domain: refused before any write, the file as it was.
+    const other = await setup(api, [...base, '--publisher-domain', 'www.other-publisher.com']);
+    expect(other.code).toBe(3);
+    expect(other.stderr).toContain(
+      'already names the publisher domain "news.publisher-site.com", not "www.other-publisher.com"',
+    );
+    for (const bad of [
+      'https://news.site.com/',
+      'news.site.com:443',
+      'localhost',
+      '10.0.0.1',
+      'a..b.com',
+    ]) {
+      const refused = await setup(api, [...base, '--publisher-domain', bad]);
+      expect(refused.code, bad).toBe(2);
+      expect(refused.stderr, bad).toContain('--publisher-domain must be a host name');
+    }
+    // A file with no domain line: setup adds no key, it says which line to add.
+    const bare = configCopy('trusted-server.toml');
+    writeFileSync(bare, readFileSync(bare, 'utf8').replace(/^domain = .*\n/m, ''));
+    const noLine = await setup(api, [
+      '--service-name',
+      'my-publisher-keys',
+      '--config',
+      bare,
+      '--publisher-domain',
+      'www.publisher.com',
+    ]);
+    expect(noLine.code).toBe(2);
+    expect(noLine.stderr).toContain('has no domain under [publisher]; add domain = "" there');
+    expect(writesSince(api, mark)).toEqual([]);
+    expect(readFileSync(config, 'utf8')).toBe(after);
+  }, 90_000);
+
+  it('with a placeholder domain left, the last line says to set it before npm run build', async () => {
+    const api = await startApi();
+    const config = configCopy('trusted-server.toml');
+    const base = ['--service-name', 'my-publisher-keys', '--config', config];
+    const first = await setup(api, base);
+    expect(first.code).toBe(0);
+    expect(first.stdout).toContain(
+      `Done. Next: set [publisher] domain in ${config} to your publisher's domain ("publisher.example" is a placeholder npm run build refuses), or re-run setup with --publisher-domain NAME; then npm run build`,
+    );
+    // A placeholder given on purpose (a rehearsal) is written, and still named as one.
+    const rehearsal = await setup(api, [
+      ...base,
+      '--publisher-domain',
+      'publisher.test',
+      '-o',
+      'json',
+    ]);
+    expect(rehearsal.code).toBe(0);
+    expect(results(rehearsal, 'written')).toEqual([`${config} [publisher] domain`]);
+    expect(JSON.parse(rehearsal.stdout).publisher_domain).toEqual({
+      value: 'publisher.test',
+      placeholder: true,
+    });
+    const again = await setup(api, base);
+    expect(again.stdout).toContain('Nothing changed: everything was already set up.');
+    expect(again.stdout).toContain('Next: set [publisher] domain in');
+    // A dry run names the write and does not make it.
+    const text = readFileSync(config, 'utf8');
+    const mark = api.state.requestLog.length;
+    const dry = await setup(api, [...base, '--publisher-domain', 'www.publisher.com', '--dry-run']);
+    expect(dry.code).toBe(0);
+    expect(dry.stdout).toMatch(/would write\s+\S+ \[publisher\] domain: www\.publisher\.com\n/);
+    expect(readFileSync(config, 'utf8')).toBe(text);
+    expect(writesSince(api, mark)).toEqual([]);
+  }, 90_000);
 
   it('--dry-run prints the plan and writes nothing', async () => {
     const api = await startApi();

@@ -54,6 +54,21 @@ describe('setStringValues', () => {
     ).toThrow('is not a store id');
   });
 
+  it('writes a host name (dots) only when asked for one; a store id never has a dot', () => {
+    const text = '[publisher]\r\ndomain = "publisher.example" # the host\r\n';
+    expect(() => setStringValues(text, 'publisher', { domain: 'news.site.com' })).toThrow(
+      'is not a store id',
+    );
+    const edit = setStringValues(text, 'publisher', { domain: 'news.site.com' }, 'host');
+    expect(edit.text).toBe('[publisher]\r\ndomain = "news.site.com" # the host\r\n');
+    expect(edit.changed).toEqual([
+      { key: 'domain', from: 'publisher.example', to: 'news.site.com' },
+    ]);
+    expect(() => setStringValues(text, 'publisher', { domain: 'a"b.com' }, 'host')).toThrow(
+      'is not a host name',
+    );
+  });
+
   it('edits the top level with section "" and nothing under a header', () => {
     const text = 'name = "x"\nservice_id = ""\n\n[scripts]\nservice_id = "keep"\n';
     const edit = setStringValues(text, '', { service_id: 'Svc123' });

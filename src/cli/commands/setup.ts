@@ -13,6 +13,7 @@ import { TskError } from '../../core/errors.js';
 import { openKeyring } from '../../core/keyring/open-deployment.js';
 import { activeKeyset } from '../../core/keyring/document.js';
 import { checkSettings, type Settings } from '../../core/settings.js';
+import { isPlaceholderDomain } from '../../core/settings-production.js';
 import {
   FastlyApi,
   keyStoreApi,
@@ -103,6 +104,12 @@ export const setup: Command = {
       type: 'boolean',
       description: 'activate the version the links are on (default: leave it to compute publish)',
     },
+    'publisher-domain': {
+      type: 'string',
+      value: 'NAME',
+      description:
+        "your publisher's domain, written into [publisher] domain (the host bound into signed requests); a real domain already there is never replaced",
+    },
     'replace-api-token': {
       type: 'boolean',
       description: 'overwrite api-keys/api_key with FASTLY_API_TOKEN even if it exists',
@@ -111,7 +118,7 @@ export const setup: Command = {
   },
   examples: [
     'FASTLY_API_TOKEN=... tsctl setup --service-name my-publisher-keys --dry-run',
-    'FASTLY_API_TOKEN=... tsctl setup --service-name my-publisher-keys',
+    'FASTLY_API_TOKEN=... tsctl setup --service-name my-publisher-keys --publisher-domain www.publisher.com',
     'FASTLY_API_TOKEN=... tsctl setup --service-id SU1Z0isxPaozGVKXdv0eY -o json',
   ],
   run: (ctx) => new Setup(ctx).run(),
@@ -165,6 +172,7 @@ class Setup {
     }
     const configPath = ctx.flags.string('config') ?? 'trusted-server.toml';
     const dryRun = ctx.flags.boolean('dry-run');
+    const publisherDomain = hostName(ctx.flags.string('publisher-domain'));
 
     // The settings file is checked before anything is written anywhere: a file setup cannot
     // complete must not leave half a deployment behind.
@@ -179,6 +187,8 @@ class Setup {
         EXIT.usage,
       );
     }
+
+    if (publisherDomain !== undefined) checkPublisherDomain(original, configPath, publisherDomain);
 
     const manifestPath = ctx.flags.string('fastly-toml') ?? 'fastly.toml';
     const manifest = await readManifest(manifestPath);
@@ -207,14 +217,15 @@ class Setup {
       const ids = await this.#stores(api, dryRun);
       const service = await this.#service(api, found, serviceName ?? '', dryRun);
       const version = await this.#links(api, service, ids, apiBackend(initial), dryRun);
-      const settings = await this.#config(configPath, original, ids, dryRun);
+      const settings = await this.#config(configPath, original, ids, publisherDomain, dryRun);
       await this.#manifest(manifestPath, manifest, service, dryRun);
       await this.#apiToken(api, ids, token, dryRun);
       await this.#adminToken(api, ids, dryRun);
       await this.#firstKey(options, settings, ids, dryRun);
       // Last: with --activate, the version serves only once its stores hold a token and a key.
       const activateCommand = await this.#activate(api, service, version, dryRun);
-      return this.#finish({ dryRun, service, version, configPath, activateCommand });
+      const domain = publisherDomain ?? settings.publisher.domain;
+      return this.#finish({ dryRun, service, version, configPath, activateCommand, domain });
     } catch (err) {
       throw this.#failure(err);
     }
@@ -453,6 +464,7 @@ class Setup {
     path: string,
     original: string,
     ids: ReadonlyMap<string, string>,
+    publisherDomain: string | undefined,
     dryRun: boolean,
   ): Promise<Settings> {
     const values: Record<string, string> = {};
@@ -461,6 +473,20 @@ class Setup {
       if (store.setting && id !== undefined) values[store.setting] = id;
     }
     const edit = setStringValues(original, SECTION, values);
+    // The domain in the same edit and the same rename: the file is never half written.
+    const domainEdit =
+      publisherDomain === undefined
+        ? { text: edit.text, changed: [] }
+        : setStringValues(edit.text, 'publisher', { domain: publisherDomain }, 'host');
+    if (publisherDomain !== undefined) {
+      const note = isPlaceholderDomain(publisherDomain)
+        ? ' (a placeholder: fine for a rehearsal, refused by npm run build)'
+        : '';
+      const result =
+        domainEdit.changed.length === 0 ? 'unchanged' : dryRun ? 'would write' : 'written';
+      this.#step(result, `${path} [publisher] domain`, `${publisherDomain}${note}`);
+    }
+    const text = domainEdit.text;
     if (edit.missing.includes('lock_store_id')) {
       this.#step(
         'skipped',
@@ -473,19 +499,17 @@ class Setup {
       (s) => s.setting && !ids.has(s.name) && !edit.missing.includes(s.setting),
     ).map((s) => `${s.setting ?? ''} (the new ${s.name})`);
     const keys = [...edit.changed.map((c) => c.key), ...pending].join(', ');
-    if (edit.changed.length === 0 && pending.length === 0) {
-      this.#step('unchanged', path, 'the store ids are already there');
+    const idsUnchanged = edit.changed.length === 0 && pending.length === 0;
+    if (idsUnchanged) this.#step('unchanged', path, 'the store ids are already there');
+    if (dryRun || text === original) {
+      if (!idsUnchanged) this.#step('would write', path, keys);
       return checkConfig(original, path);
     }
-    if (dryRun) {
-      this.#step('would write', path, keys);
-      return checkConfig(original, path);
-    }
-    const settings = checkConfig(edit.text, path);
+    const settings = checkConfig(text, path);
     const temporary = `${path}.tsctl-setup-${randomBytes(4).toString('hex')}`;
-    await writeFile(temporary, edit.text, { flag: 'wx' });
+    await writeFile(temporary, text, { flag: 'wx' });
     await rename(temporary, path);
-    this.#step('written', path, keys);
+    if (!idsUnchanged) this.#step('written', path, keys);
     return settings;
   }
 
@@ -682,7 +706,10 @@ class Setup {
     version: ServiceVersion | undefined;
     configPath: string;
     activateCommand: string | null;
+    /** [publisher] domain after this run (or, dry, after the run it plans). */
+    domain: string;
   }): ExitCode {
+    const placeholder = isPlaceholderDomain(run.domain);
     const changed = this.#steps.some(
       (s) => !READ_ONLY.has(s.result) && !s.result.startsWith('would'),
     );
@@ -700,6 +727,7 @@ class Setup {
           steps: this.#steps,
           operator_token: this.#operatorToken ?? null,
           activate_command: run.activateCommand,
+          publisher_domain: { value: run.domain, placeholder },
         }),
       );
       return EXIT.ok;
@@ -712,8 +740,15 @@ class Setup {
       );
     } else if (!changed) {
       ctx.print.out('Nothing changed: everything was already set up.');
-    } else {
-      ctx.print.out('Done. Next: npm run build, then npx fastly compute publish --non-interactive');
+    }
+    if (!run.dryRun && (changed || placeholder)) {
+      // The production build refuses a placeholder domain: say so before it is tried.
+      const first = placeholder
+        ? `set [publisher] domain in ${run.configPath} to your publisher's domain ("${run.domain}" is a placeholder npm run build refuses), or re-run setup with --publisher-domain NAME; then `
+        : '';
+      ctx.print.out(
+        `${changed ? 'Done. ' : ''}Next: ${first}npm run build, then npx fastly compute publish --non-interactive`,
+      );
     }
     return EXIT.ok;
   }
@@ -758,6 +793,59 @@ class Setup {
         ? 'run the same tsctl setup again: it finds what this run did and completes the rest'
         : undefined);
     return new CliError(base.code, base.message, base.exitCode, hint, details);
+  }
+}
+
+/**
+ * `--publisher-domain`, lower-cased: a DNS host name (labels of letters, digits and inner hyphens,
+ * at least two of them, the last not all digits, so no IP address), without scheme, port or path.
+ */
+export function hostName(value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  const host = value.trim().toLowerCase();
+  const label = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
+  const labels = host.split('.');
+  if (
+    host.length > 253 ||
+    labels.length < 2 ||
+    !labels.every((l) => label.test(l)) ||
+    /^\d+$/.test(labels.at(-1) ?? '')
+  ) {
+    throw new UsageError(
+      `--publisher-domain must be a host name such as www.publisher.com (no scheme, port, path or trailing dot), not ${JSON.stringify(value)}`,
+    );
+  }
+  return host;
+}
+
+/**
+ * Refuses, before anything is written, a domain setup cannot write: the file has no
+ * `[publisher] domain` line, or it names a real domain other than the one asked for (setup
+ * replaces placeholders only; signed requests bind the domain, so changing it is a decision).
+ */
+function checkPublisherDomain(original: string, path: string, wanted: string): void {
+  let probe;
+  try {
+    probe = setStringValues(original, 'publisher', { domain: wanted }, 'host');
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err);
+    throw new CliError('config_incomplete', `${path}: ${message}`, EXIT.usage);
+  }
+  if (probe.missing.length > 0) {
+    throw new CliError(
+      'config_incomplete',
+      `${path} has no domain under [publisher]; add domain = "" there (under a [publisher] header) and run setup again (it writes the domain)`,
+      EXIT.usage,
+    );
+  }
+  const current = probe.changed[0]?.from;
+  if (current !== undefined && !isPlaceholderDomain(current)) {
+    throw new CliError(
+      'publisher_domain_clash',
+      `${path} already names the publisher domain ${JSON.stringify(current)}, not ${JSON.stringify(wanted)}; setup replaces only a placeholder domain, and nothing was written`,
+      EXIT.conflict,
+      `if the publisher's domain really changed, edit [publisher] domain in ${path} by hand (signed requests bind it); otherwise drop --publisher-domain or pass ${current}`,
+    );
   }
 }
 
