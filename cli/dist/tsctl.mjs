@@ -6511,15 +6511,24 @@ async function assertEndorsable(keyring, kid, privateKeys) {
 }
 
 // src/core/keyring/key-log-report.ts
-async function keyLogSummary(items, keysets) {
+async function keyLogSummary(items, keysets, recorded) {
   const published = keysets.filter((k) => PUBLISHED_STATES.has(k.state));
   const text = items.get(KEY_LOG_ITEM);
   const parsed = parseKeyLog(text);
-  if (parsed === null) return { present: false, unendorsed_kids: published.map((k) => k.id) };
+  if (parsed === null) {
+    if (recorded !== void 0) {
+      return {
+        present: true,
+        problem: `the key-log item is gone, though the keyring records the root ${recorded.root_fingerprint}`,
+        unendorsed_kids: published.map((k) => k.id)
+      };
+    }
+    return { present: false, unendorsed_kids: published.map((k) => k.id) };
+  }
   if (!isKeyLog(parsed)) {
     return { present: true, problem: parsed.invalid, unendorsed_kids: published.map((k) => k.id) };
   }
-  const problem = await keyLogProblem(parsed);
+  const problem = recorded !== void 0 && parsed.root_fingerprint !== recorded.root_fingerprint ? `its root ${parsed.root_fingerprint} is not the root the keyring records (${recorded.root_fingerprint}): the item was replaced` : await keyLogProblem(parsed);
   const endorsed = problem === null ? endorsedKeys(parsed) : /* @__PURE__ */ new Map();
   return {
     present: true,
@@ -6904,7 +6913,8 @@ var KeyringEngine = class {
       keyLifetimeDays
     });
     const reading = readStores(items, true);
-    const findings = keyLogFindings(await keyLogSummary(items, reading.keysets), deployment);
+    const summary = await keyLogSummary(items, reading.keysets, reading.keyring?.key_log);
+    const findings = keyLogFindings(summary, deployment);
     if (findings.length === 0) return report;
     const all = [...report.findings, ...findings];
     return { ...report, findings: all, healthy: all.every((f) => f.severity === "info") };
