@@ -14,7 +14,7 @@ describe('tsctl keys', () => {
     edge = await startTestEdge();
     const env = edgeEnv(edge);
     const rotated = await tsctl(['keys', 'rotate'], { env });
-    expect(rotated.code).toBe(0);
+    expect(rotated.code, `tsctl said: ${rotated.stderr}${rotated.stdout}`).toBe(0);
     // Trusted Server's meaning is kept, with the reason to prefer prepare → wait → activate.
     expect(rotated.stderr).toMatch(
       /^tsctl: warning: keys rotate publishes the new key and signs with it at once: .*tsctl keyset prepare, wait the activation dwell/,
