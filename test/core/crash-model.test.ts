@@ -5,6 +5,7 @@ import {
   runCrashModel,
   seededRandom,
   trustedServerWrites,
+  type Step,
 } from '../support/crash-model.js';
 import { ModelWorld } from '../support/model-world.js';
 
@@ -72,5 +73,57 @@ describe('a pending intent next to Trusted Server writing the same items', () =>
     expect(world.items.get('current-kid')).toBe(tsKid);
     expect(world.items.get('active-kids')?.split(',')).toContain(tsKid);
     expect(world.secrets.has(tsKid)).toBe(true);
+  });
+});
+
+describe('a late write of ours landing over a Trusted Server rotate', () => {
+  // Found by a 1,500-run soak (seed 20261202, run 950): a prepare killed with its bulk update in
+  // flight, a Trusted Server rotate, then the late bulk update landing put back an `active-kids`
+  // without Trusted Server's new current kid. No compare-and-set can refuse that write; the model
+  // tolerates exactly this (the signing kid keeps its JWK and private key), and nothing else, until
+  // the next change of ours commits, which must have mended it.
+  function world(): ModelWorld {
+    const w = new ModelWorld('2026-11-22T09:00:00.000Z', 120_000);
+    w.items.set('ts-2025-10-A', DEV_JWK);
+    w.items.set('current-kid', 'ts-2025-10-A');
+    w.items.set('active-kids', 'ts-2025-10-A');
+    w.secrets.set('ts-2025-10-A', DEV_SEED);
+    return w;
+  }
+
+  it('is told apart from a violation, counted, and mended by the next commit', async () => {
+    const w = world();
+    const random = seededRandom(11);
+    const killed = processEngine(w, random, 'r1', (call) =>
+      call === 'patchConfigItems' ? 'kill-inflight' : undefined,
+    );
+    await expect(killed.mutate({ operation: 'prepare', kid: 'tsk-next' })).rejects.toThrow();
+    const rotate: Step = { op: 'ts-rotate', pick: 1, faults: [], advanceMs: 0, inFlight: [] };
+    await trustedServerWrites(w, rotate, 2);
+    w.trustedServerWriteCount++;
+    w.shuffleInFlight(() => 'land'); // our bulk update, sent before the rotate, lands now
+    const current = w.items.get('current-kid') ?? '';
+    expect(current).toBe('ts-r2-1');
+    expect((w.items.get('active-kids') ?? '').split(',')).not.toContain(current);
+    expect(w.lateWriteOverTrustedServer).toBe(true);
+    checkInvariants(w, 0, 'after the late write');
+    expect([...w.racesSeen]).toEqual([current]);
+
+    // Past the lease and late-write bounds, the next change settles, folds, and publishes it again.
+    w.advance(10 * 60_000, () => true);
+    await processEngine(w, random, 'r3', () => undefined).mutate({ operation: 'adopt' });
+    w.lateWriteOverTrustedServer = false;
+    checkInvariants(w, 0, 'after the next commit');
+    expect((w.items.get('active-kids') ?? '').split(',')).toContain(current);
+  });
+
+  it('is not tolerated without a Trusted Server write between the send and the landing', () => {
+    const w = world();
+    // The same end state, but nothing of ours raced anything: a plain violation.
+    w.items.set('current-kid', 'ts-2025-10-A');
+    w.items.set('active-kids', '');
+    w.items.set('other', DEV_JWK);
+    expect(w.lateWriteOverTrustedServer).toBe(false);
+    expect(() => checkInvariants(w, 0, 'no race')).toThrow(/current-kid is published/);
   });
 });

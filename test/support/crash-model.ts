@@ -86,6 +86,8 @@ export interface ModelTotals {
   faults: number;
   kills: number;
   lateLanded: number;
+  /** Times a late write of ours left Trusted Server's signing kid out of active-kids (mended). */
+  lateWritesOverTrustedServer: number;
   lateDropped: number;
   violations: number;
   /** Steps that were Trusted Server's own writes. */
@@ -133,6 +135,7 @@ export async function runCrashModel(options: {
     faults: 0,
     kills: 0,
     lateLanded: 0,
+    lateWritesOverTrustedServer: 0,
     lateDropped: 0,
     violations: 0,
     trustedServerWrites: 0,
@@ -171,6 +174,7 @@ async function playRun(steps: Step[], flip: () => boolean, totals: ModelTotals):
     n++;
     if (step.op === 'ts-rotate' || step.op === 'ts-deactivate') {
       await trustedServerWrites(world, step, n);
+      world.trustedServerWriteCount++;
       totals.trustedServerWrites++;
       lastVersion = checkInvariants(world, lastVersion, `step ${n} (${step.op})`);
       world.advance(step.advanceMs, () => flip());
@@ -209,8 +213,11 @@ async function playRun(steps: Step[], flip: () => boolean, totals: ModelTotals):
         else if (declared === 'not_committed') outcome = 'not_committed';
       }
     }
-    if (outcome === 'committed') totals.committed++;
-    else if (outcome === 'unknown') totals.unknown++;
+    if (outcome === 'committed') {
+      totals.committed++;
+      // A commit folds what the stores say first: the race above is mended from here on.
+      world.lateWriteOverTrustedServer = false;
+    } else if (outcome === 'unknown') totals.unknown++;
     else totals.refusedOrFailed++;
     if (outcome === 'not_committed') {
       // "Nothing was published" is a promise: the keyring item is as it was.
@@ -234,6 +241,7 @@ async function playRun(steps: Step[], flip: () => boolean, totals: ModelTotals):
   lastVersion = checkInvariants(world, lastVersion, 'after the final repair');
   // What Trusted Server's tools wrote is folded into the keyring (as any next change would).
   await processEngine(world, random, 'final-adopt', () => undefined).mutate({ operation: 'adopt' });
+  world.lateWriteOverTrustedServer = false;
   lastVersion = checkInvariants(world, lastVersion, 'after folding drift');
   totals.keyLogsVerified += await checkKeyLogSignatures(world, 'at the end of the run');
   expect(world.kv.size, 'no lease or intent is left').toBe(0);
@@ -253,6 +261,7 @@ async function playRun(steps: Step[], flip: () => boolean, totals: ModelTotals):
   totals.faults += world.stats.faults;
   totals.kills += world.stats.kills;
   totals.lateLanded += world.stats.lateLanded;
+  totals.lateWritesOverTrustedServer += world.racesSeen.size;
   totals.lateDropped += world.stats.lateDropped;
   totals.runs++;
 }
@@ -312,7 +321,14 @@ export function checkInvariants(world: ModelWorld, lastVersion: number, where: s
     expect(world.secrets.has(kid), `${where}: private key of published ${kid}`).toBe(true);
   }
   const current = world.items.get('current-kid');
-  if (current !== undefined) {
+  if (current !== undefined && !published.includes(current) && world.lateWriteOverTrustedServer) {
+    // The documented race: our late bulk update put back an `active-kids` that predates Trusted
+    // Server's rotate. The signing kid keeps its JWK and private key (this service's edge still
+    // publishes it), and the next change of ours must put it back (checked once one commits).
+    expect(world.items.has(current), `${where}: JWK of the signing kid ${current}`).toBe(true);
+    expect(world.secrets.has(current), `${where}: private key of ${current}`).toBe(true);
+    world.racesSeen.add(current);
+  } else if (current !== undefined) {
     expect(published, `${where}: current-kid is published`).toContain(current);
   }
   const known = new Set<string>();

@@ -53,6 +53,8 @@ export class Killed extends Error {
 interface InFlight {
   label: string;
   sentAt: number;
+  /** `trustedServerWriteCount` when it was sent: a higher count on landing means it raced one. */
+  trustedServerWritesBefore: number;
   apply: () => void;
 }
 
@@ -66,6 +68,16 @@ export class ModelWorld {
   private generation = 9_007_199_254_740_993n;
   /** Counters for the report. */
   readonly stats = { calls: 0, faults: 0, kills: 0, lateLanded: 0, lateDropped: 0 };
+  /** Trusted Server's writes so far (the harness counts them as it makes them). */
+  trustedServerWriteCount = 0;
+  /**
+   * Set when a late write of ours lands after a Trusted Server write made since it was sent: the
+   * one race no compare-and-set can refuse (docs/architecture.md, "Drift"). Cleared by the
+   * harness once a change of ours commits, which must have mended it.
+   */
+  lateWriteOverTrustedServer = false;
+  /** The signing kids seen left out of `active-kids` by that race (reported in the totals). */
+  readonly racesSeen = new Set<string>();
 
   constructor(
     startIso: string,
@@ -114,6 +126,9 @@ export class ModelWorld {
     if (land) {
       w.apply();
       this.stats.lateLanded++;
+      if (this.trustedServerWriteCount > w.trustedServerWritesBefore) {
+        this.lateWriteOverTrustedServer = true;
+      }
     } else {
       this.stats.lateDropped++;
     }
@@ -286,6 +301,7 @@ export class ProcessView implements KeyStoreApi, LeaseStoreApi {
         this.world.inFlight.push({
           label: call,
           sentAt: this.world.now,
+          trustedServerWritesBefore: this.world.trustedServerWriteCount,
           apply: () => void apply(),
         });
         throw timeout(call);
@@ -304,6 +320,7 @@ export class ProcessView implements KeyStoreApi, LeaseStoreApi {
         this.world.inFlight.push({
           label: call,
           sentAt: this.world.now,
+          trustedServerWritesBefore: this.world.trustedServerWriteCount,
           apply: () => void apply(),
         });
         return this.die(call);
