@@ -4,31 +4,13 @@
 // and mend it at the next change, without touching the key Trusted Server signs with.
 import { describe, expect, it } from 'vitest';
 import { parseActiveKids } from '../../src/core/keys/active-kids.js';
-import { KeyringEngine } from '../../src/core/keyring/engine.js';
 import { publicJwk } from '../../src/core/keys/jwk.js';
 import { publicKeyOf } from '../../src/core/crypto/ed25519.js';
-import { counterRandom, FakeKeyStore, manualClock } from '../support/fake-key-store.js';
-
-const DEV_KID = 'ts-2025-10-A';
-const DEV_JWK =
-  '{"kty":"OKP","crv":"Ed25519","x":"UVTi04QLrIuB7jXpVfHjUTVN5aIdcbPNr50umTtN8pw","alg":"EdDSA","kid":"ts-2025-10-A"}';
-const DEV_SEED = 'NVnTYrw5xoyTJDOwoUWoPJO3A6UCCXOJJUzgGTxxx7k=';
+import { DEV_KID, engineOver, trustedServerStore } from '../support/engine-setup.js';
 
 describe('current-kid outside active-kids (a late write of ours over a Trusted Server rotate)', () => {
   it('is reported by doctor and mended by the next change, which keeps the signing kid', async () => {
-    const store = new FakeKeyStore();
-    store.items.set(DEV_KID, DEV_JWK);
-    store.items.set('current-kid', DEV_KID);
-    store.items.set('active-kids', DEV_KID);
-    store.secrets.set(DEV_KID, DEV_SEED);
-    const engine = new KeyringEngine({
-      api: store,
-      clock: manualClock(),
-      random: counterRandom(),
-      deployment: 'default',
-      keyLifetimeDays: 90,
-      privateKeys: { get: (name) => Promise.resolve(store.secrets.get(name) ?? null) },
-    });
+    const { store, engine } = engineOver(trustedServerStore(), { edgeKeys: true });
     await engine.mutate({ operation: 'prepare', kid: 'ours-1' });
     // Trusted Server rotates: a new key, made current and published...
     const seed = new Uint8Array(32).fill(9);

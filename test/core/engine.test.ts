@@ -4,34 +4,14 @@ import { parseKeyring } from '../../src/core/keyring/document.js';
 import { KeyRotationManager } from '../../src/core/keyring/rotation-manager.js';
 import { expectConsistent, expectSafe, snapshot } from '../support/consistency.js';
 import { counterRandom, FakeKeyStore, manualClock, type Call } from '../support/fake-key-store.js';
+import { DEV_JWK, DEV_SEED, engineOver, trustedServerStore } from '../support/engine-setup.js';
 import { FakeLeaseStore } from '../support/fake-lease-store.js';
 import { parseLockRecord } from '../../src/core/keyring/journal.js';
 import { KvLease, LATE_WRITE_BOUND_MS } from '../../src/core/keyring/lease.js';
 
-const DEV_JWK =
-  '{"kty":"OKP","crv":"Ed25519","x":"UVTi04QLrIuB7jXpVfHjUTVN5aIdcbPNr50umTtN8pw","alg":"EdDSA","kid":"ts-2025-10-A"}';
-const DEV_SEED = 'NVnTYrw5xoyTJDOwoUWoPJO3A6UCCXOJJUzgGTxxx7k=';
-
 function setup(store = new FakeKeyStore()) {
-  const clock = manualClock();
-  const engine = new KeyringEngine({
-    api: store,
-    clock,
-    random: counterRandom(),
-    deployment: 'default',
-    keyLifetimeDays: 90,
-  });
-  return { store, clock, engine, manager: new KeyRotationManager(engine) };
-}
-
-/** A store as Trusted Server's own tools leave it. */
-function trustedServerStore(): FakeKeyStore {
-  const store = new FakeKeyStore();
-  store.items.set('ts-2025-10-A', DEV_JWK);
-  store.items.set('current-kid', 'ts-2025-10-A');
-  store.items.set('active-kids', 'ts-2025-10-A');
-  store.secrets.set('ts-2025-10-A', DEV_SEED);
-  return store;
+  const t = engineOver(store);
+  return { ...t, manager: new KeyRotationManager(t.engine) };
 }
 
 describe('KeyRotationManager', () => {

@@ -4,7 +4,6 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { parseKeyring, serializeKeyring, type Keyring } from '../../src/core/keyring/document.js';
-import { KeyringEngine } from '../../src/core/keyring/engine.js';
 import {
   endorsedKeys,
   isKeyLog,
@@ -21,37 +20,12 @@ import { publicJwk } from '../../src/core/keys/jwk.js';
 import type { SchedulePolicy } from '../../src/core/schedule/policy.js';
 import { runSchedule } from '../../src/core/schedule/run.js';
 import { publicKeyOf } from '../../src/core/crypto/ed25519.js';
-import { counterRandom, FakeKeyStore, manualClock } from '../support/fake-key-store.js';
+import { FakeKeyStore } from '../support/fake-key-store.js';
+import { DEV_JWK, DEV_KID, engineOver, trustedServerStore } from '../support/engine-setup.js';
 import { expectConsistent } from '../support/consistency.js';
 import { checkKeyLog } from '../support/crash-model.js';
 
-const DEV_KID = 'ts-2025-10-A';
-const DEV_JWK =
-  '{"kty":"OKP","crv":"Ed25519","x":"UVTi04QLrIuB7jXpVfHjUTVN5aIdcbPNr50umTtN8pw","alg":"EdDSA","kid":"ts-2025-10-A"}';
-const DEV_SEED = 'NVnTYrw5xoyTJDOwoUWoPJO3A6UCCXOJJUzgGTxxx7k=';
-
-function setup(store = new FakeKeyStore()) {
-  const clock = manualClock();
-  const engine = new KeyringEngine({
-    api: store,
-    clock,
-    random: counterRandom(),
-    deployment: 'default',
-    keyLifetimeDays: 90,
-    // The edge's view of the private keys: the same map (the fake has no propagation delay).
-    privateKeys: { get: (name) => Promise.resolve(store.secrets.get(name) ?? null) },
-  });
-  return { store, clock, engine };
-}
-
-function trustedServerStore(): FakeKeyStore {
-  const store = new FakeKeyStore();
-  store.items.set(DEV_KID, DEV_JWK);
-  store.items.set('current-kid', DEV_KID);
-  store.items.set('active-kids', DEV_KID);
-  store.secrets.set(DEV_KID, DEV_SEED);
-  return store;
-}
+const setup = (store = new FakeKeyStore()) => engineOver(store, { edgeKeys: true });
 
 function logOf(store: FakeKeyStore): KeyLog {
   const log = parseKeyLog(store.items.get('key-log'));

@@ -9,22 +9,11 @@ import {
   serializeKeyring,
   emptyKeyring,
 } from '../../src/core/keyring/document.js';
-import { KeyringEngine } from '../../src/core/keyring/engine.js';
 import { expectConsistent } from '../support/consistency.js';
-import { counterRandom, FakeKeyStore, manualClock } from '../support/fake-key-store.js';
+import { FakeKeyStore } from '../support/fake-key-store.js';
+import { engineOver } from '../support/engine-setup.js';
 
-function setup() {
-  const store = new FakeKeyStore();
-  const clock = manualClock();
-  const engine = new KeyringEngine({
-    api: store,
-    clock,
-    random: counterRandom(),
-    deployment: 'default',
-    keyLifetimeDays: 90,
-  });
-  return { store, clock, engine };
-}
+const setup = () => engineOver(new FakeKeyStore());
 
 const keyringOf = (store: FakeKeyStore) => parseKeyring(store.items.get('keyring') ?? '');
 
