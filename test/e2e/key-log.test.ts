@@ -55,6 +55,19 @@ describe('a rogue key written with the Fastly API token', () => {
     expect(perDeployment.headers.get('access-control-allow-origin')).toBe('*');
     expect(perDeployment.headers.get('cache-control')).toMatch(/max-age=\d+/);
     expect(await perDeployment.json()).toEqual(log);
+    // A partner revalidates with the ETag it was given (strong, weak, or in a list): 304.
+    const etag = perDeployment.headers.get('etag') ?? '';
+    expect(etag).toMatch(/^"h/);
+    for (const inm of [etag, `W/${etag}`, `"other", ${etag}`]) {
+      const again = await fetch(`${e.edgeUrl}/.well-known/trusted-server-key-log.json`, {
+        headers: { 'if-none-match': inm },
+      });
+      expect(again.status, inm).toBe(304);
+    }
+    const changed = await fetch(`${e.edgeUrl}/.well-known/trusted-server-key-log.json`, {
+      headers: { 'if-none-match': '"other"' },
+    });
+    expect(changed.status).toBe(200);
     const status = await body<{ key_log: { root_fingerprint: string }; unendorsed_kids: string[] }>(
       e.call(`${BASE}/status`, { method: 'GET' }),
     );

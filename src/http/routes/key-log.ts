@@ -16,7 +16,7 @@ import { KEY_LOG_ITEM } from '../../core/keyring/key-log.js';
 import type { RequestContext } from '../context.js';
 import { CORS_HEADERS } from '../responses.js';
 import { STORE_NAMES } from '../services.js';
-import { keyDocumentCacheControl } from './discovery.js';
+import { ifNoneMatchHits, keyDocumentCacheControl } from './discovery.js';
 
 /** The default deployment's key log, beside Trusted Server's discovery document. */
 export const KEY_LOG_PATH = '/.well-known/trusted-server-key-log.json';
@@ -55,12 +55,8 @@ export async function keyLogDocument(ctx: RequestContext): Promise<Response> {
     ...CORS_HEADERS,
   };
   const inm = ctx.request.headers.get('if-none-match');
-  if (
-    inm !== null &&
-    inm.split(',').some((t) => [etag, '*'].includes(t.trim().replace(/^W\//, '')))
-  ) {
+  if (inm !== null && ifNoneMatchHits(inm, etag))
     return new Response(null, { status: 304, headers });
-  }
   return new Response(ctx.request.method === 'HEAD' ? null : text, {
     status: 200,
     headers: { 'content-type': 'application/json', ...headers },
