@@ -154,21 +154,29 @@ export class KeyringEngine {
     }
   }
 
-  /** The authoritative keyring (adopting a Trusted Server–only store in memory if needed). */
-  async read(): Promise<
-    LoadedKeyring & { items: Map<string, string>; secretNames: ReadonlySet<string> }
+  /**
+   * The authoritative keyring (adopting a Trusted Server–only store in memory if needed), from one
+   * management-API read of the config items. The secret store's names are listed too only when
+   * they can change the outcome: when the reading shows drift or no keyring (a kid brought in must
+   * be checked for its private key), when asked (`withNames`), or when the edge's private keys are
+   * not at hand. Otherwise the keyring's own flags stand, and the few checks a mutation needs read
+   * the private keys as the edge does (docs/architecture.md, "Reading the stores").
+   */
+  async read(withNames = false): Promise<
+    LoadedKeyring & { items: Map<string, string>; secretNames: ReadonlySet<string> | undefined }
   > {
-    const [items, names] = await Promise.all([
-      this.deps.api.readConfigItems(),
-      this.deps.api.listSecretNames(),
-    ]);
-    const secretNames = new Set(names);
-    const loaded = loadKeyring(items, {
+    const items = await this.deps.api.readConfigItems();
+    const ctx = {
       deployment: this.deps.deployment,
       nowMs: this.deps.clock.now(),
       keyLifetimeDays: this.deps.keyLifetimeDays,
-      secretNames,
-    });
+    };
+    let loaded = loadKeyring(items, ctx);
+    let secretNames: ReadonlySet<string> | undefined;
+    if (withNames || !this.privateKeys || loaded.adopted || loaded.folded.length > 0) {
+      secretNames = new Set(await this.deps.api.listSecretNames());
+      loaded = loadKeyring(items, { ...ctx, secretNames });
+    }
     // Key sets the fold brought in have their private key read once, as the edge reads it.
     if (this.privateKeys) {
       const lines = await probeFolded(loaded, loaded.reading.keyring, this.privateKeys);
@@ -359,7 +367,14 @@ export class KeyringEngine {
       return { ...(await this.removeOrphanSecret(id, before, items, adopted, dryRun)), folded };
     }
     // Activating (or restoring) a key that cannot sign is refused, naming why, before any write.
-    await materialCheck(request.operation, id, before, read.secretNames, this.privateKeys);
+    try {
+      await materialCheck(request.operation, id, before, read.secretNames, this.privateKeys);
+    } catch (err) {
+      // The edge cannot read the key: the secret names tell "not there yet" from "not there".
+      if (read.secretNames !== undefined || !hasCode(err, 'key_not_propagated')) throw err;
+      const names = new Set(await api.listSecretNames());
+      await materialCheck(request.operation, id, before, names, this.privateKeys);
+    }
     // Then the caller's rule (the activation dwell): a key that can never sign says so first.
     try {
       request.precondition?.(before, nowMs);
@@ -564,30 +579,41 @@ export class KeyringEngine {
     keyring: Keyring,
     items: ReadonlyMap<string, string>,
     nowMs: number,
-    secrets: ReadonlySet<string>,
+    secrets: ReadonlySet<string> | undefined,
   ): Promise<{ keyset: Keyset; secret: string; seed: Uint8Array } | undefined> {
     if (request.operation !== 'prepare' && request.operation !== 'rotate') return undefined;
     // A new kid must miss config items, key sets and private keys alike: a private key the
     // keyring does not list (left by an interrupted remove, or Trusted Server's own) must never
-    // become the journal's "created by this operation", or settling could delete it.
-    // The names were listed with the config items, under the lease: one call for both uses.
+    // become the journal's "created by this operation", or settling could delete it. The names
+    // are those listed with the config items when the read listed them; otherwise the edge's
+    // reading of the private keys answers for a candidate (an old orphan is there; one created
+    // in the last seconds is caught by the create-only write, which then refuses).
+    const seen = new Set<string>();
     const taken = (kid: string): boolean =>
       items.has(kid) ||
       keyring.keysets.some((k) => k.id === kid) ||
-      secrets.has(kid) ||
+      (secrets?.has(kid) ?? false) ||
+      seen.has(kid) ||
       isRetired(keyring, kid);
+    const atEdge = async (kid: string): Promise<boolean> => {
+      if (secrets !== undefined || !this.privateKeys) return false;
+      if ((await this.privateKeys.get(kid)) === null) return false;
+      seen.add(kid);
+      return true;
+    };
     let kid: string;
     if (request.kid !== undefined) {
-      if (isRetired(keyring, request.kid) && !items.has(request.kid) && !secrets.has(request.kid)) {
+      if (isRetired(keyring, request.kid) && !items.has(request.kid) && !secrets?.has(request.kid)) {
         throw new TskError(
           'kid_exists',
           `kid "${request.kid}" was used by a key set that has been removed; a kid is never reused, since partners may still cache its old key: choose a unique kid`,
         );
       }
-      if (taken(request.kid)) {
-        const why = secrets.has(request.kid)
-          ? ' (a private key by that name exists; tsctl doctor shows whether it is an orphan)'
-          : '';
+      if (taken(request.kid) || (await atEdge(request.kid))) {
+        const why =
+          secrets?.has(request.kid) || seen.has(request.kid)
+            ? ' (a private key by that name exists; tsctl doctor shows whether it is an orphan)'
+            : '';
         throw new TskError(
           'kid_exists',
           `kid "${request.kid}" already exists${why}; choose a unique kid`,
@@ -596,6 +622,9 @@ export class KeyringEngine {
       kid = request.kid;
     } else {
       kid = uniqueKid(dateKid(nowMs), taken, this.deps.random);
+      for (let tries = 0; tries < 4 && (await atEdge(kid)); tries++) {
+        kid = uniqueKid(dateKid(nowMs), taken, this.deps.random);
+      }
     }
     const seed = generateSeed(this.deps.random);
     const jwk = publicJwk(kid, await publicKeyOf(seed));
