@@ -224,7 +224,11 @@ describe('kill -9 in the middle of a change', () => {
       async () => (await doctor(second)).findings.some((f) => f.code === 'pending_intent'),
       20_000,
     );
-    await until(async () => (await doctor(second)).findings.some((f) => f.repairable), 30_000);
+    await until(
+      async () =>
+        (await doctor(second)).findings.some((f) => f.code === 'pending_intent' && f.repairable),
+      30_000,
+    );
     const repaired = await doctor(second, true);
     expect(repaired.repaired?.[0]).toMatch(
       /^settled: remove .* had not committed, and was completed \(a removal only goes forward\)/,

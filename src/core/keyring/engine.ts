@@ -396,10 +396,16 @@ export class KeyringEngine {
       if (request.kid !== undefined) {
         await assertEndorsable(before, request.kid, this.privateKeys);
       }
-      // Nothing drifted, the keyring exists and the kid (if any) is endorsed: nothing is written.
+      // Nothing drifted, the keyring exists, the items it implies are all there (a bulk that
+      // stopped after the keyring leaves the documents behind) and the kid (if any) is endorsed:
+      // nothing is written.
+      const complete =
+        itemOpsFor(items, before, before, this.deps.nextTransitionAt?.(before) ?? null).length ===
+        0;
       if (
         !adopted &&
         folded.length === 0 &&
+        complete &&
         (request.kid === undefined || alreadyEndorsed(before, items, request.kid))
       ) {
         return { operation: 'adopt', before, after: before, adopted, folded, warnings: [] };
