@@ -481,6 +481,60 @@ describe('engine under a lease', () => {
     expect([...keys.secrets.keys()]).toEqual(['next']);
   });
 
+  it('reads again when another operation committed the version it read, and commits on top', async () => {
+    const leases = new FakeLeaseStore();
+    const clock = manualClock();
+    const keys = new FakeKeyStore();
+    await engineWith(leases, keys, clock).mutate({ operation: 'rotate', kid: 'first' });
+    const read = keys.readConfigItems.bind(keys);
+    let raced = false;
+    keys.readConfigItems = async () => {
+      const items = await read();
+      if (!raced) {
+        // Between this operation's read and its claim, another one commits the next version.
+        raced = true;
+        keys.readConfigItems = read;
+        await engineWith(leases, keys, clock).mutate({ operation: 'prepare', kid: 'other' });
+      }
+      return items;
+    };
+    const result = await engineWith(leases, keys, clock).mutate({
+      operation: 'prepare',
+      kid: 'mine',
+    });
+    // Planned again from version 2: nothing the other change wrote is lost.
+    expect(result.before.version).toBe(2);
+    expect(result.after.keysets.map((k) => k.id)).toEqual(
+      expect.arrayContaining(['first', 'other', 'mine']),
+    );
+    expect([...leases.entries.keys()].sort()).toEqual(['default@1', 'default@2', 'default@3']);
+  });
+
+  it('refuses, without reading again, while the operation holding the version has not committed', async () => {
+    const leases = new FakeLeaseStore();
+    const clock = manualClock();
+    const keys = new FakeKeyStore();
+    await engineWith(leases, keys, clock).mutate({ operation: 'rotate', kid: 'first' });
+    const running = {
+      lease: {
+        operation: 'taint',
+        holder: 'bob',
+        request_id: 'r9',
+        started_at: new Date(clock.now()).toISOString(),
+        expires_at: new Date(clock.now() + OPERATION_BOUND_MS).toISOString(),
+      },
+      intent: { ...INTENT, before_version: 1, request_id: 'r9', holder: 'bob' },
+    };
+    await leases.add('default@2', JSON.stringify(running));
+    await expect(
+      engineWith(leases, keys, clock).mutate({ operation: 'prepare', kid: 'mine' }),
+    ).rejects.toMatchObject({
+      code: 'operation_in_progress',
+      message: expect.stringContaining('taint by bob'),
+    });
+    expect(keys.secrets.has('mine')).toBe(false);
+  });
+
   it('settles an earlier claim on the version it reads, then reads again and commits', async () => {
     const leases = new FakeLeaseStore();
     const clock = manualClock();

@@ -247,7 +247,10 @@ async function playRun(steps: Step[], flip: () => boolean, totals: ModelTotals):
         );
       }
     }
-    if (process.env['TSK_MODEL_TRACE']) console.log(`step ${n} ${step.op} ${JSON.stringify(request)} faults=${JSON.stringify(step.faults)} -> ${outcome} ${traceErr} | secrets=${[...world.secrets.keys()].join(',')} active=${world.items.get('active-kids')} v=${world.items.get('keyring') ? parseKeyring(world.items.get('keyring')!).version : 0} kv=${[...world.kv.keys()].join(',')}`);
+    if (process.env['TSK_MODEL_TRACE'])
+      console.log(
+        `step ${n} ${step.op} ${JSON.stringify(request)} faults=${JSON.stringify(step.faults)} -> ${outcome} ${traceErr} | secrets=${[...world.secrets.keys()].join(',')} active=${world.items.get('active-kids')} v=${world.items.get('keyring') ? parseKeyring(world.items.get('keyring')!).version : 0} kv=${[...world.kv.keys()].join(',')}`,
+      );
     lastVersion = checkInvariants(world, lastVersion, `step ${n} (${step.op})`);
     // Late writes may land now, be lost, or wait; then time passes (landing any that are due).
     let i = 0;

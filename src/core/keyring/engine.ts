@@ -132,10 +132,13 @@ interface Run {
   keepUntilMs?: number;
 }
 
-/** The claimed version was held by an earlier operation, now settled: read again. */
+/**
+ * The claimed version was held by an earlier operation, now settled (`report`), or was committed
+ * by another operation since this one read (no report): read again and plan again.
+ */
 class Resettled extends Error {
-  constructor(readonly report: string) {
-    super(report);
+  constructor(readonly report?: string) {
+    super(report ?? 'the keyring moved on');
   }
 }
 
@@ -219,7 +222,9 @@ export class KeyringEngine {
         return result;
       } catch (err) {
         if (err instanceof Resettled) {
-          settled = settled === undefined ? err.report : `${settled}; ${err.report}`;
+          if (err.report !== undefined) {
+            settled = settled === undefined ? err.report : `${settled}; ${err.report}`;
+          }
           continue;
         }
         // The settlement happened even if this operation then failed: the audit trail must say so.
@@ -243,15 +248,36 @@ export class KeyringEngine {
   private async claim(operation: Operation | 'adopt', intent: IntentBody, run: Run): Promise<void> {
     const guard = this.deps.guard;
     if (!guard) return;
-    const outcome = await guard.claim(
-      this.deps.deployment,
-      intent.before_version + 1,
-      operation,
-      intent,
-      (i) => this.settle(i),
-    );
+    let outcome;
+    try {
+      outcome = await guard.claim(
+        this.deps.deployment,
+        intent.before_version + 1,
+        operation,
+        intent,
+        (i) => this.settle(i),
+      );
+    } catch (err) {
+      // Held by the operation that committed that version after this one read (its claim stays
+      // as history): not a conflict with a running change, but a stale read. Read again.
+      if (hasCode(err, 'operation_in_progress') && (await this.movedOn(intent.before_version))) {
+        throw new Resettled();
+      }
+      throw err;
+    }
     if ('settled' in outcome) throw new Resettled(outcome.settled);
     run.claim = outcome.claim;
+  }
+
+  /** True when the stored keyring is past `version` (false also when that cannot be read). */
+  private async movedOn(version: number): Promise<boolean> {
+    try {
+      const items = await this.deps.api.readConfigItems();
+      const text = items.get(ITEM_KEYS.keyring);
+      return text !== undefined && parseKeyring(text).version > version;
+    } catch {
+      return false;
+    }
   }
 
   /**
