@@ -5768,7 +5768,7 @@ function foldReading(reading, ctx) {
     };
     if (prev?.endorsed_at !== void 0 && prev.jwk.x !== k.jwk.x) delete keyset.endorsed_at;
     if (!prev && k.state === "PREPARED") keyset.superseded_at = nowIso;
-    const kept = prev?.unusable?.code === "key_material_mismatch" && prev.jwk.x === k.jwk.x;
+    const kept = prev?.jwk.x === k.jwk.x && (prev.unusable?.code === "key_material_mismatch" || ctx.secretNames === void 0 && prev.unusable?.code === "key_material_missing");
     const problem = kept ? prev.unusable : materialProblem(k.id, k.jwk, ctx);
     if (problem) keyset.unusable = problem;
     else delete keyset.unusable;
@@ -5981,6 +5981,7 @@ function readStores(items, complete) {
     }
   }
   for (const k of complete ? unlisted(items, seen) : []) {
+    if (keyring?.retired?.includes(k.id)) continue;
     keysets.push(k);
     if (keyring) {
       drift.push({
@@ -6058,6 +6059,11 @@ function itemOpsFor(current, previous, next, nextTransitionAtMs2 = null) {
   for (const k of previous.keysets) {
     if (!kept.has(k.id) && current.has(k.id)) ops.push({ op: "delete", key: k.id });
   }
+  for (const id of next.retired ?? []) {
+    if (!kept.has(id) && current.has(id) && !ops.some((op) => op.key === id)) {
+      ops.push({ op: "delete", key: id });
+    }
+  }
   return ops;
 }
 
@@ -6125,6 +6131,8 @@ function settlesAtMs(record3, lateWriteBoundMs) {
 }
 function planSettlement(intent, items, secretNames) {
   const landed = items.get(ITEM_KEYS.keyring) === intent.keyring;
+  const keyGone = intent.delete_secret !== void 0 && !secretNames.has(intent.delete_secret);
+  const forward = landed || keyGone;
   const configOps = [];
   const deleteSecrets = [];
   const leftAlone = [];
@@ -6138,12 +6146,15 @@ function planSettlement(intent, items, secretNames) {
     if (!leftAlone.includes(key)) leftAlone.push(key);
     return false;
   };
+  const removing = forward ? intent.delete_secret : void 0;
+  let unpublished = false;
   const foreignKids = () => {
     const kids = /* @__PURE__ */ new Set();
     for (const key of [ITEM_KEYS.activeKids, ITEM_KEYS.currentKid]) {
       if (!leftAlone.includes(key)) continue;
       for (const kid of (items.get(key) ?? "").split(",")) if (kid.trim()) kids.add(kid.trim());
     }
+    if (unpublished && removing !== void 0) kids.delete(removing);
     return kids;
   };
   const keepJwks = (ops) => {
@@ -6157,7 +6168,7 @@ function planSettlement(intent, items, secretNames) {
   for (const key of [ITEM_KEYS.activeKids, ITEM_KEYS.currentKid]) {
     if (key in intent.restore) ours(key, items.get(key));
   }
-  if (landed) {
+  if (forward) {
     const after = parseKeyring(intent.keyring);
     const derived = derivedItems(after);
     const wanted = (key) => written !== void 0 && key in written ? written[key] ?? void 0 : derived.get(key);
@@ -6172,6 +6183,17 @@ function planSettlement(intent, items, secretNames) {
       const have = items.get(key);
       if (wanted(key) === void 0 && have !== void 0 && ours(key, have)) {
         configOps.push({ op: "delete", key });
+      }
+    }
+    const foreignList = items.get(ITEM_KEYS.activeKids);
+    if (removing !== void 0 && leftAlone.includes(ITEM_KEYS.activeKids) && foreignList !== void 0 && items.get(ITEM_KEYS.currentKid)?.trim() !== removing) {
+      const kids = foreignList.split(",").map((k) => k.trim());
+      if (kids.includes(removing)) {
+        const rest = kids.filter((k) => k !== "" && k !== removing);
+        const at = configOps.findIndex((op2) => op2.key !== KEY_LOG_ITEM);
+        const op = { op: "upsert", key: ITEM_KEYS.activeKids, value: rest.join(",") };
+        configOps.splice(at === -1 ? configOps.length : at, 0, op);
+        unpublished = true;
       }
     }
     configOps.splice(0, configOps.length, ...keepJwks(configOps));
@@ -6193,16 +6215,16 @@ function planSettlement(intent, items, secretNames) {
     const claimed = created !== void 0 && (foreign(ITEM_KEYS.currentKid)?.trim() === created || (foreign(ITEM_KEYS.activeKids) ?? "").split(",").some((k) => k.trim() === created));
     if (created !== void 0 && secretNames.has(created) && !claimed) deleteSecrets.push(created);
   }
-  return { landed, configOps, deleteSecrets, leftAlone };
+  return { landed, rolledForward: forward && !landed, configOps, deleteSecrets, leftAlone };
 }
 function describeSettlement(intent, settlement) {
   const request = intent.request_id ? `request ${intent.request_id}, ` : "";
   const what = `${intent.operation} (${request}from keyring version ${intent.before_version})`;
-  const verdict = settlement.landed ? "had committed" : "had not committed";
+  const verdict = settlement.landed ? "had committed" : settlement.rolledForward ? "had not committed, and was completed (a removal only goes forward)" : "had not committed";
   const items = settlement.configOps.length;
   const secrets = settlement.deleteSecrets.length ? `, deleted private key ${settlement.deleteSecrets.join(", ")}` : "";
   const alone = settlement.leftAlone.length ? `; left ${settlement.leftAlone.join(", ")} as someone else wrote them since` : "";
-  return `${what} ${verdict}; ${items === 0 ? "no config item needed" : `${items} config item(s)`} ${settlement.landed ? "completed" : "restored"}${secrets}${alone}`;
+  return `${what} ${verdict}; ${items === 0 ? "no config item needed" : `${items} config item(s)`} ${settlement.landed || settlement.rolledForward ? "completed" : "restored"}${secrets}${alone}`;
 }
 var FIXED_ORDER = [
   ITEM_KEYS.activeKids,
@@ -6582,6 +6604,12 @@ function writeOutcome(err) {
 // src/core/keyring/lease.ts
 var OPERATION_BOUND_MS = 12e4;
 var LATE_WRITE_BOUND_MS = 12e4;
+function claimKey(deployment, version2) {
+  return `${deployment}@${version2}`;
+}
+function legacyLockKey(deployment) {
+  return deployment;
+}
 var CAS_ATTEMPTS = 5;
 var KvLease = class {
   constructor(store, clock, who, bounds = {}) {
@@ -6597,94 +6625,129 @@ var KvLease = class {
   clock;
   who;
   bounds;
-  async inspect(deployment) {
-    const entry = await this.store.get(deployment);
-    if (entry === null) return null;
-    return parseLockRecord(entry.value) ?? "unreadable";
+  async inspect(deployment, version2) {
+    for (const key of [claimKey(deployment, version2), legacyLockKey(deployment)]) {
+      const entry = await this.store.get(key);
+      if (entry === null) continue;
+      const record3 = parseLockRecord(entry.value);
+      if (record3 === null) return "unreadable";
+      if (record3.lease !== null || record3.intent !== null) return record3;
+    }
+    return null;
   }
-  async check(deployment) {
+  async check(deployment, version2) {
     const now = this.clock.now();
-    const entry = await this.store.get(deployment);
+    const entry = await this.store.get(claimKey(deployment, version2));
     if (entry === null) return {};
     const record3 = parseLockRecord(entry.value);
-    if (record3?.lease && Date.parse(record3.lease.expires_at) > now) {
-      throw inProgress(deployment, record3, this.bounds, now);
-    }
+    this.refuseIfBusy(deployment, record3, now);
     const pending = record3?.intent ?? null;
-    if (pending && record3 && settlesAtMs(record3, this.bounds.lateWriteMs) > now) {
-      throw inProgress(deployment, record3, this.bounds, now);
-    }
     return pending ? { pending } : {};
   }
-  async acquire(deployment, operation, settle) {
+  async claim(deployment, version2, operation, body, settle) {
     const now = this.clock.now();
-    const mine = {
+    const key = claimKey(deployment, version2);
+    const mine = this.holderRecord(operation, now);
+    const intent = { ...body, request_id: mine.request_id, holder: mine.holder };
+    const value = serializeLockRecord({ lease: mine, intent });
+    if (await this.firstWrite(() => this.store.add(key, value))) {
+      return { claim: this.handle(deployment, key, mine) };
+    }
+    const current = await this.store.get(key);
+    if (current === null) {
+      if (await this.firstWrite(() => this.store.add(key, value))) {
+        return { claim: this.handle(deployment, key, mine) };
+      }
+      throw inProgress(deployment, await this.current(key), this.bounds, now);
+    }
+    const record3 = parseLockRecord(current.value);
+    this.refuseIfBusy(deployment, record3, now);
+    const pending = record3?.intent ?? null;
+    if (pending === null) {
+      if (!await this.firstWrite(() => this.store.replace(key, value, current.generation))) {
+        throw inProgress(deployment, await this.current(key), this.bounds, now);
+      }
+      return { claim: this.handle(deployment, key, mine) };
+    }
+    return { settled: await this.settleOn(deployment, key, current, pending, mine, settle) };
+  }
+  async repair(deployment, version2, settle) {
+    const now = this.clock.now();
+    const mine = this.holderRecord("repair", now);
+    const reports = [];
+    for (const key of [legacyLockKey(deployment), claimKey(deployment, version2)]) {
+      const current = await this.store.get(key);
+      if (current === null) continue;
+      const record3 = parseLockRecord(current.value);
+      this.refuseIfBusy(deployment, record3, now);
+      const pending = record3?.intent ?? null;
+      if (pending !== null) {
+        reports.push(await this.settleOn(deployment, key, current, pending, mine, settle));
+      } else if (!await this.store.remove(key, current.generation)) {
+        throw inProgress(deployment, await this.current(key), this.bounds, now);
+      }
+    }
+    return reports.length > 0 ? reports.join("; ") : void 0;
+  }
+  holderRecord(operation, now) {
+    return {
       operation,
       holder: this.who.holder,
       request_id: this.who.requestId,
       started_at: new Date(now).toISOString(),
       expires_at: new Date(now + this.bounds.operationMs).toISOString()
     };
-    const fresh = serializeLockRecord({ lease: mine, intent: null });
-    if (await this.firstWrite(() => this.store.add(deployment, fresh))) {
-      return { lease: this.handle(deployment, mine) };
-    }
-    const current = await this.store.get(deployment);
-    if (current === null) {
-      if (await this.firstWrite(() => this.store.add(deployment, fresh))) {
-        return { lease: this.handle(deployment, mine) };
-      }
-      throw inProgress(deployment, await this.current(deployment), this.bounds, now);
-    }
-    const record3 = parseLockRecord(current.value);
+  }
+  /** The two refusals: a live lease, or an intent a write may still land for. */
+  refuseIfBusy(deployment, record3, now) {
     if (record3?.lease && Date.parse(record3.lease.expires_at) > now) {
       throw inProgress(deployment, record3, this.bounds, now);
     }
-    const pending = record3?.intent ?? null;
-    if (pending && record3 && settlesAtMs(record3, this.bounds.lateWriteMs) > now) {
+    if (record3?.intent && settlesAtMs(record3, this.bounds.lateWriteMs) > now) {
       throw inProgress(deployment, record3, this.bounds, now);
     }
+  }
+  /**
+   * Takes over a claim whose intent may be settled (keeping the intent in the record until it is,
+   * so a crash while settling loses nothing), settles it, and removes the claim.
+   */
+  async settleOn(deployment, key, current, pending, mine, settle) {
+    const now = this.clock.now();
     const takeover = {
       lease: mine,
       intent: pending,
-      ...pending ? { settles_at: new Date(now).toISOString() } : {}
+      settles_at: new Date(now).toISOString()
     };
-    if (!await this.store.replace(deployment, serializeLockRecord(takeover), current.generation)) {
-      throw inProgress(deployment, await this.current(deployment), this.bounds, now);
+    if (!await this.store.replace(key, serializeLockRecord(takeover), current.generation)) {
+      throw inProgress(deployment, await this.current(key), this.bounds, now);
     }
-    const lease = this.handle(deployment, mine);
-    if (!pending) return { lease };
     let settled;
     try {
       settled = await settle(pending);
     } catch (err) {
       const wait = writeOutcome(err) === "unknown" ? this.bounds.lateWriteMs : 0;
-      await this.rewrite(deployment, mine, () => ({
+      await this.rewrite(deployment, key, mine, () => ({
         lease: null,
         intent: pending,
         settles_at: new Date(this.clock.now() + wait).toISOString()
       })).catch(() => void 0);
       throw unsettled(deployment, pending, err);
     }
-    await this.rewrite(deployment, mine, () => ({ lease: mine, intent: null }));
-    return { lease, settled };
+    await this.rewrite(deployment, key, mine, () => null);
+    return settled;
   }
-  async current(deployment) {
-    const found = await this.inspect(deployment);
-    return found === "unreadable" ? null : found;
+  async current(key) {
+    const entry = await this.store.get(key);
+    return entry === null ? null : parseLockRecord(entry.value);
   }
-  handle(deployment, mine) {
+  handle(deployment, key, mine) {
     return {
       expiresAtMs: Date.parse(mine.expires_at),
-      journal: async (body) => {
-        const intent = { ...body, request_id: mine.request_id, holder: mine.holder };
-        await this.rewrite(deployment, mine, () => ({ lease: mine, intent }));
-      },
-      release: async () => {
-        await this.rewrite(deployment, mine, () => null);
+      free: async () => {
+        await this.rewrite(deployment, key, mine, () => null);
       },
       leave: async (at) => {
-        await this.rewrite(deployment, mine, (record3) => ({
+        await this.rewrite(deployment, key, mine, (record3) => ({
           lease: null,
           intent: record3.intent,
           settles_at: new Date(at).toISOString()
@@ -6696,32 +6759,32 @@ var KvLease = class {
    * Replaces (or, for null, deletes) the record while it is still ours. A compare-and-set that
    * fails although the record still reads as ours means the read was stale: read and try again.
    */
-  async rewrite(deployment, mine, next) {
+  async rewrite(deployment, key, mine, next) {
     for (let attempt = 0; attempt < CAS_ATTEMPTS; attempt++) {
-      const entry = await this.store.get(deployment);
+      const entry = await this.store.get(key);
       const record3 = entry ? parseLockRecord(entry.value) : null;
       if (!entry || !record3 || !isMine(record3, mine)) {
         throw new TskError(
           "operation_in_progress",
-          `the lease on deployment "${deployment}" is no longer held by this operation (it ran past its bound and was taken over)`,
+          `the claim on deployment "${deployment}" is no longer held by this operation (it ran past its bound and was taken over)`,
           { details: { lease: record3?.lease ?? null } }
         );
       }
       const value = next(record3);
-      if (await this.writeBack(deployment, entry, value)) return;
+      if (await this.writeBack(key, entry, value)) return;
     }
     throw new TskError(
       "upstream_failed",
       `the lock record of deployment "${deployment}" kept changing under a compare-and-set`
     );
   }
-  async writeBack(deployment, entry, value) {
+  async writeBack(key, entry, value) {
     if (value === null || value.lease === null && value.intent === null) {
-      return this.store.remove(deployment, entry.generation);
+      return this.store.remove(key, entry.generation);
     }
-    return this.store.replace(deployment, serializeLockRecord(value), entry.generation);
+    return this.store.replace(key, serializeLockRecord(value), entry.generation);
   }
-  /** The first write of an acquire: if its outcome is unknown, nothing else was changed. */
+  /** The claim's write: if its outcome is unknown, nothing else was changed. */
   async firstWrite(write) {
     try {
       return await write();
@@ -6730,7 +6793,7 @@ var KvLease = class {
       const bound = Math.round(this.bounds.operationMs / 1e3);
       throw new TskError(
         err.code,
-        `${err.message}. Taking the deployment lease failed, so no key store was changed; if the lease was taken after all, it lapses within ${bound} s`,
+        `${err.message}. Claiming the deployment's next keyring version failed, so no key store was changed; if the claim was taken after all, it lapses within ${bound} s`,
         { cause: err, details: { ...err.details, committed: false, outcome: "not_committed" } }
       );
     }
@@ -6801,7 +6864,7 @@ async function materialCheck(operation, id, before, secretNames, privateKeys) {
   if (!keyset) return;
   try {
     await assertActivatable(keyset, operation, {
-      secretNames,
+      ...secretNames ? { secretNames } : {},
       ...privateKeys ? { privateKeys } : {}
     });
   } catch (err) {
@@ -6811,6 +6874,14 @@ async function materialCheck(operation, id, before, secretNames, privateKeys) {
 }
 
 // src/core/keyring/engine.ts
+var Resettled = class extends Error {
+  constructor(report) {
+    super(report ?? "the keyring moved on");
+    this.report = report;
+  }
+  report;
+};
+var CLAIM_ROUNDS = 3;
 var KeyringEngine = class {
   constructor(deps) {
     this.deps = deps;
@@ -6836,50 +6907,101 @@ var KeyringEngine = class {
    * during the request may appear later in it).
    */
   privateKeys;
-  /** The authoritative keyring (adopting a Trusted Server–only store in memory if needed). */
-  async read() {
-    const [items, names] = await Promise.all([
-      this.deps.api.readConfigItems(),
-      this.deps.api.listSecretNames()
-    ]);
-    const secretNames = new Set(names);
-    const loaded = loadKeyring(items, {
+  /**
+   * The authoritative keyring (adopting a Trusted Server–only store in memory if needed), from one
+   * management-API read of the config items. The secret store's names are listed too only when
+   * they can change the outcome: when the reading shows drift or no keyring (a kid brought in must
+   * be checked for its private key), when asked (`withNames`), or when the edge's private keys are
+   * not at hand. Otherwise the keyring's own flags stand, and the few checks a mutation needs read
+   * the private keys as the edge does (docs/architecture.md, "Reading the stores").
+   */
+  async read(withNames = false) {
+    const items = await this.deps.api.readConfigItems();
+    const ctx = {
       deployment: this.deps.deployment,
       nowMs: this.deps.clock.now(),
-      keyLifetimeDays: this.deps.keyLifetimeDays,
-      secretNames
-    });
+      keyLifetimeDays: this.deps.keyLifetimeDays
+    };
+    let loaded = loadKeyring(items, ctx);
+    let secretNames;
+    if (withNames || !this.privateKeys || loaded.adopted || loaded.folded.length > 0) {
+      secretNames = new Set(await this.deps.api.listSecretNames());
+      loaded = loadKeyring(items, { ...ctx, secretNames });
+    }
     if (this.privateKeys) {
       const lines = await probeFolded(loaded, loaded.reading.keyring, this.privateKeys);
       loaded.folded.push(...lines);
     }
     return { ...loaded, items, secretNames };
   }
-  /** Runs one operation under the deployment's lease, if a guard is configured. */
+  /**
+   * Runs one operation, under a claim on the keyring version it commits if a guard is configured.
+   * When that version was held by an earlier operation whose intent could be settled, it is
+   * settled and the operation starts again from a fresh read (at most `CLAIM_ROUNDS` times).
+   */
   async mutate(request) {
     if (request.id !== void 0) assertKidFormat(request.id);
     if (request.kid !== void 0) assertNewKid(request.kid);
     if (request.dryRun) return this.preview(request);
-    const taken = await this.deps.guard?.acquire(
-      this.deps.deployment,
-      request.operation,
-      (i) => this.settle(i)
+    let settled;
+    for (let round = 0; round < CLAIM_ROUNDS; round++) {
+      const run2 = {};
+      try {
+        const result = await this.commit(request, run2);
+        if (settled !== void 0) result.settled = settled;
+        return result;
+      } catch (err) {
+        if (err instanceof Resettled) {
+          if (err.report !== void 0) {
+            settled = settled === void 0 ? err.report : `${settled}; ${err.report}`;
+          }
+          continue;
+        }
+        if (settled === void 0 || !(err instanceof TskError)) throw err;
+        throw new TskError(err.code, err.message, {
+          cause: err.cause,
+          details: { ...err.details, settled }
+        });
+      } finally {
+        await this.end(run2);
+      }
+    }
+    throw new TskError(
+      "operation_in_progress",
+      `deployment "${this.deps.deployment}" kept changing while this ${request.operation} settled earlier operations; nothing of this ${request.operation} was written. List the key sets and retry`,
+      { details: { settled, committed: false, outcome: "not_committed" } }
     );
-    const lease = taken?.lease;
-    const ending = {};
-    let result;
+  }
+  /** Claims the version `intent` commits; an earlier intent settled there means: read again. */
+  async claim(operation, intent, run2) {
+    const guard = this.deps.guard;
+    if (!guard) return;
+    let outcome;
     try {
-      result = await this.commit(request, lease, ending);
-      if (taken?.settled !== void 0) result.settled = taken.settled;
-      return result;
+      outcome = await guard.claim(
+        this.deps.deployment,
+        intent.before_version + 1,
+        operation,
+        intent,
+        (i) => this.settle(i)
+      );
     } catch (err) {
-      if (taken?.settled === void 0 || !(err instanceof TskError)) throw err;
-      throw new TskError(err.code, err.message, {
-        cause: err.cause,
-        details: { ...err.details, settled: taken.settled }
-      });
-    } finally {
-      await this.end(lease, ending, result);
+      if (hasCode(err, "operation_in_progress") && await this.movedOn(intent.before_version)) {
+        throw new Resettled();
+      }
+      throw err;
+    }
+    if ("settled" in outcome) throw new Resettled(outcome.settled);
+    run2.claim = outcome.claim;
+  }
+  /** True when the stored keyring is past `version` (false also when that cannot be read). */
+  async movedOn(version2) {
+    try {
+      const items = await this.deps.api.readConfigItems();
+      const text = items.get(ITEM_KEYS.keyring);
+      return text !== void 0 && parseKeyring(text).version > version2;
+    } catch {
+      return false;
     }
   }
   /**
@@ -6888,8 +7010,8 @@ var KeyringEngine = class {
    * and write, without taking the lease or writing anything.
    */
   async preview(request) {
-    const { pending } = await this.deps.guard?.check?.(this.deps.deployment) ?? {};
-    const result = await this.commit(request, void 0, {}, true);
+    const result = await this.commit(request, {}, true);
+    const { pending } = await this.deps.guard?.check?.(this.deps.deployment, result.before.version + 1) ?? {};
     if (pending && result.plan) {
       result.plan.settlesFirst = `${pending.operation} (request ${pending.request_id})`;
     }
@@ -6898,11 +7020,9 @@ var KeyringEngine = class {
   /** Doctor's report: every disagreement between the stores, the keyring and the journal. */
   async diagnose() {
     const { api, guard, clock, deployment, keyLifetimeDays } = this.deps;
-    const [items, names, lock] = await Promise.all([
-      api.readConfigItems(),
-      api.listSecretNames(),
-      guard ? guard.inspect(deployment) : Promise.resolve(null)
-    ]);
+    const [items, names] = await Promise.all([api.readConfigItems(), api.listSecretNames()]);
+    const version2 = readStores(items, true).keyring?.version ?? 0;
+    const lock = guard ? await guard.inspect(deployment, version2 + 1) : null;
     const report = diagnose({
       deployment,
       items,
@@ -6920,53 +7040,57 @@ var KeyringEngine = class {
     return { ...report, findings: all, healthy: all.every((f) => f.severity === "info") };
   }
   /**
-   * Takes the deployment's lease and gives it back: an earlier operation's intent that may be
-   * settled is settled on the way, and a lease left by a dead operation is cleared. What
-   * `doctor --repair` does; resolves to what was settled, if anything.
+   * Settles an earlier operation's intent if one may be settled now (on the claim of the next
+   * keyring version, or in an earlier release's lock record), and clears a claim left by a dead
+   * operation. What `doctor --repair` does; resolves to what was settled, if anything.
    */
   async repair() {
     const guard = this.deps.guard;
     if (!guard) return {};
-    const { lease, settled } = await guard.acquire(
-      this.deps.deployment,
-      "repair",
-      (i) => this.settle(i)
-    );
-    await lease.release();
+    const items = await this.deps.api.readConfigItems();
+    const version2 = readStores(items, true).keyring?.version ?? 0;
+    const settled = await guard.repair(this.deps.deployment, version2 + 1, (i) => this.settle(i));
     return settled === void 0 ? {} : { settled };
   }
   /**
    * Settles an earlier operation's intent from an authoritative read: completes an update that
-   * landed, or puts back what one that did not land changed and deletes the key it created. The
-   * config is put right before any private key is deleted; if that fails, nothing is deleted and
-   * the intent stays. Returns one line describing what it did.
+   * landed (or a removal whose private key is gone), or puts back what one that did not land
+   * changed and deletes the key it created. A created key is deleted only after the config is
+   * put right, a removed one before its key is unpublished, as the operations order them; if a
+   * write fails, the intent stays. Returns one line describing what it did.
    */
   async settle(intent) {
     const { api } = this.deps;
     const items = await api.readConfigItems();
     const names = new Set(await api.listSecretNames());
     const plan = planSettlement(intent, items, names);
+    const removal = plan.deleteSecrets.filter((name) => name === intent.delete_secret);
+    for (const name of removal) await api.deleteSecret(name);
     if (plan.configOps.length > 0) await api.patchConfigItems(plan.configOps);
-    for (const name of plan.deleteSecrets) await api.deleteSecret(name);
+    for (const name of plan.deleteSecrets)
+      if (!removal.includes(name)) await api.deleteSecret(name);
     return describeSettlement(intent, plan);
   }
-  async end(lease, ending, result) {
-    if (!lease) return;
+  /**
+   * An attempt that claimed a version and did not commit ends its claim: freed when nothing it
+   * wrote can land, left with its intent otherwise. A committed attempt writes nothing more. If
+   * this write fails, the intent stays in the claim and settles after its bounds; the outcome
+   * the caller is told stands.
+   */
+  async end(run2) {
+    const claim2 = run2.claim;
+    if (!claim2 || run2.committed) return;
     try {
-      if (ending.keepUntilMs === void 0) await lease.release();
-      else await lease.leave(ending.keepUntilMs);
+      if (run2.keepUntilMs === void 0) await claim2.free();
+      else await claim2.leave(run2.keepUntilMs);
     } catch {
-      const bound = Math.round((lease.expiresAtMs - this.deps.clock.now()) / 1e3);
-      result?.warnings.push(
-        `the deployment lease could not be released; the deployment stays locked for up to ${Math.max(0, bound)} s`
-      );
     }
   }
-  /** Refuses to start a write that might still run when the lease's bound has passed. */
-  checkDeadline(lease) {
-    if (!lease) return;
+  /** Refuses to start a write that might still run when the claim's bound has passed. */
+  checkDeadline(claim2) {
+    if (!claim2) return;
     const budget = this.deps.callTimeoutMs ?? 15e3;
-    if (this.deps.clock.now() + budget > lease.expiresAtMs) {
+    if (this.deps.clock.now() + budget > claim2.expiresAtMs) {
       throw new TskError(
         "upstream_timeout",
         "the operation ran out of its lease before its first write; nothing was changed",
@@ -6982,7 +7106,7 @@ var KeyringEngine = class {
   lateBound() {
     return this.deps.lateWriteBoundMs ?? LATE_WRITE_BOUND_MS;
   }
-  async commit(request, lease, ending, dryRun = false) {
+  async commit(request, run2, dryRun = false) {
     const { api, clock } = this.deps;
     const read = await this.read();
     const { keyring: before, items, adopted, folded } = read;
@@ -7003,16 +7127,26 @@ var KeyringEngine = class {
       if (request.kid !== void 0) {
         await assertEndorsable(before, request.kid, this.privateKeys);
       }
-      if (!adopted && folded.length === 0 && (request.kid === void 0 || alreadyEndorsed(before, items, request.kid))) {
+      const complete = itemOpsFor(items, before, before, this.deps.nextTransitionAt?.(before) ?? null).length === 0;
+      if (!adopted && folded.length === 0 && complete && (request.kid === void 0 || alreadyEndorsed(before, items, request.kid))) {
         return { operation: "adopt", before, after: before, adopted, folded, warnings: [] };
       }
     }
     const created = await this.createdKeyset(request, before, items, nowMs, read.secretNames);
     const id = created?.keyset.id ?? request.id ?? "";
     if (request.operation === "remove" && !before.keysets.some((k) => k.id === id)) {
-      return { ...await this.removeOrphanSecret(id, before, items, adopted, dryRun), folded };
+      return {
+        ...await this.removeOrphanSecret(id, before, items, adopted, dryRun, run2),
+        folded
+      };
     }
-    await materialCheck(request.operation, id, before, read.secretNames, this.privateKeys);
+    try {
+      await materialCheck(request.operation, id, before, read.secretNames, this.privateKeys);
+    } catch (err) {
+      if (read.secretNames !== void 0 || !hasCode(err, "key_not_propagated")) throw err;
+      const names = new Set(await api.listSecretNames());
+      await materialCheck(request.operation, id, before, names, this.privateKeys);
+    }
     try {
       request.precondition?.(before, nowMs);
     } catch (err) {
@@ -7079,11 +7213,11 @@ var KeyringEngine = class {
       };
     }
     const unknown = (err) => {
-      ending.keepUntilMs = clock.now() + this.lateBound();
-      return unknownOutcome(err, intent, ending.keepUntilMs, before);
+      run2.keepUntilMs = clock.now() + this.lateBound();
+      return unknownOutcome(err, intent, run2.keepUntilMs, before);
     };
-    this.checkDeadline(lease);
-    if (lease) await lease.journal(intent);
+    await this.claim(request.operation, intent, run2);
+    this.checkDeadline(run2.claim);
     if (created) {
       try {
         await api.createSecret(id, created.secret);
@@ -7091,7 +7225,7 @@ var KeyringEngine = class {
         if (hasCode(err, "secret_exists")) {
           throw new TskError(
             "kid_exists",
-            `a private key named "${id}" already exists in the secret store; choose another kid`,
+            `a private key named "${id}" already exists in the secret store; choose another kid (tsctl doctor shows whether it is an orphan)`,
             { details: { outcome: "not_committed", committed: false } }
           );
         }
@@ -7099,7 +7233,15 @@ var KeyringEngine = class {
         throw unknown(err);
       }
     }
-    this.checkDeadlineAfterWrite(lease, ending);
+    if (removed) {
+      try {
+        await api.deleteSecret(removed.id);
+      } catch (err) {
+        if (writeOutcome(err) === "refused") throw notCommitted(err);
+        throw unknown(err);
+      }
+    }
+    this.checkDeadlineAfterWrite(run2);
     let landedUnanswered = false;
     try {
       await api.patchConfigItems(ops);
@@ -7107,11 +7249,17 @@ var KeyringEngine = class {
       if (writeOutcome(err) === "unknown") {
         if (!await this.landedNow(intent)) throw unknown(err);
         landedUnanswered = true;
+      } else if (removed) {
+        run2.keepUntilMs = clock.now();
+        throw notCommitted(
+          err,
+          `the private key of "${removed.id}" is already deleted; the claim keeps the removal, and the next operation on this deployment or tsctl doctor --repair completes it`
+        );
       } else {
         try {
           await this.settle(intent);
         } catch (cleanup) {
-          ending.keepUntilMs = this.settleRetryAt(cleanup);
+          run2.keepUntilMs = this.settleRetryAt(cleanup);
           throw notCommitted(
             err,
             `the cleanup failed too (${describe3(cleanup)}); the journal keeps it and the next operation or tsctl doctor --repair finishes it`
@@ -7120,28 +7268,12 @@ var KeyringEngine = class {
         throw notCommitted(err);
       }
     }
+    run2.committed = true;
     const warnings = [...endorsementWarnings];
-    if (removed || landedUnanswered) {
+    if (landedUnanswered) {
       try {
-        if (landedUnanswered) await this.settle(intent);
-        else if (removed) await api.deleteSecret(removed.id);
+        await this.settle(intent);
       } catch (err) {
-        ending.keepUntilMs = this.settleRetryAt(err);
-        if (removed) {
-          throw new TskError(
-            err instanceof TskError ? err.code : "upstream_failed",
-            `key set "${removed.id}" was removed from the keyring and unpublished, but deleting its private key failed (${describe3(err)}); the journal keeps it, and the next operation on this deployment or tsctl doctor --repair deletes it`,
-            {
-              cause: err,
-              details: {
-                committed: true,
-                outcome: "committed",
-                keyring: after,
-                pending_secret_deletion: removed.id
-              }
-            }
-          );
-        }
         warnings.push(
           `the keyring committed, but completing Trusted Server's items failed (${describe3(err)}); the next operation completes them`
         );
@@ -7159,17 +7291,17 @@ var KeyringEngine = class {
     };
   }
   /**
-   * Between the private key and the config update: if the lease is too short for the update,
-   * stop. The key is kept in the journal, which the next operation settles.
+   * Between the private key and the config update: if the claim is too short for the update,
+   * stop. The key is kept in the claim's journal, which the next operation settles.
    */
-  checkDeadlineAfterWrite(lease, ending) {
-    if (!lease) return;
+  checkDeadlineAfterWrite(run2) {
+    if (!run2.claim) return;
     const budget = this.deps.callTimeoutMs ?? 15e3;
-    if (this.deps.clock.now() + budget <= lease.expiresAtMs) return;
-    ending.keepUntilMs = this.deps.clock.now();
+    if (this.deps.clock.now() + budget <= run2.claim.expiresAtMs) return;
+    run2.keepUntilMs = this.deps.clock.now();
     throw notCommitted(
-      new TskError("upstream_timeout", "the operation ran out of its lease between two writes"),
-      "its new private key stays in the journal until the next operation deletes it"
+      new TskError("upstream_timeout", "the operation ran out of its claim between two writes"),
+      "what it wrote stays in the journal until the next operation settles it"
     );
   }
   /** True when the intent's keyring is in the store now (false also when that cannot be read). */
@@ -7183,17 +7315,24 @@ var KeyringEngine = class {
   }
   async createdKeyset(request, keyring, items, nowMs, secrets) {
     if (request.operation !== "prepare" && request.operation !== "rotate") return void 0;
-    const taken = (kid2) => items.has(kid2) || keyring.keysets.some((k) => k.id === kid2) || secrets.has(kid2) || isRetired(keyring, kid2);
+    const seen = /* @__PURE__ */ new Set();
+    const taken = (kid2) => items.has(kid2) || keyring.keysets.some((k) => k.id === kid2) || (secrets?.has(kid2) ?? false) || seen.has(kid2) || isRetired(keyring, kid2);
+    const atEdge = async (kid2) => {
+      if (secrets !== void 0 || !this.privateKeys) return false;
+      if (await this.privateKeys.get(kid2) === null) return false;
+      seen.add(kid2);
+      return true;
+    };
     let kid;
     if (request.kid !== void 0) {
-      if (isRetired(keyring, request.kid) && !items.has(request.kid) && !secrets.has(request.kid)) {
+      if (isRetired(keyring, request.kid) && !items.has(request.kid) && !secrets?.has(request.kid)) {
         throw new TskError(
           "kid_exists",
           `kid "${request.kid}" was used by a key set that has been removed; a kid is never reused, since partners may still cache its old key: choose a unique kid`
         );
       }
-      if (taken(request.kid)) {
-        const why = secrets.has(request.kid) ? " (a private key by that name exists; tsctl doctor shows whether it is an orphan)" : "";
+      if (taken(request.kid) || await atEdge(request.kid)) {
+        const why = secrets?.has(request.kid) || seen.has(request.kid) ? " (a private key by that name exists; tsctl doctor shows whether it is an orphan)" : "";
         throw new TskError(
           "kid_exists",
           `kid "${request.kid}" already exists${why}; choose a unique kid`
@@ -7202,6 +7341,9 @@ var KeyringEngine = class {
       kid = request.kid;
     } else {
       kid = uniqueKid(dateKid(nowMs), taken, this.deps.random);
+      for (let tries = 0; tries < 4 && await atEdge(kid); tries++) {
+        kid = uniqueKid(dateKid(nowMs), taken, this.deps.random);
+      }
     }
     const seed = generateSeed(this.deps.random);
     const jwk = publicJwk(kid, await publicKeyOf(seed));
@@ -7221,7 +7363,7 @@ var KeyringEngine = class {
    * earlier remove was interrupted after unpublishing), delete it; otherwise `keyset_not_found`.
    * Such a key is unpublished by construction, so deleting it cannot break verification.
    */
-  async removeOrphanSecret(id, keyring, items, adopted, dryRun) {
+  async removeOrphanSecret(id, keyring, items, adopted, dryRun, run2) {
     const names = await this.deps.api.listSecretNames();
     if (!names.includes(id)) findKeyset(keyring, id);
     const published = parseActiveKids(items.get(ITEM_KEYS.activeKids) ?? null);
@@ -7232,7 +7374,26 @@ var KeyringEngine = class {
         { details: { keyring } }
       );
     }
-    if (!dryRun) await this.deps.api.deleteSecret(id);
+    if (!dryRun) {
+      const text = items.get(ITEM_KEYS.keyring) ?? serializeKeyring(keyring);
+      const intent = {
+        operation: "remove",
+        recorded_at: new Date(this.deps.clock.now()).toISOString(),
+        before_version: keyring.version,
+        keyring: text,
+        restore: {},
+        write: {},
+        delete_secret: id
+      };
+      await this.claim("remove", intent, run2);
+      try {
+        await this.deps.api.deleteSecret(id);
+      } catch (err) {
+        if (writeOutcome(err) === "refused") throw notCommitted(err);
+        run2.keepUntilMs = this.deps.clock.now() + this.lateBound();
+        throw err;
+      }
+    }
     return {
       operation: "remove",
       before: keyring,

@@ -1,7 +1,7 @@
 // The SPIRL runbook through tsctl against a real local edge, in both output modes, plus the
 // refusals (exit 1) and the lost-update protection (If-Match, exit 3, never retried).
 import { afterEach, describe, expect, it } from 'vitest';
-import { startTestEdge, type TestEdge } from '../support/local-edge.js';
+import { nextClaimKey, startTestEdge, type TestEdge } from '../support/local-edge.js';
 import { DEV_KID, edgeEnv, KEYSETS, tsctl } from './harness.js';
 
 let edge: TestEdge;
@@ -142,9 +142,13 @@ describe('tsctl keyset: refusals and conflicts', () => {
       started_at: new Date().toISOString(),
       expires_at: new Date(Date.now() + 120_000).toISOString(),
     };
-    await edge.client.kvPut(edge.stores.locksStoreId, 'default', JSON.stringify(lease), {
-      add: true,
-    });
+    // The claim on the version the next change writes.
+    await edge.client.kvPut(
+      edge.stores.locksStoreId,
+      await nextClaimKey(edge),
+      JSON.stringify({ lease, intent: null }),
+      { add: true },
+    );
     const out = await tsctl(['keyset', 'prepare', '--deployment-name', 'default'], {
       env: edgeEnv(edge),
     });

@@ -22,7 +22,15 @@ describe('crash-and-fault model', () => {
   it(
     'keeps every published kid with its private key, one ACTIVE key, every private key accounted for and the version monotonic, through faults, late writes and kills',
     async () => {
-      const totals = await runCrashModel({ runs, minSteps: 10, maxSteps: 30, seed });
+      // TSK_MODEL_PATH replays one run of a failure report, with its seed (TSK_MODEL_SEED).
+      const path = process.env['TSK_MODEL_PATH'];
+      const totals = await runCrashModel({
+        runs,
+        minSteps: 10,
+        maxSteps: 30,
+        seed,
+        ...(path ? { path } : {}),
+      });
       console.log(`crash model (seed ${seed}): ${JSON.stringify(totals)}`);
       expect(totals.violations).toBe(0);
       expect(totals.runs).toBe(runs);

@@ -4,10 +4,18 @@ import { parseKeyring } from '../../src/core/keyring/document.js';
 import { KeyRotationManager } from '../../src/core/keyring/rotation-manager.js';
 import { expectConsistent, expectSafe, snapshot } from '../support/consistency.js';
 import { counterRandom, FakeKeyStore, manualClock, type Call } from '../support/fake-key-store.js';
-import { DEV_JWK, DEV_SEED, engineOver, trustedServerStore } from '../support/engine-setup.js';
+import {
+  DEV_JWK,
+  DEV_KID,
+  DEV_SEED,
+  engineOver,
+  trustedServerStore,
+} from '../support/engine-setup.js';
 import { FakeLeaseStore } from '../support/fake-lease-store.js';
 import { parseLockRecord } from '../../src/core/keyring/journal.js';
-import { KvLease, LATE_WRITE_BOUND_MS } from '../../src/core/keyring/lease.js';
+import { claimKey, KvLease, LATE_WRITE_BOUND_MS } from '../../src/core/keyring/lease.js';
+import { findKeyset } from '../../src/core/keyring/transitions.js';
+import { dateKid } from '../../src/core/keys/kid.js';
 
 function setup(store = new FakeKeyStore()) {
   const t = engineOver(store);
@@ -231,33 +239,37 @@ describe('failure in each write, in turn', () => {
           );
           const details =
             (error as { details?: Record<string, unknown> } | undefined)?.details ?? {};
-          const pending = parsePending(run.leases);
+          const pending = parsePending(run.leases, run.store);
           const journal = [pending?.create_secret, pending?.delete_secret].filter(
             (v): v is string => v !== undefined,
           );
-          if (pending) expectSafe(run.store, journal);
+          if (pending) expectSafe(run.store, journal, pending.delete_secret);
           else expectConsistent(run.store);
           if (error === undefined) {
             // Success only when the new keyring is in the store (the answer was lost, or a
             // partial bulk stopped after it and the rest was completed).
             expect(call).toBe('patchConfigItems');
             expect(snapshot(run.store)).toBe(snapshot(cleanRun));
+          } else if (details['outcome'] === 'not_committed' && pending) {
+            // A remove whose update was refused after its private key was deleted: the keyring
+            // is as it was, and the claim keeps the removal for the next operation to complete.
+            expect(op.name).toBe('remove');
+            expect(fault.mode).toBe('before');
+            expect(pending.delete_secret).toBe('spare');
+            expect(run.store.items.get('keyring')).toBe(start.items.get('keyring'));
           } else if (details['outcome'] === 'not_committed') {
             expect(fault.mode).toBe('before');
             expect(snapshot(run.store)).toBe(before);
-          } else if (details['outcome'] === 'unknown') {
+          } else {
+            expect(details['outcome']).toBe('unknown');
             expect(fault.mode).not.toBe('before');
             expect(pending, 'an unknown outcome keeps its intent').toBeDefined();
-          } else {
-            expect(details['outcome']).toBe('committed');
-            expect(call).toBe('deleteSecret');
-            expect(details['pending_secret_deletion']).toBe('spare');
           }
           // Whatever happened, once no late write can land the next operation settles it: the
           // stores are then as a clean run or as before, never in between.
           run.clock.advance(LATE_WRITE_BOUND_MS + 1);
           await run.engine.repair();
-          expect(run.leases.entries.size).toBe(0);
+          expect(parsePending(run.leases, run.store), 'nothing is left to settle').toBeUndefined();
           expect([before, snapshot(cleanRun)]).toContain(snapshot(run.store));
           expectConsistent(run.store);
         });
@@ -269,11 +281,9 @@ describe('failure in each write, in turn', () => {
     const t = setup(trustedServerStore());
     await t.manager.rotateKey('spare');
     await t.manager.rotateKey('third');
-    t.store.fail({ call: 'deleteSecret', mode: 'before' });
-    await expect(t.manager.deleteKey('spare')).rejects.toMatchObject({
-      details: { committed: true, pending_secret_deletion: 'spare' },
-    });
-    expect(t.store.secrets.has('spare')).toBe(true);
+    await t.manager.deleteKey('spare');
+    // What a release that unpublished first and deleted the private key second could leave.
+    t.store.secrets.set('spare', DEV_SEED);
     const again = await t.engine.mutate({ operation: 'remove', id: 'spare' });
     expect(again.deletedOrphanSecret).toBe('spare');
     expect(t.store.secrets.has('spare')).toBe(false);
@@ -338,8 +348,11 @@ function locked(store: FakeKeyStore) {
   return { store, clock, leases, engine, manager: new KeyRotationManager(engine) };
 }
 
-function parsePending(leases: FakeLeaseStore) {
-  const entry = leases.entries.get('default');
+/** The intent of the claim on the version after the stored keyring's: the journal, if any. */
+function parsePending(leases: FakeLeaseStore, store: FakeKeyStore) {
+  const text = store.items.get('keyring');
+  const version = text === undefined ? 0 : parseKeyring(text).version;
+  const entry = leases.entries.get(claimKey('default', version + 1));
   return entry ? (parseLockRecord(entry.value)?.intent ?? undefined) : undefined;
 }
 
@@ -349,3 +362,98 @@ function cloneStore(store: FakeKeyStore): FakeKeyStore {
   for (const [k, v] of store.secrets) copy.secrets.set(k, v);
   return copy;
 }
+
+describe('reading the secret names only when they can change the outcome', () => {
+  /** An engine that reads the private keys as the edge does, over a store with a keyring. */
+  async function withKeyring() {
+    const t = engineOver(trustedServerStore(), { edgeKeys: true });
+    await t.engine.mutate({ operation: 'adopt' });
+    t.store.calls.length = 0;
+    return t;
+  }
+
+  it('reads only the config items for a change when nothing drifted', async () => {
+    const t = await withKeyring();
+    await t.engine.mutate({ operation: 'prepare', kid: 'next' });
+    expect(t.store.calls.filter((c) => c === 'readConfigItems' || c === 'listSecretNames')).toEqual(
+      ['readConfigItems'],
+    );
+  });
+
+  it('lists them when Trusted Server changed the items, and flags a kid brought in without a key', async () => {
+    const t = await withKeyring();
+    // Trusted Server's rotate, half done: the JWK and active-kids, no private key.
+    t.store.items.set('ts-half', DEV_JWK.replace(DEV_KID, 'ts-half'));
+    t.store.items.set('active-kids', `${DEV_KID},ts-half`);
+    const result = await t.engine.mutate({ operation: 'prepare', kid: 'next' });
+    expect(t.store.calls).toContain('listSecretNames');
+    expect(findKeyset(result.after, 'ts-half')).toMatchObject({
+      state: 'DEACTIVATED',
+      unusable: { code: 'key_material_missing' },
+    });
+  });
+
+  it('keeps a key set flagged for a missing private key when a later change does not list them', async () => {
+    const t = await withKeyring();
+    t.store.items.set('ts-half', DEV_JWK.replace(DEV_KID, 'ts-half'));
+    t.store.items.set('active-kids', `${DEV_KID},ts-half`);
+    await t.engine.mutate({ operation: 'prepare', kid: 'next' });
+    t.store.calls.length = 0;
+    const later = await t.engine.mutate({ operation: 'prepare', kid: 'later' });
+    expect(t.store.calls).not.toContain('listSecretNames');
+    expect(findKeyset(later.after, 'ts-half').unusable?.code).toBe('key_material_missing');
+  });
+
+  it('does not pick a kid whose private key exists unlisted (an orphan), read as the edge reads it', async () => {
+    const t = await withKeyring();
+    const dated = dateKid(t.clock.now());
+    t.store.secrets.set(dated, DEV_SEED); // an orphan under today's kid
+    const result = await t.engine.mutate({ operation: 'prepare' });
+    expect(result.keyset?.id).not.toBe(dated);
+    expect(result.keyset?.id.startsWith(dated)).toBe(true);
+    expect(t.store.secrets.get(dated)).toBe(DEV_SEED);
+    await expect(t.engine.mutate({ operation: 'prepare', kid: dated })).rejects.toMatchObject({
+      code: 'kid_exists',
+      message: expect.stringContaining('a private key by that name exists'),
+    });
+  });
+
+  it('refuses to activate a key set whose private key is gone, naming it missing after listing them', async () => {
+    const t = await withKeyring();
+    await t.engine.mutate({ operation: 'prepare', kid: 'next' });
+    t.store.secrets.delete('next');
+    t.store.calls.length = 0;
+    await expect(t.engine.mutate({ operation: 'activate', id: 'next' })).rejects.toMatchObject({
+      code: 'key_material_missing',
+    });
+    expect(t.store.calls).toContain('listSecretNames');
+  });
+});
+
+describe('items a stopped bulk left behind', () => {
+  it('neither folds back a removed kid whose JWK item was left nor keeps the item past the next commit', async () => {
+    const t = engineOver(trustedServerStore(), { edgeKeys: true });
+    await t.engine.mutate({ operation: 'prepare', kid: 'gone' });
+    await t.engine.mutate({ operation: 'taint', id: 'gone' });
+    const jwk = t.store.items.get('gone') ?? '';
+    await t.engine.mutate({ operation: 'remove', id: 'gone' });
+    // What a bulk that stopped before its deletions leaves: the removed kid's JWK item.
+    t.store.items.set('gone', jwk);
+    const next = await t.engine.mutate({ operation: 'prepare', kid: 'after' });
+    expect(next.after.keysets.map((k) => k.id)).not.toContain('gone');
+    expect(t.store.items.has('gone')).toBe(false);
+    expectConsistent(t.store);
+  });
+
+  it('adopt rewrites the key documents a bulk that stopped after the keyring did not write', async () => {
+    const t = engineOver(trustedServerStore(), { edgeKeys: true });
+    const before = await t.engine.mutate({ operation: 'prepare', kid: 'one' });
+    const stale = t.store.items.get('jwks-document');
+    await t.engine.mutate({ operation: 'prepare', kid: 'two' });
+    t.store.items.set('jwks-document', stale ?? '');
+    const adopted = await t.engine.mutate({ operation: 'adopt' });
+    expect(adopted.after.version).toBe(before.after.version + 2);
+    expect(t.store.items.get('jwks-document')).toContain('two');
+    expectConsistent(t.store);
+  });
+});

@@ -93,6 +93,7 @@ describe('planSettlement next to Trusted Server writing the same items', () => {
     const plan = planSettlement(withWrites(intent, ops), items, new Set(['old', 'new']));
     expect(plan).toEqual({
       landed: true,
+      rolledForward: false,
       configOps: [],
       deleteSecrets: [],
       leftAlone: ['current-kid'],
@@ -121,6 +122,7 @@ describe('planSettlement', () => {
     const plan = planSettlement(intent, items, new Set(['old', 'new']));
     expect(plan).toEqual({
       landed: true,
+      rolledForward: false,
       configOps: [{ op: 'upsert', key: 'current-kid', value: 'new' }],
       deleteSecrets: [],
       leftAlone: [],
@@ -141,7 +143,7 @@ describe('planSettlement', () => {
     expect(items).toEqual(derivedItems(before));
   });
 
-  it('deletes a removed key’s private key only once the removal has landed', () => {
+  it('completes a removal whether or not its update landed: its private key goes first', () => {
     const removed = keyring(5, [after.keysets[1]!]);
     const items = derivedItems(after);
     const ops = itemOpsFor(items, after, removed);
@@ -151,16 +153,59 @@ describe('planSettlement', () => {
       before_version: 4,
       keyring: serializeKeyring(removed),
       restore: Object.fromEntries(ops.map((op) => [op.key, items.get(op.key) ?? null])),
+      write: Object.fromEntries(ops.map((op) => [op.key, op.op === 'delete' ? null : op.value])),
       delete_secret: 'old',
     };
-    expect(planSettlement(intent, items, new Set(['old', 'new'])).deleteSecrets).toEqual([]);
-    apply(items, ops);
+    // Not landed and the private key still there: the removal never started; nothing to do.
+    expect(planSettlement(intent, items, new Set(['old', 'new']))).toMatchObject({
+      landed: false,
+      rolledForward: false,
+      configOps: [],
+      deleteSecrets: [],
+    });
+    // Not landed, the private key gone (the remove stopped between the two): rolled forward.
+    const forward = planSettlement(intent, items, new Set(['new']));
+    expect(forward).toMatchObject({ landed: false, rolledForward: true, deleteSecrets: [] });
+    apply(items, forward.configOps);
+    expect(items).toEqual(derivedItems(removed));
+    expect(describeSettlement(intent, forward)).toMatch(
+      /was completed \(a removal only goes forward\)/,
+    );
+    // Landed: nothing left but the private key, if it is still there.
     expect(planSettlement(intent, items, new Set(['old', 'new']))).toEqual({
       landed: true,
+      rolledForward: false,
       configOps: [],
       deleteSecrets: ['old'],
       leftAlone: [],
     });
+    expect(planSettlement(intent, items, new Set(['new'])).deleteSecrets).toEqual([]);
+  });
+
+  it("takes the removed kid out of Trusted Server's active-kids written since, keeping its own kids", () => {
+    const removed = keyring(5, [after.keysets[1]!]);
+    const items = derivedItems(after);
+    const ops = itemOpsFor(items, after, removed);
+    const intent: IntentBody = {
+      operation: 'remove',
+      recorded_at: T,
+      before_version: 4,
+      keyring: serializeKeyring(removed),
+      restore: Object.fromEntries(ops.map((op) => [op.key, items.get(op.key) ?? null])),
+      write: Object.fromEntries(ops.map((op) => [op.key, op.op === 'delete' ? null : op.value])),
+      delete_secret: 'old',
+    };
+    // Trusted Server's rotate, after the key was deleted and before the update: it kept 'old'.
+    items.set('ts-own', JSON.stringify(JWK('ts-own', X1)));
+    items.set('active-kids', `${items.get('active-kids')},ts-own`);
+    items.set('current-kid', 'ts-own');
+    const plan = planSettlement(intent, items, new Set(['new', 'ts-own']));
+    expect(plan.rolledForward).toBe(true);
+    apply(items, plan.configOps);
+    expect(items.get('active-kids')?.split(',')).not.toContain('old');
+    expect(items.get('active-kids')?.split(',')).toContain('ts-own');
+    expect(items.get('current-kid')).toBe('ts-own');
+    expect(items.has('old')).toBe(false);
   });
 
   it('still finds a landed update landed when a first settlement was interrupted after its config writes', () => {

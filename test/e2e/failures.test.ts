@@ -2,7 +2,7 @@
 // edge: each gets its status and message, and the stores are left as they were.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { installAdminToken } from '../../src/platform/node/provision.js';
-import { startTestEdge, type TestEdge } from '../support/local-edge.js';
+import { nextClaimKey, startTestEdge, type TestEdge } from '../support/local-edge.js';
 
 const DEV_KID = 'ts-2025-10-A';
 const DEV_SEED = 'NVnTYrw5xoyTJDOwoUWoPJO3A6UCCXOJJUzgGTxxx7k=';
@@ -301,17 +301,18 @@ describe('a failing or slow Fastly API', () => {
     expect(missing.json['code']).toBe('not_configured');
   });
 
-  it('answers 502 when the lease cannot be taken, and says no key store was changed', async () => {
+  it('answers 502 when the version cannot be claimed, and says no key store was changed', async () => {
     const before = await storeState();
+    const claim = await nextClaimKey(edge);
     edge.api.state.injectFault({ method: 'PUT', path: /\/kv\/[^/]+\/keys\//, status: 503 });
     const res = await call('/admin/deployments/default/keysets', { json: {} });
     expect(res.status).toBe(502);
     expect(res.json).toMatchObject({ code: 'upstream_failed', committed: false });
     expect(String(res.json['detail'])).toMatch(
-      /Taking the deployment lease failed, so no key store was changed/,
+      /Claiming the deployment's next keyring version failed, so no key store was changed/,
     );
     expect(await storeState()).toBe(before);
-    expect(await edge.client.kvGet(edge.stores.locksStoreId, 'default')).toBeNull();
+    expect(await edge.client.kvGet(edge.stores.locksStoreId, claim)).toBeNull();
   });
 
   it('answers 502 problem+json when the keyring cannot be read for listing', async () => {

@@ -133,8 +133,9 @@ async function doctor(running: Running, repair = false): Promise<Doctor> {
     method: repair ? 'POST' : 'GET',
     ...(repair ? { body: '{}' } : {}),
   });
-  expect(res.status).toBe(200);
-  return (await res.json()) as Doctor;
+  const text = await res.text();
+  expect(res.status, text).toBe(200);
+  return JSON.parse(text) as Doctor;
 }
 
 /** Polls until `check` holds, at most `ms`. */
@@ -193,7 +194,7 @@ describe('kill -9 in the middle of a change', () => {
     expect(await storedSecrets(second)).toEqual([DEV_KID]);
   }, 90_000);
 
-  it('a remove killed after unpublishing, before deleting the private key: the next run deletes it', async () => {
+  it('a remove killed after deleting the private key, before unpublishing: the next run completes it', async () => {
     await prepareState();
     const setup = await start();
     const prepared = await call(setup, '/admin/deployments/default/keysets', {
@@ -204,32 +205,38 @@ describe('kill -9 in the middle of a change', () => {
     await kill(setup);
 
     const first = await start();
-    await arm(first, [
-      { method: 'DELETE', path: '/secrets/doomed$', delayMs: 60_000, times: 'always' },
-    ]);
+    await arm(first, [{ method: 'PATCH', path: '/items$', delayMs: 60_000, times: 'always' }]);
     const pending = call(first, '/admin/deployments/default/keysets/doomed', {
       method: 'DELETE',
     }).catch(() => undefined);
-    // Wait until the keyring no longer lists it: the unpublish landed, the delete is held.
-    await until(async () => {
-      const res = await fetch(`${first.edgeUrl}/.well-known/jwks.json`);
-      return !(await res.text()).includes('doomed');
-    }, 10_000);
+    // Wait until the private key is gone: the deletion landed, the unpublish is held.
+    await until(async () => !(await storedSecrets(first)).includes('doomed'), 10_000);
     await kill(first);
     await pending;
 
     const second = await start();
-    expect((await doctor(second)).findings.map((f) => f.code)).not.toContain('orphan_private_key');
+    // Still published (a key that never signs: partners can verify with it), its removal named
+    // by the claim, so the key is not an orphan and the removal is completed, never undone.
+    expect(await (await fetch(`${second.edgeUrl}/.well-known/jwks.json`)).text()).toContain(
+      'doomed',
+    );
     await until(
       async () => (await doctor(second)).findings.some((f) => f.code === 'pending_intent'),
       20_000,
     );
-    await until(async () => (await doctor(second)).findings.some((f) => f.repairable), 30_000);
+    await until(
+      async () =>
+        (await doctor(second)).findings.some((f) => f.code === 'pending_intent' && f.repairable),
+      30_000,
+    );
     const repaired = await doctor(second, true);
     expect(repaired.repaired?.[0]).toMatch(
-      /^settled: remove .* had committed; .*deleted private key doomed/,
+      /^settled: remove .* had not committed, and was completed \(a removal only goes forward\)/,
     );
     expect(repaired.healthy).toBe(true);
+    expect(await (await fetch(`${second.edgeUrl}/.well-known/jwks.json`)).text()).not.toContain(
+      'doomed',
+    );
     expect(await signingKeyNames(second)).toEqual([DEV_KID]);
     expect(await storedSecrets(second)).toEqual([DEV_KID]);
   }, 90_000);

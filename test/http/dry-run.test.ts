@@ -159,7 +159,7 @@ describe('dry runs of every mutation route', () => {
   it('is refused while another change holds the lease, as the real call is', async () => {
     const { services, send } = await operatorApp();
     const now = services.now;
-    services.leaseStore.entries.set('default', {
+    services.leaseStore.entries.set(services.nextClaimKey(), {
       value: serializeLockRecord({
         lease: {
           operation: 'rotate',
@@ -204,13 +204,13 @@ describe('dry runs of every mutation route', () => {
       }),
       generation: '1',
     });
-    services.leaseStore.entries.set('default', record(now + 30_000));
+    services.leaseStore.entries.set(services.nextClaimKey(), record(now + 30_000));
     const before = dump(services);
     const early = await send(dry(BASE), { json: {} });
     expect([early.status, early.body.code]).toEqual([409, 'operation_in_progress']);
     expect(String(early.body['detail'])).toContain('earlier prepare (request r-lost)');
     // Settleable now: the real call would settle it first, and the preview says so.
-    services.leaseStore.entries.set('default', record(now - 1));
+    services.leaseStore.entries.set(services.nextClaimKey(), record(now - 1));
     const settleable = dump(services);
     const preview = await send(dry(BASE), { json: {} });
     expect(preview.status).toBe(200);

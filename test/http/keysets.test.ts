@@ -61,25 +61,30 @@ describe('keyset mutations in-process', () => {
     ).toBe('PREPARED');
   });
 
-  it('takes over a lease left by a crashed operation only after the bound, and gives it back', async () => {
+  it('takes over a claim left by a crashed operation only after the bound', async () => {
     const { services, send } = await operatorApp();
     const boundMs = services.settings.fastly_api.lease_ms;
+    const claim = services.nextClaimKey();
     const lease = (startedAgoMs: number) =>
       JSON.stringify({
-        operation: 'rotate',
-        holder: 'crashed-operator',
-        request_id: 'dead',
-        started_at: new Date(services.now - startedAgoMs).toISOString(),
-        expires_at: new Date(services.now - startedAgoMs + boundMs).toISOString(),
+        lease: {
+          operation: 'rotate',
+          holder: 'crashed-operator',
+          request_id: 'dead',
+          started_at: new Date(services.now - startedAgoMs).toISOString(),
+          expires_at: new Date(services.now - startedAgoMs + boundMs).toISOString(),
+        },
+        intent: null,
       });
-    await services.leaseStore.add('default', lease(10_000));
+    await services.leaseStore.add(claim, lease(10_000));
     const blocked = await send<Record<string, unknown>>(BASE, { json: {} });
     expect(blocked.status).toBe(409);
     expect(blocked.body['detail']).toMatch(/rotate by crashed-operator/);
-    const entry = await services.leaseStore.get('default');
-    await services.leaseStore.replace('default', lease(boundMs + 1000), entry?.generation ?? '0');
+    const entry = await services.leaseStore.get(claim);
+    await services.leaseStore.replace(claim, lease(boundMs + 1000), entry?.generation ?? '0');
     expect((await send(BASE, { json: {} })).status).toBe(201);
-    expect(services.leaseStore.entries.has('default')).toBe(false);
+    // The change took the claim over and committed it: the claim now names its request.
+    expect(services.leaseStore.entries.get(claim)?.value).not.toContain('crashed-operator');
   });
 });
 

@@ -17,6 +17,8 @@ import { parseSettings, type Settings } from '../../src/core/settings.js';
 import { handle } from '../../src/http/app.js';
 import { STORE_NAMES, type ClientInfo, type Services } from '../../src/http/services.js';
 import { FakeKeyStore } from './fake-key-store.js';
+import { parseKeyring } from '../../src/core/keyring/document.js';
+import { claimKey } from '../../src/core/keyring/lease.js';
 import { FakeLeaseStore } from './fake-lease-store.js';
 
 /** `RequestInit` plus the shortcuts route tests use all the time. */
@@ -100,6 +102,8 @@ export interface MemoryServices extends Services {
   readonly keyStores: Map<string, FakeKeyStore>;
   /** The `keyring_locks` KV store, shared by every deployment. */
   readonly leaseStore: FakeLeaseStore;
+  /** The `keyring_locks` key the next change of `deployment` claims (its keyring version + 1). */
+  nextClaimKey(deployment?: string): string;
 }
 
 const asMaps = (contents: StoreContents = {}): Map<string, Map<string, string>> =>
@@ -164,6 +168,10 @@ export function memoryServices(options: MemoryOptions = {}): MemoryServices {
     secrets,
     keyStores,
     leaseStore,
+    nextClaimKey(deployment = 'default') {
+      const text = keyStoreOf(deployment).items.get('keyring');
+      return claimKey(deployment, (text === undefined ? 0 : parseKeyring(text).version) + 1);
+    },
     logs: [],
     audits: [],
     now: options.now ?? Date.parse('2026-11-22T09:00:00.000Z'),

@@ -8,6 +8,8 @@ import { FastlyApi } from '../../src/fastly-api/index.js';
 import { startLocalEdge, type LocalEdge } from '../../src/platform/node/local-edge.js';
 import { startComputeEdge } from '../../src/local-compute/compute-edge.js';
 import { loadSettingsFile } from '../../src/platform/node/settings-file.js';
+import { parseKeyring } from '../../src/core/keyring/document.js';
+import { claimKey } from '../../src/core/keyring/lease.js';
 
 /**
  * Which edge the end-to-end suites drive: the app on Node (default) or, with
@@ -151,4 +153,14 @@ async function startWasmEdge(
       : {}),
   });
   return edge;
+}
+
+/**
+ * The `keyring_locks` key the next change of `deployment` claims: the version after the stored
+ * keyring's (docs/architecture.md, "Concurrency: claims on keyring versions").
+ */
+export async function nextClaimKey(edge: TestEdge, deployment = 'default'): Promise<string> {
+  const items = await edge.client.listConfigItems(edge.stores.jwksStoreId);
+  const keyring = items.find((i) => i.key === 'keyring')?.value;
+  return claimKey(deployment, (keyring === undefined ? 0 : parseKeyring(keyring).version) + 1);
 }

@@ -39,7 +39,7 @@ export async function materialCheck(
   operation: string,
   id: string,
   before: Keyring,
-  secretNames: ReadonlySet<string>,
+  secretNames: ReadonlySet<string> | undefined,
   privateKeys: EdgeSecrets | undefined,
 ): Promise<void> {
   if (operation !== 'activate' && operation !== 'restore') return;
@@ -47,7 +47,7 @@ export async function materialCheck(
   if (!keyset) return;
   try {
     await assertActivatable(keyset, operation, {
-      secretNames,
+      ...(secretNames ? { secretNames } : {}),
       ...(privateKeys ? { privateKeys } : {}),
     });
   } catch (err) {

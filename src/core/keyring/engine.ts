@@ -29,7 +29,7 @@ import { endorsedKeys, isKeyLog, KEY_LOG_ITEM, parseKeyLog } from './key-log.js'
 import { keyLogFindings, keyLogSummary } from './key-log-report.js';
 import { readStores } from './store-reading.js';
 import { describeSettlement, planSettlement, type Intent, type IntentBody } from './journal.js';
-import { LATE_WRITE_BOUND_MS, type Lease, type MutationGuard } from './lease.js';
+import { LATE_WRITE_BOUND_MS, type Claim, type MutationGuard } from './lease.js';
 import { writeOutcome } from './outcome.js';
 import { parseActiveKids } from '../keys/active-kids.js';
 import { ITEM_KEYS, itemOpsFor, loadKeyring, type LoadedKeyring } from './store-items.js';
@@ -37,7 +37,7 @@ import { adoptCheck, assertFoldable, materialCheck } from './drift.js';
 import { probeFolded } from './store-fold.js';
 import { findKeyset, transition, type Operation } from './transitions.js';
 
-export type { Lease, MutationGuard } from './lease.js';
+export type { Claim, MutationGuard } from './lease.js';
 
 /** What the engine needs. */
 export interface EngineDeps {
@@ -122,11 +122,28 @@ export interface MutationResult {
   plan?: MutationPlan;
 }
 
-/** What the engine has to do with the lease when the operation ends. */
-interface Ending {
-  /** Keep the intent, settleable from this time; absent: clear it and release. */
+/** One attempt of an operation: its claim, and what to do with the claim when it ends. */
+interface Run {
+  /** The claim on the keyring version this attempt commits (absent without a guard, or before). */
+  claim?: Claim;
+  /** The update landed: the claim is history and nothing more is written to it. */
+  committed?: boolean;
+  /** Not committed: keep the intent, settleable from this time; absent: free the claim. */
   keepUntilMs?: number;
 }
+
+/**
+ * The claimed version was held by an earlier operation, now settled (`report`), or was committed
+ * by another operation since this one read (no report): read again and plan again.
+ */
+class Resettled extends Error {
+  constructor(readonly report?: string) {
+    super(report ?? 'the keyring moved on');
+  }
+}
+
+/** Settle-and-read-again rounds one operation makes before it gives up. */
+const CLAIM_ROUNDS = 3;
 
 /** Applies lifecycle operations to one deployment's stores. */
 export class KeyringEngine {
@@ -154,21 +171,31 @@ export class KeyringEngine {
     }
   }
 
-  /** The authoritative keyring (adopting a Trusted Server–only store in memory if needed). */
-  async read(): Promise<
-    LoadedKeyring & { items: Map<string, string>; secretNames: ReadonlySet<string> }
+  /**
+   * The authoritative keyring (adopting a Trusted Server–only store in memory if needed), from one
+   * management-API read of the config items. The secret store's names are listed too only when
+   * they can change the outcome: when the reading shows drift or no keyring (a kid brought in must
+   * be checked for its private key), when asked (`withNames`), or when the edge's private keys are
+   * not at hand. Otherwise the keyring's own flags stand, and the few checks a mutation needs read
+   * the private keys as the edge does (docs/architecture.md, "Reading the stores").
+   */
+  async read(
+    withNames = false,
+  ): Promise<
+    LoadedKeyring & { items: Map<string, string>; secretNames: ReadonlySet<string> | undefined }
   > {
-    const [items, names] = await Promise.all([
-      this.deps.api.readConfigItems(),
-      this.deps.api.listSecretNames(),
-    ]);
-    const secretNames = new Set(names);
-    const loaded = loadKeyring(items, {
+    const items = await this.deps.api.readConfigItems();
+    const ctx = {
       deployment: this.deps.deployment,
       nowMs: this.deps.clock.now(),
       keyLifetimeDays: this.deps.keyLifetimeDays,
-      secretNames,
-    });
+    };
+    let loaded = loadKeyring(items, ctx);
+    let secretNames: ReadonlySet<string> | undefined;
+    if (withNames || !this.privateKeys || loaded.adopted || loaded.folded.length > 0) {
+      secretNames = new Set(await this.deps.api.listSecretNames());
+      loaded = loadKeyring(items, { ...ctx, secretNames });
+    }
     // Key sets the fold brought in have their private key read once, as the edge reads it.
     if (this.privateKeys) {
       const lines = await probeFolded(loaded, loaded.reading.keyring, this.privateKeys);
@@ -177,30 +204,79 @@ export class KeyringEngine {
     return { ...loaded, items, secretNames };
   }
 
-  /** Runs one operation under the deployment's lease, if a guard is configured. */
+  /**
+   * Runs one operation, under a claim on the keyring version it commits if a guard is configured.
+   * When that version was held by an earlier operation whose intent could be settled, it is
+   * settled and the operation starts again from a fresh read (at most `CLAIM_ROUNDS` times).
+   */
   async mutate(request: MutationRequest): Promise<MutationResult> {
     if (request.id !== undefined) assertKidFormat(request.id);
     if (request.kid !== undefined) assertNewKid(request.kid);
     if (request.dryRun) return this.preview(request);
-    const taken = await this.deps.guard?.acquire(this.deps.deployment, request.operation, (i) =>
-      this.settle(i),
+    let settled: string | undefined;
+    for (let round = 0; round < CLAIM_ROUNDS; round++) {
+      const run: Run = {};
+      try {
+        const result = await this.commit(request, run);
+        if (settled !== undefined) result.settled = settled;
+        return result;
+      } catch (err) {
+        if (err instanceof Resettled) {
+          if (err.report !== undefined) {
+            settled = settled === undefined ? err.report : `${settled}; ${err.report}`;
+          }
+          continue;
+        }
+        // The settlement happened even if this operation then failed: the audit trail must say so.
+        if (settled === undefined || !(err instanceof TskError)) throw err;
+        throw new TskError(err.code, err.message, {
+          cause: err.cause,
+          details: { ...err.details, settled },
+        });
+      } finally {
+        await this.end(run);
+      }
+    }
+    throw new TskError(
+      'operation_in_progress',
+      `deployment "${this.deps.deployment}" kept changing while this ${request.operation} settled earlier operations; nothing of this ${request.operation} was written. List the key sets and retry`,
+      { details: { settled, committed: false, outcome: 'not_committed' } },
     );
-    const lease = taken?.lease;
-    const ending: Ending = {};
-    let result: MutationResult | undefined;
+  }
+
+  /** Claims the version `intent` commits; an earlier intent settled there means: read again. */
+  private async claim(operation: Operation | 'adopt', intent: IntentBody, run: Run): Promise<void> {
+    const guard = this.deps.guard;
+    if (!guard) return;
+    let outcome;
     try {
-      result = await this.commit(request, lease, ending);
-      if (taken?.settled !== undefined) result.settled = taken.settled;
-      return result;
+      outcome = await guard.claim(
+        this.deps.deployment,
+        intent.before_version + 1,
+        operation,
+        intent,
+        (i) => this.settle(i),
+      );
     } catch (err) {
-      // The settlement happened even if this operation then failed: the audit trail must say so.
-      if (taken?.settled === undefined || !(err instanceof TskError)) throw err;
-      throw new TskError(err.code, err.message, {
-        cause: err.cause,
-        details: { ...err.details, settled: taken.settled },
-      });
-    } finally {
-      await this.end(lease, ending, result);
+      // Held by the operation that committed that version after this one read (its claim stays
+      // as history): not a conflict with a running change, but a stale read. Read again.
+      if (hasCode(err, 'operation_in_progress') && (await this.movedOn(intent.before_version))) {
+        throw new Resettled();
+      }
+      throw err;
+    }
+    if ('settled' in outcome) throw new Resettled(outcome.settled);
+    run.claim = outcome.claim;
+  }
+
+  /** True when the stored keyring is past `version` (false also when that cannot be read). */
+  private async movedOn(version: number): Promise<boolean> {
+    try {
+      const items = await this.deps.api.readConfigItems();
+      const text = items.get(ITEM_KEYS.keyring);
+      return text !== undefined && parseKeyring(text).version > version;
+    } catch {
+      return false;
     }
   }
 
@@ -210,8 +286,9 @@ export class KeyringEngine {
    * and write, without taking the lease or writing anything.
    */
   private async preview(request: MutationRequest): Promise<MutationResult> {
-    const { pending } = (await this.deps.guard?.check?.(this.deps.deployment)) ?? {};
-    const result = await this.commit(request, undefined, {}, true);
+    const result = await this.commit(request, {}, true);
+    const { pending } =
+      (await this.deps.guard?.check?.(this.deps.deployment, result.before.version + 1)) ?? {};
     if (pending && result.plan) {
       result.plan.settlesFirst = `${pending.operation} (request ${pending.request_id})`;
     }
@@ -221,11 +298,10 @@ export class KeyringEngine {
   /** Doctor's report: every disagreement between the stores, the keyring and the journal. */
   async diagnose(): Promise<DoctorReport> {
     const { api, guard, clock, deployment, keyLifetimeDays } = this.deps;
-    const [items, names, lock] = await Promise.all([
-      api.readConfigItems(),
-      api.listSecretNames(),
-      guard ? guard.inspect(deployment) : Promise.resolve(null),
-    ]);
+    const [items, names] = await Promise.all([api.readConfigItems(), api.listSecretNames()]);
+    // The claim on the next version: an operation running, or one that did not finish.
+    const version = readStores(items, true).keyring?.version ?? 0;
+    const lock = guard ? await guard.inspect(deployment, version + 1) : null;
     const report = diagnose({
       deployment,
       items,
@@ -245,60 +321,63 @@ export class KeyringEngine {
   }
 
   /**
-   * Takes the deployment's lease and gives it back: an earlier operation's intent that may be
-   * settled is settled on the way, and a lease left by a dead operation is cleared. What
-   * `doctor --repair` does; resolves to what was settled, if anything.
+   * Settles an earlier operation's intent if one may be settled now (on the claim of the next
+   * keyring version, or in an earlier release's lock record), and clears a claim left by a dead
+   * operation. What `doctor --repair` does; resolves to what was settled, if anything.
    */
   async repair(): Promise<{ settled?: string }> {
     const guard = this.deps.guard;
     if (!guard) return {};
-    const { lease, settled } = await guard.acquire(this.deps.deployment, 'repair', (i) =>
-      this.settle(i),
-    );
-    await lease.release();
+    const items = await this.deps.api.readConfigItems();
+    const version = readStores(items, true).keyring?.version ?? 0;
+    const settled = await guard.repair(this.deps.deployment, version + 1, (i) => this.settle(i));
     return settled === undefined ? {} : { settled };
   }
 
   /**
    * Settles an earlier operation's intent from an authoritative read: completes an update that
-   * landed, or puts back what one that did not land changed and deletes the key it created. The
-   * config is put right before any private key is deleted; if that fails, nothing is deleted and
-   * the intent stays. Returns one line describing what it did.
+   * landed (or a removal whose private key is gone), or puts back what one that did not land
+   * changed and deletes the key it created. A created key is deleted only after the config is
+   * put right, a removed one before its key is unpublished, as the operations order them; if a
+   * write fails, the intent stays. Returns one line describing what it did.
    */
   async settle(intent: Intent | IntentBody): Promise<string> {
     const { api } = this.deps;
     const items = await api.readConfigItems();
     const names = new Set(await api.listSecretNames());
     const plan = planSettlement(intent, items, names);
+    // A removal's private key first, as the removal itself orders it: if the update then stops
+    // part way, nothing of the removal is left but config items the next commit writes anyway.
+    const removal = plan.deleteSecrets.filter((name) => name === intent.delete_secret);
+    for (const name of removal) await api.deleteSecret(name);
     if (plan.configOps.length > 0) await api.patchConfigItems(plan.configOps);
-    for (const name of plan.deleteSecrets) await api.deleteSecret(name);
+    for (const name of plan.deleteSecrets)
+      if (!removal.includes(name)) await api.deleteSecret(name);
     return describeSettlement(intent, plan);
   }
 
-  private async end(
-    lease: Lease | undefined,
-    ending: Ending,
-    result: MutationResult | undefined,
-  ): Promise<void> {
-    if (!lease) return;
+  /**
+   * An attempt that claimed a version and did not commit ends its claim: freed when nothing it
+   * wrote can land, left with its intent otherwise. A committed attempt writes nothing more. If
+   * this write fails, the intent stays in the claim and settles after its bounds; the outcome
+   * the caller is told stands.
+   */
+  private async end(run: Run): Promise<void> {
+    const claim = run.claim;
+    if (!claim || run.committed) return;
     try {
-      if (ending.keepUntilMs === undefined) await lease.release();
-      else await lease.leave(ending.keepUntilMs);
+      if (run.keepUntilMs === undefined) await claim.free();
+      else await claim.leave(run.keepUntilMs);
     } catch {
-      // The commit (or refusal) stands; the lease lapses at its bound, and any intent is still
-      // in the record. Say so, but do not fail the operation.
-      const bound = Math.round((lease.expiresAtMs - this.deps.clock.now()) / 1000);
-      result?.warnings.push(
-        `the deployment lease could not be released; the deployment stays locked for up to ${Math.max(0, bound)} s`,
-      );
+      // Settled after the claim's bound plus the late-write bound by the next operation.
     }
   }
 
-  /** Refuses to start a write that might still run when the lease's bound has passed. */
-  private checkDeadline(lease: Lease | undefined): void {
-    if (!lease) return;
+  /** Refuses to start a write that might still run when the claim's bound has passed. */
+  private checkDeadline(claim: Claim | undefined): void {
+    if (!claim) return;
     const budget = this.deps.callTimeoutMs ?? 15_000;
-    if (this.deps.clock.now() + budget > lease.expiresAtMs) {
+    if (this.deps.clock.now() + budget > claim.expiresAtMs) {
       throw new TskError(
         'upstream_timeout',
         'the operation ran out of its lease before its first write; nothing was changed',
@@ -319,8 +398,7 @@ export class KeyringEngine {
 
   private async commit(
     request: MutationRequest,
-    lease: Lease | undefined,
-    ending: Ending,
+    run: Run,
     dryRun = false,
   ): Promise<MutationResult> {
     const { api, clock } = this.deps;
@@ -344,10 +422,16 @@ export class KeyringEngine {
       if (request.kid !== undefined) {
         await assertEndorsable(before, request.kid, this.privateKeys);
       }
-      // Nothing drifted, the keyring exists and the kid (if any) is endorsed: nothing is written.
+      // Nothing drifted, the keyring exists, the items it implies are all there (a bulk that
+      // stopped after the keyring leaves the documents behind) and the kid (if any) is endorsed:
+      // nothing is written.
+      const complete =
+        itemOpsFor(items, before, before, this.deps.nextTransitionAt?.(before) ?? null).length ===
+        0;
       if (
         !adopted &&
         folded.length === 0 &&
+        complete &&
         (request.kid === undefined || alreadyEndorsed(before, items, request.kid))
       ) {
         return { operation: 'adopt', before, after: before, adopted, folded, warnings: [] };
@@ -356,10 +440,20 @@ export class KeyringEngine {
     const created = await this.createdKeyset(request, before, items, nowMs, read.secretNames);
     const id = created?.keyset.id ?? request.id ?? '';
     if (request.operation === 'remove' && !before.keysets.some((k) => k.id === id)) {
-      return { ...(await this.removeOrphanSecret(id, before, items, adopted, dryRun)), folded };
+      return {
+        ...(await this.removeOrphanSecret(id, before, items, adopted, dryRun, run)),
+        folded,
+      };
     }
     // Activating (or restoring) a key that cannot sign is refused, naming why, before any write.
-    await materialCheck(request.operation, id, before, read.secretNames, this.privateKeys);
+    try {
+      await materialCheck(request.operation, id, before, read.secretNames, this.privateKeys);
+    } catch (err) {
+      // The edge cannot read the key: the secret names tell "not there yet" from "not there".
+      if (read.secretNames !== undefined || !hasCode(err, 'key_not_propagated')) throw err;
+      const names = new Set(await api.listSecretNames());
+      await materialCheck(request.operation, id, before, names, this.privateKeys);
+    }
     // Then the caller's rule (the activation dwell): a key that can never sign says so first.
     try {
       request.precondition?.(before, nowMs);
@@ -442,13 +536,14 @@ export class KeyringEngine {
     }
     // Measured from when the call gave up: every attempt of it (retries included) was sent by then.
     const unknown = (err: unknown): TskError => {
-      ending.keepUntilMs = clock.now() + this.lateBound();
-      return unknownOutcome(err, intent, ending.keepUntilMs, before);
+      run.keepUntilMs = clock.now() + this.lateBound();
+      return unknownOutcome(err, intent, run.keepUntilMs, before);
     };
 
-    this.checkDeadline(lease);
-    // Nothing is written to the key stores unless the journal holds the intent first.
-    if (lease) await lease.journal(intent);
+    // Nothing is written to the key stores unless the claim holds the intent first: the claim is
+    // the operation's first write, and its journal.
+    await this.claim(request.operation, intent, run);
+    this.checkDeadline(run.claim);
     if (created) {
       try {
         await api.createSecret(id, created.secret);
@@ -456,7 +551,7 @@ export class KeyringEngine {
         if (hasCode(err, 'secret_exists')) {
           throw new TskError(
             'kid_exists',
-            `a private key named "${id}" already exists in the secret store; choose another kid`,
+            `a private key named "${id}" already exists in the secret store; choose another kid (tsctl doctor shows whether it is an orphan)`,
             { details: { outcome: 'not_committed', committed: false } },
           );
         }
@@ -464,7 +559,20 @@ export class KeyringEngine {
         throw unknown(err);
       }
     }
-    this.checkDeadlineAfterWrite(lease, ending);
+    if (removed) {
+      // The private key goes before the key is unpublished, so that nothing is left to do once
+      // the update commits. A removed key never signs (only TAINTED and DEACTIVATED key sets are
+      // removed), so until the update lands it is a published key partners can still verify,
+      // without a private key nobody signs with; the claim names it, and if this operation
+      // stops here the next one (or tsctl doctor --repair) completes the removal.
+      try {
+        await api.deleteSecret(removed.id);
+      } catch (err) {
+        if (writeOutcome(err) === 'refused') throw notCommitted(err);
+        throw unknown(err);
+      }
+    }
+    this.checkDeadlineAfterWrite(run);
     // Set when the bulk's answer was lost but the keyring is in: the items after it (the stored
     // key documents) may be missing, so the journal completes them below.
     let landedUnanswered = false;
@@ -475,13 +583,21 @@ export class KeyringEngine {
         // Positive evidence is final: if the new keyring is already there, it committed.
         if (!(await this.landedNow(intent))) throw unknown(err);
         landedUnanswered = true;
+      } else if (removed) {
+        // Refused, after the private key was deleted: the removal can only go forward. The claim
+        // keeps it, settleable at once; settling completes the update.
+        run.keepUntilMs = clock.now();
+        throw notCommitted(
+          err,
+          `the private key of "${removed.id}" is already deleted; the claim keeps the removal, and the next operation on this deployment or tsctl doctor --repair completes it`,
+        );
       } else {
         // Refused: it will not land later, so it can be settled now (restoring any part a
         // non-atomic bulk applied, and deleting the key this operation created).
         try {
           await this.settle(intent);
         } catch (cleanup) {
-          ending.keepUntilMs = this.settleRetryAt(cleanup);
+          run.keepUntilMs = this.settleRetryAt(cleanup);
           throw notCommitted(
             err,
             `the cleanup failed too (${describe(cleanup)}); the journal keeps it and the next operation or tsctl doctor --repair finishes it`,
@@ -490,33 +606,15 @@ export class KeyringEngine {
         throw notCommitted(err);
       }
     }
-    // The keyring committed. What is left (a remove's private key, the items after the keyring
-    // that a bulk whose answer was lost may have missed) is settled from the journal; if that
-    // fails, the intent stays and the next operation does it.
+    // The keyring committed: the claim is history. What may be left (the items after the keyring
+    // that a bulk whose answer was lost may have missed) is completed from the journal now; if
+    // that fails, the next commit writes them (every commit derives all items from its keyring).
+    run.committed = true;
     const warnings: string[] = [...endorsementWarnings];
-    if (removed || landedUnanswered) {
+    if (landedUnanswered) {
       try {
-        if (landedUnanswered) await this.settle(intent);
-        // An answered bulk applied every item, so all a remove has left is its private key: no
-        // read needed to find that out (a key already gone answers 404, which is success).
-        else if (removed) await api.deleteSecret(removed.id);
+        await this.settle(intent);
       } catch (err) {
-        ending.keepUntilMs = this.settleRetryAt(err);
-        if (removed) {
-          throw new TskError(
-            err instanceof TskError ? err.code : 'upstream_failed',
-            `key set "${removed.id}" was removed from the keyring and unpublished, but deleting its private key failed (${describe(err)}); the journal keeps it, and the next operation on this deployment or tsctl doctor --repair deletes it`,
-            {
-              cause: err,
-              details: {
-                committed: true,
-                outcome: 'committed',
-                keyring: after,
-                pending_secret_deletion: removed.id,
-              },
-            },
-          );
-        }
         warnings.push(
           `the keyring committed, but completing Trusted Server's items failed (${describe(err)}); the next operation completes them`,
         );
@@ -535,17 +633,17 @@ export class KeyringEngine {
   }
 
   /**
-   * Between the private key and the config update: if the lease is too short for the update,
-   * stop. The key is kept in the journal, which the next operation settles.
+   * Between the private key and the config update: if the claim is too short for the update,
+   * stop. The key is kept in the claim's journal, which the next operation settles.
    */
-  private checkDeadlineAfterWrite(lease: Lease | undefined, ending: Ending): void {
-    if (!lease) return;
+  private checkDeadlineAfterWrite(run: Run): void {
+    if (!run.claim) return;
     const budget = this.deps.callTimeoutMs ?? 15_000;
-    if (this.deps.clock.now() + budget <= lease.expiresAtMs) return;
-    ending.keepUntilMs = this.deps.clock.now();
+    if (this.deps.clock.now() + budget <= run.claim.expiresAtMs) return;
+    run.keepUntilMs = this.deps.clock.now();
     throw notCommitted(
-      new TskError('upstream_timeout', 'the operation ran out of its lease between two writes'),
-      'its new private key stays in the journal until the next operation deletes it',
+      new TskError('upstream_timeout', 'the operation ran out of its claim between two writes'),
+      'what it wrote stays in the journal until the next operation settles it',
     );
   }
 
@@ -564,30 +662,45 @@ export class KeyringEngine {
     keyring: Keyring,
     items: ReadonlyMap<string, string>,
     nowMs: number,
-    secrets: ReadonlySet<string>,
+    secrets: ReadonlySet<string> | undefined,
   ): Promise<{ keyset: Keyset; secret: string; seed: Uint8Array } | undefined> {
     if (request.operation !== 'prepare' && request.operation !== 'rotate') return undefined;
     // A new kid must miss config items, key sets and private keys alike: a private key the
     // keyring does not list (left by an interrupted remove, or Trusted Server's own) must never
-    // become the journal's "created by this operation", or settling could delete it.
-    // The names were listed with the config items, under the lease: one call for both uses.
+    // become the journal's "created by this operation", or settling could delete it. The names
+    // are those listed with the config items when the read listed them; otherwise the edge's
+    // reading of the private keys answers for a candidate (an old orphan is there; one created
+    // in the last seconds is caught by the create-only write, which then refuses).
+    const seen = new Set<string>();
     const taken = (kid: string): boolean =>
       items.has(kid) ||
       keyring.keysets.some((k) => k.id === kid) ||
-      secrets.has(kid) ||
+      (secrets?.has(kid) ?? false) ||
+      seen.has(kid) ||
       isRetired(keyring, kid);
+    const atEdge = async (kid: string): Promise<boolean> => {
+      if (secrets !== undefined || !this.privateKeys) return false;
+      if ((await this.privateKeys.get(kid)) === null) return false;
+      seen.add(kid);
+      return true;
+    };
     let kid: string;
     if (request.kid !== undefined) {
-      if (isRetired(keyring, request.kid) && !items.has(request.kid) && !secrets.has(request.kid)) {
+      if (
+        isRetired(keyring, request.kid) &&
+        !items.has(request.kid) &&
+        !secrets?.has(request.kid)
+      ) {
         throw new TskError(
           'kid_exists',
           `kid "${request.kid}" was used by a key set that has been removed; a kid is never reused, since partners may still cache its old key: choose a unique kid`,
         );
       }
-      if (taken(request.kid)) {
-        const why = secrets.has(request.kid)
-          ? ' (a private key by that name exists; tsctl doctor shows whether it is an orphan)'
-          : '';
+      if (taken(request.kid) || (await atEdge(request.kid))) {
+        const why =
+          secrets?.has(request.kid) || seen.has(request.kid)
+            ? ' (a private key by that name exists; tsctl doctor shows whether it is an orphan)'
+            : '';
         throw new TskError(
           'kid_exists',
           `kid "${request.kid}" already exists${why}; choose a unique kid`,
@@ -596,6 +709,9 @@ export class KeyringEngine {
       kid = request.kid;
     } else {
       kid = uniqueKid(dateKid(nowMs), taken, this.deps.random);
+      for (let tries = 0; tries < 4 && (await atEdge(kid)); tries++) {
+        kid = uniqueKid(dateKid(nowMs), taken, this.deps.random);
+      }
     }
     const seed = generateSeed(this.deps.random);
     const jwk = publicJwk(kid, await publicKeyOf(seed));
@@ -622,6 +738,7 @@ export class KeyringEngine {
     items: ReadonlyMap<string, string>,
     adopted: boolean,
     dryRun: boolean,
+    run: Run,
   ): Promise<Omit<MutationResult, 'folded'>> {
     const names = await this.deps.api.listSecretNames();
     if (!names.includes(id)) findKeyset(keyring, id);
@@ -635,7 +752,29 @@ export class KeyringEngine {
         { details: { keyring } },
       );
     }
-    if (!dryRun) await this.deps.api.deleteSecret(id);
+    if (!dryRun) {
+      // Under a claim on the next version like any change, so that it cannot delete a private
+      // key an operation running now has just created. Its intent changes no item; the claim is
+      // freed once the key is gone (a deletion in doubt is completed by whoever settles it).
+      const text = items.get(ITEM_KEYS.keyring) ?? serializeKeyring(keyring);
+      const intent: IntentBody = {
+        operation: 'remove',
+        recorded_at: new Date(this.deps.clock.now()).toISOString(),
+        before_version: keyring.version,
+        keyring: text,
+        restore: {},
+        write: {},
+        delete_secret: id,
+      };
+      await this.claim('remove', intent, run);
+      try {
+        await this.deps.api.deleteSecret(id);
+      } catch (err) {
+        if (writeOutcome(err) === 'refused') throw notCommitted(err);
+        run.keepUntilMs = this.deps.clock.now() + this.lateBound();
+        throw err;
+      }
+    }
     return {
       operation: 'remove',
       before: keyring,

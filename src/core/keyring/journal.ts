@@ -105,6 +105,11 @@ export function settlesAtMs(record: LockRecord, lateWriteBoundMs: number): numbe
 export interface Settlement {
   /** True when the operation's config update is in the store: it committed. */
   landed: boolean;
+  /**
+   * True when it had not landed but is completed rather than undone: a remove, which deletes the
+   * private key before its update, can only go forward.
+   */
+  rolledForward: boolean;
   /** Config writes that complete a landed update, or put back what a failed one changed. */
   configOps: ConfigItemOp[];
   /** Private keys to delete: a removed key's, or one an update that did not land created. */
@@ -115,8 +120,9 @@ export interface Settlement {
 
 /**
  * Decides, from an authoritative read of the config items and the secret names, how to settle an
- * intent. Landed: the items it touched are brought to what its keyring implies and a removed
- * key's private key is deleted. Not landed: the items it touched get their earlier values back
+ * intent. Landed, or a removal (whose private key may already be gone, so it only goes
+ * forward): the items it touched are brought to what its keyring implies and a removed key's
+ * private key is deleted. Otherwise: the items it touched get their earlier values back
  * and the private key it created, if it exists, is deleted (after the items are restored: the
  * caller applies `configOps` first, and deletes nothing if that fails).
  */
@@ -126,6 +132,10 @@ export function planSettlement(
   secretNames: ReadonlySet<string>,
 ): Settlement {
   const landed = items.get(ITEM_KEYS.keyring) === intent.keyring;
+  // A removal deletes its private key before its update: once that key is gone (its deletion
+  // landed, or someone else deleted it) the removal can only be completed.
+  const keyGone = intent.delete_secret !== undefined && !secretNames.has(intent.delete_secret);
+  const forward = landed || keyGone;
   const configOps: ConfigItemOp[] = [];
   const deleteSecrets: string[] = [];
   const leftAlone: string[] = [];
@@ -144,12 +154,16 @@ export function planSettlement(
   };
   // Kids someone else's value of Trusted Server's items publishes keep their JWK whatever this
   // settlement would do: deleting it would publish a kid partners cannot fetch.
+  // A removal whose private key may be gone: the kid it removes must end unpublished.
+  const removing = forward ? intent.delete_secret : undefined;
+  let unpublished = false;
   const foreignKids = (): Set<string> => {
     const kids = new Set<string>();
     for (const key of [ITEM_KEYS.activeKids, ITEM_KEYS.currentKid]) {
       if (!leftAlone.includes(key)) continue;
       for (const kid of (items.get(key) ?? '').split(',')) if (kid.trim()) kids.add(kid.trim());
     }
+    if (unpublished && removing !== undefined) kids.delete(removing);
     return kids;
   };
   const keepJwks = (ops: ConfigItemOp[]): ConfigItemOp[] => {
@@ -163,7 +177,7 @@ export function planSettlement(
   for (const key of [ITEM_KEYS.activeKids, ITEM_KEYS.currentKid]) {
     if (key in intent.restore) ours(key, items.get(key));
   }
-  if (landed) {
+  if (forward) {
     const after: Keyring = parseKeyring(intent.keyring);
     const derived = derivedItems(after);
     const wanted = (key: string): string | undefined =>
@@ -180,6 +194,26 @@ export function planSettlement(
       const have = items.get(key);
       if (wanted(key) === undefined && have !== undefined && ours(key, have)) {
         configOps.push({ op: 'delete', key });
+      }
+    }
+    // Someone else's `active-kids` (Trusted Server's rotate, which keeps the kids it found) that
+    // still lists the removed kid gets exactly that kid taken out and keeps everything else it
+    // says: the kid's private key is deleted (or being deleted), so it must not stay published.
+    const foreignList = items.get(ITEM_KEYS.activeKids);
+    if (
+      removing !== undefined &&
+      leftAlone.includes(ITEM_KEYS.activeKids) &&
+      foreignList !== undefined &&
+      items.get(ITEM_KEYS.currentKid)?.trim() !== removing
+    ) {
+      const kids = foreignList.split(',').map((k) => k.trim());
+      if (kids.includes(removing)) {
+        const rest = kids.filter((k) => k !== '' && k !== removing);
+        const at = configOps.findIndex((op) => op.key !== KEY_LOG_ITEM);
+        const op: ConfigItemOp = { op: 'upsert', key: ITEM_KEYS.activeKids, value: rest.join(',') };
+        // Before the keyring and the JWK deletions, as a commit orders it.
+        configOps.splice(at === -1 ? configOps.length : at, 0, op);
+        unpublished = true;
       }
     }
     configOps.splice(0, configOps.length, ...keepJwks(configOps));
@@ -213,7 +247,7 @@ export function planSettlement(
         (foreign(ITEM_KEYS.activeKids) ?? '').split(',').some((k) => k.trim() === created));
     if (created !== undefined && secretNames.has(created) && !claimed) deleteSecrets.push(created);
   }
-  return { landed, configOps, deleteSecrets, leftAlone };
+  return { landed, rolledForward: forward && !landed, configOps, deleteSecrets, leftAlone };
 }
 
 /** One line for the audit trail and the log: what a settlement found and did. */
@@ -223,7 +257,11 @@ export function describeSettlement(
 ): string {
   const request = intent.request_id ? `request ${intent.request_id}, ` : '';
   const what = `${intent.operation} (${request}from keyring version ${intent.before_version})`;
-  const verdict = settlement.landed ? 'had committed' : 'had not committed';
+  const verdict = settlement.landed
+    ? 'had committed'
+    : settlement.rolledForward
+      ? 'had not committed, and was completed (a removal only goes forward)'
+      : 'had not committed';
   const items = settlement.configOps.length;
   const secrets = settlement.deleteSecrets.length
     ? `, deleted private key ${settlement.deleteSecrets.join(', ')}`
@@ -231,7 +269,7 @@ export function describeSettlement(
   const alone = settlement.leftAlone.length
     ? `; left ${settlement.leftAlone.join(', ')} as someone else wrote them since`
     : '';
-  return `${what} ${verdict}; ${items === 0 ? 'no config item needed' : `${items} config item(s)`} ${settlement.landed ? 'completed' : 'restored'}${secrets}${alone}`;
+  return `${what} ${verdict}; ${items === 0 ? 'no config item needed' : `${items} config item(s)`} ${settlement.landed || settlement.rolledForward ? 'completed' : 'restored'}${secrets}${alone}`;
 }
 
 const FIXED_ORDER: readonly string[] = [

@@ -1,9 +1,12 @@
-// The per-deployment lock: one KV entry per deployment in `keyring_locks`, written only through
-// the management API with compare-and-set (the edge cannot). It holds the lease of the operation
-// running now and the intent journal of the last one whose outcome is not settled. A second
-// operation fails at once; it never waits. No writer needs to know the generation its own write
-// produced: every change reads the record, checks it is still ours, and writes with
-// `if-generation-match`, so a stale read-back can never strand a lease.
+// The per-deployment lock, as claims on keyring versions: an operation that read keyring version
+// N writes one KV entry, `<deployment>@<N+1>` in `keyring_locks`, with add-only semantics, holding
+// its lease and its intent journal. Two operations that read the same version claim the same key
+// and the second is refused at once (it never waits); an operation that read a version another
+// has since committed finds the keyring moved on and claims the next one. A committed operation
+// writes nothing more: its claim is history. Only a claim whose operation did not commit is ever
+// rewritten, always by reading it, checking it is still ours and writing with
+// `if-generation-match`, so a stale read-back can never strand a claim; a claim that may still
+// have a write in flight is taken over only after its lease and the late-write bound have passed.
 import { TskError } from '../errors.js';
 import type { Clock, LeaseStoreApi, VersionedValue } from '../ports.js';
 import {
@@ -34,43 +37,79 @@ export interface LeaseHolder {
   requestId: string;
 }
 
-/** A held lease: its bound, the operation's journal, and how to end it. */
-export interface Lease {
+/**
+ * The KV key of the claim on a deployment's keyring version: an operation that read version N
+ * claims N + 1, the version its commit writes. Two operations that read the same version claim
+ * the same key, and only one `add` can succeed.
+ */
+export function claimKey(deployment: string, version: number): string {
+  return `${deployment}@${version}`;
+}
+
+/**
+ * The key of the single lock record earlier releases kept per deployment. Only doctor and repair
+ * still read it, so an intent left there by an earlier release is reported and settled.
+ */
+export function legacyLockKey(deployment: string): string {
+  return deployment;
+}
+
+/** A held claim on a keyring version: its bound, and how to end it when it did not commit. */
+export interface Claim {
   expiresAtMs: number;
-  /** Records the operation's intent; must succeed before the operation's first store write. */
-  journal(intent: IntentBody): Promise<void>;
-  /** Ends the operation: clears its intent and gives the lease back. */
-  release(): Promise<void>;
   /**
-   * Ends the operation but keeps its intent for the next operation (or doctor) to settle from
-   * `settlesAtMs`. If this write fails, the intent is still there and settles after the lease's
-   * bound plus the late-write bound.
+   * Nothing the operation wrote can land (it wrote nothing, or settled what it wrote): removes
+   * the claim, so the next operation need not wait out its bound.
+   */
+  free(): Promise<void>;
+  /**
+   * A write's outcome is unknown: the intent stays, settleable from `settlesAtMs`. If this write
+   * fails, the intent still settles after the lease's bound plus the late-write bound.
    */
   leave(settlesAtMs: number): Promise<void>;
 }
 
-/** Settles a previous operation's intent; called with the lease held, before the new operation. */
+/** Settles a previous operation's intent; called with the claim held. */
 export type SettleIntent = (intent: Intent) => Promise<string>;
+
+/**
+ * What `claim` came to: the claim, or (when the version was held by an earlier operation whose
+ * intent could now be settled) the settlement's report, after which the caller reads again.
+ */
+export type ClaimOutcome = { claim: Claim } | { settled: string };
 
 /** Serializes mutations of one deployment; absent, the engine neither locks nor journals. */
 export interface MutationGuard {
   /**
-   * Takes the deployment's lease for `operation`, or throws `operation_in_progress`. An earlier
-   * intent that may be settled is settled first through `settle`; its report is returned.
+   * Claims keyring version `version` (the one the operation's commit writes) with the operation's
+   * intent, in one write; throws `operation_in_progress` when another operation holds it or its
+   * intent may still have a write in flight. An earlier intent there that may be settled is
+   * settled through `settle`, and the outcome says so: the stores changed, so read again.
    */
-  acquire(
+  claim(
     deployment: string,
-    operation: Operation | 'repair' | 'adopt',
+    version: number,
+    operation: Operation | 'adopt',
+    intent: IntentBody,
     settle: SettleIntent,
-  ): Promise<{ lease: Lease; settled?: string }>;
-  /** The deployment's lock record as stored (for doctor); null when there is none. */
-  inspect(deployment: string): Promise<LockRecord | 'unreadable' | null>;
+  ): Promise<ClaimOutcome>;
   /**
-   * What `acquire` would find, for a dry run, without writing anything: throws
-   * `operation_in_progress` exactly when `acquire` would; otherwise resolves to the earlier
-   * intent `acquire` would settle first, if any.
+   * Settles an unsettled intent on `version` (or in the earlier single lock record), if one may
+   * be settled now: what `doctor --repair` does. Throws `operation_in_progress` as `claim` would.
    */
-  check?(deployment: string): Promise<{ pending?: Intent }>;
+  repair(deployment: string, version: number, settle: SettleIntent): Promise<string | undefined>;
+  /**
+   * The record that matters for a deployment at keyring version `version - 1`: the claim on
+   * `version` (an operation running or unsettled), else an earlier release's lock record; null
+   * when there is neither.
+   */
+  inspect(deployment: string, version: number): Promise<LockRecord | 'unreadable' | null>;
+  /**
+   * What `claim` would find, for a dry run, without writing anything: throws
+   * `operation_in_progress` exactly when `claim` would; otherwise resolves to the earlier intent
+   * it would settle first, if any.
+   */
+  check?(deployment: string, version: number): Promise<{ pending?: Intent }>;
 }
 
 /** Bounds of the lock; tests shrink them. */
@@ -82,7 +121,12 @@ export interface LockBounds {
 /** How many times a compare-and-set is retried when a read proves stale. */
 const CAS_ATTEMPTS = 5;
 
-/** Takes and releases deployment leases, and keeps their journals, in a KV store. */
+/**
+ * Claims keyring versions, and keeps the intent journal, in a KV store (`keyring_locks`). On the
+ * happy path an operation makes one write here, the claim, and none after its commit: a later
+ * operation reads the committed version and claims the next one. See docs/architecture.md,
+ * "Concurrency: claims on keyring versions".
+ */
 export class KvLease implements MutationGuard {
   private readonly bounds: LockBounds;
 
@@ -98,110 +142,161 @@ export class KvLease implements MutationGuard {
     };
   }
 
-  async inspect(deployment: string): Promise<LockRecord | 'unreadable' | null> {
-    const entry = await this.store.get(deployment);
-    if (entry === null) return null;
-    return parseLockRecord(entry.value) ?? 'unreadable';
+  async inspect(deployment: string, version: number): Promise<LockRecord | 'unreadable' | null> {
+    for (const key of [claimKey(deployment, version), legacyLockKey(deployment)]) {
+      const entry = await this.store.get(key);
+      if (entry === null) continue;
+      const record = parseLockRecord(entry.value);
+      if (record === null) return 'unreadable';
+      if (record.lease !== null || record.intent !== null) return record;
+    }
+    return null;
   }
 
-  async check(deployment: string): Promise<{ pending?: Intent }> {
+  async check(deployment: string, version: number): Promise<{ pending?: Intent }> {
     const now = this.clock.now();
-    const entry = await this.store.get(deployment);
+    const entry = await this.store.get(claimKey(deployment, version));
     if (entry === null) return {};
     const record = parseLockRecord(entry.value);
-    // The same two refusals as `acquire`, in the same order; anything else it would take over.
-    if (record?.lease && Date.parse(record.lease.expires_at) > now) {
-      throw inProgress(deployment, record, this.bounds, now);
-    }
+    this.refuseIfBusy(deployment, record, now);
     const pending = record?.intent ?? null;
-    if (pending && record && settlesAtMs(record, this.bounds.lateWriteMs) > now) {
-      throw inProgress(deployment, record, this.bounds, now);
-    }
     return pending ? { pending } : {};
   }
 
-  async acquire(
+  async claim(
     deployment: string,
-    operation: Operation | 'repair' | 'adopt',
+    version: number,
+    operation: Operation | 'adopt',
+    body: IntentBody,
     settle: SettleIntent,
-  ): Promise<{ lease: Lease; settled?: string }> {
+  ): Promise<ClaimOutcome> {
     const now = this.clock.now();
-    const mine: LeaseHolderRecord = {
+    const key = claimKey(deployment, version);
+    const mine = this.holderRecord(operation, now);
+    const intent: Intent = { ...body, request_id: mine.request_id, holder: mine.holder };
+    const value = serializeLockRecord({ lease: mine, intent });
+    if (await this.firstWrite(() => this.store.add(key, value))) {
+      return { claim: this.handle(deployment, key, mine) };
+    }
+    const current = await this.store.get(key);
+    if (current === null) {
+      // Freed between our add and our read: one more add, and no more.
+      if (await this.firstWrite(() => this.store.add(key, value))) {
+        return { claim: this.handle(deployment, key, mine) };
+      }
+      throw inProgress(deployment, await this.current(key), this.bounds, now);
+    }
+    const record = parseLockRecord(current.value);
+    this.refuseIfBusy(deployment, record, now);
+    const pending = record?.intent ?? null;
+    if (pending === null) {
+      // Freed, abandoned without an intent, or unreadable: take it only if nobody else did first.
+      if (!(await this.firstWrite(() => this.store.replace(key, value, current.generation)))) {
+        throw inProgress(deployment, await this.current(key), this.bounds, now);
+      }
+      return { claim: this.handle(deployment, key, mine) };
+    }
+    return { settled: await this.settleOn(deployment, key, current, pending, mine, settle) };
+  }
+
+  async repair(
+    deployment: string,
+    version: number,
+    settle: SettleIntent,
+  ): Promise<string | undefined> {
+    const now = this.clock.now();
+    const mine = this.holderRecord('repair', now);
+    const reports: string[] = [];
+    for (const key of [legacyLockKey(deployment), claimKey(deployment, version)]) {
+      const current = await this.store.get(key);
+      if (current === null) continue;
+      const record = parseLockRecord(current.value);
+      this.refuseIfBusy(deployment, record, now);
+      const pending = record?.intent ?? null;
+      if (pending !== null) {
+        reports.push(await this.settleOn(deployment, key, current, pending, mine, settle));
+      } else if (!(await this.store.remove(key, current.generation))) {
+        // An abandoned claim without an intent (or an unreadable one): cleared if still as read.
+        throw inProgress(deployment, await this.current(key), this.bounds, now);
+      }
+    }
+    return reports.length > 0 ? reports.join('; ') : undefined;
+  }
+
+  private holderRecord(operation: string, now: number): LeaseHolderRecord {
+    return {
       operation,
       holder: this.who.holder,
       request_id: this.who.requestId,
       started_at: new Date(now).toISOString(),
       expires_at: new Date(now + this.bounds.operationMs).toISOString(),
     };
-    const fresh = serializeLockRecord({ lease: mine, intent: null });
-    if (await this.firstWrite(() => this.store.add(deployment, fresh))) {
-      return { lease: this.handle(deployment, mine) };
-    }
-    const current = await this.store.get(deployment);
-    if (current === null) {
-      // Released between our add and our read: one more add, and no more.
-      if (await this.firstWrite(() => this.store.add(deployment, fresh))) {
-        return { lease: this.handle(deployment, mine) };
-      }
-      throw inProgress(deployment, await this.current(deployment), this.bounds, now);
-    }
-    const record = parseLockRecord(current.value);
+  }
+
+  /** The two refusals: a live lease, or an intent a write may still land for. */
+  private refuseIfBusy(deployment: string, record: LockRecord | null, now: number): void {
     if (record?.lease && Date.parse(record.lease.expires_at) > now) {
       throw inProgress(deployment, record, this.bounds, now);
     }
-    const pending = record?.intent ?? null;
-    if (pending && record && settlesAtMs(record, this.bounds.lateWriteMs) > now) {
+    if (record?.intent && settlesAtMs(record, this.bounds.lateWriteMs) > now) {
       throw inProgress(deployment, record, this.bounds, now);
     }
-    // Past its bound (or unreadable): take it over only if nobody else did first, keeping any
-    // intent in the record until it is settled, so a crash while settling loses nothing.
+  }
+
+  /**
+   * Takes over a claim whose intent may be settled (keeping the intent in the record until it is,
+   * so a crash while settling loses nothing), settles it, and removes the claim.
+   */
+  private async settleOn(
+    deployment: string,
+    key: string,
+    current: VersionedValue,
+    pending: Intent,
+    mine: LeaseHolderRecord,
+    settle: SettleIntent,
+  ): Promise<string> {
+    const now = this.clock.now();
     const takeover: LockRecord = {
       lease: mine,
       intent: pending,
-      ...(pending ? { settles_at: new Date(now).toISOString() } : {}),
+      settles_at: new Date(now).toISOString(),
     };
-    if (
-      !(await this.store.replace(deployment, serializeLockRecord(takeover), current.generation))
-    ) {
-      throw inProgress(deployment, await this.current(deployment), this.bounds, now);
+    if (!(await this.store.replace(key, serializeLockRecord(takeover), current.generation))) {
+      throw inProgress(deployment, await this.current(key), this.bounds, now);
     }
-    const lease = this.handle(deployment, mine);
-    if (!pending) return { lease };
     let settled: string;
     try {
       settled = await settle(pending);
     } catch (err) {
-      // Give the lease back but keep the intent: settleable at once by whoever comes next if the
+      // Give the claim back but keep the intent: settleable at once by whoever comes next if the
       // failed write was refused; only after the late-write bound if it may still land.
       const wait = writeOutcome(err) === 'unknown' ? this.bounds.lateWriteMs : 0;
-      await this.rewrite(deployment, mine, () => ({
+      await this.rewrite(deployment, key, mine, () => ({
         lease: null,
         intent: pending,
         settles_at: new Date(this.clock.now() + wait).toISOString(),
       })).catch(() => undefined);
       throw unsettled(deployment, pending, err);
     }
-    await this.rewrite(deployment, mine, () => ({ lease: mine, intent: null }));
-    return { lease, settled };
+    // Settled: the version is free again (if the settled update had landed, nobody reads the
+    // version before it any more, so nobody claims this key again).
+    await this.rewrite(deployment, key, mine, () => null);
+    return settled;
   }
 
-  private async current(deployment: string): Promise<LockRecord | null> {
-    const found = await this.inspect(deployment);
-    return found === 'unreadable' ? null : found;
+  private async current(key: string): Promise<LockRecord | null> {
+    const entry = await this.store.get(key);
+    return entry === null ? null : parseLockRecord(entry.value);
   }
 
-  private handle(deployment: string, mine: LeaseHolderRecord): Lease {
+  private handle(deployment: string, key: string, mine: LeaseHolderRecord): Claim {
     return {
       expiresAtMs: Date.parse(mine.expires_at),
-      journal: async (body) => {
-        const intent: Intent = { ...body, request_id: mine.request_id, holder: mine.holder };
-        await this.rewrite(deployment, mine, () => ({ lease: mine, intent }));
-      },
-      release: async () => {
-        await this.rewrite(deployment, mine, () => null);
+      free: async () => {
+        await this.rewrite(deployment, key, mine, () => null);
       },
       leave: async (at) => {
-        await this.rewrite(deployment, mine, (record) => ({
+        await this.rewrite(deployment, key, mine, (record) => ({
           lease: null,
           intent: record.intent,
           settles_at: new Date(at).toISOString(),
@@ -216,21 +311,22 @@ export class KvLease implements MutationGuard {
    */
   private async rewrite(
     deployment: string,
+    key: string,
     mine: LeaseHolderRecord,
     next: (record: LockRecord) => LockRecord | null,
   ): Promise<void> {
     for (let attempt = 0; attempt < CAS_ATTEMPTS; attempt++) {
-      const entry = await this.store.get(deployment);
+      const entry = await this.store.get(key);
       const record = entry ? parseLockRecord(entry.value) : null;
       if (!entry || !record || !isMine(record, mine)) {
         throw new TskError(
           'operation_in_progress',
-          `the lease on deployment "${deployment}" is no longer held by this operation (it ran past its bound and was taken over)`,
+          `the claim on deployment "${deployment}" is no longer held by this operation (it ran past its bound and was taken over)`,
           { details: { lease: record?.lease ?? null } },
         );
       }
       const value = next(record);
-      if (await this.writeBack(deployment, entry, value)) return;
+      if (await this.writeBack(key, entry, value)) return;
     }
     throw new TskError(
       'upstream_failed',
@@ -239,17 +335,17 @@ export class KvLease implements MutationGuard {
   }
 
   private async writeBack(
-    deployment: string,
+    key: string,
     entry: VersionedValue,
     value: LockRecord | null,
   ): Promise<boolean> {
     if (value === null || (value.lease === null && value.intent === null)) {
-      return this.store.remove(deployment, entry.generation);
+      return this.store.remove(key, entry.generation);
     }
-    return this.store.replace(deployment, serializeLockRecord(value), entry.generation);
+    return this.store.replace(key, serializeLockRecord(value), entry.generation);
   }
 
-  /** The first write of an acquire: if its outcome is unknown, nothing else was changed. */
+  /** The claim's write: if its outcome is unknown, nothing else was changed. */
   private async firstWrite(write: () => Promise<boolean>): Promise<boolean> {
     try {
       return await write();
@@ -258,7 +354,7 @@ export class KvLease implements MutationGuard {
       const bound = Math.round(this.bounds.operationMs / 1000);
       throw new TskError(
         err.code,
-        `${err.message}. Taking the deployment lease failed, so no key store was changed; if the lease was taken after all, it lapses within ${bound} s`,
+        `${err.message}. Claiming the deployment's next keyring version failed, so no key store was changed; if the claim was taken after all, it lapses within ${bound} s`,
         { cause: err, details: { ...err.details, committed: false, outcome: 'not_committed' } },
       );
     }

@@ -58,7 +58,13 @@ export function foldReading(reading: StoreReading, ctx: FoldContext): Folded {
     // schedule must never take it for the next key to activate.
     if (!prev && k.state === 'PREPARED') keyset.superseded_at = nowIso;
     // A mismatch is only found by reading the private key; keep it unless the JWK changed.
-    const kept = prev?.unusable?.code === 'key_material_mismatch' && prev.jwk.x === k.jwk.x;
+    // A missing private key is only found by listing the secret names; a fold without the list
+    // (a mutation whose reading shows no drift, docs/architecture.md "Reading the stores") keeps
+    // what the last list found.
+    const kept =
+      prev?.jwk.x === k.jwk.x &&
+      (prev.unusable?.code === 'key_material_mismatch' ||
+        (ctx.secretNames === undefined && prev.unusable?.code === 'key_material_missing'));
     const problem = kept ? prev.unusable : materialProblem(k.id, k.jwk, ctx);
     if (problem) keyset.unusable = problem;
     else delete keyset.unusable;

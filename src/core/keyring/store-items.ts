@@ -124,6 +124,12 @@ export function itemOpsFor(
   for (const k of previous.keysets) {
     if (!kept.has(k.id) && current.has(k.id)) ops.push({ op: 'delete', key: k.id });
   }
+  // A removed kid's JWK item that an earlier bulk left behind (its deletions never landed).
+  for (const id of next.retired ?? []) {
+    if (!kept.has(id) && current.has(id) && !ops.some((op) => op.key === id)) {
+      ops.push({ op: 'delete', key: id });
+    }
+  }
   return ops;
 }
 
