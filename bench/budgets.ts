@@ -139,16 +139,7 @@ async function engineFigures(dir: string): Promise<{ rows: Row[]; budgets: Budge
   await empty.close();
 
   let reads: string[] = [];
-  const edge = await startComputeEdge({
-    stateDir: join(dir, 'state'),
-    edgePort: 0,
-    apiPort: 0,
-    echoAudit: false,
-    stdout: () => undefined,
-    wasmPath: WASM,
-    workers: { min: 1, max: 1 },
-    onConfigRead: (store, key) => void reads.push(`${store}/${key}`),
-  });
+  const edge = await startEdge(dir, (store, key) => void reads.push(`${store}/${key}`));
   try {
     const auth: HeaderList = [['authorization', `Bearer ${edge.adminToken}`]];
     const host = edge.compute;
@@ -237,6 +228,33 @@ async function engineFigures(dir: string): Promise<{ rows: Row[]; budgets: Budge
   return { rows, budgets };
 }
 
+/** bin/main.wasm (or TSK_BENCH_WASM) on the local Compute host, with its local API. */
+function startEdge(
+  dir: string,
+  onConfigRead?: (store: string, key: string) => void,
+): ReturnType<typeof startComputeEdge> {
+  return startComputeEdge({
+    stateDir: join(dir, 'state'),
+    edgePort: 0,
+    apiPort: 0,
+    echoAudit: false,
+    stdout: () => undefined,
+    wasmPath: WASM,
+    workers: { min: 1, max: 1 },
+    ...(onConfigRead ? { onConfigRead } : {}),
+  });
+}
+
+/** The management-API counts alone (TSK_BENCH_PART=management), without the engine timings. */
+async function managementFigures(dir: string): Promise<Budget[]> {
+  const edge = await startEdge(dir);
+  try {
+    return await managementCalls(edge.edgeUrl, edge.adminToken, edge.api.state);
+  } finally {
+    await edge.close();
+  }
+}
+
 /** Management API calls (reads = GET, writes = the rest) of each operation on the happy path. */
 async function managementCalls(
   edgeUrl: string,
@@ -278,7 +296,44 @@ async function managementCalls(
       detail: calls.map((c) => `${c.method} ${c.path}`),
     });
   }
+  out.push(await scheduleRunCalls(edgeUrl, token, state));
   return out;
+}
+
+/**
+ * The scheduled run (`POST /admin/deployments/{d}/schedule/run`) when nothing is due, after the
+ * operations above: the key they leave ACTIVE is minutes old, so nothing is due for weeks under
+ * any valid policy. A run that applied something would measure another path, so it fails loudly.
+ */
+async function scheduleRunCalls(
+  edgeUrl: string,
+  token: string,
+  state: { requestLog: ReadonlyArray<{ method: string; path: string }> },
+): Promise<Budget> {
+  const before = state.requestLog.length;
+  const res = await fetch(`${edgeUrl}/admin/deployments/default/schedule/run`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${token}` },
+  });
+  const text = await res.text();
+  if (!res.ok) throw new Error(`schedule run: HTTP ${res.status} ${text.slice(0, 200)}`);
+  const applied = (JSON.parse(text) as { applied?: unknown }).applied;
+  if (!Array.isArray(applied) || applied.length !== 0) {
+    throw new Error(
+      `schedule run: expected nothing due, but it applied ${JSON.stringify(applied)}; the bench's keys are not fresh`,
+    );
+  }
+  const calls = state.requestLog.slice(before);
+  const reads = calls.filter((c) => c.method === 'GET').length;
+  const writes = calls.length - reads;
+  return {
+    budget: 'management API: schedule run, nothing due (reads / writes)',
+    measured: `${reads} / ${writes}`,
+    limit: '<= 1 / 0',
+    pass: reads <= 1 && writes === 0,
+    value: calls.length,
+    detail: calls.map((c) => `${c.method} ${c.path}`),
+  };
 }
 
 /** Runs bench/load.mjs against `url` in a child process. */
@@ -399,19 +454,15 @@ async function main(): Promise<void> {
   if (!existsSync(WASM)) throw new Error(`${WASM} is missing: npm run build:local`);
   const dir = await mkdtemp(join(tmpdir(), 'tsk-bench-'));
   try {
-    // TSK_BENCH_PART=node measures the Node edge alone (while working on it); the table then
-    // lacks the engine's budgets.
+    // TSK_BENCH_PART=node measures the Node edge alone, TSK_BENCH_PART=management the
+    // management-API counts alone (while working on either); the table then lacks the rest.
+    const part = process.env['TSK_BENCH_PART'];
     const { rows, budgets } =
-      process.env['TSK_BENCH_PART'] === 'node'
-        ? { rows: [], budgets: [] as Budget[] }
+      part === 'node' || part === 'management'
+        ? { rows: [] as Row[], budgets: [] as Budget[] }
         : await engineFigures(dir);
-    budgets.push(...(await nodeEdgeFigures(dir)));
-    budgets.push({
-      budget: 'management API: schedule run, nothing due (extra reads)',
-      measured: 'n/a: this build has no scheduled run',
-      limit: '<= 1',
-      pass: null,
-    });
+    if (part === 'management') budgets.push(...(await managementFigures(dir)));
+    else budgets.push(...(await nodeEdgeFigures(dir)));
 
     const fmt = (n: number): string => n.toFixed(1).padStart(8);
     const w = (s: string): boolean => process.stdout.write(s);
@@ -424,8 +475,8 @@ async function main(): Promise<void> {
         `${r.name.padEnd(44)}${fmt(r.instantiate).padStart(12)}${fmt(r.handle).padStart(9)}${fmt(r.total).padStart(9)}\n`,
       );
     }
-    const width = Math.max(...budgets.map((b) => b.budget.length)) + 2;
-    const mwidth = Math.max(...budgets.map((b) => b.measured.length)) + 2;
+    const width = Math.max('budget'.length, ...budgets.map((b) => b.budget.length)) + 2;
+    const mwidth = Math.max('measured'.length, ...budgets.map((b) => b.measured.length)) + 2;
     w(`\nBudgets (issue 15)\n`);
     w(`${'budget'.padEnd(width)}${'measured'.padEnd(mwidth)}${'limit'.padEnd(10)}result\n`);
     for (const b of budgets) {
