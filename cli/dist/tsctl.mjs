@@ -7551,7 +7551,28 @@ function openKeyring(ports) {
     name: ports.deployment.name,
     engine,
     manager: new KeyRotationManager(engine),
-    policy
+    policy,
+    reader: keyringReader(ports)
+  };
+}
+function keyringReader(ports) {
+  const fold2 = (items, secretNames) => loadKeyring(items, {
+    deployment: ports.deployment.name,
+    nowMs: ports.clock.now(),
+    keyLifetimeDays: ports.deployment.keyLifetimeDays,
+    ...secretNames ? { secretNames } : {}
+  });
+  return {
+    items: () => ports.keyStore.readConfigItems(),
+    fold: fold2,
+    async complete(items) {
+      const loaded = fold2(items, new Set(await ports.keyStore.listSecretNames()));
+      if (ports.privateKeys) {
+        const lines = await probeFolded(loaded, loaded.reading.keyring, ports.privateKeys);
+        loaded.folded.push(...lines);
+      }
+      return loaded;
+    }
   };
 }
 
@@ -10517,6 +10538,97 @@ function listSecrets(t, storeId2) {
   return collectPages(t, page, pageDecoder(decodeSecret));
 }
 
+// src/fastly-api/client.ts
+var FastlyApi = class {
+  /** For subclasses with more calls (FastlyServicesApi, `tsctl setup`'s). */
+  transport;
+  #sealer;
+  constructor(options) {
+    this.transport = new Transport(options);
+    const random = options.random ?? ((n) => crypto.getRandomValues(new Uint8Array(n)));
+    this.#sealer = new SecretSealer(options.secretSigningKey ?? FASTLY_SECRET_SIGNING_KEY, random);
+  }
+  /** Creates a config store. */
+  createConfigStore(name) {
+    return createConfigStore(this.transport, name);
+  }
+  /** Every config store, or only the one with `name`. */
+  listConfigStores(name) {
+    return listConfigStores(this.transport, name);
+  }
+  /** Every item of a config store. */
+  listConfigItems(storeId2) {
+    return listConfigItems(this.transport, storeId2);
+  }
+  /** One item's value, or null when absent. */
+  getConfigItem(storeId2, key) {
+    return getConfigItem(this.transport, storeId2, key);
+  }
+  /** Creates or replaces one item. */
+  upsertConfigItem(storeId2, key, value) {
+    return upsertConfigItem(this.transport, storeId2, key, value);
+  }
+  /** Deletes one item; false when it did not exist. */
+  deleteConfigItem(storeId2, key) {
+    return deleteConfigItem(this.transport, storeId2, key);
+  }
+  /** Applies up to 1,000 operations in one request, in order. */
+  bulkUpdateConfigItems(storeId2, ops) {
+    return bulkUpdateConfigItems(this.transport, storeId2, ops);
+  }
+  /** Creates a secret store. */
+  createSecretStore(name) {
+    return createSecretStore(this.transport, name);
+  }
+  /** Every secret store, or only those named `name`. */
+  listSecretStores(name) {
+    return listSecretStores(this.transport, name);
+  }
+  /** Writes a secret, sealed (`create` fails with `secret_exists` when the name is taken). */
+  putSecret(storeId2, name, plaintext, mode) {
+    return putSecret(this.transport, this.#sealer, storeId2, name, plaintext, mode);
+  }
+  /** A secret's metadata, or null when it does not exist. */
+  describeSecret(storeId2, name) {
+    return describeSecret(this.transport, storeId2, name);
+  }
+  /**
+   * The signing key the API reports for its client keys. Trusting what an API says about
+   * itself defeats the check, so use this only for an API you run yourself (the local one).
+   */
+  getSecretSigningKey() {
+    return getSecretSigningKey(this.transport);
+  }
+  /** Deletes a secret; false when it did not exist. */
+  deleteSecret(storeId2, name) {
+    return deleteSecret(this.transport, storeId2, name);
+  }
+  /** Every secret's metadata (names and digests; values are never readable). */
+  listSecrets(storeId2) {
+    return listSecrets(this.transport, storeId2);
+  }
+  /** Creates a KV store. */
+  createKvStore(name) {
+    return createKvStore(this.transport, name);
+  }
+  /** Every KV store. */
+  listKvStores() {
+    return listKvStores(this.transport);
+  }
+  /** A KV entry with its generation, or null when absent. */
+  kvGet(storeId2, key) {
+    return kvGet(this.transport, storeId2, key);
+  }
+  /** Writes a KV entry; false when a precondition failed. */
+  kvPut(storeId2, key, value, options) {
+    return kvPut(this.transport, storeId2, key, value, options);
+  }
+  /** Deletes a KV entry; false when absent or the generation did not match. */
+  kvDelete(storeId2, key, options) {
+    return kvDelete(this.transport, storeId2, key, options);
+  }
+};
+
 // src/fastly-api/services.ts
 var decodeVersion = (value) => {
   const v = asRecord(value, "version");
@@ -10628,129 +10740,43 @@ function createBackend(t, id, version2, spec) {
   return requestOk(t, req, decodeBackend);
 }
 
-// src/fastly-api/client.ts
-var FastlyApi = class {
-  #t;
-  #sealer;
-  constructor(options) {
-    this.#t = new Transport(options);
-    const random = options.random ?? ((n) => crypto.getRandomValues(new Uint8Array(n)));
-    this.#sealer = new SecretSealer(options.secretSigningKey ?? FASTLY_SECRET_SIGNING_KEY, random);
-  }
-  /** Creates a config store. */
-  createConfigStore(name) {
-    return createConfigStore(this.#t, name);
-  }
-  /** Every config store, or only the one with `name`. */
-  listConfigStores(name) {
-    return listConfigStores(this.#t, name);
-  }
-  /** Every item of a config store. */
-  listConfigItems(storeId2) {
-    return listConfigItems(this.#t, storeId2);
-  }
-  /** One item's value, or null when absent. */
-  getConfigItem(storeId2, key) {
-    return getConfigItem(this.#t, storeId2, key);
-  }
-  /** Creates or replaces one item. */
-  upsertConfigItem(storeId2, key, value) {
-    return upsertConfigItem(this.#t, storeId2, key, value);
-  }
-  /** Deletes one item; false when it did not exist. */
-  deleteConfigItem(storeId2, key) {
-    return deleteConfigItem(this.#t, storeId2, key);
-  }
-  /** Applies up to 1,000 operations in one request, in order. */
-  bulkUpdateConfigItems(storeId2, ops) {
-    return bulkUpdateConfigItems(this.#t, storeId2, ops);
-  }
-  /** Creates a secret store. */
-  createSecretStore(name) {
-    return createSecretStore(this.#t, name);
-  }
-  /** Every secret store, or only those named `name`. */
-  listSecretStores(name) {
-    return listSecretStores(this.#t, name);
-  }
-  /** Writes a secret, sealed (`create` fails with `secret_exists` when the name is taken). */
-  putSecret(storeId2, name, plaintext, mode) {
-    return putSecret(this.#t, this.#sealer, storeId2, name, plaintext, mode);
-  }
-  /** A secret's metadata, or null when it does not exist. */
-  describeSecret(storeId2, name) {
-    return describeSecret(this.#t, storeId2, name);
-  }
-  /**
-   * The signing key the API reports for its client keys. Trusting what an API says about
-   * itself defeats the check, so use this only for an API you run yourself (the local one).
-   */
-  getSecretSigningKey() {
-    return getSecretSigningKey(this.#t);
-  }
-  /** Deletes a secret; false when it did not exist. */
-  deleteSecret(storeId2, name) {
-    return deleteSecret(this.#t, storeId2, name);
-  }
-  /** Every secret's metadata (names and digests; values are never readable). */
-  listSecrets(storeId2) {
-    return listSecrets(this.#t, storeId2);
-  }
-  /** Creates a KV store. */
-  createKvStore(name) {
-    return createKvStore(this.#t, name);
-  }
-  /** Every KV store. */
-  listKvStores() {
-    return listKvStores(this.#t);
-  }
-  /** A KV entry with its generation, or null when absent. */
-  kvGet(storeId2, key) {
-    return kvGet(this.#t, storeId2, key);
-  }
-  /** Writes a KV entry; false when a precondition failed. */
-  kvPut(storeId2, key, value, options) {
-    return kvPut(this.#t, storeId2, key, value, options);
-  }
-  /** Deletes a KV entry; false when absent or the generation did not match. */
-  kvDelete(storeId2, key, options) {
-    return kvDelete(this.#t, storeId2, key, options);
-  }
+// src/fastly-api/services-client.ts
+var FastlyServicesApi = class extends FastlyApi {
   /** A service with its versions, or null when no service has this id. */
   getService(id) {
-    return getService(this.#t, id);
+    return getService(this.transport, id);
   }
   /** The service named `name`, or null. */
   findServiceByName(name) {
-    return findServiceByName(this.#t, name);
+    return findServiceByName(this.transport, name);
   }
   /** Creates a service (`wasm` for Compute) with an editable version 1. */
   createService(name, type) {
-    return createService(this.#t, name, type);
+    return createService(this.transport, name, type);
   }
   /** Clones a version into a new, editable one. */
   cloneVersion(serviceId, version2) {
-    return cloneVersion(this.#t, serviceId, version2);
+    return cloneVersion(this.transport, serviceId, version2);
   }
   /** Activates a version. */
   activateVersion(serviceId, version2) {
-    return activateVersion(this.#t, serviceId, version2);
+    return activateVersion(this.transport, serviceId, version2);
   }
   /** The resource links of a version. */
   listResourceLinks(serviceId, version2) {
-    return listResourceLinks(this.#t, serviceId, version2);
+    return listResourceLinks(this.transport, serviceId, version2);
   }
   /** Links a store to an editable version under `name`. */
   createResourceLink(serviceId, version2, resourceId, name) {
-    return createResourceLink(this.#t, serviceId, version2, resourceId, name);
+    return createResourceLink(this.transport, serviceId, version2, resourceId, name);
   }
   /** The backends of a version. */
   listBackends(serviceId, version2) {
-    return listBackends(this.#t, serviceId, version2);
+    return listBackends(this.transport, serviceId, version2);
   }
   /** Adds a backend to an editable version. */
   createBackend(serviceId, version2, spec) {
-    return createBackend(this.#t, serviceId, version2, spec);
+    return createBackend(this.transport, serviceId, version2, spec);
   }
 };
 
@@ -10983,7 +11009,7 @@ var Setup = class {
         () => new FastlyApi(connection).getSecretSigningKey()
       ) : void 0;
       const options = { ...connection, ...secretSigningKey ? { secretSigningKey } : {} };
-      const api = new FastlyApi(options);
+      const api = new FastlyServicesApi(options);
       const found = await this.#findService(api, { serviceId, serviceName });
       checkManifestService(manifest, manifestPath, found, serviceName);
       const ids = await this.#stores(api, dryRun);

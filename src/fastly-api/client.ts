@@ -8,8 +8,6 @@ import type { FastlyApiOptions } from './http.js';
 import * as kv from './kv-stores.js';
 import type { KvEntry, KvPutOptions } from './kv-stores.js';
 import * as secrets from './secret-stores.js';
-import * as services from './services.js';
-import type { BackendSpec, ResourceLink, ServiceInfo, ServiceVersion } from './services.js';
 import type { PutSecretMode, PutSecretResult, SecretMeta } from './secret-stores.js';
 import { FASTLY_SECRET_SIGNING_KEY, SecretSealer } from './secret-stores.js';
 
@@ -21,58 +19,59 @@ import { FASTLY_SECRET_SIGNING_KEY, SecretSealer } from './secret-stores.js';
  * Secrets are written sealed to a client key signed by `secretSigningKey` (Fastly's by default).
  */
 export class FastlyApi {
-  readonly #t: Transport;
+  /** For subclasses with more calls (FastlyServicesApi, `tsctl setup`'s). */
+  protected readonly transport: Transport;
   readonly #sealer: SecretSealer;
 
   constructor(options: FastlyApiOptions) {
-    this.#t = new Transport(options);
+    this.transport = new Transport(options);
     const random = options.random ?? ((n: number) => crypto.getRandomValues(new Uint8Array(n)));
     this.#sealer = new SecretSealer(options.secretSigningKey ?? FASTLY_SECRET_SIGNING_KEY, random);
   }
 
   /** Creates a config store. */
   createConfigStore(name: string): Promise<StoreRef> {
-    return config.createConfigStore(this.#t, name);
+    return config.createConfigStore(this.transport, name);
   }
 
   /** Every config store, or only the one with `name`. */
   listConfigStores(name?: string): Promise<StoreRef[]> {
-    return config.listConfigStores(this.#t, name);
+    return config.listConfigStores(this.transport, name);
   }
 
   /** Every item of a config store. */
   listConfigItems(storeId: string): Promise<ConfigItem[]> {
-    return config.listConfigItems(this.#t, storeId);
+    return config.listConfigItems(this.transport, storeId);
   }
 
   /** One item's value, or null when absent. */
   getConfigItem(storeId: string, key: string): Promise<string | null> {
-    return config.getConfigItem(this.#t, storeId, key);
+    return config.getConfigItem(this.transport, storeId, key);
   }
 
   /** Creates or replaces one item. */
   upsertConfigItem(storeId: string, key: string, value: string): Promise<void> {
-    return config.upsertConfigItem(this.#t, storeId, key, value);
+    return config.upsertConfigItem(this.transport, storeId, key, value);
   }
 
   /** Deletes one item; false when it did not exist. */
   deleteConfigItem(storeId: string, key: string): Promise<boolean> {
-    return config.deleteConfigItem(this.#t, storeId, key);
+    return config.deleteConfigItem(this.transport, storeId, key);
   }
 
   /** Applies up to 1,000 operations in one request, in order. */
   bulkUpdateConfigItems(storeId: string, ops: readonly ConfigItemOp[]): Promise<void> {
-    return config.bulkUpdateConfigItems(this.#t, storeId, ops);
+    return config.bulkUpdateConfigItems(this.transport, storeId, ops);
   }
 
   /** Creates a secret store. */
   createSecretStore(name: string): Promise<StoreRef> {
-    return secrets.createSecretStore(this.#t, name);
+    return secrets.createSecretStore(this.transport, name);
   }
 
   /** Every secret store, or only those named `name`. */
   listSecretStores(name?: string): Promise<StoreRef[]> {
-    return secrets.listSecretStores(this.#t, name);
+    return secrets.listSecretStores(this.transport, name);
   }
 
   /** Writes a secret, sealed (`create` fails with `secret_exists` when the name is taken). */
@@ -82,12 +81,12 @@ export class FastlyApi {
     plaintext: string | Uint8Array,
     mode: PutSecretMode,
   ): Promise<PutSecretResult> {
-    return secrets.putSecret(this.#t, this.#sealer, storeId, name, plaintext, mode);
+    return secrets.putSecret(this.transport, this.#sealer, storeId, name, plaintext, mode);
   }
 
   /** A secret's metadata, or null when it does not exist. */
   describeSecret(storeId: string, name: string): Promise<SecretMeta | null> {
-    return secrets.describeSecret(this.#t, storeId, name);
+    return secrets.describeSecret(this.transport, storeId, name);
   }
 
   /**
@@ -95,37 +94,37 @@ export class FastlyApi {
    * itself defeats the check, so use this only for an API you run yourself (the local one).
    */
   getSecretSigningKey(): Promise<string> {
-    return secrets.getSecretSigningKey(this.#t);
+    return secrets.getSecretSigningKey(this.transport);
   }
 
   /** Deletes a secret; false when it did not exist. */
   deleteSecret(storeId: string, name: string): Promise<boolean> {
-    return secrets.deleteSecret(this.#t, storeId, name);
+    return secrets.deleteSecret(this.transport, storeId, name);
   }
 
   /** Every secret's metadata (names and digests; values are never readable). */
   listSecrets(storeId: string): Promise<SecretMeta[]> {
-    return secrets.listSecrets(this.#t, storeId);
+    return secrets.listSecrets(this.transport, storeId);
   }
 
   /** Creates a KV store. */
   createKvStore(name: string): Promise<StoreRef> {
-    return kv.createKvStore(this.#t, name);
+    return kv.createKvStore(this.transport, name);
   }
 
   /** Every KV store. */
   listKvStores(): Promise<StoreRef[]> {
-    return kv.listKvStores(this.#t);
+    return kv.listKvStores(this.transport);
   }
 
   /** A KV entry with its generation, or null when absent. */
   kvGet(storeId: string, key: string): Promise<KvEntry | null> {
-    return kv.kvGet(this.#t, storeId, key);
+    return kv.kvGet(this.transport, storeId, key);
   }
 
   /** Writes a KV entry; false when a precondition failed. */
   kvPut(storeId: string, key: string, value: string, options?: KvPutOptions): Promise<boolean> {
-    return kv.kvPut(this.#t, storeId, key, value, options);
+    return kv.kvPut(this.transport, storeId, key, value, options);
   }
 
   /** Deletes a KV entry; false when absent or the generation did not match. */
@@ -134,56 +133,6 @@ export class FastlyApi {
     key: string,
     options?: { ifGenerationMatch?: string },
   ): Promise<boolean> {
-    return kv.kvDelete(this.#t, storeId, key, options);
-  }
-
-  /** A service with its versions, or null when no service has this id. */
-  getService(id: string): Promise<ServiceInfo | null> {
-    return services.getService(this.#t, id);
-  }
-
-  /** The service named `name`, or null. */
-  findServiceByName(name: string): Promise<ServiceInfo | null> {
-    return services.findServiceByName(this.#t, name);
-  }
-
-  /** Creates a service (`wasm` for Compute) with an editable version 1. */
-  createService(name: string, type: 'wasm' | 'vcl'): Promise<ServiceInfo> {
-    return services.createService(this.#t, name, type);
-  }
-
-  /** Clones a version into a new, editable one. */
-  cloneVersion(serviceId: string, version: number): Promise<ServiceVersion> {
-    return services.cloneVersion(this.#t, serviceId, version);
-  }
-
-  /** Activates a version. */
-  activateVersion(serviceId: string, version: number): Promise<ServiceVersion> {
-    return services.activateVersion(this.#t, serviceId, version);
-  }
-
-  /** The resource links of a version. */
-  listResourceLinks(serviceId: string, version: number): Promise<ResourceLink[]> {
-    return services.listResourceLinks(this.#t, serviceId, version);
-  }
-
-  /** Links a store to an editable version under `name`. */
-  createResourceLink(
-    serviceId: string,
-    version: number,
-    resourceId: string,
-    name: string,
-  ): Promise<ResourceLink> {
-    return services.createResourceLink(this.#t, serviceId, version, resourceId, name);
-  }
-
-  /** The backends of a version. */
-  listBackends(serviceId: string, version: number): Promise<BackendSpec[]> {
-    return services.listBackends(this.#t, serviceId, version);
-  }
-
-  /** Adds a backend to an editable version. */
-  createBackend(serviceId: string, version: number, spec: BackendSpec): Promise<BackendSpec> {
-    return services.createBackend(this.#t, serviceId, version, spec);
+    return kv.kvDelete(this.transport, storeId, key, options);
   }
 }

@@ -1,5 +1,6 @@
 // The Fastly management API client: what the platforms and the app import from this folder.
 export { FastlyApi } from './client.js';
+export { FastlyServicesApi } from './services-client.js';
 export type { FastlyApiOptions, FetchLike, Outcome, RetryOptions } from './http.js';
 export { DEFAULT_RETRY_BUDGET_MS, USER_AGENT } from './http.js';
 export type { ConfigItem, StoreRef } from './config-stores.js';

@@ -16,6 +16,7 @@ import { checkSettings, type Settings } from '../../core/settings.js';
 import { isPlaceholderDomain } from '../../core/settings-production.js';
 import {
   FastlyApi,
+  FastlyServicesApi,
   keyStoreApi,
   type BackendSpec,
   leaseStoreApi,
@@ -209,7 +210,7 @@ class Setup {
             )
           : undefined;
       const options = { ...connection, ...(secretSigningKey ? { secretSigningKey } : {}) };
-      const api = new FastlyApi(options);
+      const api = new FastlyServicesApi(options);
 
       // Looked up first (a read), so a service_id clash stops setup before it writes anything.
       const found = await this.#findService(api, { serviceId, serviceName });
@@ -253,7 +254,7 @@ class Setup {
 
   /** The service, by id (it must exist) or by name (null when none has it); reads only. */
   async #findService(
-    api: FastlyApi,
+    api: FastlyServicesApi,
     which: { serviceId: string | undefined; serviceName: string | undefined },
   ): Promise<ServiceInfo | null> {
     if (which.serviceId === undefined) {
@@ -275,7 +276,7 @@ class Setup {
 
   /** Step 2: the service found, or a Compute service created under `name`. */
   async #service(
-    api: FastlyApi,
+    api: FastlyServicesApi,
     found: ServiceInfo | null,
     name: string,
     dryRun: boolean,
@@ -310,7 +311,7 @@ class Setup {
    * so that a re-run finds the draft an earlier run made. Answers that version.
    */
   async #links(
-    api: FastlyApi,
+    api: FastlyServicesApi,
     service: ServiceInfo | undefined,
     ids: ReadonlyMap<string, string>,
     backend: BackendSpec,
@@ -420,7 +421,7 @@ class Setup {
    * prints, or published to with --version.
    */
   async #activate(
-    api: FastlyApi,
+    api: FastlyServicesApi,
     service: ServiceInfo | undefined,
     version: ServiceVersion | undefined,
     dryRun: boolean,

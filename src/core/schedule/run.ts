@@ -8,6 +8,7 @@ import { TskError } from '../errors.js';
 import type { Keyring, Keyset } from '../keyring/document.js';
 import type { KeyringEngine, MutationResult } from '../keyring/engine.js';
 import { findKeyset } from '../keyring/transitions.js';
+import type { KeyringReader } from '../keyring/open-deployment.js';
 import { dueTransitions, type PlannedTransition } from './planner.js';
 import { assertActivationAllowed, type SchedulePolicy } from './policy.js';
 
@@ -43,9 +44,22 @@ export async function runSchedule(args: {
   policy: SchedulePolicy;
   now: () => number;
   onApplied?: (step: AppliedTransition, result: MutationResult) => Promise<void> | void;
+  /**
+   * The engine's read in parts: given, a run that finds nothing due reads the config items only
+   * (`nothingDue`); without it, the run reads through `engine.read()`.
+   */
+  reader?: KeyringReader;
 }): Promise<ScheduleRunResult> {
   const { engine, policy } = args;
-  const read = await engine.read();
+  let read: { keyring: Keyring; adopted: boolean };
+  if (args.reader) {
+    const items = await args.reader.items();
+    const idle = nothingDue(args.reader, items, args.now(), policy);
+    if (idle) return { deployment: idle.deployment, applied: [], keyring: idle, adopted: false };
+    read = await args.reader.complete(items);
+  } else {
+    read = await engine.read();
+  }
   let keyring = read.keyring;
   const applied: AppliedTransition[] = [];
   try {
@@ -79,6 +93,45 @@ export async function runSchedule(args: {
     keyring,
     adopted: read.adopted && applied.length === 0,
   };
+}
+
+/** Above this many key sets whose private keys could matter, the run reads the secret names. */
+const MAX_UNCERTAIN = 4;
+
+/**
+ * The keyring, when the config items alone prove that nothing is due whatever the secret store
+ * holds; otherwise undefined (the run reads the names, as `engine.read()` does). The names matter
+ * to the schedule only through the fold: a PREPARED or TAINTED key set whose private key is
+ * missing is unpublished (DEACTIVATED), which can make a prepare due (the successor gone). So the
+ * items are folded as if each subset of those key sets had lost its private key, and the keyring
+ * is returned only when nothing is due in every case. A store whose items disagree with the
+ * stored keyring (drift, adoption, a flag the names would decide) always takes the full read, as
+ * does one with more than MAX_UNCERTAIN such key sets. The plan the run shows is then the one of
+ * the stored keyring (every private key present): a missing one is what `doctor` and `status`
+ * report (key_material_missing), and the next commit folds it.
+ */
+function nothingDue(
+  reader: KeyringReader,
+  items: ReadonlyMap<string, string>,
+  nowMs: number,
+  policy: SchedulePolicy,
+): Keyring | undefined {
+  const base = reader.fold(items);
+  const stored = base.reading.keyring;
+  if (!stored || base.adopted || base.folded.length > 0 || base.drift.length > 0) return undefined;
+  // Every key set is the stored keyring's: the engine's read would probe no private key.
+  const ids = base.keyring.keysets.map((k) => k.id);
+  if (!ids.every((id) => stored.keysets.some((k) => k.id === id))) return undefined;
+  const uncertain = base.keyring.keysets
+    .filter((k) => (k.state === 'PREPARED' || k.state === 'TAINTED') && !k.unusable)
+    .map((k) => k.id);
+  if (uncertain.length > MAX_UNCERTAIN) return undefined;
+  for (let mask = 0; mask < 1 << uncertain.length; mask++) {
+    const missing = new Set(uncertain.filter((_, i) => (mask >> i) & 1));
+    const { keyring } = reader.fold(items, new Set(ids.filter((id) => !missing.has(id))));
+    if (dueTransitions(keyring, nowMs, policy).length > 0) return undefined;
+  }
+  return base.keyring;
 }
 
 function request(next: PlannedTransition, version: number, policy: SchedulePolicy) {
