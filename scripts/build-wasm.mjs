@@ -22,6 +22,8 @@ const SETTINGS_FILE = 'trusted-server.toml';
 const ENTRY = 'src/platform/fastly/index.ts';
 const BUNDLE = 'build/index.js';
 const WASM = 'bin/main.wasm';
+/** Printed by the entry's build-time warm-up when it fails (src/http/warm-up.ts). */
+const WARM_UP_FAILED = 'TSK_WARM_UP_FAILED';
 
 class BuildError extends Error {}
 
@@ -166,14 +168,20 @@ async function main() {
   writeFileSync(join(out, BUNDLE), result.outputFiles[0].contents);
 
   mkdirSync(join(out, 'bin'), { recursive: true });
+  // stdout is read: the entry's build-time warm-up (src/http/warm-up.ts) prints WARM_UP_FAILED
+  // there if it fails, and a wasm without its warm-up must not ship.
   const run = spawnSync(process.execPath, [runtimeCli, join(out, BUNDLE), join(out, WASM)], {
     cwd: root,
-    stdio: 'inherit',
+    stdio: ['inherit', 'pipe', 'inherit'],
+    encoding: 'utf8',
   });
   if (run.error) throw run.error;
+  process.stdout.write(run.stdout ?? '');
   if (run.status !== 0) {
     throw new BuildError(`js-compute-runtime failed (${run.signal ?? `exit ${run.status}`})`);
   }
+  const warmUpFailure = (run.stdout ?? '').split('\n').find((l) => l.startsWith(WARM_UP_FAILED));
+  if (warmUpFailure) throw new BuildError(`the build-time warm-up failed: ${warmUpFailure}`);
 
   const bundle = readFileSync(join(out, BUNDLE));
   const wasm = readFileSync(join(out, WASM));

@@ -7,12 +7,15 @@ import { DEV_JWK, dispatch, installRuntime, runtime } from './fakes/runtime.js';
 // What importing the entry touched. Top-level code runs at build time under Wizer, where stores,
 // the clock and randomness do not exist (or would be frozen into the snapshot).
 let atImport: { configOpened: number; secretOpened: number; now: number; random: number };
+let warmUpReport: unknown;
 
 beforeAll(async () => {
   installRuntime();
   const now = vi.spyOn(Date, 'now');
   const random = vi.spyOn(crypto, 'getRandomValues');
-  await import('../../src/platform/fastly/index.js');
+  const entry = await import('../../src/platform/fastly/index.js');
+  // The build-time warm-up (src/http/warm-up.ts) runs from the top level too: counted with it.
+  warmUpReport = await entry.warmedUp;
   atImport = {
     configOpened: configStoreCalls.opened + configStoreCalls.gets,
     secretOpened: secretStoreCalls.opened + secretStoreCalls.gets,
@@ -31,6 +34,10 @@ describe('Fastly entry', () => {
   it('registers one fetch listener and touches no store, clock or randomness at import', () => {
     expect(runtime.listeners.map((l) => l.type)).toEqual(['fetch']);
     expect(atImport).toEqual({ configOpened: 0, secretOpened: 0, now: 0, random: 0 });
+  });
+
+  it('warms the hot paths up at import, without a store, the clock or randomness', () => {
+    expect(warmUpReport).toMatchObject({ verified: true, audited: 1 });
   });
 
   // Needs the app's discovery route (src/http): served from jwks_store's active-kids and JWKs.

@@ -100,6 +100,16 @@ export async function deactivateKey(ctx: RequestContext): Promise<Response> {
 
 /** `POST /admin/keys/sign` `{"id"}`: signs Trusted Server's v1.1 payload, nothing else. */
 export async function signTestPayload(ctx: RequestContext): Promise<Response> {
+  return json(await signTestAnswer(ctx), 200, ADMIN_HEADERS);
+}
+
+/**
+ * The sign route's work up to its answer as plain data, so the Fastly build's warm-up
+ * (`src/http/warm-up.ts`) can run it where no `Response` can be made.
+ */
+export async function signTestAnswer(
+  ctx: RequestContext,
+): Promise<{ payload: string; signature: string; kid: string }> {
   const body = await parseBody(ctx.request, SignBody);
   const { services } = ctx;
   const active = activeEdgeKeyset(await readEdgeKeyring(services.configStore(STORE_NAMES.jwks)));
@@ -129,9 +139,5 @@ export async function signTestPayload(ctx: RequestContext): Promise<Response> {
     id: body.id,
     ts: services.clock.now(),
   });
-  return json(
-    { payload, signature: await signPayload(seed, payload), kid: active.id },
-    200,
-    ADMIN_HEADERS,
-  );
+  return { payload, signature: await signPayload(seed, payload), kid: active.id };
 }
