@@ -22,8 +22,9 @@ const SETTINGS_FILE = 'trusted-server.toml';
 const ENTRY = 'src/platform/fastly/index.ts';
 const BUNDLE = 'build/index.js';
 const WASM = 'bin/main.wasm';
-/** Printed by the entry's build-time warm-up when it fails (src/http/warm-up.ts). */
+/** Printed by the entry's build-time warm-up when it fails, and when it is done (src/http/warm-up.ts). */
 const WARM_UP_FAILED = 'TSK_WARM_UP_FAILED';
+const WARM_UP_DONE = 'TSK_WARM_UP_DONE';
 
 class BuildError extends Error {}
 
@@ -168,8 +169,8 @@ async function main() {
   writeFileSync(join(out, BUNDLE), result.outputFiles[0].contents);
 
   mkdirSync(join(out, 'bin'), { recursive: true });
-  // stdout is read: the entry's build-time warm-up (src/http/warm-up.ts) prints WARM_UP_FAILED
-  // there if it fails, and a wasm without its warm-up must not ship.
+  // stdout is read: the entry's build-time warm-up (src/http/warm-up.ts) prints WARM_UP_DONE there
+  // when it finished and WARM_UP_FAILED if it failed; a wasm without its warm-up must not ship.
   const run = spawnSync(process.execPath, [runtimeCli, join(out, BUNDLE), join(out, WASM)], {
     cwd: root,
     stdio: ['inherit', 'pipe', 'inherit'],
@@ -180,8 +181,12 @@ async function main() {
   if (run.status !== 0) {
     throw new BuildError(`js-compute-runtime failed (${run.signal ?? `exit ${run.status}`})`);
   }
-  const warmUpFailure = (run.stdout ?? '').split('\n').find((l) => l.startsWith(WARM_UP_FAILED));
+  const lines = (run.stdout ?? '').split('\n');
+  const warmUpFailure = lines.find((l) => l.startsWith(WARM_UP_FAILED));
   if (warmUpFailure) throw new BuildError(`the build-time warm-up failed: ${warmUpFailure}`);
+  if (!lines.some((l) => l.startsWith(WARM_UP_DONE))) {
+    throw new BuildError('the build-time warm-up did not finish before the snapshot');
+  }
 
   const bundle = readFileSync(join(out, BUNDLE));
   const wasm = readFileSync(join(out, WASM));

@@ -53,6 +53,12 @@ const WARM_UP_NOW_MS = Date.UTC(2026, 0, 1);
 
 /** A line the entry prints at build time if the warm-up fails; the build refuses the wasm. */
 export const WARM_UP_FAILED = 'TSK_WARM_UP_FAILED';
+/**
+ * The line it prints when the warm-up finished. The build requires it: a warm-up still waiting
+ * when Wizer snapshots (on something that only a request can provide) would otherwise be lost
+ * without a word.
+ */
+export const WARM_UP_DONE = 'TSK_WARM_UP_DONE';
 
 /** What one warm-up ran, for its test. */
 export interface WarmUpReport {

@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { publicKeyOf } from '../../src/core/crypto/ed25519.js';
 import { checkedKeyLogCount } from '../../src/core/keyring/key-log.js';
 import { parseSettings } from '../../src/core/settings.js';
-import { WARM_UP_FAILED, WARM_UP_SEED_HEX, warmUp } from '../../src/http/warm-up.js';
+import { WARM_UP_DONE, WARM_UP_FAILED, WARM_UP_SEED_HEX, warmUp } from '../../src/http/warm-up.js';
 import { memoryServices, testApp, withDevKey } from '../support/app.js';
 
 const settings = parseSettings({});
@@ -68,10 +68,10 @@ describe('build-time warm-up', () => {
     expect(await services.rateLimiter.increment('auth_failures', 'ip:192.0.2.1')).toBe(2);
   });
 
-  it('names the failure line the build script refuses', () => {
-    expect(readFileSync('scripts/build-wasm.mjs', 'utf8')).toContain(
-      `const WARM_UP_FAILED = '${WARM_UP_FAILED}';`,
-    );
+  it('names the lines the build script reads (failed: refused; done: required)', () => {
+    const script = readFileSync('scripts/build-wasm.mjs', 'utf8');
+    expect(script).toContain(`const WARM_UP_FAILED = '${WARM_UP_FAILED}';`);
+    expect(script).toContain(`const WARM_UP_DONE = '${WARM_UP_DONE}';`);
   });
 });
 

@@ -8,9 +8,12 @@ import { DEV_JWK, dispatch, installRuntime, runtime } from './fakes/runtime.js';
 // the clock and randomness do not exist (or would be frozen into the snapshot).
 let atImport: { configOpened: number; secretOpened: number; now: number; random: number };
 let warmUpReport: unknown;
+let warmUpLines: string[];
 
 beforeAll(async () => {
   installRuntime();
+  // The warm-up's build-time line; silenced, since the test runner's console reads the clock.
+  const log = vi.spyOn(console, 'log').mockImplementation(() => undefined);
   const now = vi.spyOn(Date, 'now');
   const random = vi.spyOn(crypto, 'getRandomValues');
   const entry = await import('../../src/platform/fastly/index.js');
@@ -22,6 +25,8 @@ beforeAll(async () => {
     now: now.mock.calls.length,
     random: random.mock.calls.length,
   };
+  warmUpLines = log.mock.calls.map((c) => String(c[0]));
+  log.mockRestore();
   now.mockRestore();
   random.mockRestore();
 });
@@ -38,6 +43,8 @@ describe('Fastly entry', () => {
 
   it('warms the hot paths up at import, without a store, the clock or randomness', () => {
     expect(warmUpReport).toMatchObject({ verified: true, audited: 1 });
+    // The line scripts/build-wasm.mjs requires of every build.
+    expect(warmUpLines).toEqual(['TSK_WARM_UP_DONE 4 routes']);
   });
 
   // Needs the app's discovery route (src/http): served from jwks_store's active-kids and JWKs.
