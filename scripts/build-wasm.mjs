@@ -22,6 +22,9 @@ const SETTINGS_FILE = 'trusted-server.toml';
 const ENTRY = 'src/platform/fastly/index.ts';
 const BUNDLE = 'build/index.js';
 const WASM = 'bin/main.wasm';
+/** Printed by the entry's build-time warm-up when it fails, and when it is done (src/http/warm-up.ts). */
+const WARM_UP_FAILED = 'TSK_WARM_UP_FAILED';
+const WARM_UP_DONE = 'TSK_WARM_UP_DONE';
 
 class BuildError extends Error {}
 
@@ -166,13 +169,23 @@ async function main() {
   writeFileSync(join(out, BUNDLE), result.outputFiles[0].contents);
 
   mkdirSync(join(out, 'bin'), { recursive: true });
+  // stdout is read: the entry's build-time warm-up (src/http/warm-up.ts) prints WARM_UP_DONE there
+  // when it finished and WARM_UP_FAILED if it failed; a wasm without its warm-up must not ship.
   const run = spawnSync(process.execPath, [runtimeCli, join(out, BUNDLE), join(out, WASM)], {
     cwd: root,
-    stdio: 'inherit',
+    stdio: ['inherit', 'pipe', 'inherit'],
+    encoding: 'utf8',
   });
   if (run.error) throw run.error;
+  process.stdout.write(run.stdout ?? '');
   if (run.status !== 0) {
     throw new BuildError(`js-compute-runtime failed (${run.signal ?? `exit ${run.status}`})`);
+  }
+  const lines = (run.stdout ?? '').split('\n');
+  const warmUpFailure = lines.find((l) => l.startsWith(WARM_UP_FAILED));
+  if (warmUpFailure) throw new BuildError(`the build-time warm-up failed: ${warmUpFailure}`);
+  if (!lines.some((l) => l.startsWith(WARM_UP_DONE))) {
+    throw new BuildError('the build-time warm-up did not finish before the snapshot');
   }
 
   const bundle = readFileSync(join(out, BUNDLE));

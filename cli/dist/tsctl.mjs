@@ -2526,7 +2526,6 @@ function hasCode(err, ...codes) {
 
 // src/core/crypto/base64.ts
 var STD = /^[A-Za-z0-9+/]*={0,2}$/;
-var URL_SAFE = /^[A-Za-z0-9_-]*$/;
 function toBase64(bytes) {
   let binary = "";
   for (const b of bytes) binary += String.fromCharCode(b);
@@ -2546,10 +2545,32 @@ function fromBase64(text) {
   const bytes = Uint8Array.from(binary, (c) => c.charCodeAt(0));
   return toBase64(bytes) === text ? bytes : null;
 }
+var URL_VALUES = Array.from(
+  { length: 128 },
+  (_, c) => "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".indexOf(
+    String.fromCharCode(c)
+  )
+);
 function fromBase64Url(text) {
-  if (!URL_SAFE.test(text) || text.length % 4 === 1) return null;
-  const std = text.replace(/-/g, "+").replace(/_/g, "/");
-  return fromBase64(std + "=".repeat((4 - std.length % 4) % 4));
+  const n = text.length;
+  if (n % 4 === 1) return null;
+  const out = new Uint8Array(n * 3 >> 2);
+  let acc = 0;
+  let bits = 0;
+  let at = 0;
+  for (let i = 0; i < n; i++) {
+    const code = text.charCodeAt(i);
+    const value = code < 128 ? URL_VALUES[code] : -1;
+    if (value < 0) return null;
+    acc = acc << 6 | value;
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out[at++] = acc >> bits;
+      acc &= (1 << bits) - 1;
+    }
+  }
+  return acc === 0 ? out : null;
 }
 function fromEitherBase64(text) {
   return fromBase64Url(text) ?? fromBase64(text);
@@ -3134,7 +3155,9 @@ async function publicKeyOf(seed) {
   return (await expand(seed)).A;
 }
 async function sign(seed, message) {
-  const { s, prefix, A } = await expand(seed);
+  return signExpanded(await expand(seed), message);
+}
+async function signExpanded({ s, prefix, A }, message) {
   const r = numberLE(await sha512(prefix, message)) % L;
   if (r === 0n) throw new Error("Ed25519 nonce is zero");
   const R = multiplyBase(r).toBytes();

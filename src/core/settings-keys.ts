@@ -82,7 +82,7 @@ interface SchemaNode {
     };
   };
 }
-const WRAPPERS = new Set([
+const WRAPPERS: ReadonlySet<string> = new Set([
   'optional',
   'default',
   'prefault',

@@ -17,7 +17,7 @@ const UNRESERVED = /[A-Za-z0-9\-._~]/;
 /** The `scheme://authority` of an absolute URL. */
 const ABSOLUTE_PREFIX = /^[A-Za-z][A-Za-z0-9+.-]*:\/\/[^/?#]*/;
 /** `/`, `\` and `%`: encoded, they are separators or escapes to anyone who decodes the path. */
-const ENCODED_STRUCTURE = new Set([0x2f, 0x5c, 0x25]);
+const ENCODED_STRUCTURE: ReadonlySet<number> = new Set([0x2f, 0x5c, 0x25]);
 
 /**
  * The path of the request as the client sent it: the raw target up to its query when the

@@ -1,10 +1,14 @@
 import { createPublicKey, verify as verifyWithNode } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { fromBase64Url, toBase64Url, utf8 } from '../../src/core/crypto/base64.js';
-import { publicKeyOf, sign, verify } from '../../src/core/crypto/ed25519.js';
+import { publicKeyOf, sign, signingKey, verify } from '../../src/core/crypto/ed25519.js';
 import { publicJwk } from '../../src/core/keys/jwk.js';
 import { decodeSeed, encodeSeed } from '../../src/core/keys/seed-encoding.js';
-import { buildPayloadV11, signPayload } from '../../src/core/signing/request-signing.js';
+import {
+  buildPayloadV11,
+  signPayload,
+  signPayloadWith,
+} from '../../src/core/signing/request-signing.js';
 
 const hex = (h: string): Uint8Array =>
   Uint8Array.from(h.match(/../g) ?? [], (b) => parseInt(b, 16));
@@ -49,6 +53,15 @@ describe.each(RFC8032_7_1)('RFC 8032 §7.1 $name', ({ seed, pub, msg, sig }) => 
   });
   it('signs the message to the published signature, byte for byte', async () => {
     expect(toHex(await sign(hex(seed), hex(msg)))).toBe(sig);
+  });
+  it('gives the same key and signature when the seed is expanded once (signingKey)', async () => {
+    const key = await signingKey(hex(seed));
+    expect(toHex(key.publicKey)).toBe(pub);
+    // The key it hands out is a copy: changing it cannot change what is signed.
+    key.publicKey.fill(0);
+    expect(toHex(await key.sign(hex(msg)))).toBe(sig);
+    expect(toHex(await key.sign(hex(msg)))).toBe(sig);
+    expect(await signPayloadWith(key, 'payload')).toBe(await signPayload(hex(seed), 'payload'));
   });
   it('verifies the published signature and refuses it with one bit flipped', async () => {
     expect(await verify(hex(pub), hex(sig), hex(msg))).toBe(true);

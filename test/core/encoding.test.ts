@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   fromBase64,
@@ -22,6 +23,34 @@ describe('base64', () => {
     expect(fromBase64Url('QQ==')).toBeNull(); // padding in base64url
     expect(fromBase64Url('a+b/')).toBeNull();
     expect(fromBase64Url('A')).toBeNull();
+  });
+  it('decodes base64url exactly as the former decoder did (through padded base64 and atob)', () => {
+    // The decoder before the table-driven one, kept as the reference.
+    const former = (text: string): Uint8Array | null => {
+      if (!/^[A-Za-z0-9_-]*$/.test(text) || text.length % 4 === 1) return null;
+      const std = text.replace(/-/g, '+').replace(/_/g, '/');
+      return fromBase64(std + '='.repeat((4 - (std.length % 4)) % 4));
+    };
+    const chars = [
+      ...'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_',
+      ...'AAAAQgw',
+      ...'=+/ .é\u0000\u0141',
+    ];
+    fc.assert(
+      fc.property(fc.array(fc.constantFrom(...chars), { maxLength: 64 }), (parts) => {
+        const text = parts.join('');
+        expect(fromBase64Url(text)).toEqual(former(text));
+      }),
+      { numRuns: 3000 },
+    );
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 70 }), (bytes) => {
+        expect(fromBase64Url(toBase64Url(bytes))).toEqual(bytes);
+      }),
+    );
+    expect(fromBase64Url('QR')).toBeNull(); // non-zero trailing bits
+    expect(fromBase64Url('QQ')).toEqual(Uint8Array.from([0x41]));
+    expect(fromBase64Url('')).toEqual(new Uint8Array(0));
   });
   it('accepts a signature in base64url or padded standard base64', () => {
     const bytes = Uint8Array.from([251, 255, 191]);

@@ -3,6 +3,7 @@
 // shapes, against the local Fastly API over real HTTP, stay in test/e2e/trusted-server-routes.
 import { describe, expect, it } from 'vitest';
 import { STORE_NAMES } from '../../src/core/deployments.js';
+import { WARM_UP_SEED_HEX } from '../../src/http/warm-up.js';
 import { DEV_KEY, operatorApp as operatorWorld } from '../support/app.js';
 
 const DEV_KID = DEV_KEY.kid;
@@ -83,6 +84,26 @@ describe('POST /admin/keys/deactivate', () => {
     expect(res.body).toMatchObject({
       error: 'Cannot deactivate the last active key',
       code: 'last_active_key',
+    });
+  });
+});
+
+describe('POST /admin/keys/sign', () => {
+  it('signs with the ACTIVE key, and refuses a private key that does not match its JWK', async () => {
+    const { services, call } = await operatorApp();
+    const ok = await call('/admin/keys/sign', { json: { id: 'r1' } });
+    expect(ok.status).toBe(200);
+    expect(ok.body).toMatchObject({ kid: DEV_KID });
+    // RFC 8032 TEST 1's seed under the dev kid: a real key, but not the one its JWK publishes.
+    services.secrets
+      .get(STORE_NAMES.signingKeys)
+      ?.set(DEV_KID, Buffer.from(WARM_UP_SEED_HEX, 'hex').toString('base64'));
+    const mismatch = await call('/admin/keys/sign', { json: { id: 'r2' } });
+    expect(mismatch.status).toBe(500);
+    expect(mismatch.body).toEqual({
+      success: false,
+      error: `the private key of "${DEV_KID}" does not match its published JWK`,
+      code: 'keyring_corrupt',
     });
   });
 });

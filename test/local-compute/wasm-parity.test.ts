@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startComputeEdge, type ComputeEdge } from '../../src/local-compute/compute-edge.js';
 import { startLocalEdge } from '../../src/platform/node/local-edge.js';
+import { WARM_UP_SEED_HEX } from '../../src/http/warm-up.js';
 
 let edge: ComputeEdge;
 let stateDir: string;
@@ -164,5 +165,33 @@ describe('next to a running `npm start`', () => {
       await node.close();
       await rm(shared, { recursive: true, force: true });
     }
+  });
+});
+
+// The build-time warm-up (src/http/warm-up.ts) signs at top level, so whatever it signs with is
+// in the snapshot: it must be the public RFC 8032 vector, never a key of this project's stores.
+describe('bin/main.wasm and its bundle', () => {
+  it('hold no private key of fastly.toml in any encoding, nor its bytes', async () => {
+    const wasm = await readFile('bin/main.wasm');
+    const bundle = await readFile('build/index.js');
+    const toml = await readFile('fastly.toml', 'utf8');
+    const seeds = [...toml.matchAll(/^signing_keys = .*data = "([^"]+)"/gm)].map((m) =>
+      Buffer.from(m[1] ?? '', 'base64'),
+    );
+    expect(seeds.map((s) => s.length)).toEqual([32]);
+    for (const seed of seeds) {
+      const forms = [
+        seed,
+        Buffer.from(seed.toString('base64')),
+        Buffer.from(seed.toString('base64url')),
+        Buffer.from(seed.toString('hex')),
+      ];
+      for (const form of forms) {
+        expect(wasm.includes(form)).toBe(false);
+        expect(bundle.includes(form)).toBe(false);
+      }
+    }
+    // The scan does see what is there: the public vector the warm-up uses, as the bundle spells it.
+    expect(wasm.includes(Buffer.from(WARM_UP_SEED_HEX))).toBe(true);
   });
 });

@@ -7,18 +7,26 @@ import { DEV_JWK, dispatch, installRuntime, runtime } from './fakes/runtime.js';
 // What importing the entry touched. Top-level code runs at build time under Wizer, where stores,
 // the clock and randomness do not exist (or would be frozen into the snapshot).
 let atImport: { configOpened: number; secretOpened: number; now: number; random: number };
+let warmUpReport: unknown;
+let warmUpLines: string[];
 
 beforeAll(async () => {
   installRuntime();
+  // The warm-up's build-time line; silenced, since the test runner's console reads the clock.
+  const log = vi.spyOn(console, 'log').mockImplementation(() => undefined);
   const now = vi.spyOn(Date, 'now');
   const random = vi.spyOn(crypto, 'getRandomValues');
-  await import('../../src/platform/fastly/index.js');
+  const entry = await import('../../src/platform/fastly/index.js');
+  // The build-time warm-up (src/http/warm-up.ts) runs from the top level too: counted with it.
+  warmUpReport = await entry.warmedUp;
   atImport = {
     configOpened: configStoreCalls.opened + configStoreCalls.gets,
     secretOpened: secretStoreCalls.opened + secretStoreCalls.gets,
     now: now.mock.calls.length,
     random: random.mock.calls.length,
   };
+  warmUpLines = log.mock.calls.map((c) => String(c[0]));
+  log.mockRestore();
   now.mockRestore();
   random.mockRestore();
 });
@@ -31,6 +39,12 @@ describe('Fastly entry', () => {
   it('registers one fetch listener and touches no store, clock or randomness at import', () => {
     expect(runtime.listeners.map((l) => l.type)).toEqual(['fetch']);
     expect(atImport).toEqual({ configOpened: 0, secretOpened: 0, now: 0, random: 0 });
+  });
+
+  it('warms the hot paths up at import, without a store, the clock or randomness', () => {
+    expect(warmUpReport).toMatchObject({ verified: true, audited: 1 });
+    // The line scripts/build-wasm.mjs requires of every build.
+    expect(warmUpLines).toEqual(['TSK_WARM_UP_DONE 4 routes']);
   });
 
   // Needs the app's discovery route (src/http): served from jwks_store's active-kids and JWKs.

@@ -78,7 +78,33 @@ export async function publicKeyOf(seed: Uint8Array): Promise<Uint8Array> {
 
 /** Signs `message` with the seed (RFC 8032 §5.1.6). */
 export async function sign(seed: Uint8Array, message: Uint8Array): Promise<Uint8Array> {
-  const { s, prefix, A } = await expand(seed);
+  return signExpanded(await expand(seed), message);
+}
+
+/** A seed expanded once: its public key, and signing without expanding it again. */
+export interface SigningKey {
+  readonly publicKey: Uint8Array;
+  sign(message: Uint8Array): Promise<Uint8Array>;
+}
+
+/**
+ * Expands a seed once, for a caller that needs its public key and a signature (the sign route
+ * checks the key against its JWK, then signs): one SHA-512 and one base-point multiplication
+ * fewer than `publicKeyOf` then `sign`, about 1.5 ms in a fresh Compute instance.
+ */
+export async function signingKey(seed: Uint8Array): Promise<SigningKey> {
+  const expanded = await expand(seed);
+  return {
+    // A copy: the signature hashes A, so a caller's change to this array must not reach it.
+    publicKey: expanded.A.slice(),
+    sign: (message) => signExpanded(expanded, message),
+  };
+}
+
+async function signExpanded(
+  { s, prefix, A }: { s: bigint; prefix: Uint8Array; A: Uint8Array },
+  message: Uint8Array,
+): Promise<Uint8Array> {
   const r = numberLE(await sha512(prefix, message)) % L;
   // r = 0 would need a SHA-512 output that is a multiple of L: refuse rather than sign with it.
   if (r === 0n) throw new Error('Ed25519 nonce is zero');

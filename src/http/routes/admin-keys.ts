@@ -1,14 +1,14 @@
 // Trusted Server's admin routes, with their exact JSON shapes: rotate, deactivate (optionally
 // deleting), and sign (a v1.1 payload signed with the ACTIVE key, to test partners' verifiers).
 import * as z from 'zod/mini';
-import { publicKeyOf } from '../../core/crypto/ed25519.js';
+import { signingKey } from '../../core/crypto/ed25519.js';
 import { toBase64Url } from '../../core/crypto/base64.js';
 import { DEFAULT_DEPLOYMENT } from '../../core/deployments.js';
 import { TskError } from '../../core/errors.js';
 import { activeEdgeKeyset, readEdgeKeyring } from '../../core/keyring/edge-view.js';
 import { decodeSeed } from '../../core/keys/seed-encoding.js';
 import { assertKidFormat } from '../../core/keys/kid.js';
-import { buildPayloadV11, signPayload } from '../../core/signing/request-signing.js';
+import { buildPayloadV11, signPayloadWith } from '../../core/signing/request-signing.js';
 import { auditVersions } from '../audit.js';
 import { bodyRule, parseBody } from '../body.js';
 import { openForMutation, type RequestContext } from '../context.js';
@@ -100,6 +100,16 @@ export async function deactivateKey(ctx: RequestContext): Promise<Response> {
 
 /** `POST /admin/keys/sign` `{"id"}`: signs Trusted Server's v1.1 payload, nothing else. */
 export async function signTestPayload(ctx: RequestContext): Promise<Response> {
+  return json(await signTestAnswer(ctx), 200, ADMIN_HEADERS);
+}
+
+/**
+ * The sign route's work up to its answer as plain data, so the Fastly build's warm-up
+ * (`src/http/warm-up.ts`) can run it where no `Response` can be made.
+ */
+export async function signTestAnswer(
+  ctx: RequestContext,
+): Promise<{ payload: string; signature: string; kid: string }> {
   const body = await parseBody(ctx.request, SignBody);
   const { services } = ctx;
   const active = activeEdgeKeyset(await readEdgeKeyring(services.configStore(STORE_NAMES.jwks)));
@@ -115,9 +125,10 @@ export async function signTestPayload(ctx: RequestContext): Promise<Response> {
       `the private key of the ACTIVE key set "${active.id}" is missing from the secret store`,
     );
   }
-  const seed = decodeSeed(stored, active.id);
+  // Expanded once for the check and the signature.
+  const key = await signingKey(decodeSeed(stored, active.id));
   // A key that does not match its published JWK would sign what nobody can verify: refuse.
-  if (toBase64Url(await publicKeyOf(seed)) !== active.jwk.x) {
+  if (toBase64Url(key.publicKey) !== active.jwk.x) {
     throw new TskError(
       'keyring_corrupt',
       `the private key of "${active.id}" does not match its published JWK`,
@@ -129,9 +140,5 @@ export async function signTestPayload(ctx: RequestContext): Promise<Response> {
     id: body.id,
     ts: services.clock.now(),
   });
-  return json(
-    { payload, signature: await signPayload(seed, payload), kid: active.id },
-    200,
-    ADMIN_HEADERS,
-  );
+  return { payload, signature: await signPayloadWith(key, payload), kid: active.id };
 }

@@ -34,8 +34,7 @@ export async function verifySignature(ctx: RequestContext): Promise<Response> {
   const started = ctx.services.clock.now();
   const line: { outcome: string; kid?: string } = { outcome: 'error' };
   try {
-    const response = await verifyChecked(ctx, line);
-    return response;
+    return json(await verifyOutcome(ctx, line), 200, CORS_HEADERS);
   } catch (err) {
     line.outcome = err instanceof TskError ? err.code : 'error';
     throw err;
@@ -49,10 +48,25 @@ export async function verifySignature(ctx: RequestContext): Promise<Response> {
   }
 }
 
-async function verifyChecked(
+/** The answer's body (Trusted Server's members, plus `state` and any `taint_cutoff`). */
+export interface VerifyAnswer {
+  verified: boolean;
+  kid: string;
+  message: string;
+  error?: string | undefined;
+  state: string;
+  taint_cutoff?: string;
+}
+
+/**
+ * The route's work up to its answer as plain data, so the Fastly build's warm-up
+ * (`src/http/warm-up.ts`) can run it where no `Response` can be made. `line` collects the
+ * outcome and kid for the route's log line.
+ */
+export async function verifyOutcome(
   ctx: RequestContext,
   line: { outcome: string; kid?: string },
-): Promise<Response> {
+): Promise<VerifyAnswer> {
   const perMinute = ctx.services.settings.verify.requests_per_minute;
   const count = await ctx.services.rateLimiter.increment('verify_requests', `ip:${ctx.client.ip}`);
   if (count > perMinute) {
@@ -107,15 +121,11 @@ function verifyAnswer(
   error?: string,
   taintCutoff?: string,
   why?: string,
-): Response {
+): VerifyAnswer {
   const failed =
     why === undefined ? 'Signature verification failed' : `Signature verification failed: ${why}`;
   const body = verified
     ? { verified, kid, message: 'Signature verified successfully', state }
     : { verified, kid, message: failed, error, state };
-  return json(
-    taintCutoff === undefined ? body : { ...body, taint_cutoff: taintCutoff },
-    200,
-    CORS_HEADERS,
-  );
+  return taintCutoff === undefined ? body : { ...body, taint_cutoff: taintCutoff };
 }

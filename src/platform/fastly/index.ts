@@ -2,6 +2,7 @@
 import { env } from 'fastly:env';
 import { precomputeBaseTable } from '../../core/crypto/ed25519.js';
 import { handle } from '../../http/app.js';
+import { WARM_UP_DONE, WARM_UP_FAILED, warmUp, type WarmUpReport } from '../../http/warm-up.js';
 import type { Settings } from '../../core/settings.js';
 import { fastlyServices } from './services.js';
 import { embeddedSettings } from './settings.js';
@@ -22,6 +23,19 @@ const settings = embeddedSettings();
 // Likewise the Ed25519 base-point table: built once here, it is in the snapshot instead of being
 // rebuilt by the first sign or verify of every request.
 precomputeBaseTable();
+// And the hot paths' compiled code and first-use state: each route once, with public material and
+// in-memory services (src/http/warm-up.ts). Wizer runs the promise jobs before it snapshots; a
+// failure prints a line the build refuses (scripts/build-wasm.mjs), never a broken service.
+export const warmedUp: Promise<WarmUpReport | undefined> = warmUp(settings).then(
+  (report) => {
+    console.log(`${WARM_UP_DONE} ${report.routed.length} routes`);
+    return report;
+  },
+  (err: unknown) => {
+    console.log(`${WARM_UP_FAILED} ${err instanceof Error ? err.message : String(err)}`);
+    return undefined;
+  },
+);
 
 /**
  * The key that must sign the secret-store client keys private keys are sealed to. On Fastly the
