@@ -457,3 +457,29 @@ describe('items a stopped bulk left behind', () => {
     expectConsistent(t.store);
   });
 });
+
+describe('a keyring that went back to an earlier version', () => {
+  it('goes on from the stored documents’ version when the keyring item was deleted, settling no old claim', async () => {
+    const run = locked(trustedServerStore());
+    await run.manager.rotateKey('first');
+    await run.manager.rotateKey('second');
+    run.clock.advance(LATE_WRITE_BOUND_MS * 3);
+    // The keyring item deleted by hand: the next change adopts Trusted Server's items, at the
+    // version of the stored documents (2), not at 0, whose next claim is the first rotate's.
+    run.store.items.delete('keyring');
+    const settled: string[] = [];
+    const settle = run.engine.settle.bind(run.engine);
+    run.engine.settle = async (intent) => {
+      settled.push(intent.operation);
+      return settle(intent);
+    };
+    const next = await run.manager.rotateKey('third');
+    expect(settled).toEqual([]);
+    expect(next.result.after.version).toBe(3);
+    expect([...run.store.secrets.keys()].sort()).toEqual(
+      ['first', 'second', 'third', DEV_KID].sort(),
+    );
+    expect(run.store.items.get('current-kid')).toBe('third');
+    expectConsistent(run.store);
+  });
+});

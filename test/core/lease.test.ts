@@ -355,11 +355,36 @@ describe('the intent journal in the claim', () => {
     await store.add(legacyLockKey('default'), JSON.stringify(left));
     const lease = new KvLease(store, clock, bob);
     expect(await lease.inspect('default', 4)).toMatchObject({ intent: { request_id: 'r0' } });
-    expect(await lease.repair('default', 4, async (i) => `settled ${i.request_id}`)).toBe(
+    // Planned from the keyring stored now (INTENT's restore says there was none): settled.
+    expect(await lease.repair('default', 4, async (i) => `settled ${i.request_id}`, null)).toBe(
       'settled r0',
     );
     expect(store.entries.size).toBe(0);
     expect(await lease.inspect('default', 4)).toBeNull();
+  });
+
+  it('never settles a claim planned from another keyring (history from before the keyring went back)', async () => {
+    const store = new FakeLeaseStore();
+    const clock = manualClock();
+    // A committed rotate's claim from long ago, planned from a keyring that is not the stored one.
+    const old = { ...INTENT, restore: { keyring: '{"version":3,"old":true}' } };
+    await store.add(
+      'default@4',
+      JSON.stringify({ lease: null, intent: { ...old, request_id: 'r0', holder: 'alice' } }),
+    );
+    clock.advance(OPERATION_BOUND_MS + LATE_WRITE_BOUND_MS);
+    // A change planned from the keyring stored now takes the version without settling it ...
+    expect(await claimed(new KvLease(store, clock, bob))).toBeDefined();
+    expect(record(store)).toMatchObject({ lease: { holder: 'bob' }, intent: { request_id: 'r2' } });
+    // ... and repair clears such a claim, saying so, instead of putting back its items.
+    await store.remove('default@4', store.entries.get('default@4')?.generation ?? '');
+    await store.add(
+      'default@4',
+      JSON.stringify({ lease: null, intent: { ...old, request_id: 'r0', holder: 'alice' } }),
+    );
+    const report = await new KvLease(store, clock, bob).repair('default', 4, noSettle, null);
+    expect(report).toMatch(/cleared an earlier rotate \(request r0\) planned from another keyring/);
+    expect(store.entries.size).toBe(0);
   });
 });
 

@@ -330,7 +330,12 @@ export class KeyringEngine {
     if (!guard) return {};
     const items = await this.deps.api.readConfigItems();
     const version = readStores(items, true).keyring?.version ?? 0;
-    const settled = await guard.repair(this.deps.deployment, version + 1, (i) => this.settle(i));
+    const settled = await guard.repair(
+      this.deps.deployment,
+      version + 1,
+      (i) => this.settle(i),
+      items.get(ITEM_KEYS.keyring) ?? null,
+    );
     return settled === undefined ? {} : { settled };
   }
 

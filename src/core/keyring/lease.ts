@@ -95,9 +95,16 @@ export interface MutationGuard {
   ): Promise<ClaimOutcome>;
   /**
    * Settles an unsettled intent on `version` (or in the earlier single lock record), if one may
-   * be settled now: what `doctor --repair` does. Throws `operation_in_progress` as `claim` would.
+   * be settled now and was planned from `keyring` (the stored item; an intent planned from
+   * another is history and is cleared unsettled): what `doctor --repair` does. Throws
+   * `operation_in_progress` as `claim` would.
    */
-  repair(deployment: string, version: number, settle: SettleIntent): Promise<string | undefined>;
+  repair(
+    deployment: string,
+    version: number,
+    settle: SettleIntent,
+    keyring: string | null,
+  ): Promise<string | undefined>;
   /**
    * The record that matters for a deployment at keyring version `version - 1`: the claim on
    * `version` (an operation running or unsettled), else an earlier release's lock record; null
@@ -189,8 +196,12 @@ export class KvLease implements MutationGuard {
     const record = parseLockRecord(current.value);
     this.refuseIfBusy(deployment, record, now);
     const pending = record?.intent ?? null;
-    if (pending === null) {
-      // Freed, abandoned without an intent, or unreadable: take it only if nobody else did first.
+    // A claim planned from another keyring than the one this operation read is history from
+    // before the keyring went back to an earlier version (its item deleted or restored by hand):
+    // settling it would put back items from that time. Taken over like a free claim.
+    if (pending === null || plannedFrom(pending) !== plannedFrom(body)) {
+      // Freed, abandoned without an intent, unreadable, or history: take it only if nobody else
+      // did first.
       if (!(await this.firstWrite(() => this.store.replace(key, value, current.generation)))) {
         throw inProgress(deployment, await this.current(key), this.bounds, now);
       }
@@ -203,6 +214,7 @@ export class KvLease implements MutationGuard {
     deployment: string,
     version: number,
     settle: SettleIntent,
+    keyring: string | null,
   ): Promise<string | undefined> {
     const now = this.clock.now();
     const mine = this.holderRecord('repair', now);
@@ -213,11 +225,16 @@ export class KvLease implements MutationGuard {
       const record = parseLockRecord(current.value);
       this.refuseIfBusy(deployment, record, now);
       const pending = record?.intent ?? null;
-      if (pending !== null) {
+      if (pending !== null && plannedFrom(pending) === keyring) {
         reports.push(await this.settleOn(deployment, key, current, pending, mine, settle));
       } else if (!(await this.store.remove(key, current.generation))) {
-        // An abandoned claim without an intent (or an unreadable one): cleared if still as read.
+        // An abandoned claim without an intent, an unreadable one, or one planned from a keyring
+        // that is no longer the stored one (history, never settled): cleared if still as read.
         throw inProgress(deployment, await this.current(key), this.bounds, now);
+      } else if (pending !== null) {
+        reports.push(
+          `cleared an earlier ${pending.operation} (request ${pending.request_id}) planned from another keyring than the stored one, without settling it`,
+        );
       }
     }
     return reports.length > 0 ? reports.join('; ') : undefined;
@@ -359,6 +376,14 @@ export class KvLease implements MutationGuard {
       );
     }
   }
+}
+
+/**
+ * The `keyring` item an intent was planned from (null: none), as its `restore` records it; for an
+ * intent that writes no item (an orphan's deletion), the keyring it names.
+ */
+function plannedFrom(intent: IntentBody): string | null {
+  return 'keyring' in intent.restore ? (intent.restore['keyring'] ?? null) : intent.keyring;
 }
 
 function isMine(record: LockRecord, mine: LeaseHolderRecord): boolean {

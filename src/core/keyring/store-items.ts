@@ -60,6 +60,9 @@ export function loadKeyring(
 ): LoadedKeyring {
   const reading = readStores(items, true);
   const { keyring, adopted, folded } = foldReading(reading, ctx);
+  // Without a keyring item, versions go on from the stored documents' (the item deleted by hand):
+  // a version this service committed before is never reused, so its claim stays history.
+  if (adopted) keyring.version = Math.max(keyring.version, documentVersion(items));
   return { keyring, adopted, skipped: reading.skipped, drift: reading.drift, folded, reading };
 }
 
@@ -149,4 +152,15 @@ export function revertOps(
     out.push(before === undefined ? { op: 'delete', key } : { op: 'upsert', key, value: before });
   }
   return out;
+}
+
+/** The highest keyring version a stored key document was rendered from (0: none). */
+function documentVersion(items: ReadonlyMap<string, string>): number {
+  let version = 0;
+  for (const key of Object.values(DOCUMENT_ITEM_KEYS)) {
+    // A document rendered from a keyring starts with its ETag, the version: `"12"`.
+    const first = /^"(\d{1,15})"\n/.exec(items.get(key) ?? '');
+    if (first) version = Math.max(version, Number(first[1]));
+  }
+  return version;
 }
