@@ -6042,6 +6042,7 @@ var ITEM_KEYS = {
 function loadKeyring(items, ctx) {
   const reading = readStores(items, true);
   const { keyring, adopted, folded } = foldReading(reading, ctx);
+  if (adopted) keyring.version = Math.max(keyring.version, documentVersion(items));
   return { keyring, adopted, skipped: reading.skipped, drift: reading.drift, folded, reading };
 }
 function derivedItems(keyring, nextTransitionAtMs2 = null) {
@@ -6088,6 +6089,14 @@ function itemOpsFor(current, previous, next, nextTransitionAtMs2 = null) {
     }
   }
   return ops;
+}
+function documentVersion(items) {
+  let version2 = 0;
+  for (const key of Object.values(DOCUMENT_ITEM_KEYS)) {
+    const first = /^"(\d{1,15})"\n/.exec(items.get(key) ?? "");
+    if (first) version2 = Math.max(version2, Number(first[1]));
+  }
+  return version2;
 }
 
 // src/core/keyring/journal.ts
@@ -6686,7 +6695,7 @@ var KvLease = class {
     const record3 = parseLockRecord(current.value);
     this.refuseIfBusy(deployment, record3, now);
     const pending = record3?.intent ?? null;
-    if (pending === null) {
+    if (pending === null || plannedFrom(pending) !== plannedFrom(body)) {
       if (!await this.firstWrite(() => this.store.replace(key, value, current.generation))) {
         throw inProgress(deployment, await this.current(key), this.bounds, now);
       }
@@ -6694,7 +6703,7 @@ var KvLease = class {
     }
     return { settled: await this.settleOn(deployment, key, current, pending, mine, settle) };
   }
-  async repair(deployment, version2, settle) {
+  async repair(deployment, version2, settle, keyring) {
     const now = this.clock.now();
     const mine = this.holderRecord("repair", now);
     const reports = [];
@@ -6704,10 +6713,14 @@ var KvLease = class {
       const record3 = parseLockRecord(current.value);
       this.refuseIfBusy(deployment, record3, now);
       const pending = record3?.intent ?? null;
-      if (pending !== null) {
+      if (pending !== null && plannedFrom(pending) === keyring) {
         reports.push(await this.settleOn(deployment, key, current, pending, mine, settle));
       } else if (!await this.store.remove(key, current.generation)) {
         throw inProgress(deployment, await this.current(key), this.bounds, now);
+      } else if (pending !== null) {
+        reports.push(
+          `cleared an earlier ${pending.operation} (request ${pending.request_id}) planned from another keyring than the stored one, without settling it`
+        );
       }
     }
     return reports.length > 0 ? reports.join("; ") : void 0;
@@ -6813,15 +6826,18 @@ var KvLease = class {
       return await write();
     } catch (err) {
       if (!(err instanceof TskError)) throw err;
-      const bound = Math.round(this.bounds.operationMs / 1e3);
+      const bound = Math.round((this.bounds.operationMs + this.bounds.lateWriteMs) / 1e3);
       throw new TskError(
         err.code,
-        `${err.message}. Claiming the deployment's next keyring version failed, so no key store was changed; if the claim was taken after all, it lapses within ${bound} s`,
+        `${err.message}. Claiming the deployment's next keyring version failed, so no key store was changed; if the claim was taken after all, the next change settles it after ${bound} s`,
         { cause: err, details: { ...err.details, committed: false, outcome: "not_committed" } }
       );
     }
   }
 };
+function plannedFrom(intent) {
+  return "keyring" in intent.restore ? intent.restore["keyring"] ?? null : intent.keyring;
+}
 function isMine(record3, mine) {
   return record3.lease !== null && record3.lease.request_id === mine.request_id && record3.lease.started_at === mine.started_at;
 }
@@ -7072,7 +7088,12 @@ var KeyringEngine = class {
     if (!guard) return {};
     const items = await this.deps.api.readConfigItems();
     const version2 = readStores(items, true).keyring?.version ?? 0;
-    const settled = await guard.repair(this.deps.deployment, version2 + 1, (i) => this.settle(i));
+    const settled = await guard.repair(
+      this.deps.deployment,
+      version2 + 1,
+      (i) => this.settle(i),
+      items.get(ITEM_KEYS.keyring) ?? null
+    );
     return settled === void 0 ? {} : { settled };
   }
   /**

@@ -217,8 +217,8 @@ describe('KvLease: claims on keyring versions', () => {
   });
 
   it.each([
-    [{}, 120],
-    [{ operationMs: 5000 }, 5],
+    [{}, 240],
+    [{ operationMs: 5000 }, 125],
   ])(
     'says no key store was changed when the claim failed ambiguously (bounds %j)',
     async (bounds, seconds) => {
@@ -241,7 +241,7 @@ describe('KvLease: claims on keyring versions', () => {
         // The bound in force, not a number written beside it.
         message: expect.stringMatching(
           new RegExp(
-            `no key store was changed; if the claim was taken after all, it lapses within ${seconds} s$`,
+            `no key store was changed; if the claim was taken after all, the next change settles it after ${seconds} s$`,
           ),
         ),
         details: { committed: false, outcome: 'not_committed' },

@@ -368,10 +368,12 @@ export class KvLease implements MutationGuard {
       return await write();
     } catch (err) {
       if (!(err instanceof TskError)) throw err;
-      const bound = Math.round(this.bounds.operationMs / 1000);
+      // A claim that landed after all holds an intent: it is settled (there is nothing to undo)
+      // once its lease and the late-write bound have passed.
+      const bound = Math.round((this.bounds.operationMs + this.bounds.lateWriteMs) / 1000);
       throw new TskError(
         err.code,
-        `${err.message}. Claiming the deployment's next keyring version failed, so no key store was changed; if the claim was taken after all, it lapses within ${bound} s`,
+        `${err.message}. Claiming the deployment's next keyring version failed, so no key store was changed; if the claim was taken after all, the next change settles it after ${bound} s`,
         { cause: err, details: { ...err.details, committed: false, outcome: 'not_committed' } },
       );
     }
