@@ -22,6 +22,7 @@ import { startComputeEdge } from '../src/local-compute/compute-edge.js';
 import { ComputeHost, type RunTimings } from '../src/local-compute/host.js';
 import { startLocalEdge } from '../src/platform/node/local-edge.js';
 import type { DownstreamRequest, HeaderList } from '../src/local-compute/protocol.js';
+import { median, request } from './compute-request.js';
 
 const RUNS = Number(process.env['TSK_BENCH_RUNS'] ?? 15);
 
@@ -31,23 +32,6 @@ interface Row {
   handle: number;
   total: number;
   status: number;
-}
-
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)] ?? Number.NaN;
-};
-
-function request(method: string, path: string, headers: HeaderList, body = ''): DownstreamRequest {
-  return {
-    method,
-    uri: `http://127.0.0.1${path}`,
-    headers: body ? [...headers, ['content-type', 'application/json']] : headers,
-    body: new TextEncoder().encode(body),
-    clientIp: '127.0.0.1',
-    serverIp: '127.0.0.1',
-    requestId: '00000000000000000000000000000000',
-  };
 }
 
 /** One request in a fresh instance; its timings, or undefined when the host gave none. */

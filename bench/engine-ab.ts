@@ -12,23 +12,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startComputeEdge, type ComputeEdge } from '../src/local-compute/compute-edge.js';
 import type { RunTimings } from '../src/local-compute/host.js';
-import type { DownstreamRequest, HeaderList } from '../src/local-compute/protocol.js';
+import type { DownstreamRequest } from '../src/local-compute/protocol.js';
+import { median, request } from './compute-request.js';
 
 const [wasmA, wasmB, runsArg] = process.argv.slice(2);
 if (!wasmA || !wasmB) throw new Error('usage: npx tsx bench/engine-ab.ts A.wasm B.wasm [runs]');
 const RUNS = Number(runsArg ?? 25);
-
-function request(method: string, path: string, headers: HeaderList, body = ''): DownstreamRequest {
-  return {
-    method,
-    uri: `http://127.0.0.1${path}`,
-    headers: body ? [...headers, ['content-type', 'application/json']] : headers,
-    body: new TextEncoder().encode(body),
-    clientIp: '127.0.0.1',
-    serverIp: '127.0.0.1',
-    requestId: '00000000000000000000000000000000',
-  };
-}
 
 /** An edge on `wasm` after one rotate, with a signed payload to verify. */
 async function edgeFor(wasm: string, dir: string) {
@@ -66,8 +55,6 @@ async function serve(edge: ComputeEdge, req: DownstreamRequest): Promise<RunTimi
   if (status >= 400 || !t) throw new Error(`${req.method} ${req.uri}: HTTP ${status}`);
   return t;
 }
-
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 const dir = await mkdtemp(join(tmpdir(), 'tsk-ab-'));
 const a = await edgeFor(wasmA, join(dir, 'a'));

@@ -143,7 +143,8 @@ describe('planSettlement', () => {
     expect(items).toEqual(derivedItems(before));
   });
 
-  it('completes a removal whether or not its update landed: its private key goes first', () => {
+  /** The stores at `after`, and the intent of removing its key set `old` (from version 4). */
+  function removal() {
     const removed = keyring(5, [after.keysets[1]!]);
     const items = derivedItems(after);
     const ops = itemOpsFor(items, after, removed);
@@ -156,6 +157,11 @@ describe('planSettlement', () => {
       write: Object.fromEntries(ops.map((op) => [op.key, op.op === 'delete' ? null : op.value])),
       delete_secret: 'old',
     };
+    return { removed, items, intent };
+  }
+
+  it('completes a removal whether or not its update landed: its private key goes first', () => {
+    const { removed, items, intent } = removal();
     // Not landed and the private key still there: the removal never started; nothing to do.
     expect(planSettlement(intent, items, new Set(['old', 'new']))).toMatchObject({
       landed: false,
@@ -183,18 +189,7 @@ describe('planSettlement', () => {
   });
 
   it("takes the removed kid out of Trusted Server's active-kids written since, keeping its own kids", () => {
-    const removed = keyring(5, [after.keysets[1]!]);
-    const items = derivedItems(after);
-    const ops = itemOpsFor(items, after, removed);
-    const intent: IntentBody = {
-      operation: 'remove',
-      recorded_at: T,
-      before_version: 4,
-      keyring: serializeKeyring(removed),
-      restore: Object.fromEntries(ops.map((op) => [op.key, items.get(op.key) ?? null])),
-      write: Object.fromEntries(ops.map((op) => [op.key, op.op === 'delete' ? null : op.value])),
-      delete_secret: 'old',
-    };
+    const { items, intent } = removal();
     // Trusted Server's rotate, after the key was deleted and before the update: it kept 'old'.
     items.set('ts-own', JSON.stringify(JWK('ts-own', X1)));
     items.set('active-kids', `${items.get('active-kids')},ts-own`);
