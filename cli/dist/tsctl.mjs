@@ -6955,17 +6955,31 @@ var KeyringEngine = class {
    * the private keys as the edge does (docs/architecture.md, "Reading the stores").
    */
   async read(withNames = false) {
-    const items = await this.deps.api.readConfigItems();
-    const ctx = {
+    return this.readFrom(await this.deps.api.readConfigItems(), withNames);
+  }
+  /** The config items, as `read` starts (one management-API read). */
+  readItems() {
+    return this.deps.api.readConfigItems();
+  }
+  /**
+   * The keyring `items` fold to when the secret store holds exactly `secretNames` (when given; a
+   * kid outside them is missing its private key), without reading anything.
+   */
+  fold(items, secretNames) {
+    return loadKeyring(items, {
       deployment: this.deps.deployment,
       nowMs: this.deps.clock.now(),
-      keyLifetimeDays: this.deps.keyLifetimeDays
-    };
-    let loaded = loadKeyring(items, ctx);
+      keyLifetimeDays: this.deps.keyLifetimeDays,
+      ...secretNames ? { secretNames } : {}
+    });
+  }
+  /** `read` from config items already read. */
+  async readFrom(items, withNames = false) {
+    let loaded = this.fold(items);
     let secretNames;
     if (withNames || !this.privateKeys || loaded.adopted || loaded.folded.length > 0) {
       secretNames = new Set(await this.deps.api.listSecretNames());
-      loaded = loadKeyring(items, { ...ctx, secretNames });
+      loaded = this.fold(items, secretNames);
     }
     if (this.privateKeys) {
       const lines = await probeFolded(loaded, loaded.reading.keyring, this.privateKeys);
@@ -7595,28 +7609,7 @@ function openKeyring(ports) {
     name: ports.deployment.name,
     engine,
     manager: new KeyRotationManager(engine),
-    policy,
-    reader: keyringReader(ports)
-  };
-}
-function keyringReader(ports) {
-  const fold2 = (items, secretNames) => loadKeyring(items, {
-    deployment: ports.deployment.name,
-    nowMs: ports.clock.now(),
-    keyLifetimeDays: ports.deployment.keyLifetimeDays,
-    ...secretNames ? { secretNames } : {}
-  });
-  return {
-    items: () => ports.keyStore.readConfigItems(),
-    fold: fold2,
-    async complete(items) {
-      const loaded = fold2(items, new Set(await ports.keyStore.listSecretNames()));
-      if (ports.privateKeys) {
-        const lines = await probeFolded(loaded, loaded.reading.keyring, ports.privateKeys);
-        loaded.folded.push(...lines);
-      }
-      return loaded;
-    }
+    policy
   };
 }
 

@@ -184,17 +184,39 @@ export class KeyringEngine {
   ): Promise<
     LoadedKeyring & { items: Map<string, string>; secretNames: ReadonlySet<string> | undefined }
   > {
-    const items = await this.deps.api.readConfigItems();
-    const ctx = {
+    return this.readFrom(await this.deps.api.readConfigItems(), withNames);
+  }
+
+  /** The config items, as `read` starts (one management-API read). */
+  readItems(): Promise<Map<string, string>> {
+    return this.deps.api.readConfigItems();
+  }
+
+  /**
+   * The keyring `items` fold to when the secret store holds exactly `secretNames` (when given; a
+   * kid outside them is missing its private key), without reading anything.
+   */
+  fold(items: ReadonlyMap<string, string>, secretNames?: ReadonlySet<string>): LoadedKeyring {
+    return loadKeyring(items, {
       deployment: this.deps.deployment,
       nowMs: this.deps.clock.now(),
       keyLifetimeDays: this.deps.keyLifetimeDays,
-    };
-    let loaded = loadKeyring(items, ctx);
+      ...(secretNames ? { secretNames } : {}),
+    });
+  }
+
+  /** `read` from config items already read. */
+  async readFrom(
+    items: Map<string, string>,
+    withNames = false,
+  ): Promise<
+    LoadedKeyring & { items: Map<string, string>; secretNames: ReadonlySet<string> | undefined }
+  > {
+    let loaded = this.fold(items);
     let secretNames: ReadonlySet<string> | undefined;
     if (withNames || !this.privateKeys || loaded.adopted || loaded.folded.length > 0) {
       secretNames = new Set(await this.deps.api.listSecretNames());
-      loaded = loadKeyring(items, { ...ctx, secretNames });
+      loaded = this.fold(items, secretNames);
     }
     // Key sets the fold brought in have their private key read once, as the edge reads it.
     if (this.privateKeys) {

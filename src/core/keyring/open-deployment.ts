@@ -10,8 +10,6 @@ import { schedulePolicy, type SchedulePolicy } from '../schedule/policy.js';
 import { KeyringEngine } from './engine.js';
 import { KvLease, type LeaseHolder } from './lease.js';
 import { KeyRotationManager } from './rotation-manager.js';
-import { probeFolded } from './store-fold.js';
-import { loadKeyring, type LoadedKeyring } from './store-items.js';
 
 /** Which deployment a request opens, and who opens it (for the lease record). */
 export interface DeploymentRequest extends LeaseHolder {
@@ -26,25 +24,6 @@ export interface OpenedDeployment {
   manager: KeyRotationManager;
   /** The deployment's rotation schedule. */
   policy: SchedulePolicy;
-  /** The engine's read in its parts, for a schedule run that finds nothing due (./run.ts). */
-  reader: KeyringReader;
-}
-
-/**
- * `KeyringEngine.read()` taken apart: the config items (one management-API read), the secret
- * names (another), and the fold of the two. A schedule run reads the items first and the names
- * only when they could change its answer (src/core/schedule/run.ts).
- */
-export interface KeyringReader {
-  /** The deployment's config items (one management-API read). */
-  items(): Promise<Map<string, string>>;
-  /**
-   * The keyring `items` fold to when the secret store holds exactly `secretNames` (when given; a
-   * kid outside them is missing its private key), without reading anything.
-   */
-  fold(items: ReadonlyMap<string, string>, secretNames?: ReadonlySet<string>): LoadedKeyring;
-  /** What `KeyringEngine.read()` gives for these items: the secret names read, folded, probed. */
-  complete(items: Map<string, string>): Promise<LoadedKeyring>;
 }
 
 /**
@@ -102,30 +81,5 @@ export function openKeyring(ports: KeyringPorts): OpenedDeployment {
     engine,
     manager: new KeyRotationManager(engine),
     policy,
-    reader: keyringReader(ports),
-  };
-}
-
-/** The reader over the ports the engine reads through, folding as `KeyringEngine.read()` does. */
-function keyringReader(ports: KeyringPorts): KeyringReader {
-  const fold = (items: ReadonlyMap<string, string>, secretNames?: ReadonlySet<string>) =>
-    loadKeyring(items, {
-      deployment: ports.deployment.name,
-      nowMs: ports.clock.now(),
-      keyLifetimeDays: ports.deployment.keyLifetimeDays,
-      ...(secretNames ? { secretNames } : {}),
-    });
-  return {
-    items: () => ports.keyStore.readConfigItems(),
-    fold,
-    async complete(items) {
-      const loaded = fold(items, new Set(await ports.keyStore.listSecretNames()));
-      // Key sets the fold brought in have their private key read once, as the edge reads it.
-      if (ports.privateKeys) {
-        const lines = await probeFolded(loaded, loaded.reading.keyring, ports.privateKeys);
-        loaded.folded.push(...lines);
-      }
-      return loaded;
-    },
   };
 }

@@ -8,7 +8,6 @@ import { TskError } from '../errors.js';
 import type { Keyring, Keyset } from '../keyring/document.js';
 import type { KeyringEngine, MutationResult } from '../keyring/engine.js';
 import { findKeyset } from '../keyring/transitions.js';
-import type { KeyringReader } from '../keyring/open-deployment.js';
 import { dueTransitions, type PlannedTransition } from './planner.js';
 import { assertActivationAllowed, type SchedulePolicy } from './policy.js';
 
@@ -44,22 +43,13 @@ export async function runSchedule(args: {
   policy: SchedulePolicy;
   now: () => number;
   onApplied?: (step: AppliedTransition, result: MutationResult) => Promise<void> | void;
-  /**
-   * The engine's read in parts: given, a run that finds nothing due reads the config items only
-   * (`nothingDue`); without it, the run reads through `engine.read()`.
-   */
-  reader?: KeyringReader;
 }): Promise<ScheduleRunResult> {
   const { engine, policy } = args;
-  let read: { keyring: Keyring; adopted: boolean };
-  if (args.reader) {
-    const items = await args.reader.items();
-    const idle = nothingDue(args.reader, items, args.now(), policy);
-    if (idle) return { deployment: idle.deployment, applied: [], keyring: idle, adopted: false };
-    read = await args.reader.complete(items);
-  } else {
-    read = await engine.read();
-  }
+  // The config items first; the secret names only when they could make something due.
+  const items = await engine.readItems();
+  const idle = nothingDue(engine, items, args.now(), policy);
+  if (idle) return { deployment: idle.deployment, applied: [], keyring: idle, adopted: false };
+  const read = await engine.readFrom(items, true);
   let keyring = read.keyring;
   const applied: AppliedTransition[] = [];
   try {
@@ -111,12 +101,12 @@ const MAX_UNCERTAIN = 4;
  * report (key_material_missing), and the next commit folds it.
  */
 function nothingDue(
-  reader: KeyringReader,
+  engine: Pick<KeyringEngine, 'fold'>,
   items: ReadonlyMap<string, string>,
   nowMs: number,
   policy: SchedulePolicy,
 ): Keyring | undefined {
-  const base = reader.fold(items);
+  const base = engine.fold(items);
   const stored = base.reading.keyring;
   if (!stored || base.adopted || base.folded.length > 0 || base.drift.length > 0) return undefined;
   // Every key set is the stored keyring's: the engine's read would probe no private key.
@@ -128,7 +118,7 @@ function nothingDue(
   if (uncertain.length > MAX_UNCERTAIN) return undefined;
   for (let mask = 0; mask < 1 << uncertain.length; mask++) {
     const missing = new Set(uncertain.filter((_, i) => (mask >> i) & 1));
-    const { keyring } = reader.fold(items, new Set(ids.filter((id) => !missing.has(id))));
+    const { keyring } = engine.fold(items, new Set(ids.filter((id) => !missing.has(id))));
     if (dueTransitions(keyring, nowMs, policy).length > 0) return undefined;
   }
   return base.keyring;

@@ -20,12 +20,11 @@ export async function scheduleRun(ctx: RequestContext): Promise<Response> {
   const name = deploymentParam(ctx);
   Object.assign(ctx.audit, { deployment: name, operation: 'schedule-run' });
   await parseBody(ctx.request, NO_FIELDS);
-  const { engine, policy, reader } = await openForMutation(ctx, name);
+  const { engine, policy } = await openForMutation(ctx, name);
   const clock = ctx.services.clock;
   const result = await runSchedule({
     engine,
     policy,
-    reader,
     now: () => clock.now(),
     // One audit line per transition, written as it commits, by the schedule on this request's behalf.
     onApplied: async (step) => {
