@@ -7049,12 +7049,19 @@ var KeyringEngine = class {
   }
   /** True when the stored keyring is past `version` (false also when that cannot be read). */
   async movedOn(version2) {
+    const text = await this.storedKeyring();
     try {
-      const items = await this.deps.api.readConfigItems();
-      const text = items.get(ITEM_KEYS.keyring);
       return text !== void 0 && parseKeyring(text).version > version2;
     } catch {
       return false;
+    }
+  }
+  /** The `keyring` item as stored now; undefined when absent or when it cannot be read. */
+  async storedKeyring() {
+    try {
+      return (await this.deps.api.readConfigItems()).get(ITEM_KEYS.keyring);
+    } catch {
+      return void 0;
     }
   }
   /**
@@ -7364,12 +7371,7 @@ var KeyringEngine = class {
   }
   /** True when the intent's keyring is in the store now (false also when that cannot be read). */
   async landedNow(intent) {
-    try {
-      const items = await this.deps.api.readConfigItems();
-      return items.get("keyring") === intent.keyring;
-    } catch {
-      return false;
-    }
+    return await this.storedKeyring() === intent.keyring;
   }
   async createdKeyset(request, keyring, items, nowMs, secrets) {
     if (request.operation !== "prepare" && request.operation !== "rotate") return void 0;

@@ -293,12 +293,20 @@ export class KeyringEngine {
 
   /** True when the stored keyring is past `version` (false also when that cannot be read). */
   private async movedOn(version: number): Promise<boolean> {
+    const text = await this.storedKeyring();
     try {
-      const items = await this.deps.api.readConfigItems();
-      const text = items.get(ITEM_KEYS.keyring);
       return text !== undefined && parseKeyring(text).version > version;
     } catch {
       return false;
+    }
+  }
+
+  /** The `keyring` item as stored now; undefined when absent or when it cannot be read. */
+  private async storedKeyring(): Promise<string | undefined> {
+    try {
+      return (await this.deps.api.readConfigItems()).get(ITEM_KEYS.keyring);
+    } catch {
+      return undefined;
     }
   }
 
@@ -676,12 +684,7 @@ export class KeyringEngine {
 
   /** True when the intent's keyring is in the store now (false also when that cannot be read). */
   private async landedNow(intent: IntentBody): Promise<boolean> {
-    try {
-      const items = await this.deps.api.readConfigItems();
-      return items.get('keyring') === intent.keyring;
-    } catch {
-      return false;
-    }
+    return (await this.storedKeyring()) === intent.keyring;
   }
 
   private async createdKeyset(
